@@ -1,0 +1,135 @@
+"""The pipeline: check every deck, compile it, then write packages and locks atomically.
+
+Nothing is written unless every deck compiled without errors, and each file is written to a
+temporary file first and renamed over the old one, so a failed or killed build leaves the
+previous package and lock intact.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+from deckgen.anki_package import package_bytes, package_content
+from deckgen.diagnostics import DeckgenError, Report, SourceErrors, display_path
+from deckgen.identity import LOCK_FILE
+from deckgen.notes import CompiledDeck, compile_deck
+from deckgen.validate import load_decks
+
+
+@dataclass(frozen=True)
+class PlannedDeck:
+    """One deck's outputs, and whether they differ from what is on disk."""
+
+    compiled: CompiledDeck
+    package_path: Path
+    package: bytes
+    package_changed: bool
+    """False when the package on disk would import exactly alike (its bytes may still differ
+    if it was written with another SQLite or zlib)."""
+    lock_path: Path
+    lock_text: str
+    lock_changed: bool
+
+    @property
+    def changed(self) -> bool:
+        return self.package_changed or self.lock_changed
+
+
+def build_time(environ: Mapping[str, str]) -> int:
+    """The build's clock: ``SOURCE_DATE_EPOCH`` when set (reproducible builds), else now."""
+    value = environ.get("SOURCE_DATE_EPOCH")
+    if value is None or value == "":
+        return int(time.time())
+    if not value.strip().isdigit():
+        raise DeckgenError(
+            f"SOURCE_DATE_EPOCH must be whole seconds since 1970, not '{value}'", exit_code=2
+        )
+    return int(value)
+
+
+def compile_project(cards_dir: Path, *, now: int, report: Report) -> list[CompiledDeck]:
+    """Check and compile every deck; raises SourceErrors when any deck has an error."""
+    compiled = [
+        deck
+        for spec in load_decks(cards_dir, report)
+        if (deck := compile_deck(spec, now=now, report=report)) is not None
+    ]
+    if report.error_count:
+        raise SourceErrors(report)
+    return compiled
+
+
+def plan(compiled: list[CompiledDeck], out_dir: Path) -> list[PlannedDeck]:
+    """Render every package and lock in memory and compare them with the files on disk."""
+    planned = []
+    for deck in compiled:
+        package_path = out_dir / f"{deck.spec.folder.name}.apkg"
+        package = package_bytes(deck)
+        lock_path = deck.spec.folder / LOCK_FILE
+        lock_text = deck.lock.to_text()
+        planned.append(
+            PlannedDeck(
+                compiled=deck,
+                package_path=package_path,
+                package=package,
+                package_changed=_package_differs(package_path, package),
+                lock_path=lock_path,
+                lock_text=lock_text,
+                lock_changed=_read_text(lock_path) != lock_text,
+            )
+        )
+    return planned
+
+
+def write(planned: list[PlannedDeck]) -> None:
+    """Write what changed: each package before its lock, so a lock never runs ahead of it."""
+    for deck in planned:
+        if deck.package_changed:
+            write_atomically(deck.package_path, deck.package)
+        if deck.lock_changed:
+            write_atomically(deck.lock_path, deck.lock_text.encode("utf-8"))
+
+
+def write_atomically(path: Path, data: bytes) -> None:
+    """Replace ``path`` with ``data`` all at once: readers see the old file or the new one."""
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        handle, temporary = tempfile.mkstemp(
+            prefix=f".{path.name}.", suffix=".tmp", dir=path.parent
+        )
+    except OSError as exc:
+        raise DeckgenError(f"cannot write {display_path(path)}: {exc.strerror}") from exc
+    try:
+        with os.fdopen(handle, "wb") as file:
+            file.write(data)
+            file.flush()
+            os.fsync(file.fileno())
+        os.chmod(temporary, 0o644)
+        os.replace(temporary, path)
+    except BaseException as exc:
+        Path(temporary).unlink(missing_ok=True)
+        if isinstance(exc, OSError):
+            raise DeckgenError(f"cannot write {display_path(path)}: {exc.strerror}") from exc
+        raise
+
+
+def _package_differs(path: Path, package: bytes) -> bool:
+    try:
+        existing = path.read_bytes()
+    except FileNotFoundError:
+        return True
+    if existing == package:
+        return False
+    return package_content(existing) != package_content(package)
+
+
+def _read_text(path: Path) -> str | None:
+    try:
+        return path.read_text(encoding="utf-8")
+    except (FileNotFoundError, UnicodeDecodeError):
+        return None

@@ -1,0 +1,113 @@
+"""Compiler-style diagnostics: every stage reports problems here instead of raising at the first.
+
+A build collects every error and warning of every deck, prints them all as
+``path:line:col: severity: message`` (the form editors and CI jump to), then stops once.
+"""
+
+from __future__ import annotations
+
+import difflib
+import enum
+import os
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+
+@dataclass(frozen=True, order=True)
+class Location:
+    """A place in a source file."""
+
+    path: Path
+    """The file, as found under the cards folder."""
+    line: int = 0
+    """1-based line, or 0 when the problem concerns the whole file."""
+    column: int = 0
+    """1-based column, or 0 when unknown."""
+
+    def __str__(self) -> str:
+        shown = display_path(self.path)
+        if self.line == 0:
+            return shown
+        if self.column == 0:
+            return f"{shown}:{self.line}"
+        return f"{shown}:{self.line}:{self.column}"
+
+
+def display_path(path: Path) -> str:
+    """The path relative to the working directory when it lies below it, so messages stay short."""
+    try:
+        return str(path.resolve().relative_to(Path.cwd().resolve()))
+    except ValueError:
+        return os.fspath(path)
+
+
+class Severity(enum.Enum):
+    ERROR = "error"
+    WARNING = "warning"
+
+
+@dataclass(frozen=True)
+class Diagnostic:
+    """One problem found in the sources."""
+
+    location: Location
+    severity: Severity
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.location}: {self.severity.value}: {self.message}"
+
+
+@dataclass
+class Report:
+    """Collects the diagnostics of a whole run."""
+
+    diagnostics: list[Diagnostic] = field(default_factory=list)
+
+    def error(self, location: Location, message: str) -> None:
+        self.diagnostics.append(Diagnostic(location, Severity.ERROR, message))
+
+    def warning(self, location: Location, message: str) -> None:
+        self.diagnostics.append(Diagnostic(location, Severity.WARNING, message))
+
+    @property
+    def error_count(self) -> int:
+        return sum(1 for d in self.diagnostics if d.severity is Severity.ERROR)
+
+    @property
+    def warning_count(self) -> int:
+        return sum(1 for d in self.diagnostics if d.severity is Severity.WARNING)
+
+    def sorted(self) -> list[Diagnostic]:
+        """Diagnostics in file order, so a reader walks each file top to bottom."""
+        return sorted(self.diagnostics, key=lambda d: (d.location, d.severity.value, d.message))
+
+    def summary(self) -> str:
+        return f"{plural(self.error_count, 'error')}, {plural(self.warning_count, 'warning')}"
+
+
+class DeckgenError(Exception):
+    """A problem that stops a command; the CLI prints it and exits with ``exit_code``."""
+
+    def __init__(self, message: str, *, exit_code: int = 1) -> None:
+        super().__init__(message)
+        self.exit_code = exit_code
+
+
+class SourceErrors(DeckgenError):
+    """The sources have errors; they are in the report, nothing was written."""
+
+    def __init__(self, report: Report) -> None:
+        super().__init__(f"stopped: {report.summary()}; nothing was written")
+        self.report = report
+
+
+def plural(count: int, noun: str) -> str:
+    return f"{count} {noun}" if count == 1 else f"{count} {noun}s"
+
+
+def did_you_mean(word: str, choices: Iterable[str]) -> str:
+    """A ' (did you mean 'x'?)' hint for a misspelt name, or '' when nothing is close."""
+    close = difflib.get_close_matches(word, sorted(choices), n=1, cutoff=0.6)
+    return f" (did you mean '{close[0]}'?)" if close else ""

@@ -1,0 +1,138 @@
+"""Stage 5 and 6 together: render a checked deck's cards into notes and stamp them from the lock."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from deckgen.diagnostics import Report
+from deckgen.identity import LOCK_FILE, Lock, Stamp, fingerprint, next_stamp, note_guid, read_lock
+from deckgen.media import MediaFile, MediaResolver
+from deckgen.notetypes import NOTETYPES, Notetype
+from deckgen.render import render_field
+from deckgen.validate import CardKind, CardSpec, DeckSpec, Text
+
+
+@dataclass(frozen=True)
+class Note:
+    """A note ready to be written into a package."""
+
+    card_id: str
+    guid: str
+    notetype: Notetype
+    fields: tuple[str, ...]
+    """HTML, in the notetype's field order."""
+    tags: tuple[str, ...]
+    deck_name: str
+    """The full Anki deck name, subdeck included."""
+    media: tuple[MediaFile, ...]
+    mod: int
+
+
+@dataclass(frozen=True)
+class CompiledDeck:
+    """Everything needed to write one deck's package and lock."""
+
+    spec: DeckSpec
+    description: str
+    """HTML shown on Anki's deck overview."""
+    notes: tuple[Note, ...]
+    notetype_mods: dict[CardKind, int]
+    """Modification time of each notetype the deck uses."""
+    lock: Lock
+    """The lock as this build leaves it."""
+
+    @property
+    def media(self) -> tuple[MediaFile, ...]:
+        """Every image of the deck once, in name order."""
+        by_name = {file.name: file for note in self.notes for file in note.media}
+        return tuple(by_name[name] for name in sorted(by_name))
+
+
+def compile_deck(deck: DeckSpec, *, now: int, report: Report) -> CompiledDeck | None:
+    """Render and stamp one deck; None when it had errors (they are in ``report``)."""
+    errors_before = report.error_count
+    previous = read_lock(deck.folder / LOCK_FILE, report)
+    resolver = MediaResolver(deck.folder, report)
+    description = ""
+    if deck.description is not None:
+        description = render_field(
+            deck.description.markdown,
+            location=deck.description.location,
+            card_folder=deck.folder,
+            media=None,
+            report=report,
+        ).html
+
+    notes: list[Note] = []
+    note_stamps: dict[str, Stamp] = {}
+    for card in deck.cards:
+        fields, media = _render_card(card, resolver, report)
+        notetype = NOTETYPES[card.kind]
+        deck_name = f"{deck.name}::{card.subdeck}" if card.subdeck else deck.name
+        guid = note_guid(deck.id, card.id)
+        content = {
+            "guid": guid,
+            "notetype": notetype.id,
+            "fields": fields,
+            "tags": card.tags,
+            "deck": deck_name,
+        }
+        old = previous.notes.get(card.id)
+        if old is not None and old.kind != card.kind.value:
+            report.warning(
+                card.location,
+                f"card '{card.id}' changed type from {old.kind} to {card.kind.value}: students "
+                "who imported it keep the old note unchanged; give the card a new id to ship "
+                "it as a new note",
+            )
+        stamp = next_stamp(old, fingerprint=fingerprint(content), kind=card.kind.value, now=now)
+        note_stamps[card.id] = stamp
+        notes.append(
+            Note(card.id, guid, notetype, fields, card.tags, deck_name, media, stamp.mod)
+        )
+
+    notetype_stamps = {
+        kind.value: next_stamp(
+            previous.notetypes.get(kind.value),
+            fingerprint=NOTETYPES[kind].fingerprint(),
+            kind=kind.value,
+            now=now,
+        )
+        for kind in sorted({card.kind for card in deck.cards}, key=lambda k: k.value)
+    }
+    if report.error_count > errors_before:
+        return None
+    return CompiledDeck(
+        spec=deck,
+        description=description,
+        notes=tuple(notes),
+        notetype_mods={CardKind(kind): stamp.mod for kind, stamp in notetype_stamps.items()},
+        lock=Lock(notes=note_stamps, notetypes=notetype_stamps),
+    )
+
+
+def _render_card(
+    card: CardSpec, resolver: MediaResolver, report: Report
+) -> tuple[tuple[str, ...], tuple[MediaFile, ...]]:
+    folder = card.location.path.parent
+    media: dict[str, MediaFile] = {}
+
+    def render(text: Text | None) -> str:
+        if text is None:
+            return ""
+        rendered = render_field(
+            text.markdown,
+            location=text.location,
+            card_folder=folder,
+            media=resolver,
+            report=report,
+        )
+        media.update((file.name, file) for file in rendered.media)
+        return rendered.html
+
+    extra, source = render(card.extra), render(card.source)
+    if card.kind is CardKind.CLOZE:
+        fields: tuple[str, ...] = (render(card.cloze), extra, source)
+    else:
+        fields = (render(card.question), render(card.answer), extra, source)
+    return fields, tuple(media[name] for name in sorted(media))

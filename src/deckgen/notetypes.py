@@ -1,0 +1,139 @@
+"""deckgen's own notetypes: fixed ids and one field set, chosen once.
+
+Anki matches notetypes by id and, on re-import, makes a ``Name+`` copy (stranding every
+existing note) when a field or template is added or renamed. So:
+- the ids below are deckgen's own, never genanki's bundled ids that every genanki user shares;
+- the field names and template names never change. ``Extra`` and ``Source`` exist from the
+  start so that later features fill fields instead of adding them. Templates and CSS may
+  change: Anki updates those in place when the notetype's modification time is newer.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass
+
+from deckgen.validate import CardKind
+
+QA_FIELDS = ("Question", "Answer", "Extra", "Source")
+CLOZE_FIELDS = ("Text", "Extra", "Source")
+
+_ANSWER_TAIL = (
+    '{{#Extra}}<div class="deckgen-extra">{{Extra}}</div>{{/Extra}}\n'
+    '{{#Source}}<div class="deckgen-source">Source: {{Source}}</div>{{/Source}}'
+)
+
+CSS = """\
+.card {
+  font-family: -apple-system, "Segoe UI", Roboto, "Helvetica Neue", Arial, sans-serif;
+  font-size: 20px;
+  line-height: 1.4;
+  text-align: center;
+  color: #1d1d1f;
+  background-color: #ffffff;
+}
+.nightMode .card, .card.nightMode { color: #e8e8e8; background-color: #1e1e1e; }
+.deckgen-extra { margin-top: 1em; font-size: 0.85em; }
+.deckgen-source { margin-top: 1.2em; font-size: 0.65em; color: #6b6b6b; }
+.nightMode .deckgen-source { color: #a0a0a0; }
+img { max-width: 100%; height: auto; }
+table { margin: 0 auto; border-collapse: collapse; }
+td, th { border: 1px solid #999; padding: 0.2em 0.5em; }
+.cloze { font-weight: bold; color: #0b5cad; }
+.nightMode .cloze { color: #7ab8ff; }
+"""
+
+
+@dataclass(frozen=True)
+class Template:
+    name: str
+    question: str
+    answer: str
+
+
+@dataclass(frozen=True)
+class Notetype:
+    """A notetype as shipped in every package that uses it."""
+
+    kind: CardKind
+    id: int
+    """Anki's identity for the notetype: fixed forever."""
+    name: str
+    fields: tuple[str, ...]
+    templates: tuple[Template, ...]
+    css: str
+    is_cloze: bool
+
+    def fingerprint(self) -> str:
+        """Changes exactly when what Anki stores for the notetype changes."""
+        content = {
+            "id": self.id,
+            "name": self.name,
+            "fields": self.fields,
+            "templates": [[t.name, t.question, t.answer] for t in self.templates],
+            "css": self.css,
+            "cloze": self.is_cloze,
+        }
+        return hashlib.sha256(json.dumps(content, sort_keys=True).encode()).hexdigest()
+
+
+def _front_to_back(name: str) -> Template:
+    return Template(
+        name,
+        "{{Question}}",
+        '{{FrontSide}}\n<hr id="answer">\n{{Answer}}\n' + _ANSWER_TAIL,
+    )
+
+
+NOTETYPES: dict[CardKind, Notetype] = {
+    CardKind.BASIC: Notetype(
+        CardKind.BASIC,
+        1828422171,
+        "deckgen Basic",
+        QA_FIELDS,
+        (_front_to_back("Card 1"),),
+        CSS,
+        is_cloze=False,
+    ),
+    CardKind.REVERSED: Notetype(
+        CardKind.REVERSED,
+        1221465982,
+        "deckgen Basic and reversed",
+        QA_FIELDS,
+        (
+            _front_to_back("Card 1"),
+            Template(
+                "Card 2",
+                "{{Answer}}",
+                '{{FrontSide}}\n<hr id="answer">\n{{Question}}\n' + _ANSWER_TAIL,
+            ),
+        ),
+        CSS,
+        is_cloze=False,
+    ),
+    CardKind.TYPEIN: Notetype(
+        CardKind.TYPEIN,
+        1552274595,
+        "deckgen Type in the answer",
+        QA_FIELDS,
+        (
+            Template(
+                "Card 1",
+                "{{Question}}\n\n{{type:Answer}}",
+                '{{Question}}\n<hr id="answer">\n{{type:Answer}}\n' + _ANSWER_TAIL,
+            ),
+        ),
+        CSS,
+        is_cloze=False,
+    ),
+    CardKind.CLOZE: Notetype(
+        CardKind.CLOZE,
+        1485222714,
+        "deckgen Cloze",
+        CLOZE_FIELDS,
+        (Template("Cloze", "{{cloze:Text}}", "{{cloze:Text}}\n" + _ANSWER_TAIL),),
+        CSS,
+        is_cloze=True,
+    ),
+}

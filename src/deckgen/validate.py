@@ -1,0 +1,440 @@
+"""Stage 2: find the decks under a cards folder and check their YAML into typed card specs.
+
+Layout: ``<cards>/<deck folder>/deck.yaml`` defines a deck; every other ``*.yaml`` below that
+folder is a card file. Every problem is reported with its place; nothing stops at the first.
+"""
+
+from __future__ import annotations
+
+import enum
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+from deckgen.diagnostics import Location, Report, did_you_mean
+from deckgen.yamlsource import Mapping, Node, Scalar, Sequence, describe, load_yaml
+
+DECK_FILE = "deck.yaml"
+
+_ID_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
+_CLOZE_OPEN = re.compile(r"\{\{c(\d+)::")
+
+
+class CardKind(enum.Enum):
+    """Which notetype a card becomes."""
+
+    BASIC = "basic"
+    REVERSED = "reversed"
+    TYPEIN = "typein"
+    CLOZE = "cloze"
+
+
+@dataclass(frozen=True)
+class Text:
+    """A field's Markdown as the author wrote it, and where."""
+
+    markdown: str
+    location: Location
+
+
+@dataclass(frozen=True)
+class CardSpec:
+    """One card as written in a card file, checked."""
+
+    id: str
+    """Unique within its deck; with the deck id it makes the note's identity."""
+    kind: CardKind
+    question: Text | None
+    """Basic, reversed and type-in cards only."""
+    answer: Text | None
+    """Basic, reversed and type-in cards only."""
+    cloze: Text | None
+    """Cloze cards only."""
+    extra: Text | None
+    source: Text | None
+    """The card's own source, else its file's."""
+    tags: tuple[str, ...]
+    """Deck, file and card tags together, sorted, without repeats."""
+    subdeck: str | None
+    """The file's ``deck`` key, appended to the deck name with ``::``."""
+    location: Location
+    """Where the card starts."""
+
+
+@dataclass(frozen=True)
+class DeckSpec:
+    """One deck folder, checked."""
+
+    folder: Path
+    """The deck folder; its name names the package."""
+    name: str
+    """The Anki deck name; ``::`` makes subdecks."""
+    id: str
+    """The stable key every note's identity derives from."""
+    description: Text | None
+    cards: tuple[CardSpec, ...]
+    location: Location
+    """Where deck.yaml starts."""
+
+
+_DECK_KEYS = {"name", "id", "description", "tags"}
+_FILE_KEYS = {"deck", "tags", "source", "cards"}
+_CARD_KEYS = {"id", "type", "question", "answer", "cloze", "extra", "source", "tags"}
+
+
+def find_deck_folders(cards_dir: Path, report: Report) -> list[Path]:
+    """Every folder directly under ``cards_dir`` that has a deck.yaml, in name order."""
+    folders = []
+    for child in sorted(cards_dir.iterdir()):
+        if not child.is_dir() or child.name.startswith("."):
+            continue
+        if (child / DECK_FILE).is_file():
+            folders.append(child)
+        elif any(child.rglob("*.yaml")):
+            report.warning(
+                Location(child),
+                f"folder has card files but no {DECK_FILE}: skipped (add {DECK_FILE} to build it)",
+            )
+    if not folders:
+        report.error(
+            Location(cards_dir),
+            f"no decks found: a deck is a folder with a {DECK_FILE}, e.g. "
+            f"{cards_dir.name}/my-deck/{DECK_FILE}",
+        )
+    return folders
+
+
+def load_decks(cards_dir: Path, report: Report) -> list[DeckSpec]:
+    """Check every deck under ``cards_dir``; problems go to ``report``."""
+    decks = [
+        deck
+        for folder in find_deck_folders(cards_dir, report)
+        if (deck := load_deck(folder, report)) is not None
+    ]
+    _check_decks_distinct(decks, report)
+    return decks
+
+
+def _check_decks_distinct(decks: list[DeckSpec], report: Report) -> None:
+    seen_ids: dict[str, DeckSpec] = {}
+    seen_names: dict[str, DeckSpec] = {}
+    for deck in decks:
+        if deck.id in seen_ids:
+            report.error(
+                deck.location,
+                f"deck id '{deck.id}' is already used by {seen_ids[deck.id].location}: "
+                "two decks with one id would overwrite each other's notes",
+            )
+        seen_ids.setdefault(deck.id, deck)
+        if deck.name in seen_names:
+            report.error(
+                deck.location,
+                f"deck name '{deck.name}' is already used by {seen_names[deck.name].location}: "
+                "Anki would merge the two decks",
+            )
+        seen_names.setdefault(deck.name, deck)
+
+
+def load_deck(folder: Path, report: Report) -> DeckSpec | None:
+    deck_file = folder / DECK_FILE
+    checker = _Checker(report)
+    root = load_yaml(deck_file, report)
+    if root is None:
+        return None
+    mapping = checker.mapping(root, "deck.yaml")
+    if mapping is None:
+        return None
+    checker.unknown_keys(mapping, _DECK_KEYS, "deck.yaml")
+    name = checker.required_text(mapping, "name", "deck.yaml")
+    deck_id = checker.required_text(mapping, "id", "deck.yaml")
+    if name is not None:
+        checker.deck_name(name.text, name.location)
+    if deck_id is not None:
+        checker.identifier(deck_id, "deck id")
+    description = checker.optional_text(mapping, "description")
+    deck_tags = checker.tags(mapping)
+
+    cards: list[CardSpec] = []
+    for card_file in _card_files(folder, report):
+        cards.extend(_load_card_file(card_file, deck_tags, checker))
+    _check_card_ids_unique(cards, report)
+    if name is None or deck_id is None:
+        return None
+    if not cards:
+        report.warning(mapping.location, "deck has no cards")
+    return DeckSpec(
+        folder=folder,
+        name=name.text.strip(),
+        id=deck_id.text,
+        description=description,
+        cards=tuple(cards),
+        location=mapping.location,
+    )
+
+
+def _card_files(folder: Path, report: Report) -> list[Path]:
+    """Card files of a deck; files that resolve outside the deck folder are refused."""
+    files = []
+    deck_root = folder.resolve()
+    for path in sorted(folder.rglob("*")):
+        if path.name == DECK_FILE and path.parent == folder:
+            continue
+        if path.suffix == ".yml":
+            report.warning(Location(path), "ignored: card files end in .yaml, rename it")
+            continue
+        if path.suffix != ".yaml":
+            continue
+        if not path.resolve().is_relative_to(deck_root):
+            report.error(Location(path), "card file links outside its deck folder: refused")
+            continue
+        if path.is_file():
+            files.append(path)
+    return files
+
+
+def _check_card_ids_unique(cards: list[CardSpec], report: Report) -> None:
+    first: dict[str, CardSpec] = {}
+    for card in cards:
+        if card.id in first:
+            report.error(
+                card.location,
+                f"duplicate card id '{card.id}' (first at {first[card.id].location}): "
+                "ids must be unique within a deck",
+            )
+        else:
+            first[card.id] = card
+
+
+def _load_card_file(path: Path, deck_tags: tuple[str, ...], checker: _Checker) -> list[CardSpec]:
+    root = load_yaml(path, checker.report)
+    if root is None:
+        return []
+    mapping = checker.mapping(root, "a card file")
+    if mapping is None:
+        return []
+    checker.unknown_keys(mapping, _FILE_KEYS, "a card file")
+    subdeck_node = checker.optional_text(mapping, "deck")
+    subdeck = None
+    if subdeck_node is not None:
+        checker.deck_name(subdeck_node.markdown, subdeck_node.location)
+        subdeck = subdeck_node.markdown.strip()
+    file_tags = checker.tags(mapping)
+    file_source = checker.optional_text(mapping, "source")
+    cards_node = mapping.get("cards")
+    if cards_node is None:
+        checker.report.error(mapping.location, "card file has no 'cards:' list")
+        return []
+    if not isinstance(cards_node, Sequence):
+        checker.report.error(
+            cards_node.location, f"'cards' must be a list of cards, not {describe(cards_node)}"
+        )
+        return []
+    cards = []
+    for card_node in cards_node.items:
+        card = _load_card(card_node, checker, subdeck, deck_tags + file_tags, file_source)
+        if card is not None:
+            cards.append(card)
+    return cards
+
+
+def _load_card(
+    node: Node,
+    checker: _Checker,
+    subdeck: str | None,
+    inherited_tags: tuple[str, ...],
+    file_source: Text | None,
+) -> CardSpec | None:
+    mapping = checker.mapping(node, "a card")
+    if mapping is None:
+        return None
+    checker.unknown_keys(mapping, _CARD_KEYS, "a card")
+    card_id = checker.required_text(mapping, "id", "a card")
+    if card_id is not None:
+        checker.identifier(card_id, "card id")
+    label = f"card '{card_id.text}'" if card_id is not None else "card"
+    question = checker.optional_text(mapping, "question")
+    answer = checker.optional_text(mapping, "answer")
+    cloze = checker.optional_text(mapping, "cloze")
+    extra = checker.optional_text(mapping, "extra")
+    source = checker.optional_text(mapping, "source") or file_source
+    tags = tuple(sorted(set(inherited_tags + checker.tags(mapping))))
+    kind = _card_kind(mapping, checker, label, has_cloze=cloze is not None)
+    if kind is None:
+        return None
+    ok = True
+    if kind is CardKind.CLOZE:
+        for key, value in (("question", question), ("answer", answer)):
+            if value is not None:
+                checker.report.error(
+                    value.location,
+                    f"{label} is a cloze card and cannot have '{key}': "
+                    "put the text in 'cloze' or drop 'type: cloze'",
+                )
+                ok = False
+        if cloze is None:
+            checker.report.error(mapping.location, f"{label} has type cloze but no 'cloze' text")
+            ok = False
+        else:
+            ok = _check_cloze(cloze, label, checker.report) and ok
+    else:
+        if cloze is not None:
+            checker.report.error(
+                cloze.location,
+                f"{label} has both 'cloze' and question/answer: a card is one or the other",
+            )
+            ok = False
+        for key, value in (("question", question), ("answer", answer)):
+            if value is None:
+                checker.report.error(mapping.location, f"{label} has no {key}")
+                ok = False
+            elif not value.markdown.strip():
+                checker.report.error(value.location, f"{label} has an empty {key}")
+                ok = False
+    if card_id is None or not ok:
+        return None
+    return CardSpec(
+        id=card_id.text,
+        kind=kind,
+        question=question,
+        answer=answer,
+        cloze=cloze,
+        extra=extra,
+        source=source,
+        tags=tags,
+        subdeck=subdeck,
+        location=mapping.location,
+    )
+
+
+def _card_kind(
+    mapping: Mapping, checker: _Checker, label: str, *, has_cloze: bool
+) -> CardKind | None:
+    type_node = checker.optional_text(mapping, "type")
+    if type_node is None:
+        return CardKind.CLOZE if has_cloze else CardKind.BASIC
+    try:
+        return CardKind(type_node.markdown.strip())
+    except ValueError:
+        names = [kind.value for kind in CardKind]
+        checker.report.error(
+            type_node.location,
+            f"{label} has unknown type '{type_node.markdown}'"
+            f"{did_you_mean(type_node.markdown, names)}; types are {', '.join(names)}",
+        )
+        return None
+
+
+def _check_cloze(cloze: Text, label: str, report: Report) -> bool:
+    """A cloze needs at least one ``{{cN::...}}`` and Anki drops the inner card of a nested one."""
+    text = cloze.markdown
+    depth = 0
+    position = 0
+    found = False
+    while position < len(text):
+        opening = _CLOZE_OPEN.match(text, position)
+        if opening:
+            if depth > 0:
+                report.error(
+                    cloze.location,
+                    f"{label} nests a cloze deletion inside another ('{opening.group(0)}'): "
+                    "Anki loses the inner card; split it into separate deletions",
+                )
+                return False
+            depth += 1
+            found = True
+            position = opening.end()
+        elif text.startswith("}}", position) and depth > 0:
+            depth -= 1
+            position += 2
+        else:
+            position += 1
+    if depth > 0:
+        report.error(cloze.location, f"{label} has a cloze deletion that is never closed with '}}}}'")
+        return False
+    if not found:
+        report.error(
+            cloze.location,
+            f"{label} has no cloze deletion: mark one like {{{{c1::hidden text}}}}",
+        )
+        return False
+    return True
+
+
+class _Checker:
+    """Type and form checks shared by deck files, card files and cards."""
+
+    def __init__(self, report: Report) -> None:
+        self.report = report
+
+    def mapping(self, node: Node, what: str) -> Mapping | None:
+        if isinstance(node, Mapping):
+            return node
+        self.report.error(node.location, f"{what} must be a mapping of keys, not {describe(node)}")
+        return None
+
+    def unknown_keys(self, mapping: Mapping, allowed: set[str], what: str) -> None:
+        for key in mapping.keys():
+            if key.text not in allowed:
+                self.report.error(
+                    key.location,
+                    f"unknown key '{key.text}' in {what}{did_you_mean(key.text, allowed)}; "
+                    f"allowed: {', '.join(sorted(allowed))}",
+                )
+
+    def optional_text(self, mapping: Mapping, key: str) -> Text | None:
+        node = mapping.get(key)
+        if node is None:
+            return None
+        if not isinstance(node, Scalar):
+            self.report.error(node.location, f"'{key}' must be text, not {describe(node)}")
+            return None
+        return Text(node.text, node.location)
+
+    def required_text(self, mapping: Mapping, key: str, what: str) -> Scalar | None:
+        node = mapping.get(key)
+        if node is None:
+            self.report.error(mapping.location, f"{what} has no '{key}'")
+            return None
+        if not isinstance(node, Scalar):
+            self.report.error(node.location, f"'{key}' must be text, not {describe(node)}")
+            return None
+        if not node.text.strip():
+            self.report.error(node.location, f"'{key}' is empty")
+            return None
+        return node
+
+    def identifier(self, node: Scalar, what: str) -> None:
+        if not _ID_PATTERN.match(node.text):
+            self.report.error(
+                node.location,
+                f"{what} '{node.text}' may hold only letters, digits, '.', '_' and '-', "
+                "starting with a letter or digit",
+            )
+
+    def deck_name(self, name: str, location: Location) -> None:
+        if any(not part.strip() for part in name.strip().split("::")):
+            self.report.error(location, f"deck name '{name}' has an empty part between '::'")
+
+    def tags(self, mapping: Mapping) -> tuple[str, ...]:
+        node = mapping.get("tags")
+        if node is None:
+            return ()
+        if not isinstance(node, Sequence):
+            self.report.error(
+                node.location,
+                f"'tags' must be a list, e.g. tags: [anatomy, exam], not {describe(node)}",
+            )
+            return ()
+        tags = []
+        for item in node.items:
+            if not isinstance(item, Scalar):
+                self.report.error(item.location, f"a tag must be text, not {describe(item)}")
+            elif not item.text or any(char.isspace() for char in item.text):
+                self.report.error(
+                    item.location,
+                    f"tag '{item.text}' is empty or has spaces: Anki splits tags at spaces; "
+                    "use '_' or '-' instead",
+                )
+            else:
+                tags.append(item.text)
+        return tuple(tags)
