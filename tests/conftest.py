@@ -1,0 +1,48 @@
+"""Shared fixtures: a sample project in a temporary folder, the CLI, and a student's Anki."""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner, Result
+
+from anki_engine import StudentCollection
+from deckgen.cli import cli
+
+FIXTURES = Path(__file__).parent / "fixtures"
+FIRST_BUILD_TIME = 1_700_000_000
+
+
+@pytest.fixture
+def project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """The sample project (tests/fixtures/sample) copied into an empty folder, which is the
+    working directory, with the build clock pinned."""
+    shutil.copytree(FIXTURES / "sample", tmp_path, dirs_exist_ok=True)
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", str(FIRST_BUILD_TIME))
+    return tmp_path
+
+
+@pytest.fixture
+def empty_project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """An empty working directory with a cards/ folder, for tests that write their own decks."""
+    (tmp_path / "cards").mkdir()
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", str(FIRST_BUILD_TIME))
+    return tmp_path
+
+
+def run_deckgen(*args: str) -> Result:
+    """Run the CLI in-process, as a user would from a shell."""
+    return CliRunner().invoke(cli, list(args), prog_name="deckgen")
+
+
+@pytest.fixture
+def student(tmp_path_factory: pytest.TempPathFactory) -> Iterator[StudentCollection]:
+    """A fresh Anki collection, as a student who has never imported the deck has."""
+    collection = StudentCollection(tmp_path_factory.mktemp("student"))
+    yield collection
+    collection.close()
