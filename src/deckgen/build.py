@@ -121,7 +121,7 @@ def write_atomically(path: Path, data: bytes) -> None:
 def _package_differs(path: Path, package: bytes) -> bool:
     try:
         existing = path.read_bytes()
-    except FileNotFoundError:
+    except OSError:  # missing or unreadable: write it (a real problem surfaces when writing)
         return True
     if existing == package:
         return False
@@ -131,5 +131,5 @@ def _package_differs(path: Path, package: bytes) -> bool:
 def _read_text(path: Path) -> str | None:
     try:
         return path.read_text(encoding="utf-8")
-    except (FileNotFoundError, UnicodeDecodeError):
+    except (OSError, UnicodeDecodeError):
         return None

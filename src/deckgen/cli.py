@@ -108,7 +108,7 @@ def build(cards_dir: Path, out_dir: Path, check_only: bool) -> None:
         state = "wrote" if deck.changed else "up to date"
         click.echo(
             f"{state}: {display_path(deck.package_path)} "
-            f"({plural(len(deck.compiled.notes), 'note')}, "
+            f"({plural(len(deck.compiled.notes), 'card')}, "
             f"{plural(len(deck.compiled.media), 'image')})"
         )
     click.echo(f"built {plural(len(planned), 'deck')}; {report.summary()}")

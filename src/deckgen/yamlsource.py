@@ -145,6 +145,8 @@ def _tag_problem(tag: str) -> str:
             f"YAML reads '{tag}' as a tag because the value starts with '!': "
             f"put the whole value in quotes, e.g. \"{tag} ...\""
         )
+    if tag == "tag:yaml.org,2002:merge":
+        return "YAML merge keys ('<<') are not supported: write the keys out"
     return f"YAML tag '{tag}' is not allowed: card files hold plain text"
 
 
@@ -161,7 +163,7 @@ def load_yaml(path: Path, report: Report) -> Node | None:
             return None
         text = path.read_bytes().decode("utf-8")
     except UnicodeDecodeError as exc:
-        report.error(whole_file, f"not UTF-8 text (byte {exc.start}): save the file as UTF-8")
+        report.error(whole_file, f"not UTF-8 text (byte {exc.start + 1}): save the file as UTF-8")
         return None
     except OSError as exc:
         report.error(whole_file, f"cannot read: {exc.strerror}")
