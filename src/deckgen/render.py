@@ -112,11 +112,15 @@ def _resolve_images(
             reference = str(child.attrs.get("src", ""))
             if media is None:
                 report.error(location, f"image '{reference}': images are not allowed here")
+                resolved = None
+            else:
+                resolved = media.resolve(reference, relative_to=card_folder, location=location)
+            if resolved is None:
+                # Already reported; drop the image so the sanitiser check does not report it again.
+                child.type, child.content, child.children = "text", "", None
                 continue
-            resolved = media.resolve(reference, relative_to=card_folder, location=location)
-            if resolved is not None:
-                child.attrs["src"] = resolved.name
-                images.append(resolved)
+            child.attrs["src"] = resolved.name
+            images.append(resolved)
     return images
 
 
