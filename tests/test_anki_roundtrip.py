@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 from pathlib import Path
 
@@ -10,6 +11,8 @@ import pytest
 from anki_engine import StudentCollection
 from conftest import FIRST_BUILD_TIME, run_deckgen
 from deckgen.identity import note_guid
+from deckgen.notetypes import NOTETYPES
+from deckgen.validate import CardKind
 
 PACKAGE = Path("decks/demo.apkg")
 TOP_DECK = "Demo::Gluteus medius"
@@ -152,3 +155,21 @@ def test_renaming_the_deck_keeps_note_identity(project: Path, student: StudentCo
     log = student.import_package(project / PACKAGE)
     assert len(log.new) == 0
     assert {g: n.id for g, n in student.notes().items()} == before
+
+
+def test_a_changed_template_updates_the_notetype_in_place(
+    project: Path, student: StudentCollection, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    build_ok()
+    student.import_package(project / PACKAGE)
+    basic = NOTETYPES[CardKind.BASIC]
+    monkeypatch.setitem(
+        NOTETYPES, CardKind.BASIC, dataclasses.replace(basic, css=basic.css + ".new { }\n")
+    )
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", str(FIRST_BUILD_TIME + 60))
+    build_ok()
+    log = student.import_package(project / PACKAGE)
+    assert len(log.new) == 0 and len(log.conflicting) == 0
+    notetype = student.col.models.get(basic.id)  # type: ignore[arg-type]
+    assert notetype is not None and notetype["css"].endswith(".new { }\n")
+    assert not any(name.endswith("+") for name in student.notetype_names())

@@ -1,0 +1,57 @@
+"""Stage 6: identity from (deck id, card id), times from the lock."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from deckgen.diagnostics import Report
+from deckgen.identity import EMPTY_LOCK, Lock, Stamp, next_stamp, note_guid, read_lock
+
+
+def test_guid_depends_on_deck_and_card_id_only() -> None:
+    assert note_guid("gm", "origin") == note_guid("gm", "origin")
+    assert len({note_guid("gm", "origin"), note_guid("gm", "insertion"),
+                note_guid("other", "origin")}) == 3
+    # No separator ambiguity: ("a", "b-c") and ("a-b", "c") differ.
+    assert note_guid("a", "b-c") != note_guid("a-b", "c")
+
+
+def test_unchanged_content_keeps_its_time() -> None:
+    old = Stamp("abc", 1000, "basic")
+    assert next_stamp(old, fingerprint="abc", kind="basic", now=5000) == old
+
+
+def test_changed_content_gets_a_strictly_newer_time() -> None:
+    old = Stamp("abc", 1000, "basic")
+    assert next_stamp(old, fingerprint="def", kind="basic", now=5000) == Stamp("def", 5000, "basic")
+    # A clock behind the lock (SOURCE_DATE_EPOCH pinned, or a skewed machine) still moves forward.
+    assert next_stamp(old, fingerprint="def", kind="basic", now=1000).mod == 1001
+    assert next_stamp(old, fingerprint="def", kind="basic", now=10).mod == 1001
+    assert next_stamp(old, fingerprint="abc", kind="cloze", now=10).mod == 1001
+
+
+def test_new_content_gets_now() -> None:
+    assert next_stamp(None, fingerprint="abc", kind="basic", now=77) == Stamp("abc", 77, "basic")
+
+
+def test_lock_round_trips(tmp_path: Path) -> None:
+    lock = Lock({"b": Stamp("f2", 2, "cloze"), "a": Stamp("f1", 1, "basic")},
+                {"basic": Stamp("n1", 3, "basic")})
+    path = tmp_path / "deck.lock"
+    path.write_text(lock.to_text())
+    report = Report()
+    assert read_lock(path, report) == lock
+    assert report.diagnostics == []
+    assert lock.to_text().index('"a"') < lock.to_text().index('"b"'), "sorted for clean diffs"
+
+
+def test_missing_lock_is_empty_and_damaged_lock_is_an_error(tmp_path: Path) -> None:
+    report = Report()
+    assert read_lock(tmp_path / "deck.lock", report) == EMPTY_LOCK
+    assert report.diagnostics == []
+    for damaged in ("{not json", '{"format": 1, "notes": {"a": {"mod": "x"}}, "notetypes": {}}',
+                    '{"format": 99, "notes": {}, "notetypes": {}}', "[]"):
+        (tmp_path / "deck.lock").write_text(damaged)
+        report = Report()
+        assert read_lock(tmp_path / "deck.lock", report) == EMPTY_LOCK
+        assert report.error_count == 1, damaged
