@@ -39,8 +39,10 @@ def test_first_import_gives_every_note_card_tag_deck_and_image(
         guid(card_id)
         for card_id in ("origin", "insertion", "nerve", "action", "layers", "referral-low-back")
     }
-    cards_per_note = {card_id: len(notes[guid(card_id)].card_ids()) for card_id in
-                      ("origin", "nerve", "action", "layers")}
+    cards_per_note = {
+        card_id: len(notes[guid(card_id)].card_ids())
+        for card_id in ("origin", "nerve", "action", "layers")
+    }
     assert cards_per_note == {"origin": 1, "nerve": 1, "action": 2, "layers": 2}
 
     insertion = notes[guid("insertion")]
@@ -110,7 +112,9 @@ def test_upgrade_updates_in_place_and_keeps_history(
     assert len(second.new) == 1 and len(notes) == 7, "only the added card is new"
     assert len(second.conflicting) == 0
     updated = {entry.id.nid for entry in second.updated}
-    assert updated == {note_ids_before[guid(c)] for c in ("origin", "insertion", "referral-low-back")}
+    assert updated == {
+        note_ids_before[guid(c)] for c in ("origin", "insertion", "referral-low-back")
+    }
     # Anki logs notes it found but left alone (not newer) as "duplicate": the untouched ones.
     assert {entry.id.nid for entry in second.duplicate} == {
         note_ids_before[guid(c)] for c in ("nerve", "action", "layers")
@@ -143,8 +147,9 @@ def test_upgrade_updates_in_place_and_keeps_history(
     assert run_deckgen("build", "--check").exit_code == 0
 
 
-def test_renaming_the_deck_keeps_note_identity(project: Path, student: StudentCollection,
-                                               monkeypatch: pytest.MonkeyPatch) -> None:
+def test_renaming_the_deck_keeps_note_identity(
+    project: Path, student: StudentCollection, monkeypatch: pytest.MonkeyPatch
+) -> None:
     build_ok()
     student.import_package(project / PACKAGE)
     before = {g: n.id for g, n in student.notes().items()}

@@ -10,8 +10,10 @@ from deckgen.identity import EMPTY_LOCK, Lock, Stamp, next_stamp, note_guid, rea
 
 def test_guid_depends_on_deck_and_card_id_only() -> None:
     assert note_guid("gm", "origin") == note_guid("gm", "origin")
-    assert len({note_guid("gm", "origin"), note_guid("gm", "insertion"),
-                note_guid("other", "origin")}) == 3
+    assert (
+        len({note_guid("gm", "origin"), note_guid("gm", "insertion"), note_guid("other", "origin")})
+        == 3
+    )
     # No separator ambiguity: ("a", "b-c") and ("a-b", "c") differ.
     assert note_guid("a", "b-c") != note_guid("a-b", "c")
 
@@ -35,8 +37,10 @@ def test_new_content_gets_now() -> None:
 
 
 def test_lock_round_trips(tmp_path: Path) -> None:
-    lock = Lock({"b": Stamp("f2", 2, "cloze"), "a": Stamp("f1", 1, "basic")},
-                {"basic": Stamp("n1", 3, "basic")})
+    lock = Lock(
+        {"b": Stamp("f2", 2, "cloze"), "a": Stamp("f1", 1, "basic")},
+        {"basic": Stamp("n1", 3, "basic")},
+    )
     path = tmp_path / "deck.lock"
     path.write_text(lock.to_text())
     report = Report()
@@ -49,8 +53,12 @@ def test_missing_lock_is_empty_and_damaged_lock_is_an_error(tmp_path: Path) -> N
     report = Report()
     assert read_lock(tmp_path / "deck.lock", report) == EMPTY_LOCK
     assert report.diagnostics == []
-    for damaged in ("{not json", '{"format": 1, "notes": {"a": {"mod": "x"}}, "notetypes": {}}',
-                    '{"format": 99, "notes": {}, "notetypes": {}}', "[]"):
+    for damaged in (
+        "{not json",
+        '{"format": 1, "notes": {"a": {"mod": "x"}}, "notetypes": {}}',
+        '{"format": 99, "notes": {}, "notetypes": {}}',
+        "[]",
+    ):
         (tmp_path / "deck.lock").write_text(damaged)
         report = Report()
         assert read_lock(tmp_path / "deck.lock", report) == EMPTY_LOCK

@@ -11,7 +11,7 @@ from deckgen.diagnostics import Location, Report
 from deckgen.media import MediaFile, MediaResolver, media_name
 
 PNG = (Path(__file__).parent / "fixtures/sample/cards/demo/images/chart.png").read_bytes()
-SVG = b'<svg xmlns="http://www.w3.org/2000/svg" width="4" height="4"><rect width="4" height="4"/></svg>'
+SVG = b'<svg xmlns="http://www.w3.org/2000/svg" width="4" height="4"><rect width="4"/></svg>'
 
 
 @pytest.fixture
@@ -23,7 +23,9 @@ def deck(tmp_path: Path) -> Path:
     return folder
 
 
-def resolve(deck: Path, reference: str, relative_to: Path | None = None) -> tuple[MediaFile | None, list[str]]:
+def resolve(
+    deck: Path, reference: str, relative_to: Path | None = None
+) -> tuple[MediaFile | None, list[str]]:
     report = Report()
     resolver = MediaResolver(deck, report)
     found = resolver.resolve(
@@ -56,14 +58,26 @@ def test_jpeg_extension_is_normalised(deck: Path) -> None:
     ("reference", "problem"),
     [
         ("images/missing.png", "image 'images/missing.png' not found"),
-        ("../../outside.png", "image '../../outside.png' lies outside the deck folder 'deck': "
-                              "copy it into the deck folder"),
-        ("/etc/passwd.png", "image '/etc/passwd.png' is an absolute path: write it relative to "
-                            "the card file, e.g. images/x.svg"),
-        ("https://example.org/x.png", "image 'https://example.org/x.png' is not a file in the deck "
-                                      "folder: deckgen ships only local images"),
-        ("images/notes.txt", "image 'images/notes.txt' is not a supported type; use one of .png, "
-                             ".jpg, .gif, .webp, .jpeg, .svg"),
+        (
+            "../../outside.png",
+            "image '../../outside.png' lies outside the deck folder 'deck': "
+            "copy it into the deck folder",
+        ),
+        (
+            "/etc/passwd.png",
+            "image '/etc/passwd.png' is an absolute path: write it relative to "
+            "the card file, e.g. images/x.svg",
+        ),
+        (
+            "https://example.org/x.png",
+            "image 'https://example.org/x.png' is not a file in the deck "
+            "folder: deckgen ships only local images",
+        ),
+        (
+            "images/notes.txt",
+            "image 'images/notes.txt' is not a supported type; use one of .png, "
+            ".jpg, .gif, .webp, .jpeg, .svg",
+        ),
     ],
 )
 def test_refused_references(deck: Path, reference: str, problem: str) -> None:
@@ -88,17 +102,28 @@ def test_symlink_out_of_the_deck_is_refused(deck: Path, tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     ("name", "data", "problem"),
     [
-        ("fake.png", b"GIF89a not a png", "is not a valid .png file (its bytes do not match the "
-                                         "extension)"),
+        (
+            "fake.png",
+            b"GIF89a not a png",
+            "is not a valid .png file (its bytes do not match the extension)",
+        ),
         ("broken.svg", b"<svg", "is not a well-formed SVG file"),
         ("html.svg", b"<html/>", "is not an SVG file (its root element is not <svg>)"),
-        ("script.svg", b'<svg xmlns="http://www.w3.org/2000/svg"><script>alert(1)</script></svg>',
-         "contains <script>, which is not allowed in card images"),
-        ("handler.svg", b'<svg xmlns="http://www.w3.org/2000/svg" onload="alert(1)"/>',
-         "has an event handler 'onload', which is not allowed in card images"),
-        ("entities.svg",
-         b'<!DOCTYPE svg [<!ENTITY a "aaaa">]><svg xmlns="http://www.w3.org/2000/svg">&a;</svg>',
-         "is not a well-formed SVG file"),
+        (
+            "script.svg",
+            b'<svg xmlns="http://www.w3.org/2000/svg"><script>alert(1)</script></svg>',
+            "contains <script>, which is not allowed in card images",
+        ),
+        (
+            "handler.svg",
+            b'<svg xmlns="http://www.w3.org/2000/svg" onload="alert(1)"/>',
+            "has an event handler 'onload', which is not allowed in card images",
+        ),
+        (
+            "entities.svg",
+            b'<!DOCTYPE svg [<!ENTITY a "aaaa">]><svg xmlns="http://www.w3.org/2000/svg">&a;</svg>',
+            "is not a well-formed SVG file",
+        ),
     ],
 )
 def test_bad_image_content_is_refused(deck: Path, name: str, data: bytes, problem: str) -> None:

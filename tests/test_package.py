@@ -33,8 +33,12 @@ def rewritten_elsewhere(data: bytes) -> bytes:
                     connection.execute("VACUUM")
                     connection.close()
                     member = path.read_bytes()
-            target.writestr(zipfile.ZipInfo(info.filename, (2020, 5, 5, 5, 5, 6)), member,
-                            compress_type=zipfile.ZIP_DEFLATED, compresslevel=1)
+            target.writestr(
+                zipfile.ZipInfo(info.filename, (2020, 5, 5, 5, 5, 6)),
+                member,
+                compress_type=zipfile.ZIP_DEFLATED,
+                compresslevel=1,
+            )
     return out.getvalue()
 
 

@@ -36,7 +36,10 @@ def render(markdown: str, folder: Path | None = None) -> tuple[str, list[str]]:
         ("| a | b |\n|---|---|\n| 1 | 2 |", "<table>"),
         (r"Force \(F = m_1 a_1\) and \[x^2 * y_2\]", r"Force \(F = m_1 a_1\) and \[x^2 * y_2\]"),
         (r"\(a < b\)", r"\(a &lt; b\)"),
-        ("The {{c1::gluteus **medius**::muscle}}", "The {{c1::gluteus <strong>medius</strong>::muscle}}"),
+        (
+            "The {{c1::gluteus **medius**::muscle}}",
+            "The {{c1::gluteus <strong>medius</strong>::muscle}}",
+        ),
     ],
 )
 def test_markdown_renders(markdown: str, html: str) -> None:
@@ -49,9 +52,22 @@ def test_markdown_renders(markdown: str, html: str) -> None:
     ("markdown", "html", "warning"),
     [
         ("<script>alert(1)</script>ok", "ok", "removed <script> (not allowed in cards)"),
-        ('<b onclick="steal()">hi</b>', "<b>hi</b>", "removed attribute 'onclick' of <b> (not allowed in cards)"),
-        ('<a href="javascript:alert(1)">x</a>', '<a rel="noopener noreferrer">x</a>', "removed link 'javascript:alert(1)' (not allowed in cards)"),
-        ('<img src="x.png" onerror="alert(1)">', "<img>", 'removed <img src="x.png"> (write images as Markdown: ![alt](x.png)) (not allowed in cards)'),
+        (
+            '<b onclick="steal()">hi</b>',
+            "<b>hi</b>",
+            "removed attribute 'onclick' of <b> (not allowed in cards)",
+        ),
+        (
+            '<a href="javascript:alert(1)">x</a>',
+            '<a rel="noopener noreferrer">x</a>',
+            "removed link 'javascript:alert(1)' (not allowed in cards)",
+        ),
+        (
+            '<img src="x.png" onerror="alert(1)">',
+            "<img>",
+            'removed <img src="x.png"> (write images as Markdown: ![alt](x.png))'
+            " (not allowed in cards)",
+        ),
         ("<iframe src='https://evil'></iframe>", "", "removed <iframe> (not allowed in cards)"),
     ],
 )

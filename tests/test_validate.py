@@ -26,7 +26,9 @@ def make_deck(root: Path, cards_yaml: str, deck_yaml: str = DECK_YAML) -> Path:
     return root / "cards"
 
 
-def check(root: Path, cards_yaml: str, deck_yaml: str = DECK_YAML) -> tuple[list[DeckSpec], list[str]]:
+def check(
+    root: Path, cards_yaml: str, deck_yaml: str = DECK_YAML
+) -> tuple[list[DeckSpec], list[str]]:
     report = Report()
     decks = load_decks(make_deck(root, cards_yaml, deck_yaml), report)
     return decks, [
@@ -49,8 +51,12 @@ def test_a_valid_file_becomes_typed_cards(tmp_path: Path) -> None:
     assert problems == []
     (deck,) = decks
     kinds = {card.id: card.kind for card in deck.cards}
-    assert kinds == {"a": CardKind.BASIC, "b": CardKind.REVERSED, "c": CardKind.TYPEIN,
-                     "d": CardKind.CLOZE}
+    assert kinds == {
+        "a": CardKind.BASIC,
+        "b": CardKind.REVERSED,
+        "c": CardKind.TYPEIN,
+        "d": CardKind.CLOZE,
+    }
     first = deck.cards[0]
     assert first.tags == ("anatomy", "exam", "gm")
     assert first.subdeck == "Anatomy"
@@ -62,47 +68,79 @@ def test_a_valid_file_becomes_typed_cards(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     ("cards_yaml", "expected"),
     [
-        ("cards:\n  - id: a\n    question: Q\n",
-         "cards.yaml:2:5: error: card 'a' has no answer"),
-        ("cards:\n  - id: a\n    question: Q\n    answer: '  '\n",
-         "cards.yaml:4:13: error: card 'a' has an empty answer"),
+        ("cards:\n  - id: a\n    question: Q\n", "cards.yaml:2:5: error: card 'a' has no answer"),
+        (
+            "cards:\n  - id: a\n    question: Q\n    answer: '  '\n",
+            "cards.yaml:4:13: error: card 'a' has an empty answer",
+        ),
         ("cards:\n  - question: Q\n    answer: A\n", "cards.yaml:2:5: error: a card has no 'id'"),
-        ("cards:\n  - {id: 'a b', question: Q, answer: A}\n",
-         "cards.yaml:2:10: error: card id 'a b' may hold only letters, digits, '.', '_' and '-', "
-         "starting with a letter or digit"),
-        ("cards:\n  - {id: a, questoin: Q, answer: A}\n",
-         "cards.yaml:2:13: error: unknown key 'questoin' in a card (did you mean 'question'?); "
-         "allowed: answer, cloze, extra, id, question, source, tags, type"),
-        ("cards:\n  - {id: a, type: basc, question: Q, answer: A}\n",
-         "cards.yaml:2:19: error: card 'a' has unknown type 'basc' (did you mean 'basic'?); "
-         "types are basic, reversed, typein, cloze"),
-        ("cards:\n  - {id: a, question: [Q], answer: A}\n",
-         "cards.yaml:2:23: error: 'question' must be text, not a list"),
-        ("cards:\n  - {id: a, question: Q, answer: A, tags: exam}\n",
-         "cards.yaml:2:43: error: 'tags' must be a list, e.g. tags: [anatomy, exam], not the "
-         "text 'exam'"),
-        ("cards:\n  - {id: a, question: Q, answer: A, tags: [trigger point]}\n",
-         "cards.yaml:2:44: error: tag 'trigger point' is empty or has spaces: Anki splits tags "
-         "at spaces; use '_' or '-' instead"),
-        ("cards:\n  - {id: a, cloze: no deletion here}\n",
-         "cards.yaml:2:20: error: card 'a' has no cloze deletion: mark one like "
-         "{{c1::hidden text}}"),
-        ("cards:\n  - {id: a, cloze: '{{c1::outer {{c2::inner}} }}'}\n",
-         "cards.yaml:2:20: error: card 'a' nests a cloze deletion inside another ('{{c2::'): "
-         "Anki loses the inner card; split it into separate deletions"),
-        ("cards:\n  - {id: a, cloze: '{{c1::open'}\n",
-         "cards.yaml:2:20: error: card 'a' has a cloze deletion that is never closed with '}}'"),
-        ("cards:\n  - {id: a, cloze: '{{c1::x}}', question: Q}\n",
-         "cards.yaml:2:43: error: card 'a' is a cloze card and cannot have 'question': put the "
-         "text in 'cloze' or drop 'type: cloze'"),
-        ("cards:\n  - {id: a, question: Q, answer: A}\n  - {id: a, question: Q2, answer: A2}\n",
-         "cards.yaml:3:5: error: duplicate card id 'a' (first at cards/test/cards.yaml:2:5): "
-         "ids must be unique within a deck"),
-        ("deck: 'A::'\ncards: []\n",
-         "cards.yaml:1:7: error: deck name 'A::' has an empty part between '::'"),
-        ("cards: {id: a}\n", "cards.yaml:1:8: error: 'cards' must be a list of cards, not a mapping"),
+        (
+            "cards:\n  - {id: 'a b', question: Q, answer: A}\n",
+            "cards.yaml:2:10: error: card id 'a b' may hold only letters, digits, '.', '_' "
+            "and '-', "
+            "starting with a letter or digit",
+        ),
+        (
+            "cards:\n  - {id: a, questoin: Q, answer: A}\n",
+            "cards.yaml:2:13: error: unknown key 'questoin' in a card (did you mean 'question'?); "
+            "allowed: answer, cloze, extra, id, question, source, tags, type",
+        ),
+        (
+            "cards:\n  - {id: a, type: basc, question: Q, answer: A}\n",
+            "cards.yaml:2:19: error: card 'a' has unknown type 'basc' (did you mean 'basic'?); "
+            "types are basic, reversed, typein, cloze",
+        ),
+        (
+            "cards:\n  - {id: a, question: [Q], answer: A}\n",
+            "cards.yaml:2:23: error: 'question' must be text, not a list",
+        ),
+        (
+            "cards:\n  - {id: a, question: Q, answer: A, tags: exam}\n",
+            "cards.yaml:2:43: error: 'tags' must be a list, e.g. tags: [anatomy, exam], not the "
+            "text 'exam'",
+        ),
+        (
+            "cards:\n  - {id: a, question: Q, answer: A, tags: [trigger point]}\n",
+            "cards.yaml:2:44: error: tag 'trigger point' is empty or has spaces: Anki splits tags "
+            "at spaces; use '_' or '-' instead",
+        ),
+        (
+            "cards:\n  - {id: a, cloze: no deletion here}\n",
+            "cards.yaml:2:20: error: card 'a' has no cloze deletion: mark one like "
+            "{{c1::hidden text}}",
+        ),
+        (
+            "cards:\n  - {id: a, cloze: '{{c1::outer {{c2::inner}} }}'}\n",
+            "cards.yaml:2:20: error: card 'a' nests a cloze deletion inside another ('{{c2::'): "
+            "Anki loses the inner card; split it into separate deletions",
+        ),
+        (
+            "cards:\n  - {id: a, cloze: '{{c1::open'}\n",
+            "cards.yaml:2:20: error: card 'a' has a cloze deletion that is never closed with '}}'",
+        ),
+        (
+            "cards:\n  - {id: a, cloze: '{{c1::x}}', question: Q}\n",
+            "cards.yaml:2:43: error: card 'a' is a cloze card and cannot have 'question': put the "
+            "text in 'cloze' or drop 'type: cloze'",
+        ),
+        (
+            "cards:\n  - {id: a, question: Q, answer: A}\n  - {id: a, question: Q2, answer: A2}\n",
+            "cards.yaml:3:5: error: duplicate card id 'a' (first at cards/test/cards.yaml:2:5): "
+            "ids must be unique within a deck",
+        ),
+        (
+            "deck: 'A::'\ncards: []\n",
+            "cards.yaml:1:7: error: deck name 'A::' has an empty part between '::'",
+        ),
+        (
+            "cards: {id: a}\n",
+            "cards.yaml:1:8: error: 'cards' must be a list of cards, not a mapping",
+        ),
         ("tags: [x]\n", "cards.yaml:1:1: error: card file has no 'cards:' list"),
-        ("- just a list\n", "cards.yaml:1:1: error: a card file must be a mapping of keys, not a list"),
+        (
+            "- just a list\n",
+            "cards.yaml:1:1: error: a card file must be a mapping of keys, not a list",
+        ),
     ],
 )
 def test_bad_cards_are_reported(tmp_path: Path, cards_yaml: str, expected: str) -> None:

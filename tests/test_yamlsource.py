@@ -23,8 +23,15 @@ def test_scalars_stay_the_text_the_author_wrote(tmp_path: Path) -> None:
     assert problems == []
     assert isinstance(node, Mapping)
     values = {key.text: value.text for key, value in node.entries if isinstance(value, Scalar)}
-    assert values == {"a": "no", "b": "1.10", "c": "null", "d": "~", "e": "2024-01-01",
-                      "f": "0x1F", "g": ""}
+    assert values == {
+        "a": "no",
+        "b": "1.10",
+        "c": "null",
+        "d": "~",
+        "e": "2024-01-01",
+        "f": "0x1F",
+        "g": "",
+    }
 
 
 def test_locations_are_one_based_lines_and_columns(tmp_path: Path) -> None:
@@ -50,33 +57,42 @@ def test_duplicate_keys_are_errors_not_silently_dropped(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     ("text", "expected"),
     [
-        ("a: !!python/object/apply:os.system [echo hi]\n",
-         "1:4: YAML tag 'tag:yaml.org,2002:python/object/apply:os.system' is not allowed: "
-         "card files hold plain text"),
-        ("a: ![x](images/x.svg) text\n",
-         "1:4: YAML reads '![x](images/x.svg)' as a tag because the value starts with '!': "
-         'put the whole value in quotes, e.g. "![x](images/x.svg) ..."'),
-        ("base: &b {a: 1}\nother:\n  <<: *b\n",
-         "3:3: YAML merge keys ('<<') are not supported: write the keys out"),
+        (
+            "a: !!python/object/apply:os.system [echo hi]\n",
+            "1:4: YAML tag 'tag:yaml.org,2002:python/object/apply:os.system' is not allowed: "
+            "card files hold plain text",
+        ),
+        (
+            "a: ![x](images/x.svg) text\n",
+            "1:4: YAML reads '![x](images/x.svg)' as a tag because the value starts with '!': "
+            'put the whole value in quotes, e.g. "![x](images/x.svg) ..."',
+        ),
+        (
+            "base: &b {a: 1}\nother:\n  <<: *b\n",
+            "3:3: YAML merge keys ('<<') are not supported: write the keys out",
+        ),
         ("a: &a [*a]\n", "1:4: an alias refers to a value that contains it"),
-        ("a: [1, 2\n",
-         "2:1: YAML syntax: expected ',' or ']', but got '<stream end>' "
-         "(while parsing a flow sequence)"),
-        ("a: 1\n---\nb: 2\n", "3:1: a card file holds one YAML document: remove the '---' separator"),
+        (
+            "a: [1, 2\n",
+            "2:1: YAML syntax: expected ',' or ']', but got '<stream end>' "
+            "(while parsing a flow sequence)",
+        ),
+        (
+            "a: 1\n---\nb: 2\n",
+            "3:1: a card file holds one YAML document: remove the '---' separator",
+        ),
         ("", "0:0: file is empty"),
         ("? [a]\n: b\n", "1:3: a key must be plain text"),
     ],
 )
-def test_refused_input_is_reported_with_its_place(
-    tmp_path: Path, text: str, expected: str
-) -> None:
+def test_refused_input_is_reported_with_its_place(tmp_path: Path, text: str, expected: str) -> None:
     _, problems = load(tmp_path, text)
     assert problems == [expected]
 
 
 def test_alias_bomb_is_refused_by_budget_not_expanded(tmp_path: Path) -> None:
     levels = ["a: &a [" + ", ".join(["x"] * 10) + "]"]
-    for name, previous in zip("bcdef", "abcde"):
+    for name, previous in zip("bcdef", "abcde", strict=True):
         levels.append(f"{name}: &{name} [" + ", ".join([f"*{previous}"] * 10) + "]")
     node, problems = load(tmp_path, "\n".join(levels) + "\n")
     assert node is None
@@ -92,7 +108,9 @@ def test_small_aliases_are_expanded(tmp_path: Path) -> None:
     assert isinstance(node, Mapping)
     mine = node.get("mine")
     assert isinstance(mine, Sequence) and [i.text for i in mine.items if isinstance(i, Scalar)] == [
-        "a", "b"]
+        "a",
+        "b",
+    ]
 
 
 def test_non_utf8_file_is_an_error(tmp_path: Path) -> None:

@@ -52,10 +52,14 @@ class _StampedNote(genanki.Note):  # type: ignore[misc]
     """A note (and its cards) written with its own modification time."""
 
     def __init__(self, note: Note, model: _StampedModel) -> None:
-        super().__init__(model=model, fields=list(note.fields), tags=list(note.tags), guid=note.guid)
+        super().__init__(
+            model=model, fields=list(note.fields), tags=list(note.tags), guid=note.guid
+        )
         self.mod = note.mod
 
-    def write_to_db(self, cursor: sqlite3.Cursor, timestamp: float, deck_id: int, id_gen: Any) -> None:
+    def write_to_db(
+        self, cursor: sqlite3.Cursor, timestamp: float, deck_id: int, id_gen: Any
+    ) -> None:
         super().write_to_db(cursor, self.mod, deck_id, id_gen)
 
 
@@ -71,8 +75,11 @@ def package_bytes(deck: CompiledDeck) -> bytes:
         kind: _StampedModel(note_type, deck.notetype_mods[kind])
         for kind, note_type in ((n.notetype.kind, n.notetype) for n in deck.notes)
     }
-    anki_decks = {deck.spec.name: genanki.Deck(anki_deck_id(deck.spec.name), deck.spec.name,
-                                                description=deck.description)}
+    anki_decks = {
+        deck.spec.name: genanki.Deck(
+            anki_deck_id(deck.spec.name), deck.spec.name, description=deck.description
+        )
+    }
     for note in deck.notes:
         if note.deck_name not in anki_decks:
             anki_decks[note.deck_name] = genanki.Deck(anki_deck_id(note.deck_name), note.deck_name)
@@ -118,8 +125,9 @@ def package_content(data: bytes) -> dict[str, Any] | None:
         with zipfile.ZipFile(io.BytesIO(data)) as archive:
             collection = archive.read("collection.anki2")
             media_names: dict[str, str] = json.loads(archive.read("media"))
-            media = {name: hashlib.sha256(archive.read(i)).hexdigest() for i, name in
-                     media_names.items()}
+            media = {
+                name: hashlib.sha256(archive.read(i)).hexdigest() for i, name in media_names.items()
+            }
         connection = sqlite3.connect(":memory:")
         try:
             connection.deserialize(collection)

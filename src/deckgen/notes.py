@@ -87,9 +87,7 @@ def compile_deck(deck: DeckSpec, *, now: int, report: Report) -> CompiledDeck | 
             )
         stamp = next_stamp(old, fingerprint=fingerprint(content), kind=card.kind.value, now=now)
         note_stamps[card.id] = stamp
-        notes.append(
-            Note(card.id, guid, notetype, fields, card.tags, deck_name, media, stamp.mod)
-        )
+        notes.append(Note(card.id, guid, notetype, fields, card.tags, deck_name, media, stamp.mod))
 
     notetype_stamps = {
         kind.value: next_stamp(

@@ -147,7 +147,7 @@ class _DisallowedFinder(HTMLParser):
             if tag == "img" and name == "src":
                 if value not in self.image_names:
                     self.found.append(
-                        f"<img src=\"{value}\"> (write images as Markdown: ![alt]({value}))"
+                        f'<img src="{value}"> (write images as Markdown: ![alt]({value}))'
                     )
             elif name not in allowed:
                 self.found.append(f"attribute '{name}' of <{tag}>")

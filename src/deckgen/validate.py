@@ -349,7 +349,9 @@ def _check_cloze(cloze: Text, label: str, report: Report) -> bool:
         else:
             position += 1
     if depth > 0:
-        report.error(cloze.location, f"{label} has a cloze deletion that is never closed with '}}}}'")
+        report.error(
+            cloze.location, f"{label} has a cloze deletion that is never closed with '}}}}'"
+        )
         return False
     if not found:
         report.error(
@@ -373,7 +375,7 @@ class _Checker:
         return None
 
     def unknown_keys(self, mapping: Mapping, allowed: set[str], what: str) -> None:
-        for key in mapping.keys():
+        for key in mapping.key_nodes():
             if key.text not in allowed:
                 self.report.error(
                     key.location,

@@ -59,7 +59,7 @@ class Mapping:
                 return value
         return None
 
-    def keys(self) -> Iterator[Scalar]:
+    def key_nodes(self) -> Iterator[Scalar]:
         return (key for key, _ in self.entries)
 
 
@@ -110,6 +110,7 @@ class _Converter:
             if isinstance(node, yaml.SequenceNode):
                 items = [self.convert(item) for item in node.value]
                 return Sequence(tuple(item for item in items if item is not None), location)
+            assert isinstance(node, yaml.MappingNode)  # composing yields no other node kind
             return self.convert_mapping(node, location)
         finally:
             self.open_nodes.discard(id(node))
@@ -143,7 +144,7 @@ def _tag_problem(tag: str) -> str:
         # Most often an image at the start of a value: YAML reads a leading '!' as a tag.
         return (
             f"YAML reads '{tag}' as a tag because the value starts with '!': "
-            f"put the whole value in quotes, e.g. \"{tag} ...\""
+            f'put the whole value in quotes, e.g. "{tag} ..."'
         )
     if tag == "tag:yaml.org,2002:merge":
         return "YAML merge keys ('<<') are not supported: write the keys out"
