@@ -51,6 +51,9 @@ class StudentCollection:
     def review_count(self) -> int:
         return int(self.col.db.scalar("SELECT count() FROM revlog"))
 
+    def reviewed_cards(self) -> set[int]:
+        return set(self.col.db.list("SELECT DISTINCT cid FROM revlog"))
+
     def notetype_names(self) -> list[str]:
         return sorted(entry.name for entry in self.col.models.all_names_and_ids())
 

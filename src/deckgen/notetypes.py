@@ -10,10 +10,9 @@ existing note) when a field or template is added or renamed. So:
 
 from __future__ import annotations
 
-import hashlib
-import json
 from dataclasses import dataclass
 
+from deckgen.identity import fingerprint
 from deckgen.validate import CardKind
 
 QA_FIELDS = ("Question", "Answer", "Extra", "Source")
@@ -67,15 +66,16 @@ class Notetype:
 
     def fingerprint(self) -> str:
         """Changes exactly when what Anki stores for the notetype changes."""
-        content = {
-            "id": self.id,
-            "name": self.name,
-            "fields": self.fields,
-            "templates": [[t.name, t.question, t.answer] for t in self.templates],
-            "css": self.css,
-            "cloze": self.is_cloze,
-        }
-        return hashlib.sha256(json.dumps(content, sort_keys=True).encode()).hexdigest()
+        return fingerprint(
+            {
+                "id": self.id,
+                "name": self.name,
+                "fields": self.fields,
+                "templates": [[t.name, t.question, t.answer] for t in self.templates],
+                "css": self.css,
+                "cloze": self.is_cloze,
+            }
+        )
 
 
 def _front_to_back(name: str) -> Template:

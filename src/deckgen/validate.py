@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import enum
 import re
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -116,23 +117,35 @@ def load_decks(cards_dir: Path, report: Report) -> list[DeckSpec]:
 
 
 def _check_decks_distinct(decks: list[DeckSpec], report: Report) -> None:
-    seen_ids: dict[str, DeckSpec] = {}
-    seen_names: dict[str, DeckSpec] = {}
-    for deck in decks:
-        if deck.id in seen_ids:
-            report.error(
-                deck.location,
-                f"deck id '{deck.id}' is already used by {seen_ids[deck.id].location}: "
-                "two decks with one id would overwrite each other's notes",
-            )
-        seen_ids.setdefault(deck.id, deck)
-        if deck.name in seen_names:
-            report.error(
-                deck.location,
-                f"deck name '{deck.name}' is already used by {seen_names[deck.name].location}: "
-                "Anki would merge the two decks",
-            )
-        seen_names.setdefault(deck.name, deck)
+    _report_repeats(
+        report,
+        ((deck.id, deck.location) for deck in decks),
+        lambda deck_id, first: (
+            f"deck id '{deck_id}' is already used by {first}: "
+            "two decks with one id would overwrite each other's notes"
+        ),
+    )
+    _report_repeats(
+        report,
+        ((deck.name, deck.location) for deck in decks),
+        lambda name, first: (
+            f"deck name '{name}' is already used by {first}: Anki would merge the two decks"
+        ),
+    )
+
+
+def _report_repeats(
+    report: Report,
+    keyed_places: Iterable[tuple[str, Location]],
+    message: Callable[[str, Location], str],
+) -> None:
+    """Report every place whose key was already seen, naming the first place."""
+    first: dict[str, Location] = {}
+    for key, location in keyed_places:
+        if key in first:
+            report.error(location, message(key, first[key]))
+        else:
+            first[key] = location
 
 
 def load_deck(folder: Path, report: Report) -> DeckSpec | None:
@@ -157,7 +170,13 @@ def load_deck(folder: Path, report: Report) -> DeckSpec | None:
     cards: list[CardSpec] = []
     for card_file in _card_files(folder, report):
         cards.extend(_load_card_file(card_file, deck_tags, checker))
-    _check_card_ids_unique(cards, report)
+    _report_repeats(
+        report,
+        ((card.id, card.location) for card in cards),
+        lambda card_id, first: (
+            f"duplicate card id '{card_id}' (first at {first}): ids must be unique within a deck"
+        ),
+    )
     if name is None or deck_id is None:
         return None
     if not cards:
@@ -190,19 +209,6 @@ def _card_files(folder: Path, report: Report) -> list[Path]:
         if path.is_file():
             files.append(path)
     return files
-
-
-def _check_card_ids_unique(cards: list[CardSpec], report: Report) -> None:
-    first: dict[str, CardSpec] = {}
-    for card in cards:
-        if card.id in first:
-            report.error(
-                card.location,
-                f"duplicate card id '{card.id}' (first at {first[card.id].location}): "
-                "ids must be unique within a deck",
-            )
-        else:
-            first[card.id] = card
 
 
 def _load_card_file(path: Path, deck_tags: tuple[str, ...], checker: _Checker) -> list[CardSpec]:
