@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import html
 from dataclasses import dataclass
 
+from deckgen.bodymap import BodymapSpec, render_bodymap
 from deckgen.diagnostics import Report
 from deckgen.identity import LOCK_FILE, Lock, Stamp, fingerprint, next_stamp, note_guid, read_lock
-from deckgen.media import MediaFile, MediaResolver
+from deckgen.media import MediaFile, MediaResolver, media_name
 from deckgen.notetypes import NOTETYPES, Notetype
 from deckgen.render import render_field
 from deckgen.validate import CardKind, CardSpec, DeckSpec, Text
@@ -128,9 +130,34 @@ def _render_card(
         media.update((file.name, file) for file in rendered.media)
         return rendered.html
 
-    extra, source = render(card.extra), render(card.source)
+    by_author_name = {"extra": render(card.extra)}
     if card.kind is CardKind.CLOZE:
-        fields: tuple[str, ...] = (render(card.cloze), extra, source)
+        by_author_name["cloze"] = render(card.cloze)
     else:
-        fields = (render(card.question), render(card.answer), extra, source)
+        by_author_name["question"] = render(card.question)
+        by_author_name["answer"] = render(card.answer)
+    if card.bodymap is not None:
+        picture = bodymap_media(card.bodymap)
+        media[picture.name] = picture
+        shown = by_author_name[card.bodymap.field]
+        by_author_name[card.bodymap.field] = (
+            f'{shown}<div class="deckgen-bodymap"><img src="{picture.name}" '
+            f'alt="{html.escape(card.bodymap.alt_text())}"></div>'
+        )
+    source = render(card.source)
+    if card.kind is CardKind.CLOZE:
+        fields: tuple[str, ...] = (by_author_name["cloze"], by_author_name["extra"], source)
+    else:
+        fields = (
+            by_author_name["question"],
+            by_author_name["answer"],
+            by_author_name["extra"],
+            source,
+        )
     return fields, tuple(media[name] for name in sorted(media))
+
+
+def bodymap_media(spec: BodymapSpec) -> MediaFile:
+    """A card's body map as a shipped image."""
+    picture = render_bodymap(spec)
+    return MediaFile(media_name(picture, "svg"), picture)

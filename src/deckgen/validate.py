@@ -12,6 +12,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
+from deckgen.bodymap import BodymapSpec, parse_bodymap
 from deckgen.diagnostics import Location, Report, did_you_mean
 from deckgen.yamlsource import Mapping, Node, Scalar, Sequence, describe, load_yaml
 
@@ -58,6 +59,8 @@ class CardSpec:
     """Deck, file and card tags together, sorted, without repeats."""
     subdeck: str | None
     """The file's ``deck`` key, appended to the deck name with ``::``."""
+    bodymap: BodymapSpec | None
+    """A referral chart drawn from data and added to one of the card's fields."""
     location: Location
     """Where the card starts."""
 
@@ -80,7 +83,7 @@ class DeckSpec:
 
 _DECK_KEYS = {"name", "id", "description", "tags"}
 _FILE_KEYS = {"deck", "tags", "source", "cards"}
-_CARD_KEYS = {"id", "type", "question", "answer", "cloze", "extra", "source", "tags"}
+_CARD_KEYS = {"id", "type", "question", "answer", "cloze", "extra", "source", "tags", "bodymap"}
 
 
 def find_deck_folders(cards_dir: Path, report: Report) -> list[Path]:
@@ -296,6 +299,17 @@ def _load_card(
             elif not value.markdown.strip():
                 checker.report.error(value.location, f"{label} has an empty {key}")
                 ok = False
+    bodymap = None
+    bodymap_node = mapping.get("bodymap")
+    if bodymap_node is not None:
+        is_cloze = kind is CardKind.CLOZE
+        bodymap = parse_bodymap(
+            bodymap_node,
+            fields=("cloze", "extra") if is_cloze else ("question", "answer", "extra"),
+            default_field="extra" if is_cloze else "answer",
+            report=checker.report,
+        )
+        ok = ok and bodymap is not None
     if card_id is None or not ok:
         return None
     return CardSpec(
@@ -308,6 +322,7 @@ def _load_card(
         source=source,
         tags=tags,
         subdeck=subdeck,
+        bodymap=bodymap,
         location=mapping.location,
     )
 
