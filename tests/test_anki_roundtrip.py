@@ -63,7 +63,7 @@ def test_first_import_gives_every_note_card_tag_deck_and_image(
     assert "{{c2::gluteus medius}}" in notes[guid("layers")]["Text"]
 
     assert student.unresolved_images() == []
-    assert len(list(student.media_folder().glob("deckgen-*"))) == 2
+    assert len(list(student.media_folder().glob("deckgen-*"))) == 3
     top = student.col.decks.by_name(TOP_DECK)
     assert top is not None and "small deck" in top["desc"]
 

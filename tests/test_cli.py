@@ -21,7 +21,7 @@ def test_build_writes_package_and_lock_then_is_up_to_date(project: Path) -> None
     first = run_deckgen("build")
     assert (first.exit_code, first.stdout, first.stderr) == (
         0,
-        "wrote: decks/demo.apkg (6 cards, 2 images)\nbuilt 1 deck; 0 errors, 0 warnings\n",
+        "wrote: decks/demo.apkg (6 cards, 3 images)\nbuilt 1 deck; 0 errors, 0 warnings\n",
         "",
     )
     assert PACKAGE.is_file() and LOCK.is_file()
@@ -29,7 +29,7 @@ def test_build_writes_package_and_lock_then_is_up_to_date(project: Path) -> None
     second = run_deckgen("build")
     assert (second.exit_code, second.stdout) == (
         0,
-        "up to date: decks/demo.apkg (6 cards, 2 images)\nbuilt 1 deck; 0 errors, 0 warnings\n",
+        "up to date: decks/demo.apkg (6 cards, 3 images)\nbuilt 1 deck; 0 errors, 0 warnings\n",
     )
 
 

@@ -50,7 +50,7 @@ def test_same_sources_and_lock_give_identical_bytes(project: Path) -> None:
     assert PACKAGE.read_bytes() == first
     with zipfile.ZipFile(PACKAGE) as archive:
         infos = archive.infolist()
-    assert [i.filename for i in infos] == ["collection.anki2", "media", "0", "1"]
+    assert [i.filename for i in infos] == ["collection.anki2", "media", "0", "1", "2"]
     assert {i.date_time for i in infos} == {(1980, 1, 1, 0, 0, 0)}
     assert {i.compress_type for i in infos} == {zipfile.ZIP_DEFLATED}
     assert {i.external_attr >> 16 for i in infos} == {0o100644}

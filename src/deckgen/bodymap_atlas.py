@@ -234,7 +234,7 @@ REGIONS: dict[str, Region] = {
                     (230, 404),
                     (206, 400),
                 ),
-                "lateral": ((122, 270), (148, 272), (156, 400), (150, 404), (132, 330)),
+                "lateral": ((122, 268), (152, 272), (162, 398), (158, 404), (144, 340), (130, 300)),
             },
         ),
         Region(
@@ -242,7 +242,7 @@ REGIONS: dict[str, Region] = {
             "the outer side of the thigh",
             {
                 "lateral": ((158, 256), (214, 256), (206, 398), (166, 398)),
-                "anterior": ((92, 244), (106, 248), (110, 398), (102, 398), (94, 320)),
+                "anterior": ((92, 246), (110, 248), (116, 392), (110, 398), (103, 350), (97, 300)),
             },
         ),
         Region(
@@ -368,4 +368,12 @@ def view_details(view: View, side: str) -> tuple[tuple[Point, ...], ...]:
 
 
 def centroid(points: tuple[Point, ...]) -> Point:
-    return (sum(x for x, _ in points) / len(points), sum(y for _, y in points) / len(points))
+    """The centre of the area a shape encloses (not the mean of its points, which crowd
+    where the outline bends)."""
+    area = cx = cy = 0.0
+    for (x0, y0), (x1, y1) in zip(points, points[1:] + points[:1], strict=True):
+        cross = x0 * y1 - x1 * y0
+        area += cross
+        cx += (x0 + x1) * cross
+        cy += (y0 + y1) * cross
+    return (cx / (3 * area), cy / (3 * area))

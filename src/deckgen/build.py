@@ -17,7 +17,7 @@ from pathlib import Path
 from deckgen.anki_package import package_bytes, package_content
 from deckgen.diagnostics import DeckgenError, Report, SourceErrors, display_path
 from deckgen.identity import LOCK_FILE
-from deckgen.notes import CompiledDeck, compile_deck
+from deckgen.notes import CompiledDeck, bodymap_media, compile_deck
 from deckgen.validate import load_decks
 
 
@@ -93,6 +93,18 @@ def write(planned: list[PlannedDeck]) -> None:
             write_atomically(deck.package_path, deck.package)
         if deck.lock_changed:
             write_atomically(deck.lock_path, deck.lock_text.encode("utf-8"))
+
+
+def write_bodymaps(compiled: list[CompiledDeck], out_dir: Path) -> int:
+    """Write each card's body map as ``out_dir/<deck folder>/<card id>.svg``; returns how many."""
+    written = 0
+    for deck in compiled:
+        for card in deck.spec.cards:
+            if card.bodymap is not None:
+                picture = bodymap_media(card.bodymap)
+                write_atomically(out_dir / deck.spec.folder.name / f"{card.id}.svg", picture.data)
+                written += 1
+    return written
 
 
 def write_atomically(path: Path, data: bytes) -> None:

@@ -15,7 +15,7 @@ from typing import ParamSpec, TypeVar
 import click
 
 from deckgen import __version__
-from deckgen.build import build_time, compile_project, plan, write
+from deckgen.build import build_time, compile_project, plan, write, write_bodymaps
 from deckgen.diagnostics import DeckgenError, Report, SourceErrors, display_path, plural
 
 P = ParamSpec("P")
@@ -129,6 +129,30 @@ def check(cards_dir: Path) -> None:
         f"checked {plural(len(compiled), 'deck')}, "
         f"{plural(sum(len(deck.notes) for deck in compiled), 'card')}; {report.summary()}"
     )
+
+
+@cli.command()
+@_cards_dir_argument
+@click.option(
+    "-o",
+    "--output",
+    "out_dir",
+    default="maps",
+    show_default=True,
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Folder for the pictures: <deck folder>/<card id>.svg.",
+)
+@_handle_errors
+def maps(cards_dir: Path, out_dir: Path) -> None:
+    """Draw every card's body map into OUT_DIR so authors can look at them.
+
+    Example: deckgen maps cards -o maps
+    """
+    report = Report()
+    compiled = compile_project(cards_dir, now=build_time(os.environ), report=report)
+    _print_report(report)
+    written = write_bodymaps(compiled, out_dir)
+    click.echo(f"wrote {plural(written, 'body map')} to {display_path(out_dir)}")
 
 
 def main() -> None:
