@@ -1,0 +1,41 @@
+"""The README's examples and tables stay true to the code."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+
+from conftest import run_deckgen
+from deckgen.bodymap_atlas import LANDMARKS, REGIONS
+
+REPO = Path(__file__).resolve().parent.parent
+README = (REPO / "README.md").read_text(encoding="utf-8")
+
+
+def bodymap_example() -> str:
+    after_marker = README.split("<!-- bodymap-example -->", 1)[1]
+    match = re.search(r"```yaml\n(.*?)```", after_marker, re.DOTALL)
+    assert match is not None
+    return match.group(1)
+
+
+def test_the_bodymap_picture_is_drawn_from_the_example_card(
+    empty_project: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    deck = empty_project / "cards" / "example"
+    deck.mkdir()
+    (deck / "deck.yaml").write_text("name: Example\nid: example\n")
+    (deck / "referral.yaml").write_text("cards:\n" + bodymap_example())
+    result = run_deckgen("maps", "cards", "-o", "maps")
+    assert result.exit_code == 0, result.output
+    drawn = (empty_project / "maps/example/referral-trp1.svg").read_bytes()
+    assert drawn == (REPO / "docs/bodymap-example.svg").read_bytes(), (
+        "docs/bodymap-example.svg is stale: run deckgen maps on the README example"
+    )
+
+
+def test_every_region_and_landmark_is_documented() -> None:
+    documented = set(re.findall(r"^\| `([a-z-]+)` \|", README, re.MULTILINE))
+    assert set(REGIONS) | set(LANDMARKS) <= documented
