@@ -73,6 +73,11 @@ def test_duplicate_keys_are_errors_not_silently_dropped(tmp_path: Path) -> None:
         ),
         ("a: &a [*a]\n", "1:4: an alias refers to a value that contains it"),
         (
+            "question: **Bold** start\n",
+            "1:12: YAML syntax: expected alphabetic or numeric character, but found '*' "
+            "(while scanning an alias); a value that starts with '*' or '&' must be put in quotes",
+        ),
+        (
             "a: [1, 2\n",
             "2:1: YAML syntax: expected ',' or ']', but got '<stream end>' "
             "(while parsing a flow sequence)",

@@ -238,6 +238,23 @@ REGIONS: dict[str, Region] = {
             },
         ),
         Region(
+            "posterior-thigh-upper",
+            "the upper half of the back of the thigh",
+            {
+                "posterior": ((192, 292), (224, 284), (258, 282), (257, 338), (226, 344),
+                              (198, 338)),
+                "lateral": ((124, 268), (152, 272), (156, 330), (141, 334), (131, 300)),
+            },
+        ),
+        Region(
+            "lateral-thigh-upper",
+            "the upper half of the outer side of the thigh",
+            {
+                "lateral": ((158, 256), (214, 256), (210, 330), (164, 330)),
+                "anterior": ((92, 246), (110, 248), (113, 330), (104, 332), (97, 300)),
+            },
+        ),
+        Region(
             "lateral-thigh",
             "the outer side of the thigh",
             {

@@ -176,7 +176,11 @@ def load_yaml(path: Path, report: Report) -> Node | None:
         where = Location(path, mark.line + 1, mark.column + 1) if mark else whole_file
         problem = exc.problem or exc.context or "invalid YAML"
         context = f" ({exc.context})" if exc.context and exc.problem else ""
-        report.error(where, f"YAML syntax: {problem}{context}")
+        hint = ""
+        if exc.context in ("while scanning an alias", "while scanning an anchor"):
+            # Most often Markdown bold or a list marker at the start of a value.
+            hint = "; a value that starts with '*' or '&' must be put in quotes"
+        report.error(where, f"YAML syntax: {problem}{context}{hint}")
         return None
     except yaml.YAMLError as exc:
         report.error(whole_file, f"YAML syntax: {exc}")
