@@ -28,6 +28,18 @@ _cards_dir_argument = click.argument(
 )
 
 
+def _output_option(default: str, help_text: str) -> Callable[[Callable[P, R]], Callable[P, R]]:
+    return click.option(
+        "-o",
+        "--output",
+        "out_dir",
+        default=default,
+        show_default=True,
+        type=click.Path(file_okay=False, path_type=Path),
+        help=help_text,
+    )
+
+
 def _print_report(report: Report) -> None:
     for diagnostic in report.sorted():
         click.echo(str(diagnostic), err=True)
@@ -66,15 +78,7 @@ def cli() -> None:
 
 @cli.command()
 @_cards_dir_argument
-@click.option(
-    "-o",
-    "--output",
-    "out_dir",
-    default="decks",
-    show_default=True,
-    type=click.Path(file_okay=False, path_type=Path),
-    help="Folder for the .apkg files.",
-)
+@_output_option("decks", "Folder for the .apkg files.")
 @click.option(
     "--check",
     "check_only",
@@ -133,15 +137,7 @@ def check(cards_dir: Path) -> None:
 
 @cli.command()
 @_cards_dir_argument
-@click.option(
-    "-o",
-    "--output",
-    "out_dir",
-    default="maps",
-    show_default=True,
-    type=click.Path(file_okay=False, path_type=Path),
-    help="Folder for the pictures: <deck folder>/<card id>.svg.",
-)
+@_output_option("maps", "Folder for the pictures: <deck folder>/<card id>.svg.")
 @_handle_errors
 def maps(cards_dir: Path, out_dir: Path) -> None:
     """Draw every card's body map into OUT_DIR so authors can look at them.
