@@ -25,7 +25,7 @@ from deckgen.bodymap_atlas import (
     view_outline,
 )
 from deckgen.diagnostics import Location, Report, did_you_mean
-from deckgen.yamlsource import Mapping, Node, Scalar, Sequence, describe
+from deckgen.yamlsource import Mapping, Node, Scalar, Sequence, describe, report_unknown_keys
 
 SIDES = ("right", "left")
 
@@ -101,13 +101,7 @@ def parse_bodymap(
         report.error(node.location, f"'bodymap' must be a mapping of keys, not {describe(node)}")
         return None
     errors_before = report.error_count
-    for key in node.key_nodes():
-        if key.text not in _KEYS:
-            report.error(
-                key.location,
-                f"unknown key '{key.text}' in a bodymap{did_you_mean(key.text, _KEYS)}; "
-                f"allowed: {', '.join(sorted(_KEYS))}",
-            )
+    report_unknown_keys(node, _KEYS, "a bodymap", report)
     view = _choice(node, "view", tuple(VIEWS), None, report)
     side = _choice(node, "side", SIDES, "right", report)
     field = _choice(node, "field", fields, default_field, report)
@@ -228,13 +222,7 @@ def _trigger_points(node: Node | None, report: Report) -> list[tuple[str, Node, 
                 f"not {describe(item)}",
             )
             continue
-        for key in item.key_nodes():
-            if key.text not in _TRIGGER_POINT_KEYS:
-                report.error(
-                    key.location,
-                    f"unknown key '{key.text}' in a trigger point"
-                    f"{did_you_mean(key.text, _TRIGGER_POINT_KEYS)}; allowed: at, label",
-                )
+        report_unknown_keys(item, _TRIGGER_POINT_KEYS, "a trigger point", report)
         label_node, at_node = item.get("label"), item.get("at")
         if label_node is None or at_node is None:
             report.error(item.location, "a trigger point needs 'label' and 'at'")

@@ -14,7 +14,15 @@ from pathlib import Path
 
 from deckgen.bodymap import BodymapSpec, parse_bodymap
 from deckgen.diagnostics import Location, Report, did_you_mean
-from deckgen.yamlsource import Mapping, Node, Scalar, Sequence, describe, load_yaml
+from deckgen.yamlsource import (
+    Mapping,
+    Node,
+    Scalar,
+    Sequence,
+    describe,
+    load_yaml,
+    report_unknown_keys,
+)
 
 DECK_FILE = "deck.yaml"
 
@@ -160,7 +168,7 @@ def load_deck(folder: Path, report: Report) -> DeckSpec | None:
     mapping = checker.mapping(root, "deck.yaml")
     if mapping is None:
         return None
-    checker.unknown_keys(mapping, _DECK_KEYS, "deck.yaml")
+    report_unknown_keys(mapping, _DECK_KEYS, "deck.yaml", checker.report)
     name = checker.required_text(mapping, "name", "deck.yaml")
     deck_id = checker.required_text(mapping, "id", "deck.yaml")
     if name is not None:
@@ -221,7 +229,7 @@ def _load_card_file(path: Path, deck_tags: tuple[str, ...], checker: _Checker) -
     mapping = checker.mapping(root, "a card file")
     if mapping is None:
         return []
-    checker.unknown_keys(mapping, _FILE_KEYS, "a card file")
+    report_unknown_keys(mapping, _FILE_KEYS, "a card file", checker.report)
     subdeck_node = checker.optional_text(mapping, "deck")
     subdeck = None
     if subdeck_node is not None:
@@ -256,7 +264,7 @@ def _load_card(
     mapping = checker.mapping(node, "a card")
     if mapping is None:
         return None
-    checker.unknown_keys(mapping, _CARD_KEYS, "a card")
+    report_unknown_keys(mapping, _CARD_KEYS, "a card", checker.report)
     card_id = checker.required_text(mapping, "id", "a card")
     if card_id is not None:
         checker.identifier(card_id, "card id")
@@ -394,15 +402,6 @@ class _Checker:
             return node
         self.report.error(node.location, f"{what} must be a mapping of keys, not {describe(node)}")
         return None
-
-    def unknown_keys(self, mapping: Mapping, allowed: set[str], what: str) -> None:
-        for key in mapping.key_nodes():
-            if key.text not in allowed:
-                self.report.error(
-                    key.location,
-                    f"unknown key '{key.text}' in {what}{did_you_mean(key.text, allowed)}; "
-                    f"allowed: {', '.join(sorted(allowed))}",
-                )
 
     def optional_text(self, mapping: Mapping, key: str) -> Text | None:
         node = mapping.get(key)

@@ -10,13 +10,13 @@ Card files come from many authors, so they are treated as untrusted:
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Collection, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 import yaml
 
-from deckgen.diagnostics import Location, Report
+from deckgen.diagnostics import Location, Report, did_you_mean
 
 MAX_FILE_BYTES = 2 * 1024 * 1024
 """Card files are text written by hand; anything larger is a mistake or an attack."""
@@ -64,6 +64,19 @@ class Mapping:
 
 
 Node = Scalar | Sequence | Mapping
+
+
+def report_unknown_keys(
+    mapping: Mapping, allowed: Collection[str], what: str, report: Report
+) -> None:
+    """Report every key of ``mapping`` outside ``allowed``, with a did-you-mean."""
+    for key in mapping.key_nodes():
+        if key.text not in allowed:
+            report.error(
+                key.location,
+                f"unknown key '{key.text}' in {what}{did_you_mean(key.text, allowed)}; "
+                f"allowed: {', '.join(sorted(allowed))}",
+            )
 
 
 def describe(node: Node) -> str:
