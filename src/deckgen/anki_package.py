@@ -21,7 +21,7 @@ from typing import Any
 import genanki
 
 from deckgen.notes import CompiledDeck, Note
-from deckgen.notetypes import Notetype
+from deckgen.notetypes import NOTETYPES, Notetype
 
 _ZIP_TIME = (1980, 1, 1, 0, 0, 0)
 _ZIP_PERMISSIONS = 0o100644 << 16
@@ -71,10 +71,7 @@ def anki_deck_id(name: str) -> int:
 
 def package_bytes(deck: CompiledDeck) -> bytes:
     """The .apkg for ``deck``, identical for identical input."""
-    models = {
-        kind: _StampedModel(note_type, deck.notetype_mods[kind])
-        for kind, note_type in ((n.notetype.kind, n.notetype) for n in deck.notes)
-    }
+    models = {kind: _StampedModel(NOTETYPES[kind], mod) for kind, mod in deck.notetype_mods.items()}
     anki_decks = {
         deck.spec.name: genanki.Deck(
             anki_deck_id(deck.spec.name), deck.spec.name, description=deck.description

@@ -20,6 +20,7 @@ from deckgen.bodymap_atlas import (
     Point,
     centroid,
     landmark_point,
+    on_side,
     region_shape,
     view_details,
     view_outline,
@@ -302,16 +303,15 @@ class _Label:
 
 def landmark_labels(spec: BodymapSpec) -> list[_Label]:
     """Landmark labels in the margins, stacked so that none overlaps another."""
+    anchors = [
+        (landmark_point(LANDMARKS[name], spec.view, spec.side), LANDMARKS[name].label)
+        for name in spec.landmarks
+    ]
     labels = []
     for on_left in (True, False):
-        anchors = sorted(
-            (landmark_point(LANDMARKS[name], spec.view, spec.side), LANDMARKS[name].label)
-            for name in spec.landmarks
-            if (landmark_point(LANDMARKS[name], spec.view, spec.side)[0] < FRAME_WIDTH / 2)
-            == on_left
-        )
+        margin = [anchor for anchor in anchors if (anchor[0][0] < FRAME_WIDTH / 2) == on_left]
         previous = float("-inf")
-        for (x, y), text in sorted(anchors, key=lambda item: item[0][1]):
+        for (x, y), text in sorted(margin, key=lambda item: (item[0][1], item[0][0], item[1])):
             baseline = max(y + 5, previous + _LABEL_GAP)
             labels.append(_Label(text, (x, y), baseline, on_left))
             previous = baseline
@@ -394,7 +394,7 @@ def _landmark_marks(spec: BodymapSpec) -> list[str]:
 def _trigger_point_marks(spec: BodymapSpec) -> list[str]:
     marks = []
     for point in spec.trigger_points:
-        x, y = point.at if spec.side == "right" else (FRAME_WIDTH - point.at[0], point.at[1])
+        x, y = on_side(point.at, spec.side)
         cross = (
             f"M{_number(x - 7)} {_number(y - 7)}L{_number(x + 7)} {_number(y + 7)}"
             f"M{_number(x + 7)} {_number(y - 7)}L{_number(x - 7)} {_number(y + 7)}"

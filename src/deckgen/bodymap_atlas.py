@@ -133,7 +133,7 @@ VIEWS: dict[str, View] = {
 
 
 def _mirrored(points: tuple[Point, ...]) -> tuple[Point, ...]:
-    return tuple((FRAME_WIDTH - x, y) for x, y in points)
+    return tuple(on_side(point, "left") for point in points)
 
 
 REGIONS: dict[str, Region] = {
@@ -368,9 +368,13 @@ def region_shape(region: Region, view: str, side: str) -> tuple[Point, ...]:
     return shape if side == "right" else _mirrored(shape)
 
 
+def on_side(point: Point, side: str) -> Point:
+    """A right-side frame point, placed for the side drawn."""
+    return point if side == "right" else (FRAME_WIDTH - point[0], point[1])
+
+
 def landmark_point(landmark: Landmark, view: str, side: str) -> Point:
-    x, y = landmark.points[view]
-    return (x, y) if side == "right" else (FRAME_WIDTH - x, y)
+    return on_side(landmark.points[view], side)
 
 
 def view_outline(view: View, side: str) -> tuple[Point, ...]:
