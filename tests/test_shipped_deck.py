@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections import defaultdict
 from pathlib import Path
 
 import pytest
@@ -14,6 +15,8 @@ from deckgen.diagnostics import Report
 from deckgen.notes import CompiledDeck, Note
 
 REPO = Path(__file__).resolve().parent.parent
+PREVIOUS_RELEASE = REPO / "tests" / "fixtures" / "gluteus-medius-e5aada0.apkg"
+"""decks/gluteus-medius.apkg as shipped at commit e5aada0, before the revision of issue 10."""
 
 
 @pytest.fixture
@@ -130,3 +133,30 @@ def test_red_flag_cards_teach_cauda_equina_and_urgency(gluteus_medius: CompiledD
     assert sum("cauda equina" in text for text in red_flags) >= 3
     assert sum("emergency" in text.lower() for text in red_flags) >= 5
     assert any("diagnose" in text for text in red_flags), "scope of practice: refer, not diagnose"
+
+
+def test_upgrading_from_the_previous_release_keeps_history_and_makes_no_duplicates(
+    gluteus_medius: CompiledDeck, student: StudentCollection
+) -> None:
+    student.import_package(PREVIOUS_RELEASE)
+    assert student.study_everything(gluteus_medius.spec.name) > 0
+    reviews, reviewed = student.review_count(), student.reviewed_cards()
+    cards_before = student.card_ids()
+
+    log = student.import_package(REPO / "decks" / "gluteus-medius.apkg")
+
+    # Anki logs a note it skipped because nothing changed as a "duplicate" of itself; what
+    # must never happen is a note stranded on a conflicting or missing notetype.
+    assert (len(log.conflicting), len(log.missing_notetype)) == (0, 0)
+    assert student.review_count() == reviews
+    assert student.reviewed_cards() == reviewed
+    cards_after = student.card_ids()
+    assert all(cards_after[guid] == ids for guid, ids in cards_before.items())
+    notes = student.notes()
+    for note in gluteus_medius.notes:
+        assert notes[note.guid].fields == list(note.fields), f"{note.card_id} was not updated"
+    first_fields: dict[int, list[str]] = defaultdict(list)
+    for student_note in notes.values():
+        first_fields[student_note.mid].append(student_note.fields[0])
+    for fields in first_fields.values():
+        assert sorted(field for field in fields if fields.count(field) > 1) == []
