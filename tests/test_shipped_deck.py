@@ -10,9 +10,11 @@ import pytest
 
 from anki_engine import StudentCollection
 from conftest import run_deckgen
+from deckgen.bodymap_atlas import LANDMARKS, REGIONS, Point
 from deckgen.build import compile_project
 from deckgen.diagnostics import Report
 from deckgen.notes import CompiledDeck, Note
+from deckgen.validate import CardSpec
 
 REPO = Path(__file__).resolve().parent.parent
 PREVIOUS_RELEASE = REPO / "tests" / "fixtures" / "gluteus-medius-e5aada0.apkg"
@@ -133,6 +135,139 @@ def test_red_flag_cards_teach_cauda_equina_and_urgency(gluteus_medius: CompiledD
     assert sum("cauda equina" in text for text in red_flags) >= 3
     assert sum("emergency" in text.lower() for text in red_flags) >= 5
     assert any("diagnose" in text for text in red_flags), "scope of practice: refer, not diagnose"
+
+
+URGENCY = re.compile(r"emergency|urgent|same-day|the same day|prompt|routine", re.IGNORECASE)
+
+
+def test_every_red_flag_card_states_its_action_and_urgency(gluteus_medius: CompiledDeck) -> None:
+    flags = [n for n in gluteus_medius.notes if "topic::red_flags" in n.tags]
+    # Scope-of-practice cards teach what a therapist may say, not one sign's urgency.
+    signs = [n for n in flags if "scope" not in n.tags]
+    assert len(signs) >= 20
+    silent = [n.card_id for n in signs if not URGENCY.search(question_of(n) + answer_of(n))]
+    assert silent == []
+
+
+def test_cauda_equina_is_an_emergency_now_on_every_card(gluteus_medius: CompiledDeck) -> None:
+    cauda_equina = [n for n in gluteus_medius.notes if "cauda equina" in " ".join(n.fields)]
+    assert len(cauda_equina) >= 7
+    for note in cauda_equina:
+        text = " ".join(note.fields).lower()
+        assert "emergency department" in text, note.card_id
+        assert "same day" not in text and "same-day" not in text, note.card_id
+
+
+_YEAR = re.compile(r"\b(19|20)\d\d\b")
+
+
+def test_every_source_is_traceable_with_a_year(gluteus_medius: CompiledDeck) -> None:
+    undated = [n.card_id for n in gluteus_medius.notes if not _YEAR.search(fields_of(n)["Source"])]
+    assert undated == []
+    not_sources = [
+        n.card_id
+        for n in gluteus_medius.notes
+        if "scope of practice" in fields_of(n)["Source"].lower()
+    ]
+    assert not_sources == []
+
+
+def test_no_card_cites_the_source_articles_by_number(gluteus_medius: CompiledDeck) -> None:
+    # Students cannot look up "article 004"; the references on each card are what they can.
+    citing = [
+        n.card_id
+        for n in gluteus_medius.notes
+        if re.search(r"articles? 0\d\d", " ".join(n.fields), re.IGNORECASE)
+    ]
+    assert citing == []
+
+
+_YES_NO = re.compile(
+    r"^(is|are|was|were|do|does|did|can|could|should|would|will|has|have|may|must)\b", re.IGNORECASE
+)
+
+
+def test_no_question_can_be_answered_yes_or_no(gluteus_medius: CompiledDeck) -> None:
+    for note in gluteus_medius.notes:
+        question = fields_of(note).get("Question")
+        if question is None:
+            continue
+        text = _TAGS.sub("", question)
+        asked = [s.strip() for s in re.split(r"(?<=[.?!:])\s+", text) if s.strip().endswith("?")]
+        assert asked, f"{note.card_id}: no question mark"
+        assert not any(_YES_NO.match(sentence) for sentence in asked), note.card_id
+
+
+def question_of(note: Note) -> str:
+    return _TAGS.sub("", fields_of(note).get("Question", ""))
+
+
+def answer_of(note: Note) -> str:
+    fields = fields_of(note)
+    return _TAGS.sub("", fields["Answer"] if "Answer" in fields else fields["Text"])
+
+
+def spec_of(deck: CompiledDeck, card_id: str) -> CardSpec:
+    (card,) = [card for card in deck.spec.cards if card.id == card_id]
+    return card
+
+
+WHOLE_MUSCLE = ("referral-overall", "referral-lumbago-muscle", "referral-not-below-knee")
+
+
+def test_whole_muscle_cards_share_one_map_that_matches_their_text(
+    gluteus_medius: CompiledDeck,
+) -> None:
+    notes = {n.card_id: n for n in gluteus_medius.notes}
+    maps = {tuple(file.name for file in notes[card_id].media) for card_id in WHOLE_MUSCLE}
+    assert len(maps) == 1 and len(next(iter(maps))) == 1
+    bodymap = spec_of(gluteus_medius, "referral-overall").bodymap
+    assert bodymap is not None
+    # The answer names these as the main zones, so the map shades them solid.
+    main = {"posterior-iliac-crest", "sacroiliac-joint", "sacrum", "low-back", "buttock-upper"}
+    assert main | {"lateral-hip"} <= set(bodymap.essential)
+    assert not any(
+        region.startswith(("knee", "calf", "ankle", "foot")) for region in bodymap.spillover
+    )
+
+
+def _inside(point: Point, polygon: tuple[Point, ...]) -> bool:
+    x, y = point
+    inside = False
+    for (x0, y0), (x1, y1) in zip(polygon, polygon[1:] + polygon[:1], strict=True):
+        if (y0 > y) != (y1 > y) and x < x0 + (y - y0) * (x1 - x0) / (y1 - y0):
+            inside = not inside
+    return inside
+
+
+def test_trigger_points_sit_on_the_muscle_and_agree_between_cards(
+    gluteus_medius: CompiledDeck,
+) -> None:
+    placed: dict[tuple[str, str], set[Point]] = defaultdict(set)
+    for card in gluteus_medius.spec.cards:
+        if card.bodymap is not None:
+            for point in card.bodymap.trigger_points:
+                placed[(card.bodymap.view, point.label)].add(point.at)
+    assert {label for _, label in placed} == {"TrP1", "TrP2", "TrP3"}
+    assert all(len(points) == 1 for points in placed.values()), placed
+    (trp1,) = placed[("posterior", "TrP1")]
+    psis = LANDMARKS["psis"].points["posterior"]
+    # Gluteus medius starts lateral to the posterior gluteal line: TrP1 is not on the PSIS or
+    # the sacroiliac joint but lateral to them (the right side is drawn to the viewer's right).
+    assert trp1[0] > psis[0] + 15
+    assert not _inside(trp1, REGIONS["sacroiliac-joint"].shapes["posterior"])
+    (trp3,) = placed[("lateral", "TrP3")]
+    asis = LANDMARKS["asis"].points["lateral"]
+    assert abs(trp3[0] - asis[0]) < 20 and 0 < trp3[1] - asis[1] < 20, "just below, near the ASIS"
+
+
+def test_recognise_cards_answer_with_the_label_only(gluteus_medius: CompiledDeck) -> None:
+    recognise = [
+        n for n in gluteus_medius.notes if "refers pain to the shaded zones" in question_of(n)
+    ]
+    assert len(recognise) == 3
+    assert sorted(answer_of(n) for n in recognise) == ["TrP1.", "TrP2.", "TrP3."]
+    assert all("<img" in fields_of(n)["Question"] for n in recognise)
 
 
 def test_upgrading_from_the_previous_release_keeps_history_and_makes_no_duplicates(
