@@ -261,6 +261,28 @@ def test_trigger_points_sit_on_the_muscle_and_agree_between_cards(
     assert abs(trp3[0] - asis[0]) < 20 and 0 < trp3[1] - asis[1] < 20, "just below, near the ASIS"
 
 
+def test_maps_shade_what_their_text_calls_the_main_zones(gluteus_medius: CompiledDeck) -> None:
+    notes = {n.card_id: n for n in gluteus_medius.notes}
+    checked = 0
+    for card in gluteus_medius.spec.cards:
+        if card.bodymap is None:
+            continue
+        answer = answer_of(notes[card.id]).lower()
+        for words, region in (("sacrum", "sacrum"), ("low back", "low-back")):
+            if words in answer:
+                assert region in card.bodymap.essential, (card.id, region)
+                checked += 1
+        if "much of the buttock" in answer:
+            assert {"buttock-upper", "buttock-lower"} <= set(card.bodymap.spillover), card.id
+            checked += 1
+        if "as far as the ankle" in answer:
+            # Gluteus minimus refers without a gap from the buttock down to the ankle.
+            shaded = set(card.bodymap.essential) | set(card.bodymap.spillover)
+            assert {"lateral-thigh", "knee", "lateral-leg", "ankle"} <= shaded, card.id
+            checked += 1
+    assert checked >= 10
+
+
 def test_recognise_cards_answer_with_the_label_only(gluteus_medius: CompiledDeck) -> None:
     recognise = [
         n for n in gluteus_medius.notes if "refers pain to the shaded zones" in question_of(n)
