@@ -41,8 +41,9 @@ _TAG = re.compile(r"<[^>]*>")
 _IMAGE_SOURCE = re.compile(r'<img[^>]*\ssrc="([^"]+)"')
 _LIST = re.compile(r"<ul>(.*?)</ul>", re.DOTALL)
 _WORD = re.compile(r"[^\W_]+(?:['\u2019-][^\W_]+)*")
-# "a, b, c and d": three or more comma-separated items before a final "and"/"or".
-_INLINE_SERIES = re.compile(r"(?:[^,;.:()]+,){3,}[^,;.:()]*?\b(?:and|or)\b", re.IGNORECASE)
+# "a, b, c and d" (or "a, b, c, and d"): items separated by commas, the last by "and"/"or".
+_INLINE_SERIES = re.compile(r"(?:[^,;.:()]+,){2,}([^,;.:()]*?)\b(?:and|or)\b", re.IGNORECASE)
+_CLOZE_DELETION = re.compile(r"\{\{c\d+::(.*?)(?:::.*?)?\}\}", re.DOTALL)
 _CLOZE_NUMBER = re.compile(r"\{\{c(\d+)::")
 _YES_NO_START = re.compile(
     r"^(?:is|are|was|were|do|does|did|can|could|should|would|will|shall|has|have|had|may|"
@@ -122,7 +123,7 @@ def _card(spec: CardSpec, note: Note) -> _Card:
 
 def _check_card(card: _Card, warn: _Warn) -> None:
     spec = card.spec
-    if spec.source is None:
+    if spec.source is None or not spec.source.markdown.strip():
         warn(
             card,
             "no-source",
@@ -173,8 +174,12 @@ def _check_card(card: _Card, warn: _Warn) -> None:
 
 def _check_enumeration(card: _Card, text: Text, field_html: str, warn: _Warn) -> None:
     longest = max((item.count("<li>") for item in _LIST.findall(field_html)), default=0)
-    for series in _INLINE_SERIES.findall(_plain(field_html)):
-        longest = max(longest, series.count(",") + 1)
+    plain = _CLOZE_DELETION.sub(r"\1", _plain(field_html))
+    for series in _INLINE_SERIES.finditer(plain):
+        # Items: one before each comma, plus the last one after "and" (and a middle one
+        # unless the comma is the Oxford comma right before "and").
+        items = series.group(0).count(",") + (2 if series.group(1).strip() else 1)
+        longest = max(longest, items)
     if longest > MAX_LIST_ITEMS:
         warn(
             card,

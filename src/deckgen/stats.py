@@ -27,7 +27,7 @@ def stats_text(compiled: list[CompiledDeck], findings: Report) -> str:
                     notes_by[title][key] += 1
                     cards_by[title][key] += count
         cards = sum(cards_by["subdeck"].values())
-        sourced = sum(1 for card in deck.spec.cards if card.source is not None)
+        sourced = sum(1 for card in deck.spec.cards if card.source and card.source.markdown.strip())
         bodymaps = sum(1 for card in deck.spec.cards if card.bodymap is not None)
         notes = len(deck.notes)
         rules = Counter(
