@@ -13,11 +13,7 @@ from __future__ import annotations
 
 import json
 import os
-import sys
-import time
-from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
-from typing import TypeVar
 
 import click
 
@@ -26,10 +22,6 @@ from deckgen.diagnostics import Diagnostic, Report, Severity, display_path
 FORMATS = ("text", "json", "github")
 
 _SEVERITY_COLOURS = {Severity.ERROR: "red", Severity.WARNING: "yellow"}
-_PROGRESS_DELAY = 1.0
-"""Seconds of work before a progress bar appears: quick runs stay quiet."""
-
-T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -58,28 +50,6 @@ class Output:
     def say(self, line: str) -> None:
         """A summary line for people: stdout, except in JSON where stdout holds only JSON."""
         click.echo(line, err=self.format == "json")
-
-    def progress(self, items: Iterable[T], *, length: int, label: str) -> Iterator[T]:
-        """Yield ``items``, drawing a bar on stderr once the work has taken over a second.
-
-        Only on a terminal and only for text output: logs and pipes get no bar.
-        """
-        if self.format != "text" or not sys.stderr.isatty():
-            yield from items
-            return
-        started = time.monotonic()
-        bar = None
-        try:
-            for done, item in enumerate(items):
-                if bar is None and time.monotonic() - started > _PROGRESS_DELAY:
-                    bar = click.progressbar(length=length, label=label, file=sys.stderr)
-                    bar.update(done)
-                yield item
-                if bar is not None:
-                    bar.update(1)
-        finally:
-            if bar is not None:
-                bar.render_finish()
 
     def _styled(self, diagnostic: Diagnostic) -> str:
         location = click.style(str(diagnostic.location), bold=True)
