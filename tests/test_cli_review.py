@@ -237,3 +237,10 @@ def test_no_command_prints_help_and_exits_0(project: Path) -> None:
 def test_every_command_has_help_with_an_example() -> None:
     for name, command in cli.commands.items():
         assert command.help and "Example: deckgen " + name in command.help, name
+
+
+def test_readme_documents_every_command_and_stays_inside_the_repository() -> None:
+    readme = (Path(__file__).resolve().parent.parent / "README.md").read_text(encoding="utf-8")
+    for name in cli.commands:
+        assert f"| `deckgen {name}" in readme, name
+    assert "../shared" not in readme

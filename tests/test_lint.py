@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import shutil
 from pathlib import Path
 
@@ -159,3 +160,9 @@ def test_same_question_with_another_picture_is_not_a_duplicate(empty_project: Pa
     assert [(line, rule) for _, line, _, rule in findings(result.stdout)] == [
         (12, "duplicate-question")
     ]
+
+
+def test_every_rule_is_documented_in_the_readme() -> None:
+    readme = (Path(__file__).resolve().parent.parent / "README.md").read_text(encoding="utf-8")
+    table = readme.split("<!-- lint-rules -->", 1)[1].split("\n\n", 1)[0]
+    assert re.findall(r"^\| `([a-z-]+)` \|", table, re.MULTILINE) == list(RULES)

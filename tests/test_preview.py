@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import re
 import shutil
 from collections.abc import Iterator
@@ -239,3 +240,5 @@ def test_screenshot_is_kept(page: LoadedPage, tmp_path_factory: pytest.TempPathF
     page.page.screenshot(path=str(target))
     assert target.stat().st_size > 10_000
     print(f"preview screenshot: {target}")
+    if os.environ.get("DECKGEN_UPDATE_SCREENSHOT"):  # refreshes the README's picture
+        shutil.copyfile(target, REPO / "docs" / "preview.png")
