@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import difflib
 import html
+import math
 import re
 from collections import Counter, defaultdict
 from collections.abc import Callable
@@ -25,6 +26,8 @@ MAX_LIST_ITEMS = 3
 MAX_DELETIONS_PER_NUMBER = 3
 SIMILAR_QUESTIONS = 0.85
 """difflib ratio from which two different questions count as near-duplicates."""
+_SHARED_WORDS = 0.6
+"""Share of words (Jaccard) two questions need in common before their text is compared."""
 
 RULES: dict[str, str] = {
     "long-answer": f"an answer longer than {MAX_ANSWER_WORDS} words",
@@ -233,19 +236,25 @@ def _check_repeats(cards: list[_Card], warn: _Warn) -> None:
 def _similar_pairs(cards: list[_Card]) -> list[tuple[_Card, _Card]]:
     """Pairs of cards whose questions are nearly, not exactly, alike and answers differ.
 
-    Questions are compared only with those sharing at least half their words (found through a
-    word index), so large decks are not compared pair by pair.
+    Only questions sharing at least half their words (Jaccard) are compared character by
+    character. Candidates come from prefix filtering: with each question's words ordered
+    rarest first, two questions that alike must share one of their first few words, so only
+    those are indexed and large decks are not compared pair by pair.
     """
     words = [set(_words(card.question)) for card in cards]
+    frequency = Counter(word for question in words for word in question)
     index: dict[str, list[int]] = defaultdict(list)
     pairs = []
     for position, card in enumerate(cards):
-        shared: Counter[int] = Counter()
-        for word in words[position]:
-            shared.update(index[word])
+        ordered = sorted(words[position], key=lambda word: (frequency[word], word))
+        prefix = ordered[: len(ordered) - math.ceil(_SHARED_WORDS * len(ordered)) + 1]
+        candidates: set[int] = set()
+        for word in prefix:
+            candidates.update(index[word])
             index[word].append(position)
-        for other, count in sorted(shared.items()):
-            if count * 2 < min(len(words[position]), len(words[other])):
+        for other in sorted(candidates):
+            shared = len(words[position] & words[other])
+            if shared < _SHARED_WORDS * (len(words[position]) + len(words[other]) - shared):
                 continue
             earlier = cards[other]
             if earlier.pictures != card.pictures:
@@ -253,7 +262,10 @@ def _similar_pairs(cards: list[_Card]) -> list[tuple[_Card, _Card]]:
             if earlier.answer.casefold() == card.answer.casefold():
                 continue  # asking one fact two ways is harmless
             a, b = earlier.question.casefold(), card.question.casefold()
-            if a != b and difflib.SequenceMatcher(None, a, b).ratio() >= SIMILAR_QUESTIONS:
+            matcher = difflib.SequenceMatcher(None, a, b)
+            if a == b or matcher.quick_ratio() < SIMILAR_QUESTIONS:
+                continue  # identical is duplicate-question's; quick_ratio bounds ratio cheaply
+            if matcher.ratio() >= SIMILAR_QUESTIONS:
                 pairs.append((earlier, card))
     return pairs
 
