@@ -95,8 +95,9 @@ def _render(
             sections.pop()
         elif all(shown for _, shown in sections):
             out.append(_replacement(tag, fields, ord_, question_side=question_side, front=front))
-    if all(shown for _, shown in sections):
-        out.append(template[position:])
+    if sections:
+        raise ValueError(f"unclosed section {{{{#{sections[-1][0]}}}}} in a template")
+    out.append(template[position:])
     return "".join(out)
 
 
