@@ -254,6 +254,7 @@ def stats(cards_dir: Path) -> None:
     """
     report = Report()
     compiled = compile_project(cards_dir, now=build_time(os.environ), report=report)
+    _print_report(report)
     findings = Report()
     lint_decks(compiled, findings)
     click.echo(stats_text(compiled, findings))
