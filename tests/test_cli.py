@@ -21,7 +21,7 @@ def test_build_writes_package_and_lock_then_is_up_to_date(project: Path) -> None
     first = run_deckgen("build")
     assert (first.exit_code, first.stdout, first.stderr) == (
         0,
-        "wrote: decks/demo.apkg (6 cards, 3 images)\nbuilt 1 deck; 0 errors, 0 warnings\n",
+        "wrote: decks/demo.apkg (6 notes, 8 cards, 3 images)\nbuilt 1 deck; 0 errors, 0 warnings\n",
         "",
     )
     assert PACKAGE.is_file() and LOCK.is_file()
@@ -29,7 +29,8 @@ def test_build_writes_package_and_lock_then_is_up_to_date(project: Path) -> None
     second = run_deckgen("build")
     assert (second.exit_code, second.stdout) == (
         0,
-        "up to date: decks/demo.apkg (6 cards, 3 images)\nbuilt 1 deck; 0 errors, 0 warnings\n",
+        "up to date: decks/demo.apkg (6 notes, 8 cards, 3 images)\n"
+        "built 1 deck; 0 errors, 0 warnings\n",
     )
 
 
@@ -44,7 +45,7 @@ def test_check_validates_without_writing(project: Path) -> None:
     result = run_deckgen("check")
     assert (result.exit_code, result.stdout) == (
         0,
-        "checked 1 deck, 6 cards; 0 errors, 0 warnings\n",
+        "checked 1 deck, 6 notes, 8 cards; 0 errors, 0 warnings\n",
     )
     assert not PACKAGE.exists() and not LOCK.exists()
 
@@ -95,7 +96,8 @@ def test_errors_are_all_reported_and_nothing_is_written(project: Path) -> None:
     assert result.stderr == (
         "cards/demo/broken.yaml:2:5: error: card 'origin' has no answer\n"
         "cards/demo/broken.yaml:4:5: error: unknown key 'answr' in a card (did you mean "
-        "'answer'?); allowed: answer, bodymap, cloze, extra, id, question, source, tags, type\n"
+        "'answer'?); allowed: answer, bodymap, cloze, extra, id, lint, question, source, tags, "
+        "type\n"
         "cards/demo/broken.yaml:5:5: error: a card has no 'id'\n"
         "cards/demo/broken.yaml:10:12: error: tag 'trigger point' is empty or has spaces: "
         "Anki splits tags at spaces; use '_' or '-' instead\n"
@@ -163,7 +165,7 @@ def test_version_and_module_entry_point(project: Path) -> None:
     )
     assert (module.returncode, module.stdout) == (
         0,
-        "checked 1 deck, 6 cards; 0 errors, 0 warnings\n",
+        "checked 1 deck, 6 notes, 8 cards; 0 errors, 0 warnings\n",
     )
 
 

@@ -83,7 +83,7 @@ def test_a_valid_file_becomes_typed_cards(tmp_path: Path) -> None:
         (
             "cards:\n  - {id: a, questoin: Q, answer: A}\n",
             "cards.yaml:2:13: error: unknown key 'questoin' in a card (did you mean 'question'?); "
-            "allowed: answer, bodymap, cloze, extra, id, question, source, tags, type",
+            "allowed: answer, bodymap, cloze, extra, id, lint, question, source, tags, type",
         ),
         (
             "cards:\n  - {id: a, type: basc, question: Q, answer: A}\n",

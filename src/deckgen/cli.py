@@ -16,7 +16,15 @@ import click
 
 from deckgen import __version__
 from deckgen.build import build_time, compile_project, plan, write, write_bodymaps
+from deckgen.cardrender import total_cards
 from deckgen.diagnostics import DeckgenError, Report, SourceErrors, display_path, plural
+from deckgen.lint import lint as lint_decks
+from deckgen.notes import CompiledDeck
+from deckgen.output import FORMATS, Output
+from deckgen.preview import open_in_browser, write_preview
+from deckgen.scaffold import init_deck
+from deckgen.schema import KINDS, schema_text
+from deckgen.stats import stats_text
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -40,9 +48,18 @@ def _output_option(default: str, help_text: str) -> Callable[[Callable[P, R]], C
     )
 
 
+_format_option = click.option(
+    "--format",
+    "output_format",
+    type=click.Choice(FORMATS),
+    default="text",
+    show_default=True,
+    help="Diagnostics as text, a JSON array on stdout, or GitHub Actions annotations.",
+)
+
+
 def _print_report(report: Report) -> None:
-    for diagnostic in report.sorted():
-        click.echo(str(diagnostic), err=True)
+    Output().report(report)
 
 
 def _handle_errors(command: Callable[P, R]) -> Callable[P, R]:
@@ -53,7 +70,8 @@ def _handle_errors(command: Callable[P, R]) -> Callable[P, R]:
         try:
             return command(*args, **kwargs)
         except SourceErrors as exc:
-            _print_report(exc.report)
+            output = Output(str(kwargs.get("output_format", "text")))
+            output.report(exc.report)
             click.echo(f"deckgen: {exc}", err=True)
             raise SystemExit(exc.exit_code) from None
         except DeckgenError as exc:
@@ -70,10 +88,13 @@ def _handle_errors(command: Callable[P, R]) -> Callable[P, R]:
     return wrapper
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.group(context_settings={"help_option_names": ["-h", "--help"]}, invoke_without_command=True)
 @click.version_option(__version__, prog_name="deckgen")
-def cli() -> None:
+@click.pass_context
+def cli(context: click.Context) -> None:
     """Compile flashcards written in YAML into Anki packages that update in place."""
+    if context.invoked_subcommand is None:  # plain `deckgen`: show what it can do
+        click.echo(context.get_help())
 
 
 @cli.command()
@@ -85,54 +106,158 @@ def cli() -> None:
     is_flag=True,
     help="Write nothing; exit 1 if a package or lock file is out of date.",
 )
+@_format_option
 @_handle_errors
-def build(cards_dir: Path, out_dir: Path, check_only: bool) -> None:
+def build(cards_dir: Path, out_dir: Path, check_only: bool, output_format: str) -> None:
     """Compile every deck under CARDS_DIR (default: cards) into OUT_DIR/<deck folder>.apkg.
 
     Example: deckgen build cards -o decks
     """
+    output = Output(output_format)
     report = Report()
     compiled = compile_project(cards_dir, now=build_time(os.environ), report=report)
     planned = plan(compiled, out_dir)
-    _print_report(report)
+    output.report(report)
     if check_only:
         stale = [deck for deck in planned if deck.changed]
         for deck in stale:
             if deck.package_changed:
-                click.echo(f"stale: {display_path(deck.package_path)} would change")
+                output.say(f"stale: {display_path(deck.package_path)} would change")
             if deck.lock_changed:
-                click.echo(f"stale: {display_path(deck.lock_path)} would change")
+                output.say(f"stale: {display_path(deck.lock_path)} would change")
         if stale:
-            click.echo(f"{plural(len(stale), 'deck')} out of date: run 'deckgen build'")
+            output.say(f"{plural(len(stale), 'deck')} out of date: run 'deckgen build'")
             raise SystemExit(1)
-        click.echo(f"up to date: {plural(len(planned), 'deck')}; {report.summary()}")
+        output.say(f"up to date: {plural(len(planned), 'deck')}; {report.summary()}")
         return
     write(planned)
     for deck in planned:
         state = "wrote" if deck.changed else "up to date"
-        click.echo(
+        output.say(
             f"{state}: {display_path(deck.package_path)} "
-            f"({plural(len(deck.compiled.notes), 'card')}, "
+            f"({_notes_and_cards([deck.compiled])}, "
             f"{plural(len(deck.compiled.media), 'image')})"
         )
-    click.echo(f"built {plural(len(planned), 'deck')}; {report.summary()}")
+    output.say(f"built {plural(len(planned), 'deck')}; {report.summary()}")
+
+
+def _notes_and_cards(compiled: list[CompiledDeck]) -> str:
+    """Notes are what authors write; cards are what students study (a cloze note makes one
+    card per number, a reversed note two)."""
+    notes = [note for deck in compiled for note in deck.notes]
+    return f"{plural(len(notes), 'note')}, {plural(total_cards(notes), 'card')}"
+
+
+@cli.command()
+@_cards_dir_argument
+@_format_option
+@_handle_errors
+def check(cards_dir: Path, output_format: str) -> None:
+    """Check every deck under CARDS_DIR (default: cards) without writing anything.
+
+    Example: deckgen check cards
+    """
+    output = Output(output_format)
+    report = Report()
+    compiled = compile_project(cards_dir, now=build_time(os.environ), report=report)
+    output.report(report)
+    output.say(
+        f"checked {plural(len(compiled), 'deck')}, {_notes_and_cards(compiled)}; {report.summary()}"
+    )
+
+
+@cli.command()
+@_cards_dir_argument
+@click.option("--strict", is_flag=True, help="Exit 1 when there is any finding.")
+@_format_option
+@_handle_errors
+def lint(cards_dir: Path, strict: bool, output_format: str) -> None:
+    """Warn about cards that are valid but hard to learn from (see the README for the rules).
+
+    Silence a rule with `lint: {ignore: [rule]}` in deck.yaml or on a card.
+
+    Example: deckgen lint cards --strict
+    """
+    output = Output(output_format)
+    report = Report()
+    compiled = compile_project(cards_dir, now=build_time(os.environ), report=report)
+    lint_decks(compiled, report)
+    output.report(report)
+    output.say(
+        f"linted {plural(len(compiled), 'deck')}, {_notes_and_cards(compiled)}; "
+        f"{plural(report.warning_count, 'warning')}"
+    )
+    if strict and report.warning_count:
+        raise SystemExit(1)
+
+
+@cli.command()
+@_cards_dir_argument
+@_output_option("preview", "Folder for the site: OUT_DIR/index.html and the images.")
+@click.option("--open", "open_browser", is_flag=True, help="Open the page in the browser.")
+@_handle_errors
+def preview(cards_dir: Path, out_dir: Path, open_browser: bool) -> None:
+    """Write every card's front and back, as Anki shows them, into a static web page.
+
+    Example: deckgen preview cards --open
+    """
+    report = Report()
+    compiled = compile_project(cards_dir, now=build_time(os.environ), report=report)
+    _print_report(report)
+    site = write_preview(compiled, out_dir)
+    click.echo(
+        f"wrote {display_path(site.index)} ({plural(site.cards, 'card')}, "
+        f"{plural(site.media, 'image')})"
+    )
+    if open_browser:
+        open_in_browser(site.index)
+
+
+@cli.command()
+@click.option(
+    "--for",
+    "kind",
+    type=click.Choice(KINDS),
+    default="cards",
+    show_default=True,
+    help="deck: the schema of deck.yaml; cards: the schema of card files.",
+)
+def schema(kind: str) -> None:
+    """Print a JSON Schema (2020-12) for editors: completion and inline errors.
+
+    Example: deckgen schema --for cards > .deckgen/cards.schema.json
+    """
+    click.echo(schema_text(kind), nl=False)
+
+
+@cli.command()
+@click.argument("folder", default=".", type=click.Path(file_okay=False, path_type=Path))
+@_handle_errors
+def init(folder: Path) -> None:
+    """Start a deck in FOLDER (default: here): deck.yaml with a fresh id and example cards.
+
+    Example: deckgen init cards/my-deck
+    """
+    scaffold = init_deck(folder)
+    for path in scaffold.files:
+        click.echo(f"wrote {display_path(path)}")
+    click.echo(f"deck id: {scaffold.deck_id} (never change it once students have the deck)")
 
 
 @cli.command()
 @_cards_dir_argument
 @_handle_errors
-def check(cards_dir: Path) -> None:
-    """Check every deck under CARDS_DIR (default: cards) without writing anything.
+def stats(cards_dir: Path) -> None:
+    """Count notes and cards per subdeck, type and tag, images, body maps, sources, lint.
 
-    Example: deckgen check cards
+    Example: deckgen stats cards
     """
     report = Report()
     compiled = compile_project(cards_dir, now=build_time(os.environ), report=report)
     _print_report(report)
-    click.echo(
-        f"checked {plural(len(compiled), 'deck')}, "
-        f"{plural(sum(len(deck.notes) for deck in compiled), 'card')}; {report.summary()}"
-    )
+    findings = Report()
+    lint_decks(compiled, findings)
+    click.echo(stats_text(compiled, findings))
 
 
 @cli.command()

@@ -54,9 +54,12 @@ class Diagnostic:
     location: Location
     severity: Severity
     message: str
+    rule: str | None = None
+    """The lint rule that found it; None for problems that make the sources invalid."""
 
     def __str__(self) -> str:
-        return f"{self.location}: {self.severity.value}: {self.message}"
+        suffix = f" [{self.rule}]" if self.rule else ""
+        return f"{self.location}: {self.severity.value}: {self.message}{suffix}"
 
 
 @dataclass
@@ -68,8 +71,8 @@ class Report:
     def error(self, location: Location, message: str) -> None:
         self.diagnostics.append(Diagnostic(location, Severity.ERROR, message))
 
-    def warning(self, location: Location, message: str) -> None:
-        self.diagnostics.append(Diagnostic(location, Severity.WARNING, message))
+    def warning(self, location: Location, message: str, *, rule: str | None = None) -> None:
+        self.diagnostics.append(Diagnostic(location, Severity.WARNING, message, rule))
 
     @property
     def error_count(self) -> int:
@@ -81,7 +84,10 @@ class Report:
 
     def sorted(self) -> list[Diagnostic]:
         """Diagnostics in file order, so a reader walks each file top to bottom."""
-        return sorted(self.diagnostics, key=lambda d: (d.location, d.severity.value, d.message))
+        return sorted(
+            self.diagnostics,
+            key=lambda d: (d.location, d.severity.value, d.message, d.rule or ""),
+        )
 
     def summary(self) -> str:
         return f"{plural(self.error_count, 'error')}, {plural(self.warning_count, 'warning')}"

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from deckgen.bodymap import BodymapSpec, parse_bodymap
-from deckgen.diagnostics import Location, Report, did_you_mean
+from deckgen.diagnostics import Location, Report, did_you_mean, display_path
 from deckgen.yamlsource import (
     Mapping,
     Node,
@@ -71,6 +71,8 @@ class CardSpec:
     """A referral chart drawn from data and added to one of the card's fields."""
     location: Location
     """Where the card starts."""
+    lint_ignore: tuple[Text, ...] = ()
+    """Lint rules silenced for this card (``lint: {ignore: [...]}``), checked by lint.py."""
 
 
 @dataclass(frozen=True)
@@ -87,31 +89,52 @@ class DeckSpec:
     cards: tuple[CardSpec, ...]
     location: Location
     """Where deck.yaml starts."""
+    lint_ignore: tuple[Text, ...] = ()
+    """Lint rules silenced for the whole deck (``lint: {ignore: [...]}``)."""
 
 
-_DECK_KEYS = {"name", "id", "description", "tags"}
+_DECK_KEYS = {"name", "id", "description", "tags", "lint"}
 _FILE_KEYS = {"deck", "tags", "source", "cards"}
-_CARD_KEYS = {"id", "type", "question", "answer", "cloze", "extra", "source", "tags", "bodymap"}
+_CARD_KEYS = {
+    "id", "type", "question", "answer", "cloze", "extra", "source", "tags", "bodymap", "lint",
+}  # fmt: skip
+_LINT_KEYS = {"ignore"}
 
 
 def find_deck_folders(cards_dir: Path, report: Report) -> list[Path]:
-    """Every folder directly under ``cards_dir`` that has a deck.yaml, in name order."""
+    """Every folder directly under ``cards_dir`` that has a deck.yaml, in name order.
+
+    ``cards_dir`` may also be one deck folder itself (``deckgen check cards/my-deck``).
+    """
+    if (cards_dir / DECK_FILE).is_file():
+        return [cards_dir]
     folders = []
+    holders = []
     for child in sorted(cards_dir.iterdir()):
         if not child.is_dir() or child.name.startswith("."):
             continue
         if (child / DECK_FILE).is_file():
             folders.append(child)
+        elif any(child.glob(f"*/{DECK_FILE}")):
+            holders.append(child)  # a cards folder one level down, e.g. the repository root
+        elif any(child.rglob(DECK_FILE)):
+            continue  # decks further down (test fixtures, say) are not this folder's
         elif any(child.rglob("*.yaml")):
             report.warning(
                 Location(child),
                 f"folder has card files but no {DECK_FILE}: skipped (add {DECK_FILE} to build it)",
             )
     if not folders:
+        hint = (
+            f"; {' and '.join(display_path(holder) for holder in holders)} holds decks: "
+            "pass that folder"
+            if holders
+            else ""
+        )
         report.error(
             Location(cards_dir),
             f"no decks found: a deck is a folder with a {DECK_FILE}, e.g. "
-            f"{cards_dir.name}/my-deck/{DECK_FILE}",
+            f"{Path(display_path(cards_dir)) / 'my-deck' / DECK_FILE}{hint}",
         )
     return folders
 
@@ -199,6 +222,7 @@ def load_deck(folder: Path, report: Report) -> DeckSpec | None:
         description=description,
         cards=tuple(cards),
         location=mapping.location,
+        lint_ignore=checker.lint_ignore(mapping),
     )
 
 
@@ -332,6 +356,7 @@ def _load_card(
         subdeck=subdeck,
         bodymap=bodymap,
         location=mapping.location,
+        lint_ignore=checker.lint_ignore(mapping),
     )
 
 
@@ -436,6 +461,33 @@ class _Checker:
     def deck_name(self, name: str, location: Location) -> None:
         if any(not part.strip() for part in name.strip().split("::")):
             self.report.error(location, f"deck name '{name}' has an empty part between '::'")
+
+    def lint_ignore(self, mapping: Mapping) -> tuple[Text, ...]:
+        """The rule names of ``lint: {ignore: [...]}``; lint.py knows which names exist."""
+        node = mapping.get("lint")
+        if node is None:
+            return ()
+        lint = self.mapping(node, "'lint'")
+        if lint is None:
+            return ()
+        report_unknown_keys(lint, _LINT_KEYS, "'lint'", self.report)
+        ignore = lint.get("ignore")
+        if ignore is None:
+            return ()
+        if not isinstance(ignore, Sequence):
+            self.report.error(
+                ignore.location,
+                f"'ignore' must be a list of rule names, e.g. ignore: [no-source], "
+                f"not {describe(ignore)}",
+            )
+            return ()
+        names = []
+        for item in ignore.items:
+            if isinstance(item, Scalar):
+                names.append(Text(item.text, item.location))
+            else:
+                self.report.error(item.location, f"a rule name must be text, not {describe(item)}")
+        return tuple(names)
 
     def tags(self, mapping: Mapping) -> tuple[str, ...]:
         node = mapping.get("tags")

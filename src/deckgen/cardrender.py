@@ -1,0 +1,156 @@
+"""Anki's card templates, rendered the way Anki renders them, for the preview and the counts.
+
+Covers what deckgen's notetypes use: ``{{Field}}``, ``{{#Field}}...{{/Field}}``,
+``{{^Field}}...{{/Field}}``, ``{{FrontSide}}``, ``{{cloze:Field}}`` and ``{{type:Field}}``.
+The output is meant to equal, byte for byte, what Anki's engine returns as a card's
+question and answer text (``tests/test_preview.py`` checks every card of the shipped deck):
+``{{type:Field}}`` stays the ``[[type:Field]]`` placeholder that Anki's reviewer later turns
+into an input box, and MathJax stays for the viewer to typeset.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from deckgen.notes import Note
+from deckgen.notetypes import Notetype
+
+_TAG = re.compile(r"\{\{(.*?)\}\}", re.DOTALL)
+_CLOZE_FIELD = re.compile(r"\{\{cloze:([^}]+)\}\}")
+_CLOZE = re.compile(r"\{\{c(\d+)::(.*?)(?:::(.*?))?\}\}", re.DOTALL)
+# Anki's own test for an empty field: only whitespace and line breaks or empty divs.
+_NAMED_ENTITIES = {"&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;"}
+_EMPTY_FIELD = re.compile(r"^(?:\s|</?(?:br|div) ?/?>)*$", re.IGNORECASE)
+
+
+@dataclass(frozen=True)
+class RenderedCard:
+    """One card as Anki shows it."""
+
+    ord: int
+    """Anki's card ordinal: the template index, or the cloze number minus one."""
+    template_name: str
+    question: str
+    answer: str
+
+
+def cloze_numbers(text: str) -> list[int]:
+    """The distinct cloze numbers of a field, ascending; each becomes one card."""
+    return sorted({int(match.group(1)) for match in _CLOZE.finditer(text)} - {0})
+
+
+def render_cards(notetype: Notetype, fields: tuple[str, ...]) -> list[RenderedCard]:
+    """Every card Anki creates for a note with ``fields``, in ordinal order."""
+    by_name = dict(zip(notetype.fields, fields, strict=True))
+    cards = []
+    if notetype.is_cloze:
+        template = notetype.templates[0]
+        text = "".join(by_name[name] for name in _CLOZE_FIELD.findall(template.question))
+        for number in cloze_numbers(text):
+            ord_ = number - 1
+            question = _render(template.question, by_name, ord_, question_side=True, front="")
+            answer = _render(template.answer, by_name, ord_, question_side=False, front=question)
+            cards.append(RenderedCard(ord_, template.name, question, answer))
+        return cards
+    for ord_, template in enumerate(notetype.templates):
+        question = _render(template.question, by_name, ord_, question_side=True, front="")
+        if _is_empty(question):  # Anki creates no card whose front would be blank
+            continue
+        answer = _render(template.answer, by_name, ord_, question_side=False, front=question)
+        cards.append(RenderedCard(ord_, template.name, question, answer))
+    return cards
+
+
+def card_count(notetype: Notetype, fields: tuple[str, ...]) -> int:
+    """How many cards Anki creates for the note."""
+    return len(render_cards(notetype, fields))
+
+
+def total_cards(notes: Iterable[Note]) -> int:
+    """How many cards Anki creates for all of ``notes``."""
+    return sum(card_count(note.notetype, note.fields) for note in notes)
+
+
+def _render(
+    template: str, fields: dict[str, str], ord_: int, *, question_side: bool, front: str
+) -> str:
+    out: list[str] = []
+    # A stack of (field name, whether the section's content is shown).
+    sections: list[tuple[str, bool]] = []
+    position = 0
+    for match in _TAG.finditer(template):
+        if all(shown for _, shown in sections):
+            out.append(template[position : match.start()])
+        position = match.end()
+        tag = match.group(1).strip()
+        if tag[:1] in "#^":
+            name = tag[1:].strip()
+            filled = not _is_empty(fields.get(name, ""))
+            sections.append((name, filled if tag[0] == "#" else not filled))
+        elif tag[:1] == "/":
+            if not sections or sections[-1][0] != tag[1:].strip():
+                raise ValueError(f"unbalanced section {{{{{tag}}}}} in a template")
+            sections.pop()
+        elif all(shown for _, shown in sections):
+            out.append(_replacement(tag, fields, ord_, question_side=question_side, front=front))
+    if sections:
+        raise ValueError(f"unclosed section {{{{#{sections[-1][0]}}}}} in a template")
+    out.append(template[position:])
+    return "".join(out)
+
+
+def _replacement(
+    tag: str, fields: dict[str, str], ord_: int, *, question_side: bool, front: str
+) -> str:
+    if tag == "FrontSide":
+        return front
+    *filters, name = tag.split(":")
+    if filters == ["type"]:
+        return f"[[type:{name}]]"
+    value = fields.get(name)
+    if value is None:
+        raise ValueError(f"template names unknown field '{name}'")
+    if filters == ["cloze"]:
+        return _reveal_cloze(value, ord_ + 1, question_side=question_side)
+    if filters:
+        raise ValueError(f"template filter '{':'.join(filters)}' is not supported")
+    return value
+
+
+def _reveal_cloze(text: str, number: int, *, question_side: bool) -> str:
+    def replace(match: re.Match[str]) -> str:
+        ordinal = int(match.group(1))
+        content, hint = match.group(2), match.group(3)
+        if ordinal != number:
+            return f'<span class="cloze-inactive" data-ordinal="{ordinal}">{content}</span>'
+        if not question_side:
+            return f'<span class="cloze" data-ordinal="{ordinal}">{content}</span>'
+        shown = f"[{hint}]" if hint else "[...]"
+        return (
+            f'<span class="cloze" data-cloze="{_encode_attribute(content)}" '
+            f'data-ordinal="{ordinal}">{shown}</span>'
+        )
+
+    return _CLOZE.sub(replace, text)
+
+
+def _encode_attribute(text: str) -> str:
+    """Anki's attribute encoding (the htmlescape crate): named entities for the HTML
+    specials, hex references for every other non-alphanumeric character below U+0100."""
+    out = []
+    for char in text:
+        if char.isascii() and char.isalnum():
+            out.append(char)
+        elif char in _NAMED_ENTITIES:
+            out.append(_NAMED_ENTITIES[char])
+        elif ord(char) < 0x100:
+            out.append(f"&#x{ord(char):02X};")
+        else:
+            out.append(char)
+    return "".join(out)
+
+
+def _is_empty(text: str) -> bool:
+    return bool(_EMPTY_FIELD.match(text))

@@ -1,0 +1,284 @@
+"""Card quality: warnings for cards that are valid but hard to learn from.
+
+The rules follow the well-known principles of writing flashcards (one small fact per card,
+no lists, no guessable or ambiguous questions, name your source). They read the checked cards
+(validate.CardSpec) and the fields as rendered for the package, and change neither. Each
+finding is a warning ``path:line:col: warning: message [rule]``; a rule is silenced for a
+deck with ``lint: {ignore: [rule]}`` in deck.yaml and for one card with the same key on it.
+"""
+
+from __future__ import annotations
+
+import difflib
+import html
+import math
+import re
+from collections import Counter, defaultdict
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from deckgen.diagnostics import Location, Report, did_you_mean
+from deckgen.notes import CompiledDeck, Note
+from deckgen.validate import CardKind, CardSpec, Text
+
+MAX_ANSWER_WORDS = 25
+MAX_LIST_ITEMS = 3
+MAX_DELETIONS_PER_NUMBER = 3
+SIMILAR_QUESTIONS = 0.85
+"""difflib ratio from which two different questions count as near-duplicates."""
+_SHARED_WORDS = 0.6
+"""Share of words (Jaccard) two questions need in common before their text is compared."""
+
+RULES: dict[str, str] = {
+    "long-answer": f"an answer longer than {MAX_ANSWER_WORDS} words",
+    "enumeration": f"an unordered list of more than {MAX_LIST_ITEMS} items to recall",
+    "answer-in-question": "the question contains its own answer",
+    "yes-no": "a yes/no question",
+    "interference": "a near-duplicate question with a different answer elsewhere in the deck",
+    "duplicate-question": "the same question text as another card",
+    "cloze-deletions": f"more than {MAX_DELETIONS_PER_NUMBER} deletions under one cloze number",
+    "no-source": "a card without a source",
+}
+
+_TAG = re.compile(r"<[^>]*>")
+_IMAGE_SOURCE = re.compile(r'<img[^>]*\ssrc="([^"]+)"')
+_LIST = re.compile(r"<ul>(.*?)</ul>", re.DOTALL)
+_WORD = re.compile(r"[^\W_]+(?:['\u2019-][^\W_]+)*")
+# "a, b, c and d" (or "a, b, c, and d"): items separated by commas, the last by "and"/"or".
+_INLINE_SERIES = re.compile(r"(?:[^,;.:()]+,){2,}([^,;.:()]*?)\b(?:and|or)\b", re.IGNORECASE)
+_CLOZE_DELETION = re.compile(r"\{\{c\d+::(.*?)(?:::.*?)?\}\}", re.DOTALL)
+_CLOZE_NUMBER = re.compile(r"\{\{c(\d+)::")
+_YES_NO_START = re.compile(
+    r"^(?:is|are|was|were|do|does|did|can|could|should|would|will|shall|has|have|had|may|"
+    r"might|must|isn't|aren't|doesn't|don't|can't)\b",
+    re.IGNORECASE,
+)
+_YES_NO_ANSWER = re.compile(r"^(?:yes|no)\b", re.IGNORECASE)
+
+
+@dataclass(frozen=True)
+class _Card:
+    """A card as the rules see it: its spec, its note and its texts as students read them."""
+
+    spec: CardSpec
+    note: Note
+    question: str
+    """The question (or cloze text) as plain text."""
+    answer: str
+    pictures: tuple[str, ...]
+    """Media names shown in the question field: Anki's duplicate check counts them."""
+
+
+_Warn = Callable[[_Card, str, Location, str], None]
+"""Reports one finding unless the card or its deck silenced the rule."""
+
+
+def lint(compiled: list[CompiledDeck], report: Report) -> None:
+    """Add every finding of every deck to ``report`` as a warning with its rule name."""
+    for deck in compiled:
+        cards = [_card(spec, note) for spec, note in zip(deck.spec.cards, deck.notes, strict=True)]
+        warn = _Findings(deck, report).warn
+        for card in cards:
+            _check_card(card, warn)
+        _check_repeats(cards, warn)
+
+
+class _Findings:
+    """One deck's findings, less the rules its deck.yaml or the card itself silenced."""
+
+    def __init__(self, deck: CompiledDeck, report: Report) -> None:
+        self.report = report
+        deck_silenced = _silenced(deck.spec.lint_ignore, report)
+        self.silenced = {
+            card.id: deck_silenced | _silenced(card.lint_ignore, report) for card in deck.spec.cards
+        }
+
+    def warn(self, card: _Card, rule: str, location: Location, message: str) -> None:
+        if rule not in self.silenced[card.spec.id]:
+            self.report.warning(location, message, rule=rule)
+
+
+def _silenced(names: tuple[Text, ...], report: Report) -> set[str]:
+    known = set()
+    for name in names:
+        if name.markdown in RULES:
+            known.add(name.markdown)
+        else:
+            report.warning(
+                name.location,
+                f"unknown lint rule '{name.markdown}'{did_you_mean(name.markdown, RULES)}; "
+                f"rules are {', '.join(RULES)}",
+            )
+    return known
+
+
+def _card(spec: CardSpec, note: Note) -> _Card:
+    first_field = note.fields[0]
+    answer = "" if spec.kind is CardKind.CLOZE else _plain(note.fields[1])
+    return _Card(
+        spec=spec,
+        note=note,
+        question=_plain(first_field),
+        answer=answer,
+        pictures=tuple(_IMAGE_SOURCE.findall(first_field)),
+    )
+
+
+def _check_card(card: _Card, warn: _Warn) -> None:
+    spec = card.spec
+    if spec.source is None or not spec.source.markdown.strip():
+        warn(
+            card,
+            "no-source",
+            spec.location,
+            f"card '{spec.id}' has no source: add 'source:' to the card or its file",
+        )
+    if spec.kind is CardKind.CLOZE:
+        assert spec.cloze is not None
+        _check_cloze(card, spec.cloze, warn)
+        _check_enumeration(card, spec.cloze, card.note.fields[0], warn)
+        return
+    assert spec.question is not None and spec.answer is not None
+    recalled = [(spec.answer, card.answer, card.note.fields[1])]
+    if spec.kind is CardKind.REVERSED:  # the second card asks the answer and recalls the question
+        recalled.append((spec.question, card.question, card.note.fields[0]))
+    for text, plain, field_html in recalled:
+        words = len(_WORD.findall(plain))
+        if words > MAX_ANSWER_WORDS:
+            warn(
+                card,
+                "long-answer",
+                text.location,
+                f"answer of card '{spec.id}' has {words} words (more than {MAX_ANSWER_WORDS}): "
+                "keep one short fact per card; split it or move detail to 'extra'",
+            )
+        _check_enumeration(card, text, field_html, warn)
+    answer_words = " ".join(_words(card.answer))
+    question_words = " ".join(_words(card.question))
+    if answer_words and re.search(rf"\b{re.escape(answer_words)}\b", question_words):
+        warn(
+            card,
+            "answer-in-question",
+            spec.question.location,
+            f"the question of card '{spec.id}' contains its answer '{card.answer}': "
+            "students can read it off instead of recalling it",
+        )
+    if (_YES_NO_START.match(card.question) and " or " not in f" {card.question} ") or (
+        _YES_NO_ANSWER.match(card.answer)
+    ):
+        warn(
+            card,
+            "yes-no",
+            spec.question.location,
+            f"card '{spec.id}' asks a yes/no question: a coin toss is right half the time; "
+            "ask for the fact itself (what, where, which)",
+        )
+
+
+def _check_enumeration(card: _Card, text: Text, field_html: str, warn: _Warn) -> None:
+    longest = max((item.count("<li>") for item in _LIST.findall(field_html)), default=0)
+    plain = _CLOZE_DELETION.sub(r"\1", _plain(field_html))
+    for series in _INLINE_SERIES.finditer(plain):
+        # Items: one before each comma, plus the last one after "and" (and a middle one
+        # unless the comma is the Oxford comma right before "and").
+        items = series.group(0).count(",") + (2 if series.group(1).strip() else 1)
+        longest = max(longest, items)
+    if longest > MAX_LIST_ITEMS:
+        warn(
+            card,
+            "enumeration",
+            text.location,
+            f"card '{card.spec.id}' asks to recall a list of {longest} items "
+            f"(more than {MAX_LIST_ITEMS}): unordered lists are hard to learn; "
+            "split it into cards or a cloze per item",
+        )
+
+
+def _check_cloze(card: _Card, cloze: Text, warn: _Warn) -> None:
+    numbers = Counter(int(number) for number in _CLOZE_NUMBER.findall(cloze.markdown))
+    for number, count in sorted(numbers.items()):
+        if count > MAX_DELETIONS_PER_NUMBER:
+            warn(
+                card,
+                "cloze-deletions",
+                cloze.location,
+                f"cloze of card '{card.spec.id}' hides {count} deletions under c{number} "
+                f"(more than {MAX_DELETIONS_PER_NUMBER}): give them their own numbers",
+            )
+
+
+def _check_repeats(cards: list[_Card], warn: _Warn) -> None:
+    """Identical questions, then near-identical ones whose answers differ."""
+    first_by_key: dict[tuple[str, tuple[str, ...]], _Card] = {}
+    for card in cards:
+        key = (card.question.casefold(), card.pictures)
+        first = first_by_key.setdefault(key, card)
+        if first is not card:
+            warn(
+                card,
+                "duplicate-question",
+                _question_location(card),
+                f"card '{card.spec.id}' has the same question as card '{first.spec.id}' "
+                f"({first.spec.location}): Anki flags it as a duplicate and students cannot "
+                "tell which answer is wanted; reword one or merge them",
+            )
+    for earlier, later in _similar_pairs([card for card in cards if card.answer]):
+        warn(
+            later,
+            "interference",
+            _question_location(later),
+            f"the question of card '{later.spec.id}' is nearly the same as card "
+            f"'{earlier.spec.id}' ({earlier.spec.location}) but the answers differ: students "
+            "will mix them up; make the questions clearly different",
+        )
+
+
+def _similar_pairs(cards: list[_Card]) -> list[tuple[_Card, _Card]]:
+    """Pairs of cards whose questions are nearly, not exactly, alike and answers differ.
+
+    Only questions sharing at least half their words (Jaccard) are compared character by
+    character. Candidates come from prefix filtering: with each question's words ordered
+    rarest first, two questions that alike must share one of their first few words, so only
+    those are indexed and large decks are not compared pair by pair.
+    """
+    words = [set(_words(card.question)) for card in cards]
+    frequency = Counter(word for question in words for word in question)
+    index: dict[str, list[int]] = defaultdict(list)
+    pairs = []
+    for position, card in enumerate(cards):
+        ordered = sorted(words[position], key=lambda word: (frequency[word], word))
+        prefix = ordered[: len(ordered) - math.ceil(_SHARED_WORDS * len(ordered)) + 1]
+        candidates: set[int] = set()
+        for word in prefix:
+            candidates.update(index[word])
+            index[word].append(position)
+        for other in sorted(candidates):
+            shared = len(words[position] & words[other])
+            if shared < _SHARED_WORDS * (len(words[position]) + len(words[other]) - shared):
+                continue
+            earlier = cards[other]
+            if earlier.pictures != card.pictures:
+                continue  # a different picture tells the questions apart
+            if earlier.answer.casefold() == card.answer.casefold():
+                continue  # asking one fact two ways is harmless
+            a, b = earlier.question.casefold(), card.question.casefold()
+            matcher = difflib.SequenceMatcher(None, a, b)
+            if a == b or matcher.quick_ratio() < SIMILAR_QUESTIONS:
+                continue  # identical is duplicate-question's; quick_ratio bounds ratio cheaply
+            if matcher.ratio() >= SIMILAR_QUESTIONS:
+                pairs.append((earlier, card))
+    return pairs
+
+
+def _question_location(card: _Card) -> Location:
+    text = card.spec.question or card.spec.cloze
+    return text.location if text is not None else card.spec.location
+
+
+def _plain(field_html: str) -> str:
+    """A field as the words a student reads: no markup, no pictures, single spaces."""
+    return " ".join(html.unescape(_TAG.sub(" ", field_html)).split())
+
+
+def _words(text: str) -> list[str]:
+    return [word.casefold() for word in _WORD.findall(text)]

@@ -1,0 +1,254 @@
+"""The review site: every card of every deck, front and back, as students will see it.
+
+One static ``index.html`` plus the decks' media files side by side (Anki's media folder is
+flat too), so it opens from disk with no server and no network:
+- each card is rendered by ``cardrender`` from the same notes, templates and CSS that go into
+  the package, so the page shows what Anki shows;
+- math (``\\( \\)``, ``\\[ \\]``) is turned into MathML here, which Chromium, Firefox and Safari
+  draw natively, instead of loading MathJax from the web as Anki's viewer does;
+- ``[[type:Answer]]`` becomes an input box on the front and the expected answer on the back,
+  as Anki's reviewer does when nothing was typed.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+import webbrowser
+from dataclasses import dataclass
+from pathlib import Path
+
+from latex2mathml.converter import convert as latex_to_mathml
+
+from deckgen.build import write_atomically
+from deckgen.cardrender import RenderedCard, render_cards
+from deckgen.diagnostics import display_path
+from deckgen.notes import CompiledDeck, Note
+from deckgen.validate import CardSpec
+
+INDEX = "index.html"
+
+_MATH = re.compile(r"\\\((.+?)\\\)|\\\[(.+?)\\\]", re.DOTALL)
+_TYPE_ANSWER = re.compile(r"\[\[type:([^\]]+)\]\]")
+_TAGS = re.compile(r"<[^>]*>")
+
+
+@dataclass(frozen=True)
+class Preview:
+    """What ``write_preview`` produced."""
+
+    index: Path
+    """The page to open."""
+    cards: int
+    """Card elements on the page: one per card Anki creates."""
+    media: int
+    """Media files copied next to the page."""
+
+
+def write_preview(compiled: list[CompiledDeck], out_dir: Path) -> Preview:
+    """Write the site into ``out_dir``; files from an earlier preview are replaced."""
+    sections = []
+    tags: set[str] = set()
+    cards = 0
+    for deck in compiled:
+        by_subdeck: dict[str, list[str]] = {}
+        specs = {card.id: card for card in deck.spec.cards}
+        for note in deck.notes:
+            tags.update(note.tags)
+            for rendered in render_cards(note.notetype, note.fields):
+                by_subdeck.setdefault(note.deck_name, []).append(
+                    _card_html(specs[note.card_id], note, rendered)
+                )
+                cards += 1
+        subdecks = "".join(
+            f'<section class="dg-subdeck"><h2>{html.escape(name)}</h2>{"".join(items)}</section>'
+            for name, items in by_subdeck.items()
+        )
+        sections.append(
+            f'<section class="dg-deck" data-deck="{html.escape(deck.spec.name)}">'
+            f"<h1>{html.escape(deck.spec.name)}</h1>{subdecks}</section>"
+        )
+    css = sorted({note.notetype.css for deck in compiled for note in deck.notes})
+    page = _PAGE.format(
+        notetype_css="\n".join(css),
+        page_css=_PAGE_CSS,
+        tag_buttons="".join(
+            f'<button type="button" class="dg-tag" data-tag="{html.escape(tag)}" '
+            f'aria-pressed="false">{html.escape(tag)}</button>'
+            for tag in sorted(tags)
+        ),
+        total=cards,
+        decks="".join(sections),
+        script=_SCRIPT,
+    )
+    media = {file.name: file for deck in compiled for file in deck.media}
+    for file in media.values():
+        write_atomically(out_dir / file.name, file.data)
+    index = out_dir / INDEX
+    write_atomically(index, page.encode("utf-8"))
+    return Preview(index=index, cards=cards, media=len(media))
+
+
+def open_in_browser(index: Path) -> None:
+    webbrowser.open(index.resolve().as_uri())
+
+
+def _card_html(card: CardSpec, note: Note, rendered: RenderedCard) -> str:
+    location = card.location
+    where = f"{display_path(location.path)}:{location.line}:{location.column}"
+    answer_text = ""
+    if "Answer" in note.notetype.fields:
+        answer = note.fields[note.notetype.fields.index("Answer")]
+        answer_text = html.unescape(_TAGS.sub("", answer))
+    front = _for_page(rendered.question, typed=None)
+    back = _for_page(rendered.answer, typed=answer_text)
+    return (
+        f'<article class="dg-card" data-card-id="{html.escape(card.id)}" '
+        f'data-card-ord="{rendered.ord}" data-tags="{html.escape(" ".join(note.tags))}">'
+        f'<header><a class="dg-where" href="{location.path.resolve().as_uri()}">'
+        f"{html.escape(where)}</a> "
+        f'<span class="dg-kind">{html.escape(note.notetype.name)} · '
+        f"{html.escape(rendered.template_name)}</span> "
+        f'<span class="dg-card-tags">{html.escape(" ".join(note.tags))}</span></header>'
+        f'<div class="dg-sides">'
+        f'<div class="dg-side dg-front"><div class="dg-label">Front</div>'
+        f'<div class="card card{rendered.ord + 1}">{front}</div></div>'
+        f'<div class="dg-side dg-back"><div class="dg-label">Back</div>'
+        f'<div class="card card{rendered.ord + 1}">{back}</div></div>'
+        "</div></article>"
+    )
+
+
+def _for_page(card_html: str, *, typed: str | None) -> str:
+    """What Anki's reviewer does after rendering: type-in boxes and math."""
+
+    def type_answer(match: re.Match[str]) -> str:
+        if typed is None:
+            return (
+                '<input type="text" class="dg-typeans" aria-label="Type the answer" '
+                'placeholder="type the answer">'
+            )
+        return f'<code class="dg-typeans">{html.escape(typed)}</code>'
+
+    return _MATH.sub(_mathml, _TYPE_ANSWER.sub(type_answer, card_html))
+
+
+def _mathml(match: re.Match[str]) -> str:
+    inline, display = match.group(1), match.group(2)
+    latex = html.unescape(inline if inline is not None else display)
+    try:
+        return str(latex_to_mathml(latex, display="inline" if inline is not None else "block"))
+    except Exception:  # an author's typo in LaTeX: show the source rather than fail the preview
+        return f'<code class="dg-math-error">{html.escape(match.group(0))}</code>'
+
+
+_PAGE = """\
+<!doctype html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>deckgen preview</title>
+<style>
+{notetype_css}
+{page_css}
+</style>
+</head>
+<body class="dg-page">
+<header class="dg-controls">
+<input type="search" id="dg-search" placeholder="Search cards" aria-label="Search cards">
+<label><input type="checkbox" id="dg-night"> Night</label>
+<label><input type="checkbox" id="dg-phone"> Phone width</label>
+<span id="dg-count">{total} cards</span>
+<div class="dg-tags">{tag_buttons}</div>
+</header>
+<main>
+{decks}
+</main>
+<script>
+{script}
+</script>
+</body>
+</html>
+"""
+
+_PAGE_CSS = """\
+[hidden] { display: none !important; }
+body.dg-page { margin: 0; font-family: system-ui, sans-serif; background: #f2f2f4; color: #1d1d1f; }
+body.dg-page.nightMode { background: #121212; color: #e8e8e8; }
+.dg-controls { position: sticky; top: 0; z-index: 1; padding: 0.6em 1em; background: inherit;
+  border-bottom: 1px solid #bbb; display: flex; flex-wrap: wrap; gap: 0.5em 1em;
+  align-items: center; }
+#dg-search { font-size: 1em; padding: 0.3em 0.5em; min-width: 16em; }
+.dg-tags { flex-basis: 100%; display: flex; flex-wrap: wrap; gap: 0.3em; }
+.dg-tag { font-size: 0.8em; border-radius: 1em; border: 1px solid #999; background: none;
+  color: inherit; padding: 0.1em 0.7em; cursor: pointer; }
+.dg-tag[aria-pressed="true"] { background: #0b5cad; border-color: #0b5cad; color: #fff; }
+main { padding: 0 1em 2em; }
+.dg-card { margin: 1em 0; border: 1px solid #bbb; border-radius: 6px; overflow: hidden; }
+.dg-card > header { padding: 0.3em 0.6em; font-size: 0.8em; border-bottom: 1px solid #bbb;
+  display: flex; flex-wrap: wrap; gap: 0 1em; }
+.dg-where { color: inherit; font-family: ui-monospace, monospace; }
+.dg-card-tags { opacity: 0.7; }
+.dg-sides { display: grid; grid-template-columns: 1fr 1fr; }
+.dg-side + .dg-side { border-left: 1px solid #bbb; }
+.dg-label { font-size: 0.7em; text-transform: uppercase; letter-spacing: 0.08em; opacity: 0.6;
+  padding: 0.3em 0.6em 0; }
+.dg-side .card { padding: 1em; overflow-wrap: anywhere; }
+.dg-typeans { font-size: 1em; }
+body.dg-phone main { max-width: 390px; margin: 0 auto; }
+body.dg-phone .dg-sides { grid-template-columns: 1fr; }
+body.dg-phone .dg-side + .dg-side { border-left: 0; border-top: 1px solid #bbb; }
+@media print {
+  .dg-controls { display: none; }
+  body.dg-page, body.dg-page.nightMode { background: #fff; color: #000; }
+  .dg-card { break-inside: avoid; }
+  .dg-sides { grid-template-columns: 1fr 1fr; }
+  .dg-side .card { color: #000; background: #fff; }
+}
+"""
+
+_SCRIPT = """\
+"use strict";
+const cards = Array.from(document.querySelectorAll(".dg-card"));
+const search = document.getElementById("dg-search");
+const count = document.getElementById("dg-count");
+const tagButtons = Array.from(document.querySelectorAll(".dg-tag"));
+const texts = new Map(cards.map((card) => [card, card.textContent.toLowerCase()]));
+
+function applyFilters() {
+  const words = search.value.toLowerCase().split(/\\s+/).filter(Boolean);
+  const wanted = tagButtons
+    .filter((button) => button.getAttribute("aria-pressed") === "true")
+    .map((button) => button.dataset.tag);
+  let shown = 0;
+  for (const card of cards) {
+    const tags = card.dataset.tags.split(" ");
+    const text = texts.get(card);
+    const visible = words.every((word) => text.includes(word)) &&
+      wanted.every((tag) => tags.includes(tag));
+    card.hidden = !visible;
+    if (visible) shown += 1;
+  }
+  for (const section of document.querySelectorAll(".dg-subdeck, .dg-deck")) {
+    section.hidden = section.querySelector(".dg-card:not([hidden])") === null;
+  }
+  count.textContent = shown === cards.length ? `${cards.length} cards` :
+    `${shown} of ${cards.length} cards`;
+}
+
+search.addEventListener("input", applyFilters);
+for (const button of tagButtons) {
+  button.addEventListener("click", () => {
+    const pressed = button.getAttribute("aria-pressed") === "true";
+    button.setAttribute("aria-pressed", String(!pressed));
+    applyFilters();
+  });
+}
+document.getElementById("dg-night").addEventListener("change", (event) => {
+  document.body.classList.toggle("nightMode", event.target.checked);
+});
+document.getElementById("dg-phone").addEventListener("change", (event) => {
+  document.body.classList.toggle("dg-phone", event.target.checked);
+});
+"""

@@ -1,0 +1,99 @@
+"""``deckgen init``: a new deck folder that builds cleanly and shows every kind of card."""
+
+from __future__ import annotations
+
+import re
+import secrets
+from dataclasses import dataclass
+from pathlib import Path
+
+from deckgen.build import write_atomically
+from deckgen.diagnostics import DeckgenError, display_path
+from deckgen.validate import DECK_FILE
+
+EXAMPLE_FILE = "example.yaml"
+
+_DECK_YAML = """\
+# Workflow: write cards in *.yaml files in this folder, then
+#   deckgen check {cards}     find mistakes (file:line:col), nothing written
+#   deckgen lint {cards}      warnings about cards that are hard to learn from
+#   deckgen preview {cards}   every card as students will see it: preview/index.html
+#   deckgen build {cards}     the package for Anki in decks/, and deck.lock here
+# Commit deck.lock with the cards. Never change `id` below once students have the deck:
+# every note's identity in their collections derives from it.
+name: {name}
+id: {deck_id}
+description: What students will learn from this deck. *Markdown* allowed.
+tags: [{tag}]
+"""
+
+_EXAMPLE_YAML = """\
+# One card file; add as many as you like. Card ids are the cards' identity: never change
+# an id once the deck is shipped.
+deck: Examples                  # optional subdeck of every card in this file
+tags: [examples]                # added to every card in this file
+source: Your textbook, chapter 1   # the default source of every card in this file
+cards:
+  - id: basic-example           # basic (the default): question on the front
+    question: Which muscle abducts the thigh at the hip?
+    answer: Gluteus medius.
+    extra: Shown below the answer, in smaller type.
+
+  - id: reversed-example        # two cards: question -> answer and answer -> question
+    type: reversed
+    question: Abduction of the thigh at the hip
+    answer: Gluteus medius
+
+  - id: typein-example          # the student types the answer
+    type: typein
+    question: Which nerve supplies gluteus medius?
+    answer: superior gluteal nerve
+
+  - id: cloze-example           # one card per number: c1 and c2 give two cards
+    cloze: >-
+      Gluteus medius lies deep to {{c1::gluteus maximus}}
+      and superficial to {{c2::gluteus minimus}}.
+
+  - id: bodymap-example         # a referral chart drawn from data into the answer
+    question: Where does gluteus medius TrP1 refer pain?
+    answer: Along the posterior iliac crest and over the sacroiliac joint.
+    bodymap:
+      view: posterior
+      essential: [posterior-iliac-crest, sacroiliac-joint]
+      trigger_points:
+        - {label: TrP1, at: psis}
+      landmarks: [iliac-crest, psis]
+"""
+
+
+@dataclass(frozen=True)
+class Scaffold:
+    """What ``init`` wrote."""
+
+    folder: Path
+    deck_id: str
+    files: tuple[Path, ...]
+
+
+def init_deck(folder: Path) -> Scaffold:
+    """Create ``folder`` with a deck.yaml and an example card file; never overwrites."""
+    deck_file = folder / DECK_FILE
+    example = folder / EXAMPLE_FILE
+    for path in (deck_file, example):
+        if path.exists():
+            raise DeckgenError(
+                f"{display_path(path)} already exists: init writes only into a new deck folder"
+            )
+    slug = re.sub(r"[^a-z0-9]+", "-", folder.resolve().name.lower()).strip("-") or "deck"
+    # The random part keeps two decks started from the same folder name apart for ever.
+    deck_id = f"{slug}-{secrets.token_hex(4)}"
+    name = slug.replace("-", " ").capitalize()
+    cards = display_path(folder.parent)
+    write_atomically(
+        deck_file,
+        _DECK_YAML.format(
+            cards=cards, name=name, deck_id=deck_id, tag=slug.replace("-", "_")
+        ).encode("utf-8"),
+    )
+    write_atomically(example, _EXAMPLE_YAML.encode("utf-8"))
+    return Scaffold(folder=folder, deck_id=deck_id, files=(deck_file, example))

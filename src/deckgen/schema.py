@@ -1,0 +1,152 @@
+"""JSON Schemas (draft 2020-12) for deck.yaml and card files, for editors.
+
+yaml-language-server (VS Code's YAML extension, Neovim, Helix, JetBrains...) uses them for
+completion, hover help and inline errors while typing. The schema is a convenience: deckgen's
+own checks (validate.py) stay the authority, and a test keeps every key they accept in here.
+Every value deckgen reads as text may be written as any YAML scalar, because deckgen reads
+``no`` as "no" and ``1.10`` as "1.10" where a YAML 1.1 reader would see false and 1.1.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from deckgen.bodymap import SIDES
+from deckgen.bodymap_atlas import LANDMARKS, REGIONS, VIEWS
+from deckgen.lint import RULES
+from deckgen.validate import CardKind
+
+KINDS = ("deck", "cards")
+DRAFT = "https://json-schema.org/draft/2020-12/schema"
+
+_TEXT = {"type": ["string", "number", "boolean", "null"]}
+_ID = {"type": "string", "pattern": "^[A-Za-z0-9][A-Za-z0-9._-]*$"}
+
+
+def _text(description: str) -> dict[str, Any]:
+    return {**_TEXT, "description": description}
+
+
+def _defs() -> dict[str, Any]:
+    return {
+        "tags": {
+            "type": "array",
+            "description": "Anki tags: words without spaces; '::' makes a hierarchy.",
+            "items": {"type": ["string", "number"], "pattern": r"^\S+$"},
+        },
+        "lint": {
+            "type": "object",
+            "description": "Silence lint rules here; say why in a comment next to it.",
+            "additionalProperties": False,
+            "properties": {
+                "ignore": {
+                    "type": "array",
+                    "items": {
+                        "enum": list(RULES),
+                        "description": "; ".join(f"{name}: {text}" for name, text in RULES.items()),
+                    },
+                }
+            },
+        },
+        "region": {"enum": sorted(REGIONS)},
+        "landmark": {"enum": sorted(LANDMARKS)},
+        "bodymap": {
+            "type": "object",
+            "description": "A referral chart drawn from data into one of the card's fields.",
+            "additionalProperties": False,
+            "required": ["view"],
+            "properties": {
+                "view": {"enum": list(VIEWS)},
+                "side": {"enum": list(SIDES), "default": "right"},
+                "field": {
+                    "enum": ["question", "answer", "cloze", "extra"],
+                    "description": "Where the picture goes (default: answer; cloze: extra).",
+                },
+                "title": _text("Shown above the picture."),
+                "essential": {"type": "array", "items": {"$ref": "#/$defs/region"}},
+                "spillover": {"type": "array", "items": {"$ref": "#/$defs/region"}},
+                "landmarks": {"type": "array", "items": {"$ref": "#/$defs/landmark"}},
+                "trigger_points": {
+                    "type": "array",
+                    "items": {
+                        "type": "object",
+                        "additionalProperties": False,
+                        "required": ["label", "at"],
+                        "properties": {
+                            "label": _text("The mark's label, e.g. TrP1."),
+                            "at": {
+                                "description": "A landmark, a region or [x, y] in percent.",
+                                "anyOf": [
+                                    {"$ref": "#/$defs/landmark"},
+                                    {"$ref": "#/$defs/region"},
+                                    {
+                                        "type": "array",
+                                        "items": {"type": "number", "minimum": 0, "maximum": 100},
+                                        "minItems": 2,
+                                        "maxItems": 2,
+                                    },
+                                ],
+                            },
+                        },
+                    },
+                },
+            },
+        },
+        "card": {
+            "type": "object",
+            "additionalProperties": False,
+            "required": ["id"],
+            "anyOf": [{"required": ["question", "answer"]}, {"required": ["cloze"]}],
+            "properties": {
+                "id": {**_ID, "description": "Unique in the deck; never change it once shipped."},
+                "type": {"enum": [kind.value for kind in CardKind], "default": "basic"},
+                "question": _text("Markdown."),
+                "answer": _text("Markdown."),
+                "cloze": _text("Markdown with {{c1::deletions}}."),
+                "extra": _text("Markdown shown below the answer."),
+                "source": _text("Where the fact comes from; overrides the file's source."),
+                "tags": {"$ref": "#/$defs/tags"},
+                "bodymap": {"$ref": "#/$defs/bodymap"},
+                "lint": {"$ref": "#/$defs/lint"},
+            },
+        },
+    }
+
+
+def schema(kind: str) -> dict[str, Any]:
+    """The schema of a ``deck`` file (deck.yaml) or of ``cards`` files."""
+    if kind == "deck":
+        root: dict[str, Any] = {
+            "title": "deckgen deck.yaml",
+            "type": "object",
+            "additionalProperties": False,
+            "required": ["name", "id"],
+            "properties": {
+                "name": _text("The Anki deck name; 'A::B' makes subdecks."),
+                "id": {**_ID, "description": "Chosen once, never changed."},
+                "description": _text("Markdown shown on Anki's deck overview."),
+                "tags": {"$ref": "#/$defs/tags"},
+                "lint": {"$ref": "#/$defs/lint"},
+            },
+        }
+    elif kind == "cards":
+        root = {
+            "title": "deckgen card file",
+            "type": "object",
+            "additionalProperties": False,
+            "required": ["cards"],
+            "properties": {
+                "deck": _text("Subdeck of every card in this file."),
+                "tags": {"$ref": "#/$defs/tags"},
+                "source": _text("Default source of every card in this file."),
+                "cards": {"type": "array", "items": {"$ref": "#/$defs/card"}},
+            },
+        }
+    else:
+        raise ValueError(f"unknown schema kind {kind!r}")
+    return {"$schema": DRAFT, **root, "$defs": _defs()}
+
+
+def schema_text(kind: str) -> str:
+    return json.dumps(schema(kind), indent=2) + "\n"

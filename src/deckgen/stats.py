@@ -1,0 +1,66 @@
+"""``deckgen stats``: what a deck holds, counted the way Anki will count it."""
+
+from __future__ import annotations
+
+from collections import Counter
+
+from deckgen.cardrender import card_count
+from deckgen.diagnostics import Report
+from deckgen.lint import RULES
+from deckgen.notes import CompiledDeck, bodymap_media
+
+_TABLES = ("subdeck", "type", "tag")
+
+
+def stats_text(compiled: list[CompiledDeck], findings: Report) -> str:
+    """A plain-text summary per deck; ``findings`` holds the lint warnings of the same decks."""
+    blocks = []
+    for deck in compiled:
+        folder = deck.spec.folder.resolve()
+        notes_by: dict[str, Counter[str]] = {title: Counter() for title in _TABLES}
+        cards_by: dict[str, Counter[str]] = {title: Counter() for title in _TABLES}
+        for card, note in zip(deck.spec.cards, deck.notes, strict=True):
+            count = card_count(note.notetype, note.fields)
+            keys = {"subdeck": [note.deck_name], "type": [card.kind.value], "tag": note.tags}
+            for title in _TABLES:
+                for key in keys[title]:
+                    notes_by[title][key] += 1
+                    cards_by[title][key] += count
+        cards = sum(cards_by["subdeck"].values())
+        sourced = sum(1 for card in deck.spec.cards if card.source and card.source.markdown.strip())
+        bodymaps = sum(1 for card in deck.spec.cards if card.bodymap is not None)
+        notes = len(deck.notes)
+        rules = Counter(
+            d.rule
+            for d in findings.diagnostics
+            if d.rule is not None and d.location.path.resolve().is_relative_to(folder)
+        )
+        lines = [f"{deck.spec.name} ({deck.spec.folder.name}): {notes} notes, {cards} cards"]
+        for title in _TABLES:
+            rows = [
+                (key, notes_by[title][key], cards_by[title][key]) for key in sorted(notes_by[title])
+            ]
+            lines.extend(_table(title, rows))
+        share = f"{sourced * 100 // notes}%" if notes else "-"
+        lines.append(
+            f"images: {len(deck.media) - _bodymap_files(deck)}, body maps: {bodymaps}, "
+            f"sourced: {sourced} of {notes} notes ({share})"
+        )
+        lines.append("lint findings:" + ("" if rules else " none"))
+        lines.extend(f"  {rule:<20} {rules[rule]:>5}" for rule in RULES if rules[rule])
+        blocks.append("\n".join(lines))
+    return "\n\n".join(blocks)
+
+
+def _bodymap_files(deck: CompiledDeck) -> int:
+    """Distinct body-map pictures among the deck's media (identical maps share one file)."""
+    return len(
+        {bodymap_media(card.bodymap).name for card in deck.spec.cards if card.bodymap is not None}
+    )
+
+
+def _table(title: str, rows: list[tuple[str, int, int]]) -> list[str]:
+    width = max([len(title), *(len(key) for key, _, _ in rows)])
+    lines = [f"  {title:<{width}}  {'notes':>5}  {'cards':>5}"]
+    lines.extend(f"  {key:<{width}}  {notes:>5}  {cards:>5}" for key, notes, cards in rows)
+    return lines

@@ -1,0 +1,61 @@
+"""Anki's template language as cardrender implements it, beyond what the shipped deck uses.
+
+tests/test_preview.py compares every card of the shipped deck with Anki's own engine; these
+cases cover the parts of the language no shipped notetype happens to use.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from deckgen.cardrender import card_count, cloze_numbers, render_cards
+from deckgen.notetypes import NOTETYPES, Notetype, Template
+from deckgen.validate import CardKind
+
+
+def notetype(question: str, answer: str) -> Notetype:
+    return Notetype(
+        CardKind.BASIC, 1, "t", ("Front", "Back"), (Template("T", question, answer),), "", False
+    )
+
+
+def test_inverted_and_nested_sections() -> None:
+    template = notetype(
+        "{{Front}}{{^Back}} (no back){{/Back}}{{#Front}}{{#Back}} [both]{{/Back}}{{/Front}}",
+        "{{FrontSide}}|{{Back}}",
+    )
+    (filled,) = render_cards(template, ("Q", "A"))
+    assert (filled.question, filled.answer) == ("Q [both]", "Q [both]|A")
+    (empty_back,) = render_cards(template, ("Q", "<br> <div></div>"))
+    assert empty_back.question == "Q (no back)"
+
+
+def test_a_blank_front_makes_no_card() -> None:
+    assert render_cards(notetype("{{Back}}", "{{Front}}"), ("Q", " ")) == []
+
+
+def test_cloze_hints_numbers_and_gaps() -> None:
+    cloze = NOTETYPES[CardKind.CLOZE]
+    text = "{{c1::Ilium::bone}} and {{c3::sacrum}}"
+    assert cloze_numbers(text) == [1, 3]
+    first, third = render_cards(cloze, (text, "", ""))
+    assert (first.ord, third.ord) == (0, 2)
+    assert first.question == (
+        '<span class="cloze" data-cloze="Ilium" data-ordinal="1">[bone]</span> and '
+        '<span class="cloze-inactive" data-ordinal="3">sacrum</span>'
+    )
+    assert card_count(cloze, (text, "{{c2::in extra}}", "")) == 2  # only the Text field counts
+
+
+@pytest.mark.parametrize(
+    ("question", "message"),
+    [
+        ("{{Missing}}", "unknown field 'Missing'"),
+        ("{{#Front}}x", "unclosed section {{#Front}}"),
+        ("{{/Front}}", "unbalanced section {{/Front}}"),
+        ("{{hint:Front}}", "filter 'hint' is not supported"),
+    ],
+)
+def test_templates_deckgen_cannot_render_are_refused(question: str, message: str) -> None:
+    with pytest.raises(ValueError, match=message.replace("{", r"\{").replace("}", r"\}")):
+        render_cards(notetype(question, "{{Back}}"), ("Q", "A"))

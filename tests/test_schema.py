@@ -1,0 +1,99 @@
+"""The JSON Schemas accept every real deck and card file, refuse wrong ones, match validate.py."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+from jsonschema import Draft202012Validator
+
+from conftest import FIXTURES, run_deckgen
+from deckgen import bodymap, validate
+from deckgen.schema import schema
+
+REPO = Path(__file__).resolve().parent.parent
+CARD_FOLDERS = [REPO / "cards", FIXTURES / "sample/cards", FIXTURES / "lint/cards"]
+
+
+def validator(kind: str) -> Draft202012Validator:
+    document = schema(kind)
+    Draft202012Validator.check_schema(document)
+    return Draft202012Validator(document)
+
+
+def errors(kind: str, text: str) -> list[str]:
+    return [error.message for error in validator(kind).iter_errors(yaml.safe_load(text))]
+
+
+@pytest.mark.parametrize(
+    "path",
+    [path for folder in CARD_FOLDERS for path in sorted(folder.rglob("*.yaml"))],
+    ids=lambda path: str(path.relative_to(REPO)),
+)
+def test_real_files_are_valid(path: Path) -> None:
+    kind = "deck" if path.name == "deck.yaml" else "cards"
+    assert errors(kind, path.read_text(encoding="utf-8")) == []
+
+
+@pytest.mark.parametrize(
+    ("kind", "text", "message"),
+    [
+        ("deck", "name: A\nid: a\ncolour: red\n", "'colour' was unexpected"),
+        ("deck", "name: A\n", "'id' is a required property"),
+        ("deck", "name: A\nid: a\ntags: anatomy\n", "'anatomy' is not of type 'array'"),
+        ("deck", "name: A\nid: a b\n", "does not match"),
+        ("deck", "name: A\nid: a\nlint: {ignore: [no-sorce]}\n", "'no-sorce' is not one of"),
+        ("cards", "cards:\n  - {id: a, question: Q, answr: A}\n", "'answr' was unexpected"),
+        ("cards", "cards:\n  - {id: a, question: [Q], answer: A}\n", "is not of type"),
+        ("cards", "cards: {id: a}\n", "is not of type 'array'"),
+        ("cards", "cards:\n  - {id: a, type: flip, cloze: '{{c1::x}}'}\n", "'flip' is not one of"),
+        (
+            "cards",
+            "cards:\n  - {id: a, question: Q, answer: A, bodymap: {view: top, essential: [knee]}}",
+            "'top' is not one of",
+        ),
+        (
+            "cards",
+            "cards:\n  - {id: a, question: Q, answer: A, bodymap: {view: posterior, "
+            "essential: [kneee]}}\n",
+            "'kneee' is not one of",
+        ),
+    ],
+)
+def test_wrong_keys_and_types_are_invalid(kind: str, text: str, message: str) -> None:
+    found = errors(kind, text)
+    assert any(message in error for error in found), found
+
+
+def properties(document: dict[str, Any], *path: str) -> set[str]:
+    node = document
+    for step in path:
+        node = node[step]
+    return set(node["properties"])
+
+
+def test_every_key_validate_accepts_is_in_the_schema() -> None:
+    deck, cards = schema("deck"), schema("cards")
+    assert properties(deck) == validate._DECK_KEYS
+    assert properties(cards) == validate._FILE_KEYS
+    assert properties(cards, "$defs", "card") == validate._CARD_KEYS
+    assert properties(cards, "$defs", "lint") == validate._LINT_KEYS
+    assert properties(cards, "$defs", "bodymap") == bodymap._KEYS
+    trigger_point = cards["$defs"]["bodymap"]["properties"]["trigger_points"]["items"]
+    assert set(trigger_point["properties"]) == bodymap._TRIGGER_POINT_KEYS
+
+
+def test_schema_command_prints_the_schema() -> None:
+    for kind in ("deck", "cards"):
+        result = run_deckgen("schema", "--for", kind)
+        assert result.exit_code == 0
+        assert json.loads(result.stdout) == schema(kind)
+    default = run_deckgen("schema")
+    assert json.loads(default.stdout)["title"] == "deckgen card file"
+    assert json.loads(default.stdout)["$schema"] == "https://json-schema.org/draft/2020-12/schema"
+    wrong = run_deckgen("schema", "--for", "notes")
+    assert wrong.exit_code == 2
+    assert "'notes' is not one of 'deck', 'cards'" in wrong.stderr
