@@ -92,7 +92,9 @@ def build(cards_dir: Path, out_dir: Path, check_only: bool) -> None:
     Example: deckgen build cards -o decks
     """
     report = Report()
-    compiled = compile_project(cards_dir, now=build_time(os.environ), report=report)
+    compiled = compile_project(
+        cards_dir, now=build_time(os.environ), report=report, packages_dir=out_dir
+    )
     planned = plan(compiled, out_dir)
     _print_report(report)
     if check_only:
@@ -127,7 +129,9 @@ def check(cards_dir: Path) -> None:
     Example: deckgen check cards
     """
     report = Report()
-    compiled = compile_project(cards_dir, now=build_time(os.environ), report=report)
+    compiled = compile_project(
+        cards_dir, now=build_time(os.environ), report=report, packages_dir=Path("decks")
+    )
     _print_report(report)
     click.echo(
         f"checked {plural(len(compiled), 'deck')}, "
@@ -145,10 +149,59 @@ def maps(cards_dir: Path, out_dir: Path) -> None:
     Example: deckgen maps cards -o maps
     """
     report = Report()
-    compiled = compile_project(cards_dir, now=build_time(os.environ), report=report)
+    compiled = compile_project(
+        cards_dir, now=build_time(os.environ), report=report, packages_dir=Path("decks")
+    )
     _print_report(report)
     written = write_bodymaps(compiled, out_dir)
     click.echo(f"wrote {plural(written, 'body map')} to {display_path(out_dir)}")
+
+
+@cli.command()
+@_cards_dir_argument
+@click.option(
+    "--against",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="The previous release's package (default: decks/<deck folder>.apkg).",
+)
+@click.option(
+    "--format",
+    "output_format",
+    type=click.Choice(["text", "json", "github"]),
+    default="text",
+    show_default=True,
+    help="text for people, json for programs, github for Actions annotations.",
+)
+@_handle_errors
+def verify(cards_dir: Path, against: Path | None, output_format: str) -> None:
+    """Rehearse the students' upgrade with Anki's engine; exit 1 if they would suffer.
+
+    Imports the previous release into a scratch collection, studies every card, then imports
+    what the sources build now, and reports duplicates, identity swaps, notetype copies,
+    conflicts, lost history and images that would not reach students.
+
+    Example: deckgen verify --against previous.apkg
+    """
+    try:
+        from deckgen.verify import format_results, verify_project
+    except ModuleNotFoundError as exc:  # the optional extra deckgen[verify]
+        if exc.name is None or exc.name.split(".")[0] != "anki":
+            raise
+        raise DeckgenError(
+            "verify needs Anki's engine: pip install 'deckgen[verify]'", exit_code=2
+        ) from None
+    report = Report()
+    results = verify_project(
+        cards_dir,
+        now=build_time(os.environ),
+        packages_dir=Path("decks"),
+        against=against,
+        report=report,
+    )
+    _print_report(report)
+    click.echo(format_results(results, output_format))
+    if any(result.failed for result in results):
+        raise SystemExit(1)
 
 
 def main() -> None:

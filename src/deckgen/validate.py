@@ -9,11 +9,12 @@ from __future__ import annotations
 import enum
 import re
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from deckgen.bodymap import BodymapSpec, parse_bodymap
 from deckgen.diagnostics import Location, Report, did_you_mean
+from deckgen.versions import RELEASE_KEYS, DeckRelease, read_deck_release
 from deckgen.yamlsource import (
     Mapping,
     Node,
@@ -87,9 +88,11 @@ class DeckSpec:
     cards: tuple[CardSpec, ...]
     location: Location
     """Where deck.yaml starts."""
+    release: DeckRelease = field(default_factory=DeckRelease)
+    """Version, release date and when to stop shipping retired cards."""
 
 
-_DECK_KEYS = {"name", "id", "description", "tags"}
+_DECK_KEYS = {"name", "id", "description", "tags", *RELEASE_KEYS}
 _FILE_KEYS = {"deck", "tags", "source", "cards"}
 _CARD_KEYS = {"id", "type", "question", "answer", "cloze", "extra", "source", "tags", "bodymap"}
 
@@ -177,6 +180,7 @@ def load_deck(folder: Path, report: Report) -> DeckSpec | None:
         checker.identifier(deck_id, "deck id")
     description = checker.optional_text(mapping, "description")
     deck_tags = checker.tags(mapping)
+    release = read_deck_release(mapping, report)
 
     cards: list[CardSpec] = []
     for card_file in _card_files(folder, report):
@@ -199,6 +203,7 @@ def load_deck(folder: Path, report: Report) -> DeckSpec | None:
         description=description,
         cards=tuple(cards),
         location=mapping.location,
+        release=release,
     )
 
 
