@@ -25,9 +25,18 @@ from deckgen.diagnostics import DeckgenError, Location, Report, display_path, pl
 from deckgen.notes import Note
 
 FAILING_RULES = frozenset(
-    {"duplicate", "identity-swap", "notetype-copy", "conflict", "lost-history", "overwrites-edits"}
+    {
+        "duplicate",
+        "identity-swap",
+        "notetype-copy",
+        "conflict",
+        "lost-history",
+        "overwrites-edits",
+        "missing-media",
+        "stale-media",
+    }
 )
-"""Findings that make verify exit 1; the others are warnings."""
+"""Findings that make verify exit 1; the others ("orphaned") are warnings."""
 
 FORMATS = ("text", "json", "github")
 
@@ -40,7 +49,7 @@ class Finding:
 
     rule: str
     """duplicate, identity-swap, notetype-copy, conflict, lost-history, overwrites-edits,
-    missing-media, renamed-media or orphaned."""
+    missing-media, stale-media or orphaned."""
     message: str
     location: Location
     """The card's place in the sources when it has one, else the deck's deck.yaml."""
@@ -238,7 +247,7 @@ class _Rehearsal:
                     top,
                 )
             )
-        return findings
+        return sorted(findings, key=lambda finding: (finding.location, finding.rule))
 
     def _where(self, note: Note) -> Location:
         for card in self.planned.compiled.spec.cards:
@@ -305,14 +314,14 @@ class _Rehearsal:
                     )
                 elif source in shipped and path.read_bytes() != shipped[source]:
                     yield Finding(
-                        "renamed-media",
+                        "stale-media",
                         f"card '{note.card_id}' shows '{source}', but students keep other bytes "
                         "under that name (was it replaced outside deckgen?)",
                         where,
                     )
                 elif source not in shipped and note.media:
                     yield Finding(
-                        "renamed-media",
+                        "stale-media",
                         f"card '{note.card_id}' shows its image under a new name, '{source}': "
                         "another file already had the shipped name in students' media "
                         "(was it replaced outside deckgen?); give the changed image a new name",
