@@ -16,7 +16,9 @@ import click
 
 from deckgen import __version__
 from deckgen.build import build_time, compile_project, plan, write, write_bodymaps
+from deckgen.changelog import changes_since
 from deckgen.diagnostics import DeckgenError, Report, SourceErrors, display_path, plural
+from deckgen.release import CHANGELOG_FILE, plan_release, write_release
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -202,6 +204,57 @@ def verify(cards_dir: Path, against: Path | None, output_format: str) -> None:
     click.echo(format_results(results, output_format))
     if any(result.failed for result in results):
         raise SystemExit(1)
+
+
+@cli.command()
+@_cards_dir_argument
+@click.option(
+    "--against",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="The last release's package (default: decks/<deck folder>.apkg).",
+)
+@_handle_errors
+def changelog(cards_dir: Path, against: Path | None) -> None:
+    """Print, in Markdown, the cards added, changed and retired since the last release.
+
+    Example: deckgen changelog --against previous.apkg
+    """
+    report = Report()
+    notes = changes_since(
+        cards_dir,
+        now=build_time(os.environ),
+        packages_dir=Path("decks"),
+        against=against,
+        report=report,
+    )
+    _print_report(report)
+    click.echo(notes, nl=False)
+
+
+@cli.command()
+@click.argument("bump", metavar="major|minor|patch|X.Y.Z")
+@_cards_dir_argument
+@_output_option("decks", "Folder for the .apkg files.")
+@_handle_errors
+def release(bump: str, cards_dir: Path, out_dir: Path) -> None:
+    """Release every deck under CARDS_DIR: bump its version, stamp version and date on the
+    deck overview, add release notes to its CHANGELOG.md and build its package.
+
+    Example: deckgen release minor
+    """
+    report = Report()
+    releases = plan_release(
+        cards_dir, bump=bump, now=build_time(os.environ), packages_dir=out_dir, report=report
+    )
+    _print_report(report)
+    write_release(releases)
+    for done in releases:
+        deck = done.planned
+        click.echo(
+            f"released {deck.compiled.spec.name} {done.version}: "
+            f"{display_path(deck.package_path)}, "
+            f"notes in {display_path(deck.compiled.spec.folder / CHANGELOG_FILE)}"
+        )
 
 
 def main() -> None:

@@ -21,7 +21,14 @@ from anki.collection import Collection, ImportAnkiPackageRequest, StripHtmlMode
 from anki.import_export_pb2 import ImportResponse
 
 from deckgen.build import PlannedDeck, compile_project, plan
-from deckgen.diagnostics import DeckgenError, Location, Report, display_path, plural
+from deckgen.diagnostics import (
+    DeckgenError,
+    Location,
+    Report,
+    display_path,
+    plural,
+    shorten,
+)
 from deckgen.notes import Note
 
 FAILING_RULES = frozenset(
@@ -263,7 +270,7 @@ class _Rehearsal:
             yield Finding(
                 "duplicate",
                 f"card '{note.card_id}' arrives as a second note beside one students already "
-                f"have with the same first field ('{_short(now.first_field)}'): its identity "
+                f"have with the same first field ('{shorten(now.first_field)}'): its identity "
                 "changed (deck id or card id?); restore the old id",
                 where,
             )
@@ -283,7 +290,7 @@ class _Rehearsal:
             yield Finding(
                 "identity-swap",
                 f"card '{note.card_id}' now carries the content of another note "
-                f"('{_short(now.first_field)}'): students' history of one card now belongs to "
+                f"('{shorten(now.first_field)}'): students' history of one card now belongs to "
                 "another's content; give each card back its id",
                 where,
             )
@@ -368,10 +375,6 @@ def _study_everything(col: Collection, deck_name: str) -> int:
         col.sched.answerCard(card, 3)
         answers += 1
     return answers
-
-
-def _short(text: str, limit: int = 60) -> str:
-    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 def format_results(results: list[DeckVerification], output_format: str) -> str:
