@@ -208,3 +208,14 @@ def test_against_names_a_package(project: Path, monkeypatch: pytest.MonkeyPatch)
 
     assert code == 0, output
     assert output.startswith("Demo::Gluteus medius: upgrade from previous.apkg after 16 answers:")
+
+
+def test_against_names_a_folder_of_packages(project: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    first_release(monkeypatch)
+    (project / "last-release").mkdir()
+    (project / PACKAGE).rename(project / "last-release/demo.apkg")
+
+    code, output = verify("--against", "last-release")
+
+    assert code == 0, output
+    assert output.startswith("Demo::Gluteus medius: upgrade from last-release/demo.apkg after ")

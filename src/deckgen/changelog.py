@@ -48,25 +48,26 @@ def last_release(package: Path) -> dict[str, ShippedNote] | None:
 
 
 def changes_since(
-    cards_dir: Path, *, now: int, packages_dir: Path, against: Path | None, report: Report
+    cards_dir: Path, *, now: int, packages_dir: Path, previous: Path, report: Report
 ) -> str:
-    """Release notes of every deck for what changed since its last release: by default the
-    package in ``packages_dir``, or ``against`` (a project of one deck only)."""
-    planned = compile_project(cards_dir, now=now, report=report, packages_dir=packages_dir)
-    if against is not None and len(planned) != 1:
+    """Release notes of every deck for what changed since the last release: ``previous`` is
+    its package (a project of one deck) or a folder of them named like those in
+    ``packages_dir``."""
+    compiled = compile_project(cards_dir, now=now, report=report, packages_dir=packages_dir)
+    if previous.is_file() and len(compiled) != 1:
         raise DeckgenError(
-            f"--against names one package, but {display_path(cards_dir)} has "
-            f"{plural(len(planned), 'deck')}",
+            f"{display_path(previous)} is one package, but {display_path(cards_dir)} has "
+            f"{plural(len(compiled), 'deck')}: name the folder of the previous packages",
             exit_code=2,
         )
     notes = []
-    for deck in planned:
-        previous = against or package_path(packages_dir, deck.spec.folder)
+    for deck in compiled:
+        baseline = previous if previous.is_file() else package_path(previous, deck.spec.folder)
         notes.append(
             release_notes(
                 deck,
-                last_release(previous),
-                title=f"{deck.spec.name}: changes since {display_path(previous)}",
+                last_release(baseline),
+                title=f"{deck.spec.name}: changes since {display_path(baseline)}",
                 package_name=package_path(packages_dir, deck.spec.folder).name,
             )
         )

@@ -163,8 +163,9 @@ def maps(cards_dir: Path, out_dir: Path) -> None:
 @_cards_dir_argument
 @click.option(
     "--against",
-    type=click.Path(exists=True, dir_okay=False, path_type=Path),
-    help="The previous release's package (default: decks/<deck folder>.apkg).",
+    type=click.Path(exists=True, path_type=Path),
+    help="The previous release: its package, or a folder of packages named after the deck "
+    "folders (default: decks).",
 )
 @click.option(
     "--format",
@@ -197,7 +198,7 @@ def verify(cards_dir: Path, against: Path | None, output_format: str) -> None:
         cards_dir,
         now=build_time(os.environ),
         packages_dir=Path("decks"),
-        against=against,
+        previous=against or Path("decks"),
         report=report,
     )
     _print_report(report)
@@ -210,8 +211,9 @@ def verify(cards_dir: Path, against: Path | None, output_format: str) -> None:
 @_cards_dir_argument
 @click.option(
     "--against",
-    type=click.Path(exists=True, dir_okay=False, path_type=Path),
-    help="The last release's package (default: decks/<deck folder>.apkg).",
+    type=click.Path(exists=True, path_type=Path),
+    help="The last release: its package, or a folder of packages named after the deck "
+    "folders (default: decks).",
 )
 @_handle_errors
 def changelog(cards_dir: Path, against: Path | None) -> None:
@@ -224,7 +226,7 @@ def changelog(cards_dir: Path, against: Path | None) -> None:
         cards_dir,
         now=build_time(os.environ),
         packages_dir=Path("decks"),
-        against=against,
+        previous=against or Path("decks"),
         report=report,
     )
     _print_report(report)

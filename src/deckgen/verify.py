@@ -20,7 +20,7 @@ from pathlib import Path
 from anki.collection import Collection, ImportAnkiPackageRequest, StripHtmlMode
 from anki.import_export_pb2 import ImportResponse
 
-from deckgen.build import PlannedDeck, compile_project, plan
+from deckgen.build import PlannedDeck, compile_project, package_path, plan
 from deckgen.diagnostics import (
     DeckgenError,
     Location,
@@ -144,23 +144,33 @@ class _Snapshot:
 
 
 def verify_project(
-    cards_dir: Path, *, now: int, packages_dir: Path, against: Path | None, report: Report
+    cards_dir: Path,
+    *,
+    now: int,
+    packages_dir: Path,
+    previous: Path,
+    report: Report,
 ) -> list[DeckVerification]:
-    """Build every deck in memory and rehearse its upgrade from the previous release: by
-    default the package in ``packages_dir``, or ``against`` (a project of one deck only)."""
+    """Build every deck in memory and rehearse its upgrade from the previous release.
+
+    ``previous`` is the previous release's package (a project of one deck) or a folder of
+    them, named like the packages in ``packages_dir`` (where the build finds deleted cards'
+    last shipped version)."""
     planned = plan(
         compile_project(cards_dir, now=now, report=report, packages_dir=packages_dir),
         packages_dir,
     )
-    if against is not None and len(planned) != 1:
+    if previous.is_file() and len(planned) != 1:
         raise DeckgenError(
-            f"--against names one package, but {display_path(cards_dir)} has "
-            f"{plural(len(planned), 'deck')}; verify them against the packages in a folder",
+            f"{display_path(previous)} is one package, but {display_path(cards_dir)} has "
+            f"{plural(len(planned), 'deck')}: name the folder of the previous packages",
             exit_code=2,
         )
     results = []
     for deck in planned:
-        baseline = against if against is not None else deck.package_path
+        baseline = (
+            previous if previous.is_file() else package_path(previous, deck.compiled.spec.folder)
+        )
         results.append(verify_deck(deck, baseline if baseline.is_file() else None))
     return results
 
