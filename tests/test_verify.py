@@ -6,6 +6,7 @@ from __future__ import annotations
 import io
 import json
 import sqlite3
+import sys
 import tempfile
 import zipfile
 from pathlib import Path
@@ -219,3 +220,37 @@ def test_against_names_a_folder_of_packages(project: Path, monkeypatch: pytest.M
 
     assert code == 0, output
     assert output.startswith("Demo::Gluteus medius: upgrade from last-release/demo.apkg after ")
+
+
+def test_swapped_card_ids_fail_as_an_identity_swap(
+    project: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    first_release(monkeypatch)
+    anatomy = project / DECK / "anatomy.yaml"
+    text = (
+        anatomy.read_text().replace("id: origin", "id: SWAP").replace("id: insertion", "id: origin")
+    )
+    anatomy.write_text(text.replace("id: SWAP", "id: insertion"))
+
+    code, output = verify()
+
+    assert code == 1
+    swaps = [line for line in output.splitlines() if line.endswith("[identity-swap]")]
+    assert len(swaps) == 2
+    assert swaps[0].endswith(
+        ": error: card 'insertion' now carries the content of another note ('Where does "
+        "gluteus medius originate?'): students' history of one card now belongs to another's "
+        "content; give each card back its id [identity-swap]"
+    )
+
+
+def test_without_anki_verify_says_how_to_install_it(
+    project: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delitem(sys.modules, "deckgen.verify", raising=False)
+    monkeypatch.setitem(sys.modules, "anki.collection", None)
+
+    code, output = verify()
+
+    assert code == 2
+    assert output == "deckgen: error: verify needs Anki's engine: pip install 'deckgen[verify]'\n"

@@ -10,6 +10,7 @@ that do not resolve or arrive under another name.
 
 from __future__ import annotations
 
+import functools
 import json
 import re
 import tempfile
@@ -267,10 +268,11 @@ class _Rehearsal:
         return sorted(findings, key=lambda finding: (finding.location, finding.rule))
 
     def _where(self, note: Note) -> Location:
-        for card in self.planned.compiled.spec.cards:
-            if card.id == note.card_id:
-                return card.location
-        return self.planned.compiled.spec.location
+        return self._card_places.get(note.card_id, self.planned.compiled.spec.location)
+
+    @functools.cached_property
+    def _card_places(self) -> dict[str, Location]:
+        return {card.id: card.location for card in self.planned.compiled.spec.cards}
 
     def _identity(self, note: Note, owner: str | None) -> Iterator[Finding]:
         old = self.before.notes.get(note.guid)
