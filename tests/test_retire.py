@@ -126,3 +126,28 @@ def test_a_deletion_without_the_previous_package_is_a_warning(
         "or restore the card)"
     ) in output
     assert "retired" not in lock(project)
+
+
+def test_a_damaged_retired_entry_in_the_lock_is_an_error_and_writes_nothing(
+    project: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    build_at(monkeypatch, 0)
+    delete_nerve(project)
+    build_at(monkeypatch, 3600)
+    lock_path = project / DECK / "deck.lock"
+    lock_path.write_text(
+        lock_path.read_text().replace(
+            '"type": "typein"\n    }\n  }\n}', '"type": "essay"\n    }\n  }\n}'
+        )
+    )
+    damaged = lock_path.read_bytes()
+    package = (project / PACKAGE).read_bytes()
+
+    result = run_deckgen("build")
+
+    assert result.exit_code == 1
+    assert result.output.startswith(
+        "cards/demo/deck.lock: error: lock file is damaged: retired card 'nerve' does not fit a "
+        "deckgen notetype (type 'essay', 4 fields); restore it from version control\n"
+    )
+    assert lock_path.read_bytes() == damaged and (project / PACKAGE).read_bytes() == package

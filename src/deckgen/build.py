@@ -79,15 +79,16 @@ def plan(compiled: list[CompiledDeck], out_dir: Path) -> list[PlannedDeck]:
     """Render every package and lock in memory and compare them with the files on disk."""
     planned = []
     for deck in compiled:
+        path = package_path(out_dir, deck.spec.folder)
         package = package_bytes(deck)
         lock_path = deck.spec.folder / LOCK_FILE
         lock_text = deck.lock.to_text()
         planned.append(
             PlannedDeck(
                 compiled=deck,
-                package_path=package_path(out_dir, deck.spec.folder),
+                package_path=path,
                 package=package,
-                package_changed=_package_differs(package_path(out_dir, deck.spec.folder), package),
+                package_changed=_package_differs(path, package),
                 lock_path=lock_path,
                 lock_text=lock_text,
                 lock_changed=_read_text(lock_path) != lock_text,

@@ -16,9 +16,10 @@ from collections.abc import Collection
 from pathlib import Path
 
 from deckgen.anki_package import package_content
-from deckgen.diagnostics import Report, display_path
-from deckgen.identity import Lock, RetiredNote, note_guid
-from deckgen.validate import DeckSpec
+from deckgen.diagnostics import Location, Report, display_path
+from deckgen.identity import LOCK_FILE, Lock, RetiredNote, note_guid
+from deckgen.notetypes import NOTETYPES
+from deckgen.validate import CardKind, DeckSpec
 from deckgen.versions import Version, parse_version
 
 RETIRED_TAG = "deckgen::retired"
@@ -46,6 +47,15 @@ def carry_retired(
             and _announced_by(note.announced_in, drop_after)
         )
     }
+    for card_id, note in list(retired.items()):
+        if not _fits_notetype(note.kind, note.fields):
+            report.error(
+                Location(deck.folder / LOCK_FILE),
+                f"lock file is damaged: retired card '{card_id}' does not fit a deckgen "
+                f"notetype (type '{note.kind}', {len(note.fields)} fields); restore it from "
+                "version control",
+            )
+            del retired[card_id]
     deleted = sorted(set(previous.notes) - set(live))
     if not deleted:
         return retired
@@ -62,14 +72,29 @@ def carry_retired(
             )
             continue
         fields, tags, deck_name = last
+        kind = previous.notes[card_id].kind
+        if not _fits_notetype(kind, fields):
+            report.warning(
+                deck.location,
+                f"card '{card_id}' was deleted, but its last shipped version in "
+                f"{display_path(previous_package)} has other fields than deckgen's {kind} "
+                "notetype, so it cannot ship as retired: students keep their copy untagged",
+            )
+            continue
         retired[card_id] = RetiredNote(
             mod=max(now, previous.notes[card_id].mod + 1),
-            kind=previous.notes[card_id].kind,
+            kind=kind,
             fields=fields,
             tags=(*(tag for tag in tags if tag != RETIRED_TAG), RETIRED_TAG),
             deck=deck_name,
         )
     return retired
+
+
+def _fits_notetype(kind: str, fields: tuple[str, ...]) -> bool:
+    return kind in {k.value for k in CardKind} and len(fields) == len(
+        NOTETYPES[CardKind(kind)].fields
+    )
 
 
 def _announced_by(announced_in: str, drop_after: Version) -> bool:
