@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from anki.collection import Collection, ImportAnkiPackageRequest, StripHtmlMode
+from anki.decks import DeckId
 from anki.import_export_pb2 import ImportResponse
 
 from deckgen.build import PlannedDeck, compile_project, package_path, plan
@@ -187,7 +188,7 @@ def verify_deck(planned: PlannedDeck, baseline: Path | None) -> DeckVerification
             studied = 0
             if baseline is not None:
                 _import(col, baseline)
-                studied = _study_everything(col, deck.spec.name)
+                studied = _study_everything(col)
             before = _Snapshot.of(col)
             new_package = Path(scratch) / "new.apkg"
             new_package.write_bytes(planned.package)
@@ -370,12 +371,9 @@ def _import(col: Collection, package: Path) -> ImportResponse.Log:
     return col.import_anki_package(request).log
 
 
-def _study_everything(col: Collection, deck_name: str) -> int:
-    """Answer 'good' until nothing is due in the deck; returns the number of answers."""
-    deck_id = col.decks.id_for_name(deck_name)
-    if deck_id is None:
-        return 0
-    col.decks.select(deck_id)
+def _study_everything(col: Collection) -> int:
+    """Answer 'good' until nothing is due in any deck; returns the number of answers. Every
+    top-level deck, since the previous release may have used another deck name."""
     # Every card, not just the default 20 new cards a day: each needs a history to protect
     # (9999 is the highest limit Anki accepts).
     for config in col.decks.all_config():
@@ -383,9 +381,13 @@ def _study_everything(col: Collection, deck_name: str) -> int:
         config["rev"]["perDay"] = 9999
         col.decks.update_config(config)
     answers = 0
-    while (card := col.sched.getCard()) is not None:
-        col.sched.answerCard(card, 3)
-        answers += 1
+    for deck in col.decks.all_names_and_ids():
+        if "::" in deck.name:
+            continue
+        col.decks.select(DeckId(deck.id))
+        while (card := col.sched.getCard()) is not None:
+            col.sched.answerCard(card, 3)
+            answers += 1
     return answers
 
 
