@@ -8,6 +8,8 @@ import pytest
 
 from anki_engine import StudentCollection
 from conftest import FIRST_BUILD_TIME, run_deckgen
+from deckgen.release import next_version
+from deckgen.versions import parse_version
 
 PACKAGE = Path("decks/demo.apkg")
 DECK = Path("cards/demo")
@@ -173,3 +175,18 @@ def test_a_release_announces_retirements_that_drop_retired_after_then_drops(
     assert "nerve" not in (project / DECK / "deck.lock").read_text()
     latest = (project / DECK / "CHANGELOG.md").read_text().split("\n## ")[1]
     assert latest.startswith("Demo::Gluteus medius 1.2.0 (2023-11-16)\n\nNo card changed.\n")
+
+
+@pytest.mark.parametrize(
+    ("current", "bump", "expected"),
+    [
+        ("1.2.3", "major", "2.0.0"),
+        ("1.2.3", "minor", "1.3.0"),
+        ("1.2.3", "patch", "1.2.4"),
+        (None, "minor", "0.1.0"),
+        ("1.9.0", "1.10.0", "1.10.0"),
+    ],
+)
+def test_next_version(current: str | None, bump: str, expected: str) -> None:
+    base = None if current is None else parse_version(current)
+    assert str(next_version(base, bump)) == expected

@@ -254,3 +254,25 @@ def test_without_anki_verify_says_how_to_install_it(
 
     assert code == 2
     assert output == "deckgen: error: verify needs Anki's engine: pip install 'deckgen[verify]'\n"
+
+
+def test_a_new_card_may_take_over_a_question_another_card_gave_up(
+    project: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    first_release(monkeypatch)
+    edit(
+        project / DECK / "anatomy.yaml",
+        "question: Where does gluteus medius insert?",
+        "question: Where exactly does gluteus medius insert?",
+    )
+    edit(
+        project / DECK / "anatomy.yaml",
+        "  - id: nerve\n",
+        "  - id: insertion-short\n    question: Where does gluteus medius insert?\n"
+        "    answer: On the trochanter.\n  - id: nerve\n",
+    )
+
+    code, output = verify()
+
+    assert code == 0, output
+    assert "1 new, 1 updated, 5 unchanged" in output

@@ -279,7 +279,13 @@ class _Rehearsal:
         old = self.before.notes.get(note.guid)
         now = self.after.notes[note.guid]
         where = self._where(note)
-        if old is None and owner is not None:
+        # A duplicate only if the student's note still holds that first field after the import
+        # (the release may have rewritten it while adding the new card).
+        if (
+            old is None
+            and owner is not None
+            and self.after.notes[owner].first_field == now.first_field
+        ):
             yield Finding(
                 "duplicate",
                 f"card '{note.card_id}' arrives as a second note beside one students already "
