@@ -1,7 +1,7 @@
 """The command line: parses arguments, calls the library, maps its one error type to exit codes.
 
-Exit codes: 0 clean (warnings allowed), 1 errors in the cards or stale outputs, 2 usage errors,
-3 a bug in deckgen.
+Exit codes: 0 clean (warnings allowed), 1 errors in the cards, stale outputs or an upgrade that
+would hurt students (verify), 2 usage errors, 3 a bug in deckgen.
 """
 
 from __future__ import annotations
