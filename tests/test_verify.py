@@ -276,3 +276,21 @@ def test_a_new_card_may_take_over_a_question_another_card_gave_up(
 
     assert code == 0, output
     assert "1 new, 1 updated, 5 unchanged" in output
+
+
+def test_a_first_import_of_a_deck_with_a_retired_picture_card_passes(
+    project: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    first_release(monkeypatch)
+    anatomy = project / DECK / "anatomy.yaml"
+    text = anatomy.read_text()
+    anatomy.write_text(
+        text[: text.index("  - id: origin")] + text[text.index("  - id: insertion") :]
+    )
+    assert run_deckgen("build").exit_code == 0
+    (project / "nothing").mkdir()
+
+    code, output = verify("--against", "nothing")
+
+    assert code == 0, output
+    assert output.splitlines()[0].endswith("6 new, 0 updated, 0 unchanged, 1 retired")

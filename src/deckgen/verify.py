@@ -32,6 +32,7 @@ from deckgen.diagnostics import (
     shorten,
 )
 from deckgen.notes import Note
+from deckgen.retire import RETIRED_TAG
 
 FAILING_RULES = frozenset(
     {
@@ -327,6 +328,8 @@ class _Rehearsal:
             )
 
     def _media(self, note: Note) -> Iterator[Finding]:
+        if RETIRED_TAG in note.tags and note.guid not in self.before.notes:
+            return  # retired cards ship without images; only students who have them keep them
         shipped = {file.name: file.data for file in note.media}
         where = self._where(note)
         for field in self.after.notes[note.guid].fields:
