@@ -231,7 +231,7 @@ def test_no_command_prints_help_and_exits_0(project: Path) -> None:
     assert (result.returncode, result.stderr) == (0, "")
     assert result.stdout.startswith("Usage: deckgen [OPTIONS] [COMMAND] [ARGS]...")
     commands = re.findall(r"^  (\w+) ", result.stdout.split("Commands:")[1], re.MULTILINE)
-    assert commands == ["build", "check", "init", "lint", "maps", "preview", "schema", "stats"]
+    assert commands == sorted(cli.commands)
 
 
 def test_every_command_has_help_with_an_example() -> None:

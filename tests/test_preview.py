@@ -45,7 +45,9 @@ def build_and_import(
     result = run_deckgen("preview", "cards", "-o", "preview")
     assert result.exit_code == 0, result.output
     (package,) = (folder / "decks").glob("*.apkg")
-    compiled = compile_project(folder / "cards", now=FIRST_BUILD_TIME, report=Report())
+    compiled = compile_project(
+        folder / "cards", now=FIRST_BUILD_TIME, report=Report(), packages_dir=Path("decks")
+    )
     card_ids = {
         note_guid(deck.spec.id, card.id): card.id for deck in compiled for card in deck.spec.cards
     }
@@ -82,7 +84,9 @@ def test_cards_render_exactly_as_ankis_engine_renders_them(
 ) -> None:
     (tmp_path / "student").mkdir()
     built = build_and_import(source, tmp_path / "project", tmp_path / "student", monkeypatch)
-    compiled = compile_project(built.cards_dir, now=FIRST_BUILD_TIME, report=Report())
+    compiled = compile_project(
+        built.cards_dir, now=FIRST_BUILD_TIME, report=Report(), packages_dir=Path("decks")
+    )
     ours = {
         (note.card_id, card.ord): (card.question, card.answer)
         for deck in compiled
@@ -115,7 +119,9 @@ def test_math_becomes_mathml_and_type_in_cards_get_a_box(
         "    question: Broken \\(x^\\)\n"
         "    answer: kept as source\n"
     )
-    compiled = compile_project(empty_project / "cards", now=FIRST_BUILD_TIME, report=Report())
+    compiled = compile_project(
+        empty_project / "cards", now=FIRST_BUILD_TIME, report=Report(), packages_dir=Path("decks")
+    )
     site = write_preview(compiled, empty_project / "preview")
     page = site.index.read_text()
     assert '<math xmlns="http://www.w3.org/1998/Math/MathML" display="inline">' in page

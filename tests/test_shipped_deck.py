@@ -70,7 +70,7 @@ _TAGS = re.compile(r"<[^>]+>")
 @pytest.fixture(scope="module")
 def gluteus_medius() -> CompiledDeck:
     report = Report()
-    decks = compile_project(REPO / "cards", now=0, report=report)
+    decks = compile_project(REPO / "cards", now=0, report=report, packages_dir=REPO / "decks")
     (deck,) = [deck for deck in decks if deck.spec.folder.name == "gluteus-medius"]
     assert report.diagnostics == []
     return deck

@@ -16,12 +16,14 @@ import sqlite3
 import tempfile
 import zipfile
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import genanki
 
-from deckgen.notes import CompiledDeck, Note
 from deckgen.notetypes import NOTETYPES, Notetype
+
+if TYPE_CHECKING:  # notes.py reads previous packages through this module (retired cards)
+    from deckgen.notes import CompiledDeck, Note
 
 _ZIP_TIME = (1980, 1, 1, 0, 0, 0)
 _ZIP_PERMISSIONS = 0o100644 << 16

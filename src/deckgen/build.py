@@ -52,12 +52,23 @@ def build_time(environ: Mapping[str, str]) -> int:
     return int(value)
 
 
-def compile_project(cards_dir: Path, *, now: int, report: Report) -> list[CompiledDeck]:
-    """Check and compile every deck; raises SourceErrors when any deck has an error."""
+def compile_project(
+    cards_dir: Path, *, now: int, report: Report, packages_dir: Path
+) -> list[CompiledDeck]:
+    """Check and compile every deck; raises SourceErrors when any deck has an error.
+    ``packages_dir`` holds the packages last built, where deleted cards were last shipped."""
     compiled = [
         deck
         for spec in load_decks(cards_dir, report)
-        if (deck := compile_deck(spec, now=now, report=report)) is not None
+        if (
+            deck := compile_deck(
+                spec,
+                now=now,
+                report=report,
+                previous_package=package_path(packages_dir, spec.folder),
+            )
+        )
+        is not None
     ]
     if report.error_count:
         raise SourceErrors(report)
@@ -68,22 +79,27 @@ def plan(compiled: list[CompiledDeck], out_dir: Path) -> list[PlannedDeck]:
     """Render every package and lock in memory and compare them with the files on disk."""
     planned = []
     for deck in compiled:
-        package_path = out_dir / f"{deck.spec.folder.name}.apkg"
+        path = package_path(out_dir, deck.spec.folder)
         package = package_bytes(deck)
         lock_path = deck.spec.folder / LOCK_FILE
         lock_text = deck.lock.to_text()
         planned.append(
             PlannedDeck(
                 compiled=deck,
-                package_path=package_path,
+                package_path=path,
                 package=package,
-                package_changed=_package_differs(package_path, package),
+                package_changed=_package_differs(path, package),
                 lock_path=lock_path,
                 lock_text=lock_text,
                 lock_changed=_read_text(lock_path) != lock_text,
             )
         )
     return planned
+
+
+def package_path(out_dir: Path, deck_folder: Path) -> Path:
+    """Where a deck's package is written: named after its folder."""
+    return out_dir / f"{deck_folder.name}.apkg"
 
 
 def write(planned: list[PlannedDeck]) -> None:

@@ -1,7 +1,7 @@
 """The command line: parses arguments, calls the library, maps its one error type to exit codes.
 
-Exit codes: 0 clean (warnings allowed), 1 errors in the cards or stale outputs, 2 usage errors,
-3 a bug in deckgen.
+Exit codes: 0 clean (warnings allowed), 1 errors in the cards, stale outputs or an upgrade that
+would hurt students (verify), 2 usage errors, 3 a bug in deckgen.
 """
 
 from __future__ import annotations
@@ -17,14 +17,19 @@ import click
 from deckgen import __version__
 from deckgen.build import build_time, compile_project, plan, write, write_bodymaps
 from deckgen.cardrender import total_cards
+from deckgen.changelog import changes_since
 from deckgen.diagnostics import DeckgenError, Report, SourceErrors, display_path, plural
 from deckgen.lint import lint as lint_decks
 from deckgen.notes import CompiledDeck
 from deckgen.output import FORMATS, Output
 from deckgen.preview import open_in_browser, write_preview
+from deckgen.release import CHANGELOG_FILE, plan_release, write_release
 from deckgen.scaffold import init_deck
 from deckgen.schema import KINDS, schema_text
 from deckgen.stats import stats_text
+
+DEFAULT_PACKAGES_DIR = Path("decks")
+"""Where packages are written, and where the last release is found unless told otherwise."""
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -115,7 +120,7 @@ def build(cards_dir: Path, out_dir: Path, check_only: bool, output_format: str) 
     """
     output = Output(output_format)
     report = Report()
-    compiled = compile_project(cards_dir, now=build_time(os.environ), report=report)
+    compiled = _compile(cards_dir, report, packages_dir=out_dir)
     planned = plan(compiled, out_dir)
     output.report(report)
     if check_only:
@@ -141,6 +146,15 @@ def build(cards_dir: Path, out_dir: Path, check_only: bool, output_format: str) 
     output.say(f"built {plural(len(planned), 'deck')}; {report.summary()}")
 
 
+def _compile(
+    cards_dir: Path, report: Report, *, packages_dir: Path = DEFAULT_PACKAGES_DIR
+) -> list[CompiledDeck]:
+    """Compile every deck at the build clock; retired cards come from ``packages_dir``."""
+    return compile_project(
+        cards_dir, now=build_time(os.environ), report=report, packages_dir=packages_dir
+    )
+
+
 def _notes_and_cards(compiled: list[CompiledDeck]) -> str:
     """Notes are what authors write; cards are what students study (a cloze note makes one
     card per number, a reversed note two)."""
@@ -159,7 +173,7 @@ def check(cards_dir: Path, output_format: str) -> None:
     """
     output = Output(output_format)
     report = Report()
-    compiled = compile_project(cards_dir, now=build_time(os.environ), report=report)
+    compiled = _compile(cards_dir, report)
     output.report(report)
     output.say(
         f"checked {plural(len(compiled), 'deck')}, {_notes_and_cards(compiled)}; {report.summary()}"
@@ -180,7 +194,7 @@ def lint(cards_dir: Path, strict: bool, output_format: str) -> None:
     """
     output = Output(output_format)
     report = Report()
-    compiled = compile_project(cards_dir, now=build_time(os.environ), report=report)
+    compiled = _compile(cards_dir, report)
     lint_decks(compiled, report)
     output.report(report)
     output.say(
@@ -202,7 +216,7 @@ def preview(cards_dir: Path, out_dir: Path, open_browser: bool) -> None:
     Example: deckgen preview cards --open
     """
     report = Report()
-    compiled = compile_project(cards_dir, now=build_time(os.environ), report=report)
+    compiled = _compile(cards_dir, report)
     _print_report(report)
     site = write_preview(compiled, out_dir)
     click.echo(
@@ -253,7 +267,7 @@ def stats(cards_dir: Path) -> None:
     Example: deckgen stats cards
     """
     report = Report()
-    compiled = compile_project(cards_dir, now=build_time(os.environ), report=report)
+    compiled = _compile(cards_dir, report)
     _print_report(report)
     findings = Report()
     lint_decks(compiled, findings)
@@ -270,10 +284,103 @@ def maps(cards_dir: Path, out_dir: Path) -> None:
     Example: deckgen maps cards -o maps
     """
     report = Report()
-    compiled = compile_project(cards_dir, now=build_time(os.environ), report=report)
+    compiled = _compile(cards_dir, report)
     _print_report(report)
     written = write_bodymaps(compiled, out_dir)
     click.echo(f"wrote {plural(written, 'body map')} to {display_path(out_dir)}")
+
+
+@cli.command()
+@_cards_dir_argument
+@click.option(
+    "--against",
+    type=click.Path(exists=True, path_type=Path),
+    help="The previous release: its package, or a folder of packages named after the deck "
+    "folders (default: decks).",
+)
+@_format_option
+@_handle_errors
+def verify(cards_dir: Path, against: Path | None, output_format: str) -> None:
+    """Rehearse the students' upgrade with Anki's engine; exit 1 if they would suffer.
+
+    Imports the previous release into a scratch collection, studies every card, then imports
+    what the sources build now, and reports duplicates, identity swaps, notetype copies,
+    conflicts, lost history and images that would not reach students.
+
+    Example: deckgen verify --against previous.apkg
+    """
+    try:
+        from deckgen.verify import format_results, verify_project
+    except ModuleNotFoundError as exc:  # the optional extra deckgen[verify]
+        if exc.name is None or exc.name.split(".")[0] != "anki":
+            raise
+        raise DeckgenError(
+            "verify needs Anki's engine: pip install 'deckgen[verify]'", exit_code=2
+        ) from None
+    report = Report()
+    results = verify_project(
+        cards_dir,
+        now=build_time(os.environ),
+        packages_dir=DEFAULT_PACKAGES_DIR,
+        previous=against or DEFAULT_PACKAGES_DIR,
+        report=report,
+    )
+    _print_report(report)
+    click.echo(format_results(results, output_format))
+    if any(result.failed for result in results):
+        raise SystemExit(1)
+
+
+@cli.command()
+@_cards_dir_argument
+@click.option(
+    "--against",
+    type=click.Path(exists=True, path_type=Path),
+    help="The last release: its package, or a folder of packages named after the deck "
+    "folders (default: decks).",
+)
+@_handle_errors
+def changelog(cards_dir: Path, against: Path | None) -> None:
+    """Print, in Markdown, the cards added, changed and retired since the last release.
+
+    Example: deckgen changelog --against previous.apkg
+    """
+    report = Report()
+    notes = changes_since(
+        cards_dir,
+        now=build_time(os.environ),
+        packages_dir=DEFAULT_PACKAGES_DIR,
+        previous=against or DEFAULT_PACKAGES_DIR,
+        report=report,
+    )
+    _print_report(report)
+    click.echo(notes, nl=False)
+
+
+@cli.command()
+@click.argument("bump", metavar="major|minor|patch|X.Y.Z")
+@_cards_dir_argument
+@_output_option("decks", "Folder for the .apkg files.")
+@_handle_errors
+def release(bump: str, cards_dir: Path, out_dir: Path) -> None:
+    """Release every deck under CARDS_DIR: bump its version, stamp version and date on the
+    deck overview, add release notes to its CHANGELOG.md and build its package.
+
+    Example: deckgen release minor
+    """
+    report = Report()
+    releases = plan_release(
+        cards_dir, bump=bump, now=build_time(os.environ), packages_dir=out_dir, report=report
+    )
+    _print_report(report)
+    write_release(releases)
+    for done in releases:
+        deck = done.planned
+        click.echo(
+            f"released {deck.compiled.spec.name} {done.version}: "
+            f"{display_path(deck.package_path)}, "
+            f"notes in {display_path(deck.compiled.spec.folder / CHANGELOG_FILE)}"
+        )
 
 
 def main() -> None:

@@ -13,7 +13,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from deckgen.diagnostics import Location, Report
@@ -46,6 +46,23 @@ class Stamp:
 
 
 @dataclass(frozen=True)
+class RetiredNote:
+    """A card deleted from the sources that keeps shipping, tagged, as it was last shipped."""
+
+    mod: int
+    """Newer than the last live version's, so the retired tag reaches students."""
+    kind: str
+    fields: tuple[str, ...]
+    """HTML as last shipped, in the notetype's field order."""
+    tags: tuple[str, ...]
+    """As last shipped, plus the retired tag."""
+    deck: str
+    """The full Anki deck name it was last shipped in."""
+    announced_in: str | None = None
+    """The first release whose notes announced the retirement; None until one does."""
+
+
+@dataclass(frozen=True)
 class Lock:
     """The contents of one deck's lock file."""
 
@@ -53,6 +70,19 @@ class Lock:
     """By card id."""
     notetypes: dict[str, Stamp]
     """By card kind."""
+    retired: dict[str, RetiredNote] = field(default_factory=dict)
+    """By card id; the section is absent from the file while empty, so older locks stay as
+    they are."""
+
+    def last_stamp(self, card_id: str) -> Stamp | None:
+        """What was last shipped for ``card_id``; a retired card counts as changed content, so
+        bringing it back gives it a newer time and drops the retired tag."""
+        if card_id in self.notes:
+            return self.notes[card_id]
+        retired = self.retired.get(card_id)
+        if retired is None:
+            return None
+        return Stamp("retired", retired.mod, retired.kind)
 
     def to_text(self) -> str:
         def section(stamps: dict[str, Stamp]) -> dict[str, dict[str, object]]:
@@ -61,11 +91,23 @@ class Lock:
                 for key, s in sorted(stamps.items())
             }
 
-        document = {
+        document: dict[str, object] = {
             "format": LOCK_FORMAT,
             "notes": section(self.notes),
             "notetypes": section(self.notetypes),
         }
+        if self.retired:
+            document["retired"] = {
+                card_id: {
+                    "announced_in": note.announced_in,
+                    "deck": note.deck,
+                    "fields": list(note.fields),
+                    "mod": note.mod,
+                    "tags": list(note.tags),
+                    "type": note.kind,
+                }
+                for card_id, note in sorted(self.retired.items())
+            }
         return json.dumps(document, indent=2, sort_keys=True) + "\n"
 
 
@@ -89,6 +131,7 @@ def read_lock(path: Path, report: Report) -> Lock:
         return Lock(
             notes=_read_section(document["notes"]),
             notetypes=_read_section(document["notetypes"]),
+            retired=_read_retired(document.get("retired", {})),
         )
     except (OSError, UnicodeDecodeError, ValueError, KeyError, TypeError, AttributeError) as exc:
         report.error(
@@ -108,6 +151,26 @@ def _read_section(section: dict[str, dict[str, object]]) -> dict[str, Stamp]:
             raise ValueError(f"'{key}' has a bad mod {mod!r}")
         stamps[key] = Stamp(str(entry["fingerprint"]), mod, str(entry["type"]))
     return stamps
+
+
+def _read_retired(section: dict[str, dict[str, object]]) -> dict[str, RetiredNote]:
+    retired = {}
+    for key, entry in section.items():
+        mod, announced = entry["mod"], entry["announced_in"]
+        fields, tags = entry["fields"], entry["tags"]
+        if not isinstance(mod, int) or isinstance(mod, bool) or mod < 0:
+            raise ValueError(f"retired '{key}' has a bad mod {mod!r}")
+        if not isinstance(fields, list) or not isinstance(tags, list):
+            raise ValueError(f"retired '{key}' needs lists of fields and tags")
+        retired[key] = RetiredNote(
+            mod=mod,
+            kind=str(entry["type"]),
+            fields=tuple(str(value) for value in fields),
+            tags=tuple(str(tag) for tag in tags),
+            deck=str(entry["deck"]),
+            announced_in=None if announced is None else str(announced),
+        )
+    return retired
 
 
 def next_stamp(previous: Stamp | None, *, fingerprint: str, kind: str, now: int) -> Stamp:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import html
 from dataclasses import dataclass
+from pathlib import Path
 
 from deckgen.bodymap import BodymapSpec, render_bodymap
 from deckgen.diagnostics import Report
@@ -11,6 +12,7 @@ from deckgen.identity import LOCK_FILE, Lock, Stamp, fingerprint, next_stamp, no
 from deckgen.media import MediaFile, MediaResolver, media_name
 from deckgen.notetypes import NOTETYPES, Notetype
 from deckgen.render import render_field
+from deckgen.retire import carry_retired
 from deckgen.validate import CardKind, CardSpec, DeckSpec, Text
 
 
@@ -50,8 +52,11 @@ class CompiledDeck:
         return tuple(by_name[name] for name in sorted(by_name))
 
 
-def compile_deck(deck: DeckSpec, *, now: int, report: Report) -> CompiledDeck | None:
-    """Render and stamp one deck; None when it had errors (they are in ``report``)."""
+def compile_deck(
+    deck: DeckSpec, *, now: int, report: Report, previous_package: Path
+) -> CompiledDeck | None:
+    """Render and stamp one deck; None when it had errors (they are in ``report``).
+    ``previous_package`` holds the last shipped version of cards deleted since."""
     errors_before = report.error_count
     previous = read_lock(deck.folder / LOCK_FILE, report)
     resolver = MediaResolver(deck.folder, report)
@@ -64,6 +69,7 @@ def compile_deck(deck: DeckSpec, *, now: int, report: Report) -> CompiledDeck | 
             media=None,
             report=report,
         ).html
+    description += deck.release.stamp()
 
     notes: list[Note] = []
     note_stamps: dict[str, Stamp] = {}
@@ -79,7 +85,7 @@ def compile_deck(deck: DeckSpec, *, now: int, report: Report) -> CompiledDeck | 
             "tags": card.tags,
             "deck": deck_name,
         }
-        old = previous.notes.get(card.id)
+        old = previous.last_stamp(card.id)
         if old is not None and old.kind != card.kind.value:
             report.warning(
                 card.location,
@@ -90,6 +96,22 @@ def compile_deck(deck: DeckSpec, *, now: int, report: Report) -> CompiledDeck | 
         stamp = next_stamp(old, fingerprint=fingerprint(content), kind=card.kind.value, now=now)
         note_stamps[card.id] = stamp
         notes.append(Note(card.id, guid, notetype, fields, card.tags, deck_name, media, stamp.mod))
+    retired = carry_retired(
+        deck, previous, note_stamps, now=now, previous_package=previous_package, report=report
+    )
+    notes.extend(
+        Note(
+            card_id,
+            note_guid(deck.id, card_id),
+            NOTETYPES[CardKind(r.kind)],
+            r.fields,
+            r.tags,
+            r.deck,
+            (),
+            r.mod,
+        )
+        for card_id, r in retired.items()
+    )
 
     notetype_stamps = {
         kind.value: next_stamp(
@@ -98,7 +120,7 @@ def compile_deck(deck: DeckSpec, *, now: int, report: Report) -> CompiledDeck | 
             kind=kind.value,
             now=now,
         )
-        for kind in sorted({card.kind for card in deck.cards}, key=lambda k: k.value)
+        for kind in sorted({note.notetype.kind for note in notes}, key=lambda k: k.value)
     }
     if report.error_count > errors_before:
         return None
@@ -107,7 +129,7 @@ def compile_deck(deck: DeckSpec, *, now: int, report: Report) -> CompiledDeck | 
         description=description,
         notes=tuple(notes),
         notetype_mods={CardKind(kind): stamp.mod for kind, stamp in notetype_stamps.items()},
-        lock=Lock(notes=note_stamps, notetypes=notetype_stamps),
+        lock=Lock(notes=note_stamps, notetypes=notetype_stamps, retired=retired),
     )
 
 

@@ -21,6 +21,7 @@ KINDS = ("deck", "cards")
 DRAFT = "https://json-schema.org/draft/2020-12/schema"
 
 _TEXT = {"type": ["string", "number", "boolean", "null"]}
+_VERSION = {"type": "string", "pattern": r"^(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)$"}
 _ID = {"type": "string", "pattern": "^[A-Za-z0-9][A-Za-z0-9._-]*$"}
 
 
@@ -128,6 +129,21 @@ def schema(kind: str) -> dict[str, Any]:
                 "description": _text("Markdown shown on Anki's deck overview."),
                 "tags": {"$ref": "#/$defs/tags"},
                 "lint": {"$ref": "#/$defs/lint"},
+                "version": {
+                    **_VERSION,
+                    "description": "The last release, X.Y.Z; written by 'deckgen release'.",
+                },
+                "released": {
+                    "type": "string",
+                    "format": "date",
+                    "description": "The day of that release (YYYY-MM-DD); written by 'deckgen "
+                    "release'.",
+                },
+                "drop_retired_after": {
+                    **_VERSION,
+                    "description": "Stop shipping retired cards announced in this release or "
+                    "an earlier one.",
+                },
             },
         }
     elif kind == "cards":

@@ -9,11 +9,12 @@ from __future__ import annotations
 import enum
 import re
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from deckgen.bodymap import BodymapSpec, parse_bodymap
 from deckgen.diagnostics import Location, Report, did_you_mean, display_path
+from deckgen.versions import RELEASE_KEYS, DeckRelease, read_deck_release
 from deckgen.yamlsource import (
     Mapping,
     Node,
@@ -91,9 +92,11 @@ class DeckSpec:
     """Where deck.yaml starts."""
     lint_ignore: tuple[Text, ...] = ()
     """Lint rules silenced for the whole deck (``lint: {ignore: [...]}``)."""
+    release: DeckRelease = field(default_factory=DeckRelease)
+    """Version, release date and when to stop shipping retired cards."""
 
 
-_DECK_KEYS = {"name", "id", "description", "tags", "lint"}
+_DECK_KEYS = {"name", "id", "description", "tags", "lint", *RELEASE_KEYS}
 _FILE_KEYS = {"deck", "tags", "source", "cards"}
 _CARD_KEYS = {
     "id", "type", "question", "answer", "cloze", "extra", "source", "tags", "bodymap", "lint",
@@ -200,6 +203,7 @@ def load_deck(folder: Path, report: Report) -> DeckSpec | None:
         checker.identifier(deck_id, "deck id")
     description = checker.optional_text(mapping, "description")
     deck_tags = checker.tags(mapping)
+    release = read_deck_release(mapping, report)
 
     cards: list[CardSpec] = []
     for card_file in _card_files(folder, report):
@@ -223,6 +227,7 @@ def load_deck(folder: Path, report: Report) -> DeckSpec | None:
         cards=tuple(cards),
         location=mapping.location,
         lint_ignore=checker.lint_ignore(mapping),
+        release=release,
     )
 
 

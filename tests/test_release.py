@@ -1,0 +1,192 @@
+"""`deckgen release` and `deckgen changelog`: versions students can see and release notes."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from anki_engine import StudentCollection
+from conftest import FIRST_BUILD_TIME, run_deckgen
+from deckgen.release import next_version
+from deckgen.versions import parse_version
+
+PACKAGE = Path("decks/demo.apkg")
+DECK = Path("cards/demo")
+DAY = 86_400
+
+HOW_TO_UPDATE = """\
+### How to update
+
+1. Download `demo.apkg`.
+2. In Anki, choose **File → Import…** and pick the file.
+3. Keep the default options and click **Import**. Your review history stays, and so do your \
+own edits to cards this release does not change.
+"""
+
+CHANGES = (
+    """\
+### Added
+
+- `width`: How wide is the muscle's origin?
+
+### Changed
+
+- `insertion`: Where does gluteus medius insert?
+  - Answer: ~~Greater trochanter~~ **The lateral facet** of the ~~femur.~~ **greater trochanter.**
+- `referral-low-back`: Where does pain from gluteus medius trigger points mainly r…
+  - tags: **trp**
+
+### Retired
+
+- `nerve`: Which nerve supplies gluteus medius?
+
+"""
+    + HOW_TO_UPDATE
+    + "4. Retired cards are no longer part of the deck. To find them, open **Browse** and "
+    "search `tag:deckgen::retired`; suspend or delete them as you like.\n"
+)
+
+
+def release(monkeypatch: pytest.MonkeyPatch, bump: str, *, day: int) -> str:
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", str(FIRST_BUILD_TIME + day * DAY))
+    result = run_deckgen("release", bump)
+    assert result.exit_code == 0, result.output
+    return result.output
+
+
+def edit_for_the_second_release(project: Path) -> None:
+    anatomy = project / DECK / "anatomy.yaml"
+    text = anatomy.read_text()
+    text = text.replace(
+        "Greater trochanter of the femur.", "The lateral facet of the greater trochanter."
+    )
+    text = text.replace(
+        "  - id: nerve\n"
+        "    type: typein\n"
+        "    question: Which nerve supplies gluteus medius?\n"
+        "    answer: superior gluteal nerve\n",
+        "  - id: width\n"
+        "    question: How wide is the muscle's origin?\n"
+        "    answer: About a hand's width along the iliac crest.\n",
+    )
+    anatomy.write_text(text)
+    patterns = project / DECK / "referral/patterns.yaml"
+    patterns.write_text(patterns.read_text().replace("tags: [referral]", "tags: [referral, trp]"))
+
+
+def test_changelog_and_release_notes_of_a_release_pinned_whole(
+    project: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    assert release(monkeypatch, "1.0.0", day=0) == (
+        "released Demo::Gluteus medius 1.0.0: decks/demo.apkg, notes in cards/demo/CHANGELOG.md\n"
+    )
+    first_notes = (project / DECK / "CHANGELOG.md").read_text()
+    edit_for_the_second_release(project)
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", str(FIRST_BUILD_TIME + DAY))
+
+    changelog = run_deckgen("changelog")
+
+    assert changelog.exit_code == 0
+    assert changelog.output == (
+        "## Demo::Gluteus medius: changes since decks/demo.apkg\n\n" + CHANGES
+    )
+
+    release(monkeypatch, "minor", day=1)
+
+    assert (project / DECK / "CHANGELOG.md").read_text() == (
+        "# Release notes\n\n## Demo::Gluteus medius 1.1.0 (2023-11-15)\n\n"
+        + CHANGES
+        + "\n"
+        + first_notes.removeprefix("# Release notes\n\n")
+    )
+    deck_yaml = (project / DECK / "deck.yaml").read_text()
+    assert deck_yaml.endswith("tags: [demo]\nversion: 1.1.0\nreleased: 2023-11-15\n")
+    lock = (project / DECK / "deck.lock").read_text()
+    assert '"announced_in": "1.1.0"' in lock
+    assert run_deckgen("build", "--check").exit_code == 0, "release built the package"
+
+
+def test_students_see_the_version_and_a_release_alone_changes_no_note(
+    project: Path, student: StudentCollection, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", str(FIRST_BUILD_TIME))
+    assert run_deckgen("build").exit_code == 0
+    student.import_package(project / PACKAGE)
+
+    release(monkeypatch, "patch", day=3)
+    log = student.import_package(project / PACKAGE)
+
+    assert len(log.new) == 0 and len(log.updated) == 0
+    deck = student.col.decks.by_name("Demo::Gluteus medius")
+    assert deck is not None
+    assert deck["desc"].endswith('<p class="deckgen-release">Release 0.0.1, 2023-11-17</p>')
+
+
+@pytest.mark.parametrize(
+    ("bump", "message"),
+    [
+        ("huge", "deckgen: error: 'huge' is neither major, minor, patch nor a version like 1.2.0"),
+        ("0.9.0", "deckgen: error: version 0.9.0 is not newer than 1.0.0"),
+    ],
+)
+def test_a_bad_bump_is_refused_and_changes_nothing(
+    project: Path, monkeypatch: pytest.MonkeyPatch, bump: str, message: str
+) -> None:
+    release(monkeypatch, "1.0.0", day=0)
+    before = {path: path.read_bytes() for path in project.rglob("*") if path.is_file()}
+
+    result = run_deckgen("release", bump)
+
+    assert result.exit_code == 2
+    assert result.output == message + "\n"
+    assert {path: path.read_bytes() for path in project.rglob("*") if path.is_file()} == before
+
+
+def test_a_bad_version_in_deck_yaml_is_reported_where_it_is(project: Path) -> None:
+    deck_yaml = project / DECK / "deck.yaml"
+    deck_yaml.write_text(deck_yaml.read_text() + "version: 1.2\nreleased: yesterday\n")
+
+    result = run_deckgen("check")
+
+    assert result.exit_code == 1
+    assert (
+        "cards/demo/deck.yaml:5:10: error: 'version' must be a version written "
+        "major.minor.patch, e.g. 1.2.0, not '1.2' (quote it if YAML reads it as a number)"
+    ) in result.output
+    assert (
+        "cards/demo/deck.yaml:6:11: error: 'released' must be a date written YYYY-MM-DD, "
+        "not 'yesterday'"
+    ) in result.output
+
+
+def test_a_release_announces_retirements_that_drop_retired_after_then_drops(
+    project: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    release(monkeypatch, "1.0.0", day=0)
+    edit_for_the_second_release(project)
+    release(monkeypatch, "minor", day=1)
+    deck_yaml = project / DECK / "deck.yaml"
+    deck_yaml.write_text(deck_yaml.read_text() + "drop_retired_after: 1.1.0\n")
+
+    notes = release(monkeypatch, "minor", day=2)
+
+    assert "released Demo::Gluteus medius 1.2.0" in notes
+    assert "nerve" not in (project / DECK / "deck.lock").read_text()
+    latest = (project / DECK / "CHANGELOG.md").read_text().split("\n## ")[1]
+    assert latest.startswith("Demo::Gluteus medius 1.2.0 (2023-11-16)\n\nNo card changed.\n")
+
+
+@pytest.mark.parametrize(
+    ("current", "bump", "expected"),
+    [
+        ("1.2.3", "major", "2.0.0"),
+        ("1.2.3", "minor", "1.3.0"),
+        ("1.2.3", "patch", "1.2.4"),
+        (None, "minor", "0.1.0"),
+        ("1.9.0", "1.10.0", "1.10.0"),
+    ],
+)
+def test_next_version(current: str | None, bump: str, expected: str) -> None:
+    base = None if current is None else parse_version(current)
+    assert str(next_version(base, bump)) == expected
