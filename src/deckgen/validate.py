@@ -26,8 +26,18 @@ from deckgen.yamlsource import (
 
 DECK_FILE = "deck.yaml"
 
-_ID_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
+_ID_PATTERN = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*")
 _CLOZE_OPEN = re.compile(r"\{\{c(\d+)::")
+
+MAX_CLOZE_NUMBER = 500
+"""Anki makes at most 500 cards from a cloze note (c1 to c500)."""
+MAX_FIELD_CHARACTERS = 10_000
+"""A field is one side of a flashcard; the shipped deck's longest is about 200."""
+MAX_MARKUP_CHARACTERS = 1_000
+"""Markdown's link, image, emphasis, code, HTML and table markers per field: its parser
+slows down with the square of their number, so a flood of '[' is refused up front."""
+_MARKUP = re.compile(r"[\[!*_`<|]")
+MAX_CARDS_PER_DECK = 100_000
 
 
 class CardKind(enum.Enum):
@@ -165,7 +175,7 @@ def load_deck(folder: Path, report: Report) -> DeckSpec | None:
     root = load_yaml(deck_file, report)
     if root is None:
         return None
-    mapping = checker.mapping(root, "deck.yaml")
+    mapping = checker.mapping(root, "deck.yaml", whole_file=True)
     if mapping is None:
         return None
     report_unknown_keys(mapping, _DECK_KEYS, "deck.yaml", checker.report)
@@ -188,6 +198,13 @@ def load_deck(folder: Path, report: Report) -> DeckSpec | None:
             f"duplicate card id '{card_id}' (first at {first}): ids must be unique within a deck"
         ),
     )
+    if len(cards) > MAX_CARDS_PER_DECK:
+        report.error(
+            mapping.location,
+            f"deck has {len(cards)} cards; a deck may hold at most {MAX_CARDS_PER_DECK}: "
+            "split it into several decks",
+        )
+        return None
     if name is None or deck_id is None:
         return None
     if not cards:
@@ -226,7 +243,7 @@ def _load_card_file(path: Path, deck_tags: tuple[str, ...], checker: _Checker) -
     root = load_yaml(path, checker.report)
     if root is None:
         return []
-    mapping = checker.mapping(root, "a card file")
+    mapping = checker.mapping(root, "a card file", whole_file=True)
     if mapping is None:
         return []
     report_unknown_keys(mapping, _FILE_KEYS, "a card file", checker.report)
@@ -362,6 +379,15 @@ def _check_cloze(cloze: Text, label: str, report: Report) -> bool:
     while position < len(text):
         opening = _CLOZE_OPEN.match(text, position)
         if opening:
+            number = opening.group(1)
+            # Compare digits before converting: int() of thousands of digits is refused.
+            if len(number) > 3 or not 1 <= int(number) <= MAX_CLOZE_NUMBER:
+                report.error(
+                    cloze.location,
+                    f"{label} has cloze number c{number[:10]}: Anki makes cards only for c1 "
+                    f"to c{MAX_CLOZE_NUMBER}; renumber it",
+                )
+                return False
             if depth > 0:
                 report.error(
                     cloze.location,
@@ -397,10 +423,13 @@ class _Checker:
     def __init__(self, report: Report) -> None:
         self.report = report
 
-    def mapping(self, node: Node, what: str) -> Mapping | None:
+    def mapping(self, node: Node, what: str, *, whole_file: bool = False) -> Mapping | None:
         if isinstance(node, Mapping):
             return node
-        self.report.error(node.location, f"{what} must be a mapping of keys, not {describe(node)}")
+        self.report.error(
+            node.location,
+            f"{what} must be a mapping of keys, not {describe(node, quote=not whole_file)}",
+        )
         return None
 
     def optional_text(self, mapping: Mapping, key: str) -> Text | None:
@@ -409,6 +438,21 @@ class _Checker:
             return None
         if not isinstance(node, Scalar):
             self.report.error(node.location, f"'{key}' must be text, not {describe(node)}")
+            return None
+        if len(node.text) > MAX_FIELD_CHARACTERS:
+            self.report.error(
+                node.location,
+                f"'{key}' is {len(node.text)} characters long; a field may hold at most "
+                f"{MAX_FIELD_CHARACTERS}: split it into several cards",
+            )
+            return None
+        markup = len(_MARKUP.findall(node.text))
+        if markup > MAX_MARKUP_CHARACTERS:
+            self.report.error(
+                node.location,
+                f"'{key}' holds {markup} of the characters [ ! * _ ` < |; a field may hold at "
+                f"most {MAX_MARKUP_CHARACTERS}: split it into several cards",
+            )
             return None
         return Text(node.text, node.location)
 
@@ -426,7 +470,8 @@ class _Checker:
         return node
 
     def identifier(self, node: Scalar, what: str) -> None:
-        if not _ID_PATTERN.match(node.text):
+        # fullmatch: with match and '$', 'x\n' would pass and change every guid of the deck.
+        if not _ID_PATTERN.fullmatch(node.text):
             self.report.error(
                 node.location,
                 f"{what} '{node.text}' may hold only letters, digits, '.', '_' and '-', "

@@ -91,13 +91,16 @@ def report_unknown_keys(
             )
 
 
-def describe(node: Node) -> str:
-    """How a node is named in a type error."""
+def describe(node: Node, *, quote: bool = True) -> str:
+    """How a node is named in a type error. ``quote=False`` for a whole file, which may not
+    be a card file at all (a symlinked key file): its text is never echoed."""
     if isinstance(node, Mapping):
         return "a mapping"
     if isinstance(node, Sequence):
         return "a list"
-    return f"the text '{node.text}'" if node.text else "an empty value"
+    if not node.text:
+        return "an empty value"
+    return f"the text '{node.text}'" if quote else "text"
 
 
 class _Refused(Exception):
