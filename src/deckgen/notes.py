@@ -10,7 +10,7 @@ from deckgen.diagnostics import Report
 from deckgen.identity import LOCK_FILE, Lock, Stamp, fingerprint, next_stamp, note_guid, read_lock
 from deckgen.media import MediaFile, MediaResolver, media_name
 from deckgen.notetypes import NOTETYPES, Notetype
-from deckgen.render import render_field
+from deckgen.render import cloze_problem, is_blank, render_field
 from deckgen.validate import CardKind, CardSpec, DeckSpec, Text
 
 
@@ -144,6 +144,7 @@ def _render_card(
             f'{shown}<div class="deckgen-bodymap"><img src="{picture.name}" '
             f'alt="{html.escape(card.bodymap.alt_text())}"></div>'
         )
+    _check_cards_made(card, by_author_name, report)
     source = render(card.source)
     if card.kind is CardKind.CLOZE:
         fields: tuple[str, ...] = (by_author_name["cloze"], by_author_name["extra"], source)
@@ -155,6 +156,22 @@ def _render_card(
             source,
         )
     return fields, tuple(media[name] for name in sorted(media))
+
+
+def _check_cards_made(card: CardSpec, rendered: dict[str, str], report: Report) -> None:
+    """Report a field that would leave Anki with no card to make, judged on the final HTML."""
+    if card.kind is CardKind.CLOZE:
+        problem = cloze_problem(rendered["cloze"])
+        if problem and card.cloze is not None:
+            report.error(card.cloze.location, f"card '{card.id}' {problem}")
+        return
+    for key, text in (("question", card.question), ("answer", card.answer)):
+        if text is not None and is_blank(rendered[key]):
+            report.error(
+                text.location,
+                f"card '{card.id}' has a {key} that is empty once its HTML is cleaned: "
+                "Anki would show a blank side; write text or a picture",
+            )
 
 
 def bodymap_media(spec: BodymapSpec) -> MediaFile:

@@ -56,6 +56,9 @@ UNSAFE_TEX_COMMANDS = frozenset(
 )
 """MathJax commands that turn math into links, HTML attributes or loaded code."""
 _PRIVATE_USE = range(0xE000, 0xF900)
+_CLOZE = re.compile(r"\{\{c(\d+)::(.*?)\}\}", re.DOTALL)
+MAX_CLOZE_NUMBER = 500
+"""Anki adds cards for c1 to c500 only (higher numbers all land on card 500, c0 on none)."""
 # Start tags as html5ever writes them: every attribute value in double quotes, '"' escaped.
 _SERIALISED_TAG = re.compile(r'<[^>"]*(?:"[^"]*"[^>"]*)*>')
 _SINGLE_PARAGRAPH = re.compile(r"^<p>((?:(?!<p>).)*)</p>$", re.DOTALL)
@@ -126,6 +129,42 @@ def _unsafe_math(rendered: str) -> str | None:
                     "HTML or loaded code: remove it"
                 )
     return None
+
+
+def cloze_problem(rendered: str) -> str | None:
+    """Why Anki would make no card, or not the card meant, from a cloze field's final HTML.
+
+    Checked on what Anki receives, after sanitising: a cloze that was only inside an HTML
+    comment or a removed <script> is gone, and one spelt with entities has appeared."""
+    found = False
+    for cloze in _CLOZE.finditer(rendered):
+        number = cloze.group(1)
+        # Compare digits before converting: int() refuses thousands of digits.
+        if len(number) > 3 or not 1 <= int(number) <= MAX_CLOZE_NUMBER:
+            return (
+                f"has cloze number c{number[:10]}: Anki makes cards only for c1 to "
+                f"c{MAX_CLOZE_NUMBER}; renumber it"
+            )
+        if is_blank(cloze.group(2).split("::", 1)[0]):
+            return (
+                f"has an empty cloze deletion {{{{c{number}::}}}}: Anki makes no card for it; "
+                "put the text to hide after '::'"
+            )
+        found = True
+    if not found:
+        return (
+            "has no cloze deletion left once its HTML is cleaned (one inside an HTML comment "
+            "or a removed tag does not count): put it in the text"
+        )
+    return None
+
+
+def is_blank(rendered: str) -> bool:
+    """Whether HTML shows nothing: no image and no text but spaces once tags are removed."""
+    if "<img src=" in rendered:
+        return False
+    text = html.unescape(_SERIALISED_TAG.sub("", rendered))
+    return not text.replace("\u200b", "").strip()
 
 
 def _placeholder_marks(markdown: str) -> tuple[str, str]:

@@ -29,8 +29,6 @@ DECK_FILE = "deck.yaml"
 _ID_PATTERN = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*")
 _CLOZE_OPEN = re.compile(r"\{\{c(\d+)::")
 
-MAX_CLOZE_NUMBER = 500
-"""Anki makes at most 500 cards from a cloze note (c1 to c500)."""
 MAX_FIELD_CHARACTERS = 10_000
 """A field is one side of a flashcard; the shipped deck's longest is about 200."""
 MAX_MARKUP_CHARACTERS = 1_000
@@ -379,15 +377,6 @@ def _check_cloze(cloze: Text, label: str, report: Report) -> bool:
     while position < len(text):
         opening = _CLOZE_OPEN.match(text, position)
         if opening:
-            number = opening.group(1)
-            # Compare digits before converting: int() of thousands of digits is refused.
-            if len(number) > 3 or not 1 <= int(number) <= MAX_CLOZE_NUMBER:
-                report.error(
-                    cloze.location,
-                    f"{label} has cloze number c{number[:10]}: Anki makes cards only for c1 "
-                    f"to c{MAX_CLOZE_NUMBER}; renumber it",
-                )
-                return False
             if depth > 0:
                 report.error(
                     cloze.location,
