@@ -203,8 +203,9 @@ class _Builder:
             problem = text_problem(text)
             if problem:
                 self.diagnostics.append((location, problem))
-            else:
-                node = Scalar(text, location)
+                # Keep the value, so no "missing key" follows, but never the bad characters.
+                text = _FORBIDDEN_IN_TEXT.sub("\ufffd", text)
+            node = Scalar(text, location)
         self.register(event.anchor, (node, 1))
         self.attach(node, 1, location)
 
