@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import time
-from html.parser import HTMLParser
 from pathlib import Path
 
 import pytest
@@ -11,31 +10,7 @@ import pytest
 from deckgen.diagnostics import Location, Report
 from deckgen.media import MediaResolver, media_name
 from deckgen.render import cloze_problem, disallowed_html, render_field
-
-
-class _AttributeCollector(HTMLParser):
-    def __init__(self) -> None:
-        super().__init__()
-        self.found: list[str] = []
-
-    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        if tag in ("script", "style", "iframe", "object", "embed"):
-            self.found.append(f"<{tag}>")
-        for name, value in attrs:
-            if name.startswith("on") or name in ("style", "srcdoc", "formaction"):
-                self.found.append(f"{tag} {name}")
-            scheme = (value or "").strip().lower().replace("\t", "").replace("\n", "")
-            if scheme.startswith(("javascript:", "data:", "vbscript:")):
-                self.found.append(f"{tag} {name}={value}")
-
-
-def executable_constructs(rendered: str) -> list[str]:
-    """What a browser would run in ``rendered``, read by a real HTML parser."""
-    collector = _AttributeCollector()
-    collector.feed(rendered)
-    collector.close()
-    return collector.found
-
+from html_safety import executable_constructs
 
 SVG = b'<svg xmlns="http://www.w3.org/2000/svg" width="4" height="4"/>'
 

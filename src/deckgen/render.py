@@ -83,6 +83,10 @@ def render_field(
     report: Report,
 ) -> RenderedField:
     """Render one field. ``media`` is None where images are not allowed (deck descriptions)."""
+    problem = text_problem(markdown)
+    if problem:  # card files are checked when loaded; this guards other callers of the library
+        report.error(location, problem)
+        return RenderedField("")
     math_spans: list[str] = []
     opening, closing = _placeholder_marks(markdown)
 
