@@ -34,6 +34,10 @@ MAX_FIELD_CHARACTERS = 10_000
 MAX_MARKUP_CHARACTERS = 1_000
 """Markdown's link, image, emphasis, code, HTML and table markers per field: its parser
 slows down with the square of their number, so a flood of '[' is refused up front."""
+MAX_MARKUP_WORK_PER_FILE = 30_000_000
+"""Markers times field length, summed over a card file: what Markdown's parser spends grows
+with both, so a file of many long marker-heavy fields is refused rather than rendered for
+minutes. A 2 MiB file of ordinary cards uses about a twentieth of it."""
 _MARKUP = re.compile(r"[\[!*_`<|]")
 MAX_CARDS_PER_DECK = 100_000
 
@@ -238,6 +242,7 @@ def _card_files(folder: Path, report: Report) -> list[Path]:
 
 
 def _load_card_file(path: Path, deck_tags: tuple[str, ...], checker: _Checker) -> list[CardSpec]:
+    checker.markup_work = 0
     root = load_yaml(path, checker.report)
     if root is None:
         return []
@@ -266,6 +271,8 @@ def _load_card_file(path: Path, deck_tags: tuple[str, ...], checker: _Checker) -
         card = _load_card(card_node, checker, subdeck, deck_tags + file_tags, file_source)
         if card is not None:
             cards.append(card)
+    if checker.markup_work > MAX_MARKUP_WORK_PER_FILE:
+        return []  # already reported; rendering them is what the budget prevents
     return cards
 
 
@@ -411,6 +418,8 @@ class _Checker:
 
     def __init__(self, report: Report) -> None:
         self.report = report
+        self.markup_work = 0
+        """Markers times length of the fields read so far from the current card file."""
 
     def mapping(self, node: Node, what: str, *, whole_file: bool = False) -> Mapping | None:
         if isinstance(node, Mapping):
@@ -443,6 +452,16 @@ class _Checker:
                 f"most {MAX_MARKUP_CHARACTERS}: split it into several cards",
             )
             return None
+        within_budget = self.markup_work <= MAX_MARKUP_WORK_PER_FILE
+        self.markup_work += markup * len(node.text)
+        if within_budget and self.markup_work > MAX_MARKUP_WORK_PER_FILE:
+            # Reported at the first field over it; none of the file's cards is rendered.
+            self.report.error(
+                node.location,
+                "the fields of this file hold too much Markdown to render in reasonable "
+                f"time (markers times length over {MAX_MARKUP_WORK_PER_FILE}): "
+                "split the file, or its longest marker-heavy fields",
+            )
         return Text(node.text, node.location)
 
     def required_text(self, mapping: Mapping, key: str, what: str) -> Scalar | None:
