@@ -32,13 +32,13 @@ _CLOZE_OPEN = re.compile(r"\{\{c(\d+)::")
 MAX_FIELD_CHARACTERS = 10_000
 """A field is one side of a flashcard; the shipped deck's longest is about 200."""
 MAX_MARKUP_CHARACTERS = 1_000
-"""Markdown's link, image, emphasis, code, HTML and table markers per field: its parser
-slows down with the square of their number, so a flood of '[' is refused up front."""
+"""Markdown's link, image, emphasis, code, HTML and table markers and line breaks per field:
+its parser slows down with the square of their number, so a flood of '[' is refused up front."""
 MAX_MARKUP_WORK_PER_FILE = 30_000_000
 """Markers times field length, summed over a card file: what Markdown's parser spends grows
 with both, so a file of many long marker-heavy fields is refused rather than rendered for
 minutes. A 2 MiB file of ordinary cards uses about a twentieth of it."""
-_MARKUP = re.compile(r"[\[!*_`<|]")
+_MARKUP = re.compile(r"[\[!*_`<|\n]")
 MAX_CARDS_PER_DECK = 100_000
 
 
@@ -448,8 +448,8 @@ class _Checker:
         if markup > MAX_MARKUP_CHARACTERS:
             self.report.error(
                 node.location,
-                f"'{key}' holds {markup} of the characters [ ! * _ ` < |; a field may hold at "
-                f"most {MAX_MARKUP_CHARACTERS}: split it into several cards",
+                f"'{key}' holds {markup} line breaks and characters [ ! * _ ` < |; a field "
+                f"may hold at most {MAX_MARKUP_CHARACTERS}: split it into several cards",
             )
             return None
         within_budget = self.markup_work <= MAX_MARKUP_WORK_PER_FILE

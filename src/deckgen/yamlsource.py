@@ -25,6 +25,9 @@ MAX_FILE_BYTES = 2 * 1024 * 1024
 MAX_EXPANDED_NODES = 50_000
 """How many values aliases may add to one file once expanded (an alias bomb adds billions)."""
 
+MAX_EXPANDED_CHARACTERS = 1024 * 1024
+"""How much text aliases may add to one file: every field they add is rendered."""
+
 MAX_DEPTH = 64
 """How deeply lists and mappings may nest (a card file needs about eight levels)."""
 
@@ -122,6 +125,7 @@ class _Open:
     tag_ok: bool
     children: list[Node | None]
     size: int = 1
+    characters: int = 0
 
 
 class _Builder:
@@ -138,8 +142,9 @@ class _Builder:
         self.documents: list[Node | None] = []
         self.document_locations: list[Location] = []
         self.stack: list[_Open] = []
-        self.anchors: dict[str, tuple[Node | None, int] | _Open] = {}
+        self.anchors: dict[str, tuple[Node | None, int, int] | _Open] = {}
         self.expanded = 0
+        self.expanded_characters = 0
         self.resolver = yaml.resolver.Resolver()
 
     def location(self, event: yaml.Event) -> Location:
@@ -159,10 +164,11 @@ class _Builder:
         elif isinstance(event, yaml.DocumentStartEvent):
             self.anchors = {}
 
-    def attach(self, node: Node | None, size: int, location: Location) -> None:
+    def attach(self, node: Node | None, size: int, characters: int, location: Location) -> None:
         if self.stack:
             self.stack[-1].children.append(node)
             self.stack[-1].size += size
+            self.stack[-1].characters += characters
         else:
             self.documents.append(node)
             self.document_locations.append(location)
@@ -182,7 +188,7 @@ class _Builder:
             return False
         return True
 
-    def register(self, anchor: str | None, value: tuple[Node | None, int] | _Open) -> None:
+    def register(self, anchor: str | None, value: tuple[Node | None, int, int] | _Open) -> None:
         if anchor is not None:
             self.anchors[anchor] = value
 
@@ -206,8 +212,9 @@ class _Builder:
                 # Keep the value, so no "missing key" follows, but never the bad characters.
                 text = _FORBIDDEN_IN_TEXT.sub("\ufffd", text)
             node = Scalar(text, location)
-        self.register(event.anchor, (node, 1))
-        self.attach(node, 1, location)
+        characters = len(node.text) if node is not None else 0
+        self.register(event.anchor, (node, 1, characters))
+        self.attach(node, 1, characters, location)
 
     def alias(self, event: yaml.AliasEvent) -> None:
         location = self.location(event)
@@ -218,17 +225,24 @@ class _Builder:
             self.diagnostics.append(
                 (target.location, "an alias refers to a value that contains it")
             )
-            self.attach(None, 0, location)
+            self.attach(None, 0, 0, location)
             return
-        node, size = target
+        node, size, characters = target
         self.expanded += size
+        self.expanded_characters += characters
         if self.expanded > MAX_EXPANDED_NODES:
             raise _Refused(
                 location,
                 f"aliases expand to more than {MAX_EXPANDED_NODES} values: "
                 "refused as an alias bomb; write the values out instead",
             )
-        self.attach(node, size, location)
+        if self.expanded_characters > MAX_EXPANDED_CHARACTERS:
+            raise _Refused(
+                location,
+                f"aliases expand to more than {MAX_EXPANDED_CHARACTERS} characters of text: "
+                "refused as an alias bomb; write the values out instead",
+            )
+        self.attach(node, size, characters, location)
 
     def start(self, event: yaml.SequenceStartEvent | yaml.MappingStartEvent) -> None:
         location = self.location(event)
@@ -254,8 +268,8 @@ class _Builder:
             else:
                 items = tuple(item for item in frame.children if item is not None)
                 node = Sequence(items, frame.location)
-        self.register(frame.anchor, (node, frame.size))
-        self.attach(node, frame.size, frame.location)
+        self.register(frame.anchor, (node, frame.size, frame.characters))
+        self.attach(node, frame.size, frame.characters, frame.location)
 
     def mapping(self, frame: _Open) -> Mapping:
         entries: list[tuple[Scalar, Node]] = []

@@ -278,6 +278,16 @@ CASES = [
     # Aliases: a budget on expansions, with a line.
     Case("alias-bomb", {CARDS: _alias_bomb()}, r"c\.yaml:\d+:\d+: " + E + "alias bomb"),
     Case(
+        "alias-text-bomb",
+        {
+            CARDS: "q: &q '"
+            + "a " * 5000
+            + "'\ncards:\n"
+            + "".join(f"  - {{id: c{i}, question: *q, answer: *q}}\n" for i in range(200))
+        },
+        r"c\.yaml:\d+:\d+: " + E + "characters of text: refused as an alias bomb",
+    ),
+    Case(
         "alias-recursive",
         {CARDS: "cards: &a [*a]\n"},
         r"c\.yaml:1:8: " + E + "alias refers to a value that contains it",
@@ -338,12 +348,12 @@ CASES = [
     Case(
         "brackets-flood",
         {CARDS: card("'" + "[" * 9_000 + "'")},
-        AT3 + E + "the characters .* at most 1000",
+        AT3 + E + "line breaks and characters .* at most 1000",
     ),
     Case(
         "comment-flood",
         {CARDS: card("'" + "<!--" * 900 + "</" * 900 + "'")},
-        AT3 + E + "the characters",
+        AT3 + E + "line breaks and characters",
     ),
     # Images: names, places and contents.
     Case(
