@@ -116,6 +116,7 @@ def _render_card(
 ) -> tuple[tuple[str, ...], tuple[MediaFile, ...]]:
     folder = card.location.path.parent
     media: dict[str, MediaFile] = {}
+    errors_before = report.error_count
 
     def render(text: Text | None) -> str:
         if text is None:
@@ -144,7 +145,8 @@ def _render_card(
             f'{shown}<div class="deckgen-bodymap"><img src="{picture.name}" '
             f'alt="{html.escape(card.bodymap.alt_text())}"></div>'
         )
-    _check_cards_made(card, by_author_name, report)
+    if report.error_count == errors_before:  # a dropped image would read as a blank side
+        _check_cards_made(card, by_author_name, report)
     source = render(card.source)
     if card.kind is CardKind.CLOZE:
         fields: tuple[str, ...] = (by_author_name["cloze"], by_author_name["extra"], source)
