@@ -55,7 +55,8 @@ UNSAFE_TEX_COMMANDS = frozenset(
     {"href", "url", "class", "cssId", "style", "data", "html", "unicode", "require", "csname"}
 )
 """MathJax commands that turn math into links, HTML attributes or loaded code."""
-_PRIVATE_USE = range(0xE000, 0xF900)
+_PRIVATE_USE = (*range(0xE000, 0xF900), *range(0xF0000, 0xFFFFE))
+"""Placeholder candidates: more than a field may hold, so two are always free."""
 _CLOZE = re.compile(r"\{\{c(\d+)::(.*?)\}\}", re.DOTALL)
 MAX_CLOZE_NUMBER = 500
 """Anki adds cards for c1 to c500 only (higher numbers all land on card 500, c0 on none)."""
@@ -175,8 +176,8 @@ def _placeholder_marks(markdown: str) -> tuple[str, str]:
     """Two private-use characters the author did not write, neither as text nor as an entity,
     so a placeholder can never be forged. Usually U+E000 and U+E001."""
     written = set(markdown) | set(html.unescape(markdown))
-    free = (chr(code) for code in _PRIVATE_USE if chr(code) not in written)
-    return next(free), next(free)
+    free = [chr(code) for code in _PRIVATE_USE[: len(written) + 2] if chr(code) not in written]
+    return free[0], free[1]
 
 
 def _restore_math(clean: str, math_spans: list[str], placeholder: re.Pattern[str]) -> str:

@@ -464,6 +464,13 @@ CASES = [
         command="check",
     ),
     Case(
+        "every-private-use-character-of-the-first-plane",
+        {CARDS: card("'" + "".join(map(chr, range(0xE000, 0xF900))) + " \\(x\\)'")},
+        "",
+        0,
+        command="check",
+    ),
+    Case(
         "private-use-characters-like-placeholders",
         {CARDS: card("'\ue000 5 \ue001 \\(x\\) &#xe000;0&#xe001;'")},
         "",
