@@ -12,9 +12,13 @@ import shutil
 from pathlib import Path
 
 import pytest
+import yaml
 
 from adversarial.cases import CASES, Case
 from conftest import FIRST_BUILD_TIME, run_deckgen
+from deckgen import yamlsource
+from deckgen.diagnostics import Report
+from deckgen.yamlsource import load_yaml
 
 _RAW_CONTROL = re.compile("[\x00-\x09\x0b-\x1f\x7f-\x9f]")
 
@@ -83,3 +87,26 @@ def test_hostile_input_is_refused_cleanly(
     assert re.search(case.expect, output, re.MULTILINE), output
     assert "secretsecret" not in output
     assert snapshot(root) == before
+
+
+YAML_CASES = [
+    (case.name, content)
+    for case in CASES
+    for relative, content in case.files.items()
+    if relative.endswith(".yaml")
+]
+
+
+@pytest.mark.parametrize(("name", "content"), YAML_CASES, ids=[name for name, _ in YAML_CASES])
+def test_libyaml_and_pure_python_report_hostile_yaml_alike(
+    name: str, content: str | bytes, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = tmp_path / "c.yaml"
+    path.write_bytes(content if isinstance(content, bytes) else content.encode("utf-8"))
+    results = []
+    for loader in (yaml.CSafeLoader, yaml.SafeLoader):
+        monkeypatch.setattr(yamlsource, "_FAST_LOADER", loader)
+        report = Report()
+        node = load_yaml(path, report)
+        results.append((node, [str(d) for d in report.sorted()]))
+    assert results[0] == results[1]
