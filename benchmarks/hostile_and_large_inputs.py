@@ -67,7 +67,9 @@ def main() -> None:
             print(f"  load with {loader.__name__:12} {time_load(text, loader, folder):6.2f} s")
         cases = {
             "ordinary cards filling a file (22,000)": ordinary_cards(22_000),
-            "1.9 MB of '['": "cards:\n  - id: x\n    question: '" + "[" * 1_900_000 + "'\n",
+            "1.9 MB of '['": "cards:\n  - id: x\n    answer: A\n    question: '"
+            + "[" * 1_900_000
+            + "'\n",
             "fields of 1,000 '![' pairs": fields_file("![" * 500 + "a" * 8_000),
             "fields of 1,000 '[x](' links": fields_file("[x](" * 250 + "a" * 8_000),
             "fields of '<!--' then '</'": fields_file("<!--" * 250 + "</" * 250 + "a" * 8_000),
