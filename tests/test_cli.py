@@ -127,7 +127,8 @@ def test_usage_errors_exit_2(project: Path, monkeypatch: pytest.MonkeyPatch) -> 
     bad_clock = run_deckgen("build")
     assert (bad_clock.exit_code, bad_clock.stderr) == (
         2,
-        "deckgen: error: SOURCE_DATE_EPOCH must be whole seconds since 1970, not 'yesterday'\n",
+        "deckgen: error: SOURCE_DATE_EPOCH must be whole seconds since 1970, not 'yesterday': "
+        "ASCII digits, at most 253402300799 (the end of year 9999)\n",
     )
     assert not PACKAGE.exists()
 

@@ -5,7 +5,15 @@ from __future__ import annotations
 from pathlib import Path
 
 from deckgen.diagnostics import Report
-from deckgen.identity import EMPTY_LOCK, Lock, Stamp, next_stamp, note_guid, read_lock
+from deckgen.identity import (
+    EMPTY_LOCK,
+    MAX_TIME,
+    Lock,
+    Stamp,
+    next_stamp,
+    note_guid,
+    read_lock,
+)
 
 
 def test_guid_depends_on_deck_and_card_id_only() -> None:
@@ -63,3 +71,39 @@ def test_missing_lock_is_empty_and_damaged_lock_is_an_error(tmp_path: Path) -> N
         report = Report()
         assert read_lock(tmp_path / "deck.lock", report) == EMPTY_LOCK
         assert report.error_count == 1, damaged
+
+
+def _lock_with_mod(mod: str) -> str:
+    note = f'{{"fingerprint": "f", "mod": {mod}, "type": "basic"}}'
+    return f'{{"format": 1, "notes": {{"a": {note}}}, "notetypes": {{}}}}'
+
+
+def test_lock_times_are_bounded_so_note_ids_fit_sqlite(tmp_path: Path) -> None:
+    path = tmp_path / "deck.lock"
+    path.write_text(_lock_with_mod(str(MAX_TIME)))
+    report = Report()
+    assert read_lock(path, report).notes["a"].mod == MAX_TIME
+    assert report.diagnostics == []
+    # Note ids are derived from times * 1000 plus a count: far inside SQLite's int64.
+    assert (MAX_TIME + 1) * 1000 + 10_000_000 < 2**63 - 1
+    for bad in (str(MAX_TIME + 1), "9223372036854775807", "-1", "true", "1.5", "9" * 5000):
+        path.write_text(_lock_with_mod(bad))
+        report = Report()
+        assert read_lock(path, report) == EMPTY_LOCK
+        assert report.error_count == 1, bad
+
+
+def test_deep_or_foreign_locks_are_refused_without_quoting_them(tmp_path: Path) -> None:
+    path = tmp_path / "deck.lock"
+    for content in (
+        "[" * 200_000 + "]" * 200_000,
+        '{"a": ' * 50 + "1" + "}" * 50,
+        "secretsecret",
+        '{"format": "secretsecret"}',
+        '{"format": 1, "notes": {"secretsecret": 1}, "notetypes": {}}',
+    ):
+        path.write_text(content)
+        report = Report()
+        assert read_lock(path, report) == EMPTY_LOCK
+        assert report.error_count == 1
+        assert "secretsecret" not in report.diagnostics[0].message

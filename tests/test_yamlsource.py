@@ -5,7 +5,9 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+import yaml
 
+from deckgen import yamlsource
 from deckgen.diagnostics import Report
 from deckgen.yamlsource import Mapping, Node, Scalar, Sequence, load_yaml
 
@@ -102,7 +104,7 @@ def test_alias_bomb_is_refused_by_budget_not_expanded(tmp_path: Path) -> None:
     node, problems = load(tmp_path, "\n".join(levels) + "\n")
     assert node is None
     assert problems == [
-        "0:0: aliases expand to more than 50000 values: refused as an alias bomb; "
+        "5:20: aliases expand to more than 50000 values: refused as an alias bomb; "
         "write the values out instead"
     ]
 
@@ -124,3 +126,101 @@ def test_non_utf8_file_is_an_error(tmp_path: Path) -> None:
     report = Report()
     assert load_yaml(path, report) is None
     assert report.diagnostics[0].message == "not UTF-8 text (byte 12): save the file as UTF-8"
+
+
+# --- libyaml and the pure-Python parser give the same nodes and the same diagnostics ---------
+
+COMPARED_INPUTS = [
+    "cards:\n  - id: x\n    question: 'é ü \"q\"'\n    answer: |\n      line\n      two\n",
+    "a: no\nb: 1.10\nc: null\nd: ~\ne: 2024-01-01\nf: 0x1F\ng:\n",
+    "base: &b {a: 1}\nother:\n  <<: *b\n",
+    "a: &a [*a]\n",
+    "question: **Bold** start\n",
+    "a: [1, 2\n",
+    "a: b: c\n",
+    "a: 'unclosed\n",
+    'a: "\\ud800"\n',
+    'a: "\\x1f"\n',
+    "a: 1\n---\nb: 2\n",
+    "",
+    "? [a]\n: b\n",
+    "a: !!python/object/apply:os.system [echo hi]\n",
+    "a: ![x](images/x.svg) text\n",
+    "answer: first\nquestion: q\nanswer: second\n",
+    "a: *undefined\n",
+    "a: &x 1\nb: &x 2\n",
+    "- a\nb: c\n",
+    "a:\n\t- b\n",
+    "a: %x\n",
+    "a: @x\n",
+    "{a: 1, a: 2}\n",
+    "a: [" * 70 + "]" * 70 + "\n",
+    "x: =\n",
+]
+
+
+def load_with(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, text: str, loader: type[yaml.SafeLoader]
+) -> tuple[Node | None, list[str]]:
+    monkeypatch.setattr(yamlsource, "_FAST_LOADER", loader)
+    return load(tmp_path, text)
+
+
+def test_libyaml_is_available_so_the_fast_path_is_tested() -> None:
+    assert yamlsource._FAST_LOADER is yaml.CSafeLoader
+
+
+@pytest.mark.parametrize("text", COMPARED_INPUTS)
+def test_libyaml_and_pure_python_agree(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, text: str
+) -> None:
+    fast = load_with(tmp_path, monkeypatch, text, yaml.CSafeLoader)
+    pure = load_with(tmp_path, monkeypatch, text, yaml.SafeLoader)
+    assert fast == pure
+
+
+def test_deep_nesting_is_an_error_not_a_crash(tmp_path: Path) -> None:
+    for text in (
+        "a: " + "[" * 200_000 + "]" * 200_000 + "\n",
+        "a: " + "{b: " * 5000 + "}" * 5000 + "\n",
+        "".join("  " * level + "-\n" for level in range(500)),
+        "".join("  " * level + "k:\n" for level in range(500)),
+    ):
+        node, problems = load(tmp_path, text)
+        assert node is None
+        assert len(problems) == 1
+        assert "nested more than 64 levels deep: flatten the structure" in problems[0]
+        assert not problems[0].startswith("0:")
+
+
+def test_a_large_legal_file_is_not_mistaken_for_an_alias_bomb(tmp_path: Path) -> None:
+    cards = "".join(
+        f"  - id: c{i}\n    question: What is {i}?\n    answer: '{i}'\n    tags: [a, b]\n"
+        for i in range(7100)
+    )
+    node, problems = load(tmp_path, "tags: &t [x, y]\nsame: *t\ncards:\n" + cards)
+    assert problems == []
+    assert isinstance(node, Mapping)
+    cards_node = node.get("cards")
+    assert isinstance(cards_node, Sequence) and len(cards_node.items) == 7100
+
+
+@pytest.mark.parametrize(
+    ("content", "expected"),
+    [
+        (b"a: b\nc: d\x00e\n", "2:5: the control character U+0000 is not allowed in a card file"),
+        (b"a: b\n  \x1b[2J\n", "2:3: the control character U+001B is not allowed in a card file"),
+        (b"a: b\nc: caf\xc3\n", "2:7: not UTF-8 text (byte 12): save the file as UTF-8"),
+        (b'a: "x\\x1fy"\n', "1:4: the control character U+001F is not allowed in card text"),
+        (b'"k\\ud83d": v\n', "1:1: the lone surrogate U+D83D is not allowed in card text"),
+    ],
+)
+def test_bad_characters_are_reported_at_their_place(
+    tmp_path: Path, content: bytes, expected: str
+) -> None:
+    path = tmp_path / "cards.yaml"
+    path.write_bytes(content)
+    report = Report()
+    load_yaml(path, report)
+    problems = [f"{d.location.line}:{d.location.column}: {d.message}" for d in report.sorted()]
+    assert len(problems) == 1 and problems[0].startswith(expected), problems

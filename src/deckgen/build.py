@@ -16,7 +16,7 @@ from pathlib import Path
 
 from deckgen.anki_package import package_bytes, package_content
 from deckgen.diagnostics import DeckgenError, Report, SourceErrors, display_path
-from deckgen.identity import LOCK_FILE
+from deckgen.identity import LOCK_FILE, MAX_TIME
 from deckgen.notes import CompiledDeck, bodymap_media, compile_deck
 from deckgen.validate import load_decks
 
@@ -45,11 +45,15 @@ def build_time(environ: Mapping[str, str]) -> int:
     value = environ.get("SOURCE_DATE_EPOCH")
     if value is None or value == "":
         return int(time.time())
-    if not value.strip().isdigit():
+    digits = value.strip()
+    # ASCII digits only: str.isdigit() and int() also accept '²' or Arabic-Indic digits.
+    if not (digits.isascii() and digits.isdigit()) or len(digits) > 12 or int(digits) > MAX_TIME:
         raise DeckgenError(
-            f"SOURCE_DATE_EPOCH must be whole seconds since 1970, not '{value}'", exit_code=2
+            f"SOURCE_DATE_EPOCH must be whole seconds since 1970, not '{value}': "
+            f"ASCII digits, at most {MAX_TIME} (the end of year 9999)",
+            exit_code=2,
         )
-    return int(value)
+    return int(digits)
 
 
 def compile_project(

@@ -18,7 +18,14 @@ from deckgen import __version__
 from deckgen.build import build_time, compile_project, plan, write, write_bodymaps
 from deckgen.cardrender import total_cards
 from deckgen.changelog import changes_since
-from deckgen.diagnostics import DeckgenError, Report, SourceErrors, display_path, plural
+from deckgen.diagnostics import (
+    DeckgenError,
+    Report,
+    SourceErrors,
+    display_path,
+    plural,
+    printable,
+)
 from deckgen.lint import lint as lint_decks
 from deckgen.notes import CompiledDeck
 from deckgen.output import FORMATS, Output
@@ -84,7 +91,7 @@ def _handle_errors(command: Callable[P, R]) -> Callable[P, R]:
             raise SystemExit(exc.exit_code) from None
         except Exception as exc:  # the promise is "never a traceback", even for our own bugs
             click.echo(
-                f"deckgen: internal error: {exc.__class__.__name__}: {exc}\n"
+                f"deckgen: internal error: {exc.__class__.__name__}: {printable(str(exc))}\n"
                 "nothing was written; please report this with the command you ran",
                 err=True,
             )

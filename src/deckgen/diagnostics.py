@@ -9,6 +9,7 @@ from __future__ import annotations
 import difflib
 import enum
 import os
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -35,11 +36,13 @@ class Location:
 
 
 def display_path(path: Path) -> str:
-    """The path relative to the working directory when it lies below it, so messages stay short."""
+    """The path as shown to the user: relative to the working directory when it lies below it,
+    so messages stay short, and with control characters escaped (folder names are untrusted)."""
     try:
-        return str(path.resolve().relative_to(Path.cwd().resolve()))
-    except ValueError:
-        return os.fspath(path)
+        shown = str(path.resolve().relative_to(Path.cwd().resolve()))
+    except (ValueError, OSError):
+        shown = os.fspath(path)
+    return printable(shown)
 
 
 class Severity(enum.Enum):
@@ -59,7 +62,7 @@ class Diagnostic:
 
     def __str__(self) -> str:
         suffix = f" [{self.rule}]" if self.rule else ""
-        return f"{self.location}: {self.severity.value}: {self.message}{suffix}"
+        return f"{self.location}: {self.severity.value}: {printable(self.message)}{suffix}"
 
 
 @dataclass
@@ -100,6 +103,9 @@ class DeckgenError(Exception):
         super().__init__(message)
         self.exit_code = exit_code
 
+    def __str__(self) -> str:
+        return printable(super().__str__())
+
 
 class SourceErrors(DeckgenError):
     """The sources have errors; they are in the report, nothing was written."""
@@ -107,6 +113,24 @@ class SourceErrors(DeckgenError):
     def __init__(self, report: Report) -> None:
         super().__init__(f"stopped: {report.summary()}; nothing was written")
         self.report = report
+
+
+# Control characters (C0, DEL, C1), lone surrogates, and the invisible marks that reorder or
+# hide text on screen. Messages quote card text, and card files are untrusted: an ESC could
+# drive the terminal (clear it, set the clipboard), a newline could forge a line of output.
+_UNPRINTABLE = re.compile(
+    "[\x00-\x1f\x7f-\x9f\u200b-\u200f\u202a-\u202e\u2066-\u2069\ud800-\udfff]"
+)
+
+
+def printable(text: str) -> str:
+    """``text`` with every character that could act on a terminal written as an escape."""
+    return _UNPRINTABLE.sub(lambda match: _escape(match.group()), text)
+
+
+def _escape(character: str) -> str:
+    code = ord(character)
+    return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"
 
 
 def plural(count: int, noun: str) -> str:

@@ -13,13 +13,23 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from deckgen.diagnostics import Location, Report
+from deckgen.yamlsource import text_problem
 
 LOCK_FILE = "deck.lock"
 LOCK_FORMAT = 1
+
+MAX_TIME = 253_402_300_799
+"""The last second of year 9999: the latest modification time deckgen writes or accepts.
+Note ids are derived from times times 1000, so this keeps them far inside SQLite's int64."""
+
+_MAX_LOCK_DEPTH = 8
+"""A lock nests three levels; deeper JSON is not ours, and is refused before parsing."""
+_JSON_STRING = re.compile(r'"(?:[^"\\]|\\.)*"')
 
 
 def note_guid(deck_id: str, card_id: str) -> str:
@@ -120,12 +130,16 @@ def read_lock(path: Path, report: Report) -> Lock:
         return EMPTY_LOCK
     where = Location(path)
     try:
-        document = json.loads(path.read_text(encoding="utf-8"))
+        text = path.read_text(encoding="utf-8")
+        if _nesting_depth(text) > _MAX_LOCK_DEPTH:
+            raise ValueError("nested too deeply")
+        document = json.loads(text)
         if document.get("format") != LOCK_FORMAT:
+            # The content is not quoted: a file that is not a deckgen lock may hold anything.
             report.error(
                 where,
-                f"lock format {document.get('format')!r} is not {LOCK_FORMAT}: "
-                "this deckgen cannot read it; upgrade deckgen",
+                f"lock file is not a deckgen lock of format {LOCK_FORMAT}: a newer deckgen "
+                "wrote it (upgrade deckgen), or it is not a lock (restore it from version control)",
             )
             return EMPTY_LOCK
         return Lock(
@@ -136,32 +150,64 @@ def read_lock(path: Path, report: Report) -> Lock:
     except (OSError, UnicodeDecodeError, ValueError, KeyError, TypeError, AttributeError) as exc:
         report.error(
             where,
-            f"lock file is damaged ({exc.__class__.__name__}: {exc}); restore it from version "
+            f"lock file is damaged ({_describe_damage(exc)}); restore it from version "
             "control (deleting it gives every note a new time: students' own edits get "
             "overwritten)",
         )
         return EMPTY_LOCK
 
 
+def _nesting_depth(text: str) -> int:
+    """How deeply the JSON in ``text`` nests, counted without recursion."""
+    depth = deepest = 0
+    for bracket in re.findall(r"[\[\]{}]", _JSON_STRING.sub("", text)):
+        depth += 1 if bracket in "[{" else -1
+        deepest = max(deepest, depth)
+    return deepest
+
+
+def _describe_damage(exc: Exception) -> str:
+    """What is wrong, without quoting the file: a lock that is not ours may hold secrets."""
+    if isinstance(exc, OSError):
+        return f"cannot read it: {exc.strerror}"
+    if isinstance(exc, UnicodeDecodeError):
+        return "not UTF-8 text"
+    if isinstance(exc, json.JSONDecodeError):
+        return f"not valid JSON at line {exc.lineno}, column {exc.colno}"
+    if isinstance(exc, KeyError | TypeError | AttributeError):
+        return "an entry is missing or has the wrong type"
+    return str(exc)
+
+
 def _read_section(section: dict[str, dict[str, object]]) -> dict[str, Stamp]:
     stamps = {}
     for key, entry in section.items():
-        mod = entry["mod"]
-        if not isinstance(mod, int) or isinstance(mod, bool) or mod < 0:
-            raise ValueError(f"'{key}' has a bad mod {mod!r}")
-        stamps[key] = Stamp(str(entry["fingerprint"]), mod, str(entry["type"]))
+        stamps[key] = Stamp(
+            str(entry["fingerprint"]), _checked_mod(entry["mod"]), str(entry["type"])
+        )
     return stamps
+
+
+def _checked_mod(mod: object) -> int:
+    """A recorded time, bounded so that note ids derived from it stay within SQLite's range."""
+    if not isinstance(mod, int) or isinstance(mod, bool) or not 0 <= mod <= MAX_TIME:
+        raise ValueError(f"a note's time is not whole seconds between 0 and {MAX_TIME}")
+    return mod
 
 
 def _read_retired(section: dict[str, dict[str, object]]) -> dict[str, RetiredNote]:
     retired = {}
     for key, entry in section.items():
-        mod, announced = entry["mod"], entry["announced_in"]
+        mod, announced = _checked_mod(entry["mod"]), entry["announced_in"]
         fields, tags = entry["fields"], entry["tags"]
-        if not isinstance(mod, int) or isinstance(mod, bool) or mod < 0:
-            raise ValueError(f"retired '{key}' has a bad mod {mod!r}")
         if not isinstance(fields, list) or not isinstance(tags, list):
-            raise ValueError(f"retired '{key}' needs lists of fields and tags")
+            raise ValueError("a retired card needs lists of fields and tags")
+        # The lock's content is shipped as it is, so it must be what deckgen would ship.
+        texts = [str(value) for value in (*fields, *tags)]
+        if any(text_problem(text) for text in texts) or any(
+            not tag or any(char.isspace() for char in str(tag)) for tag in tags
+        ):
+            raise ValueError("a retired card holds text deckgen would never ship")
         retired[key] = RetiredNote(
             mod=mod,
             kind=str(entry["type"]),

@@ -16,8 +16,12 @@ from xml.etree.ElementTree import Element
 import defusedxml.ElementTree
 
 from deckgen.diagnostics import Location, Report
+from deckgen.yamlsource import text_problem
 
 MAX_IMAGE_BYTES = 10 * 1024 * 1024
+_MAX_NAME_BYTES = 255
+_MAX_PATH_BYTES = 4000
+"""Common file-system limits (ext4, APFS, NTFS): longer names cannot exist, only fail."""
 
 _SVG_FORBIDDEN_ELEMENTS = {"script", "foreignObject"}
 
@@ -73,7 +77,17 @@ class MediaResolver:
         if problem:
             self.report.error(location, f"image '{reference}' {problem}")
             return None
-        path = (relative_to / urllib.parse.unquote(reference)).resolve()
+        name = urllib.parse.unquote(reference)
+        problem = _name_problem(name)
+        if problem:
+            self.report.error(location, f"image '{reference}' {problem}")
+            return None
+        try:
+            path = (relative_to / name).resolve()
+        except (OSError, RuntimeError) as exc:  # RuntimeError: a symlink loop (Python 3.11)
+            reason = exc.strerror if isinstance(exc, OSError) else "a symlink loop"
+            self.report.error(location, f"image '{reference}' cannot be followed ({reason})")
+            return None
         if not path.is_relative_to(self.deck_folder.resolve()):
             self.report.error(
                 location,
@@ -121,6 +135,20 @@ def _reference_problem(reference: str) -> str | None:
         return "is an absolute path: write it relative to the card file, e.g. images/x.svg"
     if not parsed.path or parsed.query or parsed.fragment:
         return "is not a plain file path"
+    return None
+
+
+def _name_problem(name: str) -> str | None:
+    """A decoded image path the file system cannot hold, or that names no ordinary file."""
+    if text_problem(name) or "\x00" in name:
+        return "has a control character in its name (written as %00 or similar): remove it"
+    if len(name.encode("utf-8", "surrogatepass")) > _MAX_PATH_BYTES or any(
+        len(part.encode("utf-8", "surrogatepass")) > _MAX_NAME_BYTES for part in name.split("/")
+    ):
+        return (
+            f"has a name too long for the file system (at most {_MAX_NAME_BYTES} bytes per "
+            "folder or file name): shorten it"
+        )
     return None
 
 

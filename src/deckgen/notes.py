@@ -11,7 +11,7 @@ from deckgen.diagnostics import Report
 from deckgen.identity import LOCK_FILE, Lock, Stamp, fingerprint, next_stamp, note_guid, read_lock
 from deckgen.media import MediaFile, MediaResolver, media_name
 from deckgen.notetypes import NOTETYPES, Notetype
-from deckgen.render import render_field
+from deckgen.render import cloze_problem, is_blank, render_field
 from deckgen.retire import carry_retired
 from deckgen.validate import CardKind, CardSpec, DeckSpec, Text
 
@@ -138,6 +138,7 @@ def _render_card(
 ) -> tuple[tuple[str, ...], tuple[MediaFile, ...]]:
     folder = card.location.path.parent
     media: dict[str, MediaFile] = {}
+    errors_before = report.error_count
 
     def render(text: Text | None) -> str:
         if text is None:
@@ -166,6 +167,8 @@ def _render_card(
             f'{shown}<div class="deckgen-bodymap"><img src="{picture.name}" '
             f'alt="{html.escape(card.bodymap.alt_text())}"></div>'
         )
+    if report.error_count == errors_before:  # a dropped image would read as a blank side
+        _check_cards_made(card, by_author_name, report)
     source = render(card.source)
     if card.kind is CardKind.CLOZE:
         fields: tuple[str, ...] = (by_author_name["cloze"], by_author_name["extra"], source)
@@ -177,6 +180,22 @@ def _render_card(
             source,
         )
     return fields, tuple(media[name] for name in sorted(media))
+
+
+def _check_cards_made(card: CardSpec, rendered: dict[str, str], report: Report) -> None:
+    """Report a field that would leave Anki with no card to make, judged on the final HTML."""
+    if card.kind is CardKind.CLOZE:
+        problem = cloze_problem(rendered["cloze"])
+        if problem and card.cloze is not None:
+            report.error(card.cloze.location, f"card '{card.id}' {problem}")
+        return
+    for key, text in (("question", card.question), ("answer", card.answer)):
+        if text is not None and is_blank(rendered[key]):
+            report.error(
+                text.location,
+                f"card '{card.id}' has a {key} that is empty once its HTML is cleaned: "
+                "Anki would show a blank side; write text or a picture",
+            )
 
 
 def bodymap_media(spec: BodymapSpec) -> MediaFile:

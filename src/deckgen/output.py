@@ -17,7 +17,7 @@ from dataclasses import dataclass
 
 import click
 
-from deckgen.diagnostics import Diagnostic, Report, Severity, display_path
+from deckgen.diagnostics import Diagnostic, Report, Severity, display_path, printable
 
 FORMATS = ("text", "json", "github")
 
@@ -57,7 +57,9 @@ class Output:
             f"{diagnostic.severity.value}:", fg=_SEVERITY_COLOURS[diagnostic.severity], bold=True
         )
         rule = f" [{diagnostic.rule}]" if diagnostic.rule else ""
-        return f"{location}: {severity} {diagnostic.message}{click.style(rule, dim=True)}"
+        return (
+            f"{location}: {severity} {printable(diagnostic.message)}{click.style(rule, dim=True)}"
+        )
 
 
 def _as_json(diagnostic: Diagnostic) -> dict[str, object]:
@@ -82,7 +84,7 @@ def github_annotation(diagnostic: Diagnostic) -> str:
         properties.append(f"col={location.column}")
     title = f"deckgen [{diagnostic.rule}]" if diagnostic.rule else "deckgen"
     properties.append(f"title={_escape_property(title)}")
-    message = _escape_data(diagnostic.message)
+    message = _escape_data(printable(diagnostic.message))
     return f"::{diagnostic.severity.value} {','.join(properties)}::{message}"
 
 

@@ -6,6 +6,11 @@
 - images are resolved to content-hashed media files (see media.py);
 - raw HTML is cut down to an allowlist (no script, no event handlers, no javascript: links),
   and the author is warned about anything removed.
+
+Math is put back only as escaped text: in text it cannot open a tag, and a span that ended up
+inside an attribute is escaped quotes and all, so it can never end the attribute or add one.
+MathJax commands that emit HTML or load extensions (``\\href``, ``\\class``, ``\\require``, ...)
+are refused, because Anki's MathJax does not load the ``safe`` extension.
 """
 
 from __future__ import annotations
@@ -13,7 +18,6 @@ from __future__ import annotations
 import html
 import re
 from dataclasses import dataclass, field
-from html.parser import HTMLParser
 from pathlib import Path
 
 import nh3
@@ -22,6 +26,7 @@ from markdown_it.token import Token
 
 from deckgen.diagnostics import Location, Report
 from deckgen.media import MediaFile, MediaResolver
+from deckgen.yamlsource import text_problem
 
 ALLOWED_TAGS = frozenset(
     {
@@ -39,11 +44,24 @@ ALLOWED_ATTRIBUTES = {
     "span": {"class"},
     "div": {"class"},
 }
+_GENERIC_ATTRIBUTES = {"lang", "title"}
+"""Attributes the sanitiser (ammonia's defaults) keeps on every allowed tag."""
 _LINK_SCHEMES = {"http", "https", "mailto"}
 _REMOVED_WITH_CONTENT = {"script", "style"}
 
 _MATH = re.compile(r"\\\((.+?)\\\)|\\\[(.+?)\\\]", re.DOTALL)
-_MATH_PLACEHOLDER = re.compile("\ue000(\\d+)\ue001")
+_TEX_COMMAND = re.compile(r"\\([A-Za-z]+)")
+UNSAFE_TEX_COMMANDS = frozenset(
+    {"href", "url", "class", "cssId", "style", "data", "html", "unicode", "require", "csname"}
+)
+"""MathJax commands that turn math into links, HTML attributes or loaded code."""
+_PRIVATE_USE = (*range(0xE000, 0xF900), *range(0xF0000, 0xFFFFE))
+"""Placeholder candidates: more than a field may hold, so two are always free."""
+_CLOZE = re.compile(r"\{\{c(\d+)::(.*?)\}\}", re.DOTALL)
+MAX_CLOZE_NUMBER = 500
+"""Anki adds cards for c1 to c500 only (higher numbers all land on card 500, c0 on none)."""
+# Start tags as html5ever writes them: every attribute value in double quotes, '"' escaped.
+_SERIALISED_TAG = re.compile(r'<[^>"]*(?:"[^"]*"[^>"]*)*>')
 _SINGLE_PARAGRAPH = re.compile(r"^<p>((?:(?!<p>).)*)</p>$", re.DOTALL)
 
 _markdown = MarkdownIt("commonmark", {"html": True}).enable(["table", "strikethrough"])
@@ -66,18 +84,23 @@ def render_field(
     report: Report,
 ) -> RenderedField:
     """Render one field. ``media`` is None where images are not allowed (deck descriptions)."""
+    problem = text_problem(markdown)
+    if problem:  # card files are checked when loaded; this guards other callers of the library
+        report.error(location, problem)
+        return RenderedField("")
     math_spans: list[str] = []
+    opening, closing = _placeholder_marks(markdown)
 
     def set_aside(match: re.Match[str]) -> str:
         math_spans.append(match.group(0))
-        return f"\ue000{len(math_spans) - 1}\ue001"
+        return f"{opening}{len(math_spans) - 1}{closing}"
 
     protected = _MATH.sub(set_aside, markdown.strip())
     tokens = _markdown.parse(protected)
     images = _resolve_images(tokens, location, card_folder, media, report)
     raw_html = _markdown.renderer.render(tokens, _markdown.options, {})
     image_names = {image.name for image in images}
-    for removed in _disallowed_html(raw_html, image_names):
+    for removed in disallowed_html(raw_html, image_names):
         report.warning(location, f"removed {removed} (not allowed in cards)")
     clean = nh3.clean(
         raw_html,
@@ -90,10 +113,92 @@ def render_field(
     paragraph = _SINGLE_PARAGRAPH.match(clean)
     if paragraph:
         clean = paragraph.group(1)
-    restored = _MATH_PLACEHOLDER.sub(
-        lambda match: html.escape(math_spans[int(match.group(1))], quote=False), clean
-    )
+    restored = _restore_math(clean, math_spans, re.compile(f"{opening}(\\d+){closing}"))
+    problem = text_problem(restored) or _unsafe_math(restored)
+    if problem:
+        report.error(location, problem)
     return RenderedField(restored, images)
+
+
+def _unsafe_math(rendered: str) -> str | None:
+    """A MathJax command in the field as Anki will show it that would make a link or HTML.
+
+    Checked on the final HTML with tags removed and entities decoded, which is the text MathJax
+    reads, so math assembled from entities or around tags is caught too."""
+    shown = html.unescape(_SERIALISED_TAG.sub("", rendered))
+    for math in _MATH.finditer(shown):
+        for command in _TEX_COMMAND.findall(math.group(0)):
+            if command in UNSAFE_TEX_COMMANDS:
+                return (
+                    f"math uses \\{command}, which Anki's MathJax would turn into a link, "
+                    "HTML or loaded code: remove it"
+                )
+    return None
+
+
+def cloze_problem(rendered: str) -> str | None:
+    """Why Anki would make no card, or not the card meant, from a cloze field's final HTML.
+
+    Checked on what Anki receives, after sanitising: a cloze that was only inside an HTML
+    comment or a removed <script> is gone, and one spelt with entities has appeared."""
+    found = False
+    for cloze in _CLOZE.finditer(rendered):
+        number = cloze.group(1)
+        # Compare digits before converting: int() refuses thousands of digits.
+        if len(number) > 3 or not 1 <= int(number) <= MAX_CLOZE_NUMBER:
+            return (
+                f"has cloze number c{number[:10]}: Anki makes cards only for c1 to "
+                f"c{MAX_CLOZE_NUMBER}; renumber it"
+            )
+        if is_blank(cloze.group(2).split("::", 1)[0]):
+            return (
+                f"has an empty cloze deletion {{{{c{number}::}}}}: Anki makes no card for it; "
+                "put the text to hide after '::'"
+            )
+        found = True
+    if not found:
+        return (
+            "has no cloze deletion left once its HTML is cleaned (one inside an HTML comment "
+            "or a removed tag does not count): put it in the text"
+        )
+    return None
+
+
+def is_blank(rendered: str) -> bool:
+    """Whether HTML shows nothing: no image and no text but spaces once tags are removed."""
+    if "<img src=" in rendered:
+        return False
+    text = html.unescape(_SERIALISED_TAG.sub("", rendered))
+    return not text.replace("\u200b", "").strip()
+
+
+def _placeholder_marks(markdown: str) -> tuple[str, str]:
+    """Two private-use characters the author did not write, neither as text nor as an entity,
+    so a placeholder can never be forged. Usually U+E000 and U+E001."""
+    written = set(markdown) | set(html.unescape(markdown))
+    free = [chr(code) for code in _PRIVATE_USE[: len(written) + 2] if chr(code) not in written]
+    return free[0], free[1]
+
+
+def _restore_math(clean: str, math_spans: list[str], placeholder: re.Pattern[str]) -> str:
+    """Put the math back as text: escaped for text between tags, and with quotes escaped too
+    where the sanitiser left a placeholder inside a tag (an attribute value)."""
+
+    def restore(match: re.Match[str], *, in_tag: bool) -> str:
+        index = int(match.group(1))
+        if index >= len(math_spans):
+            return match.group(0)
+        return html.escape(math_spans[index], quote=in_tag)
+
+    pieces = []
+    position = 0
+    for tag in _SERIALISED_TAG.finditer(clean):
+        text = clean[position : tag.start()]
+        pieces.append(placeholder.sub(lambda m: restore(m, in_tag=False), text))
+        pieces.append(placeholder.sub(lambda m: restore(m, in_tag=True), tag.group(0)))
+        position = tag.end()
+    pieces.append(placeholder.sub(lambda m: restore(m, in_tag=False), clean[position:]))
+    return "".join(pieces)
 
 
 def _resolve_images(
@@ -124,35 +229,102 @@ def _resolve_images(
     return images
 
 
-def _disallowed_html(raw_html: str, image_names: set[str]) -> list[str]:
-    """What the sanitiser will strip, named for the author."""
-    finder = _DisallowedFinder(image_names)
-    finder.feed(raw_html)
-    finder.close()
-    return finder.found
+def disallowed_html(raw_html: str, image_names: set[str]) -> list[str]:
+    """What the sanitiser will strip, named for the author.
+
+    A single forward scan: every search either finds its end and moves past it, or stops the
+    scan, so hostile input (a megabyte of '<!--' or '<a ') costs linear time. (html.parser
+    is quadratic on such input.) What a tag that is never closed would hold is dropped by the
+    sanitiser anyway, so the scan stops there."""
+    found: list[str] = []
+    position = 0
+    while (start := raw_html.find("<", position)) >= 0:
+        if raw_html.startswith("<!--", start):
+            end, skip = raw_html.find("-->", start + 4), 3
+        elif raw_html.startswith(("</", "<!", "<?"), start):
+            end, skip = raw_html.find(">", start + 2), 1
+        else:
+            name = _TAG_NAME.match(raw_html, start + 1)
+            if name is None:
+                position = start + 1
+                continue
+            tag = name.group().lower()
+            scanned = _scan_attributes(raw_html, name.end())
+            if scanned is None:
+                break
+            attributes, position = scanned
+            found.extend(_tag_problems(tag, attributes, image_names))
+            if tag in _RAW_TEXT_TAGS:
+                closing = re.compile(f"</{tag}", re.IGNORECASE).search(raw_html, position)
+                if closing is None:
+                    break
+                position = closing.start()
+            continue
+        if end < 0:
+            break
+        position = end + skip
+    return found
 
 
-class _DisallowedFinder(HTMLParser):
-    def __init__(self, image_names: set[str]) -> None:
-        super().__init__(convert_charrefs=True)
-        self.image_names = image_names
-        self.found: list[str] = []
+_TAG_NAME = re.compile(r"[A-Za-z][^\s/>]*")
+_ATTRIBUTE_NAME = re.compile(r"[^\s/>][^\s/>=]*")
+_UNQUOTED_VALUE = re.compile(r"[^\s>]*")
+_RAW_TEXT_TAGS = {"script", "style", "textarea", "title", "xmp", "iframe", "noembed", "noframes"}
 
-    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        if tag not in ALLOWED_TAGS:
-            self.found.append(f"<{tag}>")
-            return
-        allowed = ALLOWED_ATTRIBUTES.get(tag, set())
-        for name, value in attrs:
-            if tag == "img" and name == "src":
-                if value not in self.image_names:
-                    self.found.append(
-                        f'<img src="{value}"> (write images as Markdown: ![alt]({value}))'
-                    )
-            elif name not in allowed:
-                self.found.append(f"attribute '{name}' of <{tag}>")
-            elif name == "href" and value and _is_unsafe_link(value):
-                self.found.append(f"link '{value}'")
+
+def _scan_attributes(
+    raw_html: str, position: int
+) -> tuple[list[tuple[str, str | None]], int] | None:
+    """The attributes of a start tag from ``position`` on, and where the tag ends; None when
+    the tag is never closed."""
+    attributes: list[tuple[str, str | None]] = []
+    length = len(raw_html)
+    while True:
+        while position < length and (raw_html[position].isspace() or raw_html[position] == "/"):
+            position += 1
+        if position >= length:
+            return None
+        if raw_html[position] == ">":
+            return attributes, position + 1
+        name_match = _ATTRIBUTE_NAME.match(raw_html, position)
+        assert name_match is not None  # the character at position starts a name
+        name, position = name_match.group().lower(), name_match.end()
+        while position < length and raw_html[position].isspace():
+            position += 1
+        value: str | None = None
+        if position < length and raw_html[position] == "=":
+            position += 1
+            while position < length and raw_html[position].isspace():
+                position += 1
+            if position < length and raw_html[position] in "\"'":
+                end = raw_html.find(raw_html[position], position + 1)
+                if end < 0:
+                    return None
+                value, position = raw_html[position + 1 : end], end + 1
+            else:
+                unquoted = _UNQUOTED_VALUE.match(raw_html, position)
+                assert unquoted is not None  # matches the empty string at least
+                value, position = unquoted.group(), unquoted.end()
+            value = html.unescape(value)
+        attributes.append((name, value))
+
+
+def _tag_problems(
+    tag: str, attributes: list[tuple[str, str | None]], image_names: set[str]
+) -> list[str]:
+    if tag not in ALLOWED_TAGS:
+        return [f"<{tag}>"]
+    problems = []
+    allowed = ALLOWED_ATTRIBUTES.get(tag, set()) | _GENERIC_ATTRIBUTES
+    for name, value in attributes:
+        if tag == "img" and name == "src":
+            if value not in image_names:
+                problems.append(f'<img src="{value}"> (write images as Markdown: ![alt]({value}))')
+        elif name not in allowed:
+            problems.append(f"attribute '{name}' of <{tag}>")
+        elif name == "href" and value and _is_unsafe_link(value):
+            problems.append(f"link '{value}'")
+    return problems
 
 
 def _is_unsafe_link(href: str) -> bool:

@@ -27,8 +27,20 @@ from deckgen.yamlsource import (
 
 DECK_FILE = "deck.yaml"
 
-_ID_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
+_ID_PATTERN = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*")
 _CLOZE_OPEN = re.compile(r"\{\{c(\d+)::")
+
+MAX_FIELD_CHARACTERS = 10_000
+"""A field is one side of a flashcard; the shipped deck's longest is about 200."""
+MAX_MARKUP_CHARACTERS = 1_000
+"""Markdown's link, image, emphasis, code, HTML and table markers and line breaks per field:
+its parser slows down with the square of their number, so a flood of '[' is refused up front."""
+MAX_MARKUP_WORK_PER_FILE = 30_000_000
+"""Markers times field length, summed over a card file: what Markdown's parser spends grows
+with both, so a file of many long marker-heavy fields is refused rather than rendered for
+minutes. A 2 MiB file of ordinary cards uses about a twentieth of it."""
+_MARKUP = re.compile(r"[\[!*_`<|\n]")
+MAX_CARDS_PER_DECK = 100_000
 
 
 class CardKind(enum.Enum):
@@ -191,7 +203,7 @@ def load_deck(folder: Path, report: Report) -> DeckSpec | None:
     root = load_yaml(deck_file, report)
     if root is None:
         return None
-    mapping = checker.mapping(root, "deck.yaml")
+    mapping = checker.mapping(root, "deck.yaml", whole_file=True)
     if mapping is None:
         return None
     report_unknown_keys(mapping, _DECK_KEYS, "deck.yaml", checker.report)
@@ -215,6 +227,13 @@ def load_deck(folder: Path, report: Report) -> DeckSpec | None:
             f"duplicate card id '{card_id}' (first at {first}): ids must be unique within a deck"
         ),
     )
+    if len(cards) > MAX_CARDS_PER_DECK:
+        report.error(
+            mapping.location,
+            f"deck has {len(cards)} cards; a deck may hold at most {MAX_CARDS_PER_DECK}: "
+            "split it into several decks",
+        )
+        return None
     if name is None or deck_id is None:
         return None
     if not cards:
@@ -252,10 +271,11 @@ def _card_files(folder: Path, report: Report) -> list[Path]:
 
 
 def _load_card_file(path: Path, deck_tags: tuple[str, ...], checker: _Checker) -> list[CardSpec]:
+    checker.markup_work = 0
     root = load_yaml(path, checker.report)
     if root is None:
         return []
-    mapping = checker.mapping(root, "a card file")
+    mapping = checker.mapping(root, "a card file", whole_file=True)
     if mapping is None:
         return []
     report_unknown_keys(mapping, _FILE_KEYS, "a card file", checker.report)
@@ -280,6 +300,8 @@ def _load_card_file(path: Path, deck_tags: tuple[str, ...], checker: _Checker) -
         card = _load_card(card_node, checker, subdeck, deck_tags + file_tags, file_source)
         if card is not None:
             cards.append(card)
+    if checker.markup_work > MAX_MARKUP_WORK_PER_FILE:
+        return []  # already reported; rendering them is what the budget prevents
     return cards
 
 
@@ -426,11 +448,16 @@ class _Checker:
 
     def __init__(self, report: Report) -> None:
         self.report = report
+        self.markup_work = 0
+        """Markers times length of the fields read so far from the current card file."""
 
-    def mapping(self, node: Node, what: str) -> Mapping | None:
+    def mapping(self, node: Node, what: str, *, whole_file: bool = False) -> Mapping | None:
         if isinstance(node, Mapping):
             return node
-        self.report.error(node.location, f"{what} must be a mapping of keys, not {describe(node)}")
+        self.report.error(
+            node.location,
+            f"{what} must be a mapping of keys, not {describe(node, quote=not whole_file)}",
+        )
         return None
 
     def optional_text(self, mapping: Mapping, key: str) -> Text | None:
@@ -440,6 +467,31 @@ class _Checker:
         if not isinstance(node, Scalar):
             self.report.error(node.location, f"'{key}' must be text, not {describe(node)}")
             return None
+        if len(node.text) > MAX_FIELD_CHARACTERS:
+            self.report.error(
+                node.location,
+                f"'{key}' is {len(node.text)} characters long; a field may hold at most "
+                f"{MAX_FIELD_CHARACTERS}: split it into several cards",
+            )
+            return None
+        markup = len(_MARKUP.findall(node.text))
+        if markup > MAX_MARKUP_CHARACTERS:
+            self.report.error(
+                node.location,
+                f"'{key}' holds {markup} line breaks and characters [ ! * _ ` < |; a field "
+                f"may hold at most {MAX_MARKUP_CHARACTERS}: split it into several cards",
+            )
+            return None
+        within_budget = self.markup_work <= MAX_MARKUP_WORK_PER_FILE
+        self.markup_work += markup * len(node.text)
+        if within_budget and self.markup_work > MAX_MARKUP_WORK_PER_FILE:
+            # Reported at the first field over it; none of the file's cards is rendered.
+            self.report.error(
+                node.location,
+                "the fields of this file hold too much Markdown to render in reasonable "
+                f"time (markers times length over {MAX_MARKUP_WORK_PER_FILE}): "
+                "split the file, or its longest marker-heavy fields",
+            )
         return Text(node.text, node.location)
 
     def required_text(self, mapping: Mapping, key: str, what: str) -> Scalar | None:
@@ -456,7 +508,8 @@ class _Checker:
         return node
 
     def identifier(self, node: Scalar, what: str) -> None:
-        if not _ID_PATTERN.match(node.text):
+        # fullmatch: with match and '$', 'x\n' would pass and change every guid of the deck.
+        if not _ID_PATTERN.fullmatch(node.text):
             self.report.error(
                 node.location,
                 f"{what} '{node.text}' may hold only letters, digits, '.', '_' and '-', "

@@ -10,6 +10,7 @@ Card files come from many authors, so they are treated as untrusted:
 
 from __future__ import annotations
 
+import re
 from collections.abc import Collection, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -22,7 +23,21 @@ MAX_FILE_BYTES = 2 * 1024 * 1024
 """Card files are text written by hand; anything larger is a mistake or an attack."""
 
 MAX_EXPANDED_NODES = 50_000
-"""How many values one file may hold once aliases are expanded (a large deck has a few thousand)."""
+"""How many values aliases may add to one file once expanded (an alias bomb adds billions)."""
+
+MAX_EXPANDED_CHARACTERS = 1024 * 1024
+"""How much text aliases may add to one file: every field they add is rendered."""
+
+MAX_DEPTH = 64
+"""How deeply lists and mappings may nest (a card file needs about eight levels)."""
+
+_FAST_LOADER: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+"""libyaml's parser when PyYAML was built with it: the same events, many times faster."""
+
+# Characters YAML itself refuses in a file (except line breaks and tab), found up front so the
+# message names their place and does not depend on which parser runs.
+_FORBIDDEN_IN_FILE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x84\x86-\x9f\ufffe\uffff]")
+_FORBIDDEN_IN_TEXT = re.compile("[\x00-\x08\x0b-\x1f\x7f\ud800-\udfff]")
 
 _STANDARD_TAGS = {
     f"tag:yaml.org,2002:{name}"
@@ -79,77 +94,206 @@ def report_unknown_keys(
             )
 
 
-def describe(node: Node) -> str:
-    """How a node is named in a type error."""
+def describe(node: Node, *, quote: bool = True) -> str:
+    """How a node is named in a type error. ``quote=False`` for a whole file, which may not
+    be a card file at all (a symlinked key file): its text is never echoed."""
     if isinstance(node, Mapping):
         return "a mapping"
     if isinstance(node, Sequence):
         return "a list"
-    return f"the text '{node.text}'" if node.text else "an empty value"
+    if not node.text:
+        return "an empty value"
+    return f"the text '{node.text}'" if quote else "text"
 
 
-class _BudgetExceeded(Exception):
-    pass
+class _Refused(Exception):
+    """The file cannot be loaded at all; reported alone, at its place."""
+
+    def __init__(self, location: Location, message: str) -> None:
+        super().__init__(message)
+        self.location = location
+        self.message = message
 
 
-class _Converter:
-    """Turns PyYAML's node graph into our located nodes, reporting what it cannot accept."""
+@dataclass
+class _Open:
+    """A sequence or mapping whose end event has not come yet."""
 
-    def __init__(self, path: Path, report: Report) -> None:
+    is_mapping: bool
+    location: Location
+    anchor: str | None
+    tag_ok: bool
+    children: list[Node | None]
+    size: int = 1
+    characters: int = 0
+
+
+class _Builder:
+    """Builds our located nodes straight from parser events, with an explicit stack.
+
+    Working from events rather than PyYAML's composer means no recursion (deep nesting is a
+    clear error, never a RecursionError or a crash inside libyaml's composer) and aliases are
+    counted as they are expanded.
+    """
+
+    def __init__(self, path: Path) -> None:
         self.path = path
-        self.report = report
+        self.diagnostics: list[tuple[Location, str]] = []
+        self.documents: list[Node | None] = []
+        self.document_locations: list[Location] = []
+        self.stack: list[_Open] = []
+        self.anchors: dict[str, tuple[Node | None, int, int] | _Open] = {}
         self.expanded = 0
-        self.open_nodes: set[int] = set()
+        self.expanded_characters = 0
+        self.resolver = yaml.resolver.Resolver()
 
-    def location(self, node: yaml.Node) -> Location:
-        mark = node.start_mark
+    def location(self, event: yaml.Event) -> Location:
+        mark = event.start_mark
+        assert mark is not None  # both parsers mark every event
         return Location(self.path, mark.line + 1, mark.column + 1)
 
-    def convert(self, node: yaml.Node) -> Node | None:
-        self.expanded += 1
-        if self.expanded > MAX_EXPANDED_NODES:
-            raise _BudgetExceeded
-        location = self.location(node)
-        if node.tag not in _STANDARD_TAGS:
-            self.report.error(location, _tag_problem(node.tag))
-            return None
-        if id(node) in self.open_nodes:
-            self.report.error(location, "an alias refers to a value that contains it")
-            return None
-        if isinstance(node, yaml.ScalarNode):
-            return Scalar(str(node.value), location)
-        self.open_nodes.add(id(node))
-        try:
-            if isinstance(node, yaml.SequenceNode):
-                items = [self.convert(item) for item in node.value]
-                return Sequence(tuple(item for item in items if item is not None), location)
-            assert isinstance(node, yaml.MappingNode)  # composing yields no other node kind
-            return self.convert_mapping(node, location)
-        finally:
-            self.open_nodes.discard(id(node))
+    def feed(self, event: yaml.Event) -> None:
+        if isinstance(event, yaml.ScalarEvent):
+            self.scalar(event)
+        elif isinstance(event, yaml.AliasEvent):
+            self.alias(event)
+        elif isinstance(event, yaml.SequenceStartEvent | yaml.MappingStartEvent):
+            self.start(event)
+        elif isinstance(event, yaml.SequenceEndEvent | yaml.MappingEndEvent):
+            self.end()
+        elif isinstance(event, yaml.DocumentStartEvent):
+            self.anchors = {}
 
-    def convert_mapping(self, node: yaml.MappingNode, location: Location) -> Mapping:
+    def attach(self, node: Node | None, size: int, characters: int, location: Location) -> None:
+        if self.stack:
+            self.stack[-1].children.append(node)
+            self.stack[-1].size += size
+            self.stack[-1].characters += characters
+        else:
+            self.documents.append(node)
+            self.document_locations.append(location)
+
+    def tag_ok(
+        self,
+        tag: str | None,
+        kind: type[yaml.Node],
+        value: object,
+        implicit: object,
+        location: Location,
+    ) -> bool:
+        if tag is None or tag == "!":
+            tag = self.resolver.resolve(kind, value, implicit)  # type: ignore[no-untyped-call]
+        if tag not in _STANDARD_TAGS:
+            self.diagnostics.append((location, _tag_problem(str(tag))))
+            return False
+        return True
+
+    def register(self, anchor: str | None, value: tuple[Node | None, int, int] | _Open) -> None:
+        if anchor is not None:
+            self.anchors[anchor] = value
+
+    def check_new_anchor(self, anchor: str | None, location: Location) -> None:
+        # YAML 1.2 allows redefining an anchor, but in a card file it is a mistake that would
+        # make later aliases silently mean something else.
+        if anchor is not None and anchor in self.anchors:
+            raise _Refused(
+                location, f"anchor '&{anchor}' is defined twice in one document: rename one"
+            )
+
+    def scalar(self, event: yaml.ScalarEvent) -> None:
+        location = self.location(event)
+        self.check_new_anchor(event.anchor, location)
+        node: Scalar | None = None
+        if self.tag_ok(event.tag, yaml.ScalarNode, event.value, event.implicit, location):
+            text = str(event.value)
+            problem = text_problem(text)
+            if problem:
+                self.diagnostics.append((location, problem))
+                # Keep the value, so no "missing key" follows, but never the bad characters.
+                text = _FORBIDDEN_IN_TEXT.sub("\ufffd", text)
+            node = Scalar(text, location)
+        characters = len(node.text) if node is not None else 0
+        self.register(event.anchor, (node, 1, characters))
+        self.attach(node, 1, characters, location)
+
+    def alias(self, event: yaml.AliasEvent) -> None:
+        location = self.location(event)
+        target = self.anchors.get(str(event.anchor))
+        if target is None:
+            raise _Refused(location, f"YAML syntax: found undefined alias {event.anchor!r}")
+        if isinstance(target, _Open):
+            self.diagnostics.append(
+                (target.location, "an alias refers to a value that contains it")
+            )
+            self.attach(None, 0, 0, location)
+            return
+        node, size, characters = target
+        self.expanded += size
+        self.expanded_characters += characters
+        if self.expanded > MAX_EXPANDED_NODES:
+            raise _Refused(
+                location,
+                f"aliases expand to more than {MAX_EXPANDED_NODES} values: "
+                "refused as an alias bomb; write the values out instead",
+            )
+        if self.expanded_characters > MAX_EXPANDED_CHARACTERS:
+            raise _Refused(
+                location,
+                f"aliases expand to more than {MAX_EXPANDED_CHARACTERS} characters of text: "
+                "refused as an alias bomb; write the values out instead",
+            )
+        self.attach(node, size, characters, location)
+
+    def start(self, event: yaml.SequenceStartEvent | yaml.MappingStartEvent) -> None:
+        location = self.location(event)
+        if len(self.stack) >= MAX_DEPTH:
+            raise _Refused(
+                location,
+                f"values are nested more than {MAX_DEPTH} levels deep: flatten the structure",
+            )
+        is_mapping = isinstance(event, yaml.MappingStartEvent)
+        kind = yaml.MappingNode if is_mapping else yaml.SequenceNode
+        tag_ok = self.tag_ok(event.tag, kind, None, event.implicit, location)
+        self.check_new_anchor(event.anchor, location)
+        frame = _Open(is_mapping, location, event.anchor, tag_ok, [])
+        self.register(event.anchor, frame)
+        self.stack.append(frame)
+
+    def end(self) -> None:
+        frame = self.stack.pop()
+        node: Node | None = None
+        if frame.tag_ok:
+            if frame.is_mapping:
+                node = self.mapping(frame)
+            else:
+                items = tuple(item for item in frame.children if item is not None)
+                node = Sequence(items, frame.location)
+        self.register(frame.anchor, (node, frame.size, frame.characters))
+        self.attach(node, frame.size, frame.characters, frame.location)
+
+    def mapping(self, frame: _Open) -> Mapping:
         entries: list[tuple[Scalar, Node]] = []
         first_seen: dict[str, Location] = {}
-        for key_node, value_node in node.value:
-            key = self.convert(key_node)
-            value = self.convert(value_node)
+        children = frame.children
+        for key, value in zip(children[::2], children[1::2], strict=True):
             if key is None or value is None:
                 continue
             if not isinstance(key, Scalar):
-                self.report.error(key.location, "a key must be plain text")
+                self.diagnostics.append((key.location, "a key must be plain text"))
                 continue
             if key.text in first_seen:
                 first = first_seen[key.text]
-                self.report.error(
-                    key.location,
-                    f"duplicate key '{key.text}' (first at line {first.line}); "
-                    "YAML would keep only the last one: remove or rename one of them",
+                self.diagnostics.append(
+                    (
+                        key.location,
+                        f"duplicate key '{key.text}' (first at line {first.line}); "
+                        "YAML would keep only the last one: remove or rename one of them",
+                    )
                 )
                 continue
             first_seen[key.text] = key.location
             entries.append((key, value))
-        return Mapping(tuple(entries), location)
+        return Mapping(tuple(entries), frame.location)
 
 
 def _tag_problem(tag: str) -> str:
@@ -175,15 +319,35 @@ def load_yaml(path: Path, report: Report) -> Node | None:
                 f"file is {size} bytes; card files may be at most {MAX_FILE_BYTES}: split it",
             )
             return None
-        text = path.read_bytes().decode("utf-8")
+        data = path.read_bytes()
+        text = data.decode("utf-8")
     except UnicodeDecodeError as exc:
-        report.error(whole_file, f"not UTF-8 text (byte {exc.start + 1}): save the file as UTF-8")
+        report.error(
+            _position(path, exc.object, exc.start),
+            f"not UTF-8 text (byte {exc.start + 1}): save the file as UTF-8",
+        )
         return None
     except OSError as exc:
         report.error(whole_file, f"cannot read: {exc.strerror}")
         return None
+    bad = _FORBIDDEN_IN_FILE.search(text)
+    if bad:
+        report.error(
+            _position(path, text, bad.start()),
+            f"{_name_character(bad.group())} is not allowed in a card file: remove it "
+            "(only tab and newline may appear among control characters)",
+        )
+        return None
     try:
-        documents = list(yaml.compose_all(text, Loader=yaml.SafeLoader))
+        try:
+            builder = _build(path, text, _FAST_LOADER)
+        except yaml.YAMLError:
+            # The pure-Python parser's messages are the ones we document and test, so a file
+            # libyaml refuses is parsed again to report it in the same words.
+            builder = _build(path, text, yaml.SafeLoader)
+    except _Refused as exc:
+        report.error(exc.location, exc.message)
+        return None
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         where = Location(path, mark.line + 1, mark.column + 1) if mark else whole_file
@@ -198,24 +362,53 @@ def load_yaml(path: Path, report: Report) -> Node | None:
     except yaml.YAMLError as exc:
         report.error(whole_file, f"YAML syntax: {exc}")
         return None
-    documents = [doc for doc in documents if doc is not None]
-    if not documents:
+    if not builder.documents:
         report.error(whole_file, "file is empty")
         return None
-    if len(documents) > 1:
-        second = documents[1].start_mark
+    if len(builder.documents) > 1:
         report.error(
-            Location(path, second.line + 1, second.column + 1),
+            builder.document_locations[1],
             "a card file holds one YAML document: remove the '---' separator",
         )
         return None
-    converter = _Converter(path, report)
-    try:
-        return converter.convert(documents[0])
-    except _BudgetExceeded:
-        report.error(
-            whole_file,
-            f"aliases expand to more than {MAX_EXPANDED_NODES} values: "
-            "refused as an alias bomb; write the values out instead",
-        )
+    for location, message in builder.diagnostics:
+        report.error(location, message)
+    return builder.documents[0]
+
+
+def _build(path: Path, text: str, loader: type[yaml.SafeLoader]) -> _Builder:
+    builder = _Builder(path)
+    for event in yaml.parse(text, Loader=loader):
+        builder.feed(event)
+    return builder
+
+
+def text_problem(text: str) -> str | None:
+    """Why ``text`` cannot go into a package (a control character or a lone surrogate), or None.
+
+    Anki splits a note's fields at U+001F, so one such character makes Anki refuse the whole
+    package; the others corrupt terminals and databases or cannot be encoded at all.
+    """
+    bad = _FORBIDDEN_IN_TEXT.search(text)
+    if bad is None:
         return None
+    return (
+        f"{_name_character(bad.group())} is not allowed in card text "
+        "(written as an escape or an HTML entity): remove it"
+    )
+
+
+def _name_character(character: str) -> str:
+    code = ord(character)
+    if 0xD800 <= code <= 0xDFFF:
+        return f"the lone surrogate U+{code:04X}"
+    return f"the control character U+{code:04X}"
+
+
+def _position(path: Path, text: str | bytes, index: int) -> Location:
+    """The 1-based line and column of ``index`` in ``text`` (columns count characters)."""
+    before = text[:index]
+    if isinstance(before, bytes):
+        before = before.decode("utf-8", errors="replace")
+    line_start = before.rfind("\n") + 1
+    return Location(path, before.count("\n") + 1, len(before) - line_start + 1)

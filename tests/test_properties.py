@@ -1,0 +1,181 @@
+"""Property-based tests (hypothesis), time-boxed for CI.
+
+- Arbitrary card files give either a package that Anki's engine imports cleanly (the right
+  field count, at least one card per note) or deckgen's own errors; never another exception.
+- Whatever the nesting of HTML, Markdown and math, nothing executable reaches a field.
+"""
+
+from __future__ import annotations
+
+import shutil
+import tempfile
+from pathlib import Path
+
+import pytest
+import yaml
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from anki_engine import StudentCollection
+from conftest import FIRST_BUILD_TIME
+from deckgen.anki_package import package_bytes
+from deckgen.build import compile_project
+from deckgen.diagnostics import Location, Report, SourceErrors
+from deckgen.media import MediaResolver
+from deckgen.render import render_field
+from html_safety import executable_constructs
+
+# Pieces an attacker (or a hurried author) combines: HTML, Markdown, math, clozes, entities,
+# placeholders' private-use characters, control characters and lone surrogates.
+SNIPPETS = [
+    "{{c1::", "{{c2::", "{{c0::", "::", "}}", "\\(", "\\)", "\\[", "\\]", "<script>",
+    "</script>", "<!--", "-->", "&#x1f;", "&#92;", "&#xe000;", "\ue000", "\ue001", "0", "1",
+    '<b onclick="x()">', "</b>", '<a href="', "javascript:alert(1)", '">', "</a>", "\\href{",
+    "\\require{html}", "}{x}", "![x](", ")", "*", "_", "`", "|", "\n", "\n\n", '"', "'", " ",
+    "<span title=\"", "<img src=x onerror=alert(1)>", "<svg onload=alert(1)>", "data:text/html,",
+    "&lt;", "&amp;", "<style>", "</style>", "[", "]", "<div class=\"", "\x1f", "\ud800", "\x1b",
+    "<iframe>", "<math>", "java\tscript:", "&#106;avascript:", "<!", "</", "<?", "-", "# ",
+]  # fmt: skip
+
+YAML_SNIPPETS = [
+    "cards:", "- ", "  ", "id: x", "question: ", "answer: ", "cloze: ", "&a ", "*a", "!!str ",
+    "{", "}", ",", "? ", "tags: [", "type: cloze", "\t", "%", "@", "!x ", "<<: ",
+]  # fmt: skip
+
+# Control characters come from SNIPPETS now and then; in every piece they would stop nearly
+# every example at loading.
+_PRINTABLE = st.characters(blacklist_categories=("Cc", "Cs"))
+field_text = st.lists(
+    st.one_of(st.sampled_from(SNIPPETS), st.text(_PRINTABLE, max_size=8)), max_size=14
+).map("".join)
+
+_word = st.from_regex(r"[A-Za-z0-9]{1,8}", fullmatch=True)
+_cloze_text = st.tuples(field_text, _word, field_text).map(
+    lambda parts: f"{parts[0]} {{{{c1::{parts[1]}}}}} {parts[2]}"
+)
+_sided_text = st.tuples(_word, field_text).map(" ".join)
+_tags = st.lists(st.from_regex(r"[a-z][a-z0-9_-]{0,5}", fullmatch=True), max_size=3)
+_cloze_card = st.fixed_dictionaries(
+    {"type": st.just("cloze"), "cloze": _cloze_text},
+    optional={"extra": field_text, "tags": _tags},
+)
+_sided_card = st.fixed_dictionaries(
+    {
+        "type": st.sampled_from(["basic", "reversed", "typein"]),
+        "question": _sided_text,
+        "answer": _sided_text,
+    },
+    optional={"extra": field_text, "source": field_text, "tags": _tags},
+)
+# Mostly well-formed cards with hostile text inside, so many examples get as far as Anki.
+card_file = st.lists(st.one_of(_cloze_card, _sided_card), min_size=1, max_size=4).map(
+    lambda cards: {"cards": [{"id": f"c{index}", **card} for index, card in enumerate(cards)]}
+)
+
+FIELD_COUNT = {"basic": 4, "reversed": 4, "typein": 4, "cloze": 3}
+
+
+def _write_project(root: Path, card_yaml: str) -> None:
+    (root / "cards/d").mkdir(parents=True)
+    (root / "cards/d/deck.yaml").write_text("name: D\nid: d\n")
+    (root / "cards/d/c.yaml").write_text(card_yaml, encoding="utf-8", errors="surrogatepass")
+
+
+def _compile_and_import(card_yaml: str) -> None:
+    """The property: deckgen's errors, or a package Anki imports whole."""
+    root = Path(tempfile.mkdtemp(prefix="deckgen-property-"))
+    try:
+        _write_project(root, card_yaml)
+        report = Report()
+        try:
+            decks = compile_project(
+                root / "cards", now=FIRST_BUILD_TIME, report=report, packages_dir=root / "decks"
+            )
+        except SourceErrors:
+            assert report.error_count > 0
+            return
+        package = root / "d.apkg"
+        package.write_bytes(package_bytes(decks[0]))
+        student = StudentCollection(root)
+        try:
+            student.import_package(package)
+            notes = student.notes()
+            assert len(notes) == len(decks[0].notes)
+            for compiled in decks[0].notes:
+                note = notes[compiled.guid]
+                assert len(note.fields) == FIELD_COUNT[compiled.notetype.kind.value]
+                assert len(note.card_ids()) >= 1
+        finally:
+            student.close()
+        for note in decks[0].notes:
+            for rendered in note.fields:
+                assert executable_constructs(rendered) == [], rendered
+    finally:
+        shutil.rmtree(root)
+
+
+@settings(max_examples=120, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(card_file)
+def test_generated_card_files_build_importable_packages_or_report_errors(
+    document: dict[str, object],
+) -> None:
+    _compile_and_import(yaml.safe_dump(document, allow_unicode=True))
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    st.lists(
+        st.sampled_from(
+            [
+                *SNIPPETS,
+                "cards:",
+                "- ",
+                "  ",
+                "id: x",
+                "question: ",
+                "answer: ",
+                "&a ",
+                "*a",
+                "!!str ",
+                "{",
+                "}",
+                ",",
+                "? ",
+                "cloze: ",
+            ]
+        ),
+        max_size=30,
+    ).map("".join)
+)
+def test_arbitrary_yaml_text_never_raises_anything_but_deckgen_errors(text: str) -> None:
+    _compile_and_import("cards:\n  - id: x\n    question: " + text + "\n    answer: A\n")
+    _compile_and_import(text)
+
+
+@settings(max_examples=300, deadline=None)
+@given(field_text)
+def test_the_sanitiser_lets_nothing_executable_through(markdown: str) -> None:
+    report = Report()
+    rendered = render_field(
+        markdown,
+        location=Location(Path("c.yaml"), 1, 1),
+        card_folder=Path("."),
+        media=MediaResolver(Path("."), report),
+        report=report,
+    )
+    if report.error_count == 0:
+        assert executable_constructs(rendered.html) == [], rendered.html
+
+
+@pytest.mark.parametrize(
+    "markdown",
+    [
+        '<span title="\\(" onmouseover="alert(1)" x="\\)">y</span>',
+        "\\(\\href{javascript:alert(1)}{x}\\)",
+        "<img src=x onerror=alert(1)>",
+        '<a href="java\tscript:alert(1)">x</a>',
+    ],
+)
+def test_the_safety_check_itself_sees_what_it_looks_for(markdown: str) -> None:
+    # Guards the property above against a checker that finds nothing.
+    assert executable_constructs(markdown) != []
