@@ -55,7 +55,6 @@ _STYLE = """
 .outline{fill:none;stroke:#5b4a42;stroke-width:2.2px;stroke-linejoin:round}
 .detail{fill:none;stroke:#9c8576;stroke-width:1.3px;stroke-linecap:round}
 .zone-essential{fill:#c62828;fill-opacity:.82}
-.zone-spillover{fill:url(#stipple)}
 .region{fill:none;stroke:#6d4c41;stroke-width:1.2px;stroke-dasharray:4 3}
 .stipple-ground{fill:#fbd3c4}
 .stipple-dot{fill:#c62828}
@@ -325,6 +324,14 @@ def _layout_panel(panel: MapSpec, index: int, figure_width: float, *, roomy: boo
     return out
 
 
+def _stipple(name: str, transform: str) -> str:
+    return (
+        f'<pattern id="{name}" width="6" height="6" patternUnits="userSpaceOnUse"{transform}>'
+        '<rect class="stipple-ground" width="6" height="6"/>'
+        '<circle class="stipple-dot" cx="3" cy="3" r="1.3"/></pattern>'
+    )
+
+
 def _figure(panel: MapSpec, index: int, frame: _Frame) -> list[str]:
     """The body, its muscles and zones, clipped to the map's frame."""
     view = VIEWS[panel.view]
@@ -339,6 +346,8 @@ def _figure(panel: MapSpec, index: int, frame: _Frame) -> list[str]:
         f'<clipPath id="frame{index}"><rect x="{_number(area.x0)}" y="{_number(area.y0)}" '
         f'width="{_number(area.x1 - area.x0)}" height="{_number(area.y1 - area.y0)}"/></clipPath>',
         f'<clipPath id="body{index}"><path d="{outline}"/></clipPath>',
+        # The stipple keeps its size on the page whatever the map's scale.
+        _stipple(f"stipple{index}", f' patternTransform="scale({1 / frame.scale:.4g})"'),
         "</defs>",
         f'<g transform="{transform}" clip-path="url(#frame{index})">',
         f'<path class="skin" d="{outline}"/>',
@@ -371,9 +380,10 @@ def _figure(panel: MapSpec, index: int, frame: _Frame) -> list[str]:
     ):
         if names:
             zone = "".join(_polygon(_sided(rounded(loop), panel.side)) for loop in loops)
+            fill = f' fill="url(#stipple{index})"' if kind == "zone-spillover" else ""
             parts.append(
                 f'<path class="{kind}" data-regions="{" ".join(names)}" d="{zone}" '
-                f'fill-rule="evenodd"/>'
+                f'fill-rule="evenodd"{fill}/>'
             )
     if panel.label_regions:
         for name in (*panel.essential, *panel.spillover):
@@ -621,7 +631,8 @@ def _legend(
         corner = f"M{_number(x)} {_number(baseline - 12)}"
         swatch = {
             "essential": f'<path class="zone-essential" d="{corner}h22v15h-22z"/>',
-            "spillover": f'<path class="zone-spillover" d="{corner}h22v15h-22z"/>',
+            "spillover": f'<path class="zone-spillover" d="{corner}h22v15h-22z" '
+            'fill="url(#stipple)"/>',
             "trigger-point": f'<g class="trigger-point"><path class="cross" '
             f'd="{corner}m5 1l12 12m0 -12l-12 12"/></g>',
             "muscle": f'<g class="muscle"><path class="belly" d="{corner}h22v15h-22z"/>'
@@ -719,9 +730,7 @@ def draw(spec: BodymapSpec) -> Drawing:
         f'<desc id="map-desc">{html.escape(spec.alt_text())}</desc>',
         f"<style>{_STYLE}</style>",
         "<defs>",
-        '<pattern id="stipple" width="6" height="6" patternUnits="userSpaceOnUse">'
-        '<rect class="stipple-ground" width="6" height="6"/>'
-        '<circle class="stipple-dot" cx="3" cy="3" r="1.3"/></pattern>',
+        _stipple("stipple", ""),
         "</defs>",
         *head,
         *body,
