@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 import defusedxml.ElementTree
@@ -18,8 +19,8 @@ from deckgen.bodymap_atlas import (
     region_centre,
     zone_outlines,
 )
-from deckgen.bodymap_draw import draw, render_bodymap
-from deckgen.bodymap_layout import Shape, collisions
+from deckgen.bodymap_draw import crop, draw, render_bodymap
+from deckgen.bodymap_layout import Box, Shape, collisions
 from deckgen.bodymap_muscles import MUSCLES
 from deckgen.diagnostics import Location, Report
 from deckgen.validate import load_decks
@@ -396,8 +397,6 @@ def zone_span(drawing_spec: BodymapSpec) -> float:
     """The share of the picture's width that the zones' frame extent takes."""
     drawing = draw(drawing_spec)
     (map_,) = drawing_spec.panels
-    from deckgen.bodymap_draw import crop
-
     area = crop(map_)
     xs = [
         x
@@ -412,14 +411,8 @@ def zone_span(drawing_spec: BodymapSpec) -> float:
 def test_the_trp1_pattern_map_is_framed_on_its_zones() -> None:
     trp1 = dict(shipped_specs())["referral-trp1-pattern:answer"]
     assert zone_span(trp1) >= 1 / 3
-    full = spec(replace_frame(trp1.panels[0], "full"))
+    full = spec(replace(trp1.panels[0], frame="full"))
     assert zone_span(full) < zone_span(trp1)
-
-
-def replace_frame(map_: MapSpec, frame: str) -> MapSpec:
-    from dataclasses import replace
-
-    return replace(map_, frame=frame)
 
 
 # --- layout without collisions -------------------------------------------------------------
@@ -514,8 +507,6 @@ def test_generated_maps_lay_out_without_collisions(maps: list[MapSpec]) -> None:
 
 def test_collisions_are_detected() -> None:
     """The checker itself: a label over a cross, a leader through a label."""
-    from deckgen.bodymap_layout import Box
-
     label = Shape("label", "a", Box(0, 0, 40, 20))
     cross = Shape("trigger-point", "b", Box(30, 10, 44, 24))
     leader = Shape("leader", "c", Box(-10, 5, 60, 6), ((-10, 5), (60, 6)))

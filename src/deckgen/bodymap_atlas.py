@@ -156,8 +156,9 @@ class View:
         return loop
 
 
-def _front_or_back(name: str, right_on_left: bool) -> View:
-    """The posterior or anterior surface; ``right_on_left`` for the anterior view."""
+def _front_or_back(right_on_left: bool) -> tuple[Grid, ...]:
+    """The posterior surface, or with ``right_on_left`` the anterior one: the trunk grid and
+    a grid for each leg (the side drawn and the other)."""
     sign = -1 if right_on_left else 1
 
     def x(offset: float, right: bool) -> float:
@@ -165,24 +166,19 @@ def _front_or_back(name: str, right_on_left: bool) -> View:
 
     trunk_rows = []
     for height, columns in zip(_TRUNK_LEVELS, _TRUNK_COLUMNS, strict=True):
-        other_half = [x(offset, right=False) for offset in reversed(columns[1:])]
-        drawn_half = [x(offset, right=True) for offset in columns[1:]]
-        xs = [*other_half, 180.0, *drawn_half] if sign == 1 else [*drawn_half[::-1], 180.0]
-        if sign == -1:
-            xs = [*xs, *[x(offset, right=False) for offset in columns[1:]]]
+        xs = sorted({x(offset, right) for offset in columns for right in (True, False)})
         trunk_rows.append(tuple((px, level(height)) for px in xs))
     legs = []
     for part, right in (("leg", True), ("other-leg", False)):
         rows = []
         for index, (height, (inner, outer)) in enumerate(zip(_LEG_LEVELS, _LEG_EDGES, strict=True)):
-            if index == 0:
+            if index == 0:  # the gluteal fold, shared with the trunk
                 offsets: Iterable[float] = _TRUNK_COLUMNS[-1]
             else:
                 offsets = (inner + f * (outer - inner) for f in _LEG_FRACTIONS)
-            points = [(x(offset, right), level(height)) for offset in offsets]
-            rows.append(tuple(sorted(points)))
+            rows.append(tuple(sorted((x(offset, right), level(height)) for offset in offsets)))
         legs.append(Grid(part, tuple(rows)))
-    return View(name, (Grid("trunk", tuple(trunk_rows)), *legs), ())
+    return (Grid("trunk", tuple(trunk_rows)), *legs)
 
 
 def _profile() -> Grid:
@@ -192,13 +188,10 @@ def _profile() -> Grid:
     return Grid("trunk", tuple(rows))
 
 
-_POSTERIOR = _front_or_back("posterior", right_on_left=False)
-_ANTERIOR = _front_or_back("anterior", right_on_left=True)
-
 VIEWS: dict[str, View] = {
     "posterior": View(
         "posterior",
-        _POSTERIOR.grids,
+        _front_or_back(right_on_left=False),
         (
             ((180, 16), (180, 60), (180, 110)),  # lumbar spine furrow
             ((180, 150), (180, 190), (180, 214)),  # gluteal cleft
@@ -212,7 +205,7 @@ VIEWS: dict[str, View] = {
     ),
     "anterior": View(
         "anterior",
-        _ANTERIOR.grids,
+        _front_or_back(right_on_left=True),
         (
             ((180, 52), (178, 56), (180, 60), (182, 56), (180, 52)),  # navel
             ((114, 140), (144, 172), (172, 200)),  # right inguinal crease
