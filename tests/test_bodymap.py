@@ -512,3 +512,37 @@ def test_collisions_are_detected() -> None:
     leader = Shape("leader", "c", Box(-10, 5, 60, 6), ((-10, 5), (60, 6)))
     own_leader = Shape("leader", "a", Box(-10, 5, 60, 6), ((-10, 5), (60, 6)))
     assert len(collisions([label, cross, leader, own_leader])) == 2
+
+
+def test_all_three_gluteus_medius_trigger_points_can_be_asked_in_one_view() -> None:
+    medius = MUSCLES["gluteus-medius"].shapes["lateral"]
+    points = tuple(
+        TriggerPoint(f"TrP{n}", medius.point(across, 0.22))
+        for n, across in ((1, 0.12), (2, 0.5), (3, 0.88))
+    )
+    question = panel(
+        view="lateral",
+        essential=(),
+        spillover=(),
+        landmarks=("asis", "psis"),
+        muscles=("gluteus-medius",),
+        trigger_points=points,
+    )
+    question_side, answer_side = spec(question, reveal_field="answer").placements()
+    assert_laid_out_cleanly(answer_side.spec)
+    texts = {
+        t.text
+        for t in defusedxml.ElementTree.fromstring(render_bodymap(answer_side.spec)).iter(
+            f"{SVG}text"
+        )
+    }
+    assert {"TrP1", "TrP2", "TrP3"} <= texts
+    hidden = {
+        t.text
+        for t in defusedxml.ElementTree.fromstring(render_bodymap(question_side.spec)).iter(
+            f"{SVG}text"
+        )
+    }
+    assert not {"TrP1", "TrP2", "TrP3"} & hidden
+    crosses = sorted(s.box.x0 for s in draw(answer_side.spec).shapes if s.kind == "trigger-point")
+    assert crosses[1] - crosses[0] > 20 and crosses[2] - crosses[1] > 20, "back to front, apart"

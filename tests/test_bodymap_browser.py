@@ -281,13 +281,23 @@ def test_neighbouring_regions_shaded_together_form_one_area(
     assert sum(sizes[1:]) <= 0.01 * sizes[0], sizes[:5]
 
 
-def test_the_radicular_band_runs_unbroken_to_the_foot(tmp_path: Path) -> None:
-    band = ("buttock-lower", "lateral-thigh", "knee", "lateral-leg", "ankle", "foot")
-    spec = _map("lateral", "right", band, None)
+@pytest.mark.parametrize(
+    "spec",
+    [
+        _map("lateral", "right", ("buttock-lower", "lateral-thigh", "lateral-leg", "ankle"), None),
+        dict(shipped_specs())["referral-contrast-radicular:answer"],
+    ],
+    ids=["lateral-band", "shipped-radicular"],
+)
+def test_a_band_from_thigh_to_ankle_runs_unbroken_past_the_knee(
+    tmp_path: Path, spec: BodymapSpec
+) -> None:
+    """Thigh and leg regions meet at the knee's joint line, so a radicular band needs no
+    'knee' to stay whole."""
     (tmp_path / "band.svg").write_bytes(
         render_bodymap(spec).replace(b".detail{", b".detail{display:none;")
     )
-    drawing = draw(spec)
+    drawing = _drawn(spec)
     image = screenshot(
         "<html><body style='margin:0'><img src='band.svg'></body></html>",
         width=int(drawing.width),

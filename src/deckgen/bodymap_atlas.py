@@ -42,7 +42,7 @@ def level(height: float) -> float:
 
 # Heights (fractions of stature) of the rows of the grids, top to bottom.
 _TRUNK_LEVELS = (0.70, 0.63, 0.595, 0.565, 0.53, 0.50, 0.47)
-_LEG_LEVELS = (0.47, 0.42, 0.38, 0.33, 0.285, 0.25, 0.20, 0.12, 0.07, 0.039, 0.0)
+_LEG_LEVELS = (0.47, 0.42, 0.38, 0.33, 0.305, 0.285, 0.26, 0.20, 0.12, 0.07, 0.039, 0.0)
 
 # Front and back views, the body's right half: per trunk row, the distance from the midline
 # to the column borders (midline strip, paraspinal or inguinal strip, middle, outer edge).
@@ -61,6 +61,7 @@ _LEG_EDGES = (
     (6, 76),
     (8, 72),
     (12, 66),
+    (15, 63),
     (16, 62),
     (16, 62),
     (14, 66),
@@ -84,8 +85,9 @@ _PROFILE = (
     (0.42, 136, 228),
     (0.38, 142, 224),
     (0.33, 150, 218),
+    (0.305, 155, 216),
     (0.285, 158, 214),
-    (0.25, 160, 208),
+    (0.26, 160, 209),
     (0.20, 154, 206),
     (0.12, 166, 200),
     (0.07, 172, 198),
@@ -251,7 +253,14 @@ def _leg(bands: Iterable[int], columns: Iterable[int], view: str) -> frozenset[C
 
 
 _TRUNK_BANDS = range(6)
-_LOWER_LEG = (5, 6, 7)
+# The knee is two bands, above and below the joint line. The thigh's regions reach down to
+# the line and the leg's up to it (the popliteal fossa is bounded by the hamstrings above and
+# the heads of gastrocnemius below), so a band from thigh to calf runs unbroken even when
+# the knee itself is not named.
+_THIGH = (0, 1, 2, 3, 4)
+_THIGH_LOWER = (2, 3, 4)
+_KNEE = (4, 5)
+_LOWER_LEG = (5, 6, 7, 8)
 
 
 def _region(name: str, description: str, **views: frozenset[Cell]) -> Region:
@@ -349,8 +358,8 @@ REGIONS: dict[str, Region] = {
         _region(
             "posterior-thigh",
             "the back of the thigh",
-            posterior=_leg((0, 1, 2, 3), (1, 2), P),
-            lateral=_leg((0, 1, 2, 3), (0,), L),
+            posterior=_leg(_THIGH, (1, 2), P),
+            lateral=_leg(_THIGH, (0,), L),
         ),
         _region(
             "posterior-thigh-upper",
@@ -361,15 +370,15 @@ REGIONS: dict[str, Region] = {
         _region(
             "posterior-thigh-lower",
             "the lower half of the back of the thigh",
-            posterior=_leg((2, 3), (1, 2), P),
-            lateral=_leg((2, 3), (0,), L),
+            posterior=_leg(_THIGH_LOWER, (1, 2), P),
+            lateral=_leg(_THIGH_LOWER, (0,), L),
         ),
         _region(
             "lateral-thigh",
             "the outer side of the thigh",
-            posterior=_leg((0, 1, 2, 3), (3,), P),
-            anterior=_leg((0, 1, 2, 3), (3,), A),
-            lateral=_leg((0, 1, 2, 3), (1, 2), L),
+            posterior=_leg(_THIGH, (3,), P),
+            anterior=_leg(_THIGH, (3,), A),
+            lateral=_leg(_THIGH, (1, 2), L),
         ),
         _region(
             "lateral-thigh-upper",
@@ -381,28 +390,28 @@ REGIONS: dict[str, Region] = {
         _region(
             "lateral-thigh-lower",
             "the lower half of the outer side of the thigh",
-            posterior=_leg((2, 3), (3,), P),
-            anterior=_leg((2, 3), (3,), A),
-            lateral=_leg((2, 3), (1, 2), L),
+            posterior=_leg(_THIGH_LOWER, (3,), P),
+            anterior=_leg(_THIGH_LOWER, (3,), A),
+            lateral=_leg(_THIGH_LOWER, (1, 2), L),
         ),
         _region(
             "anterior-thigh",
             "the front of the thigh",
-            anterior=_leg((0, 1, 2, 3), (1, 2), A),
-            lateral=_leg((0, 1, 2, 3), (3,), L),
+            anterior=_leg(_THIGH, (1, 2), A),
+            lateral=_leg(_THIGH, (3,), L),
         ),
         _region(
             "medial-thigh",
             "the inner side of the thigh",
-            posterior=_leg((0, 1, 2, 3), (0,), P),
-            anterior=_leg((0, 1, 2, 3), (0,), A),
+            posterior=_leg(_THIGH, (0,), P),
+            anterior=_leg(_THIGH, (0,), A),
         ),
         _region(
             "knee",
             "the knee (its back in the posterior view)",
-            posterior=_leg((4,), range(4), P),
-            anterior=_leg((4,), range(4), A),
-            lateral=_leg((4,), range(4), L),
+            posterior=_leg(_KNEE, range(4), P),
+            anterior=_leg(_KNEE, range(4), A),
+            lateral=_leg(_KNEE, range(4), L),
         ),
         _region(
             "calf",
@@ -431,16 +440,16 @@ REGIONS: dict[str, Region] = {
         _region(
             "ankle",
             "the ankle",
-            posterior=_leg((8,), range(4), P),
-            anterior=_leg((8,), range(4), A),
-            lateral=_leg((8,), range(4), L),
+            posterior=_leg((9,), range(4), P),
+            anterior=_leg((9,), range(4), A),
+            lateral=_leg((9,), range(4), L),
         ),
         _region(
             "foot",
             "the foot (the heel in the posterior view)",
-            posterior=_leg((9,), range(4), P),
-            anterior=_leg((9,), range(4), A),
-            lateral=_leg((9, 10), range(4), L),
+            posterior=_leg((10,), range(4), P),
+            anterior=_leg((10,), range(4), A),
+            lateral=_leg((10, 11), range(4), L),
         ),
     )
 }
@@ -468,7 +477,7 @@ LANDMARKS: dict[str, Landmark] = {
         Landmark("ischial-tuberosity", "ischial tuberosity", {"posterior": (200, 208)}),
         Landmark("pubic-symphysis", "pubic symphysis", {"anterior": (180, 196)}),
         Landmark("patella", "patella", {"anterior": (142, 370), "lateral": (212, 370)}),
-        Landmark("fibular-head", "fibular head", {"lateral": (172, 404)}),
+        Landmark("fibular-head", "fibular head", {"lateral": (166, 394)}),
         Landmark("lateral-malleolus", "lateral malleolus", {"lateral": (188, 596)}),
     )
 }

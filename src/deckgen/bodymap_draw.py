@@ -154,7 +154,14 @@ def zone_loops(view: View, cells: Iterable[Cell]) -> list[tuple[Point, ...]]:
 
 def rounded(loop: tuple[Point, ...], passes: int = 3) -> tuple[Point, ...]:
     """A loop with its corners cut (Chaikin): a zone's edge comes out smooth, and a zone
-    that covers a region still covers all of it but the corners."""
+    that covers a region still covers all of it but the corners. Points in the middle of a
+    straight run are dropped first, so a corner rounds over the length of its sides, as a
+    hand-drawn zone would."""
+    loop = tuple(
+        point
+        for i, point in enumerate(loop)
+        if not _collinear(loop[i - 1], point, loop[(i + 1) % len(loop)])
+    )
     for _ in range(passes):
         cut: list[Point] = []
         for a, b in zip(loop, loop[1:] + loop[:1], strict=True):
@@ -162,6 +169,10 @@ def rounded(loop: tuple[Point, ...], passes: int = 3) -> tuple[Point, ...]:
             cut.append((0.25 * a[0] + 0.75 * b[0], 0.25 * a[1] + 0.75 * b[1]))
         loop = tuple(cut)
     return loop
+
+
+def _collinear(a: Point, b: Point, c: Point) -> bool:
+    return abs((b[0] - a[0]) * (c[1] - a[1]) - (b[1] - a[1]) * (c[0] - a[0])) < 1e-6
 
 
 def _polygon(points: tuple[Point, ...]) -> str:
