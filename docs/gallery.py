@@ -7,6 +7,7 @@ show one new bodymap key each. tests/test_bodymap_docs.py checks the files are c
 from __future__ import annotations
 
 import sys
+from dataclasses import replace
 from pathlib import Path
 
 from deckgen.bodymap import BodymapSpec, MapSpec, TriggerPoint
@@ -75,18 +76,8 @@ def examples() -> dict[str, BodymapSpec]:
         TriggerPoint("TrP2", medius.point(0.5, 0.2)),
         TriggerPoint("TrP3", medius.point(0.88, 0.25)),
     )
-    return {
-        "bodymap-reveal-question": one(
-            view="lateral",
-            side="right",
-            essential=(),
-            spillover=(),
-            trigger_points=(),
-            landmarks=("asis", "psis"),
-            muscles=("gluteus-medius",),
-            title="Gluteus medius",
-        ),
-        "bodymap-reveal-answer": one(
+    reveal = replace(
+        one(
             view="lateral",
             side="right",
             essential=(),
@@ -96,6 +87,12 @@ def examples() -> dict[str, BodymapSpec]:
             muscles=("gluteus-medius",),
             title="Gluteus medius",
         ),
+        reveal_field="answer",
+        field="question",
+    ).placements()
+    return {
+        "bodymap-reveal-question": reveal[0].spec,
+        "bodymap-reveal-answer": reveal[1].spec,
         "bodymap-panels": BodymapSpec(
             panels=(
                 MapSpec(

@@ -161,7 +161,7 @@ def test_reveal_puts_the_map_without_trigger_points_on_the_question_side(tmp_pat
     assert found is not None
     question, answer = found.placements()
     assert (question.field, answer.field) == ("question", "answer")
-    assert question.spec.panels[0].trigger_points == ()
+    assert question.spec.panels[0].shown_points == ()
     assert answer.spec.panels[0].trigger_points[0].label == "TrP1"
     assert b"TrP1" not in render_bodymap(question.spec)
     assert b">TrP1</text>" in render_bodymap(answer.spec)
@@ -546,3 +546,6 @@ def test_all_three_gluteus_medius_trigger_points_can_be_asked_in_one_view() -> N
     assert not {"TrP1", "TrP2", "TrP3"} & hidden
     crosses = sorted(s.box.x0 for s in draw(answer_side.spec).shapes if s.kind == "trigger-point")
     assert crosses[1] - crosses[0] > 20 and crosses[2] - crosses[1] > 20, "back to front, apart"
+    asked, answered = draw(question_side.spec), draw(answer_side.spec)
+    assert (asked.width, asked.height) == (answered.width, answered.height), "framed alike"
+    assert b"trigger point" not in asked.svg, "the question's legend does not mention them"

@@ -67,6 +67,13 @@ class MapSpec:
     """'auto': framed on what the map shows, with body around it; 'full': the whole figure."""
     label_regions: bool = False
     """Name each shaded region in the margin (and outline it), as in an atlas."""
+    show_trigger_points: bool = True
+    """False on the question side of a reveal pair: the map is framed and laid out as with
+    its trigger points, so the answer's picture is the question's plus the marks."""
+
+    @property
+    def shown_points(self) -> tuple[TriggerPoint, ...]:
+        return self.trigger_points if self.show_trigger_points else ()
 
     def alt_text(self) -> str:
         def names(items: Iterable[str]) -> str:
@@ -80,8 +87,8 @@ class MapSpec:
             parts.append(f" Spillover zone: {names(self.spillover)}.")
         if self.muscles:
             parts.append(f" Muscles drawn: {names(self.muscles)}.")
-        if self.trigger_points:
-            labels = ", ".join(tp.label for tp in self.trigger_points)
+        if self.shown_points:
+            labels = ", ".join(tp.label for tp in self.shown_points)
             parts.append(f" Trigger points: {labels}.")
         return "".join(parts)
 
@@ -117,7 +124,7 @@ class BodymapSpec:
         """The pictures and the fields they go in: one, or a question/answer pair."""
         if self.reveal_field is None:
             return (Placement(self.field, self),)
-        hidden = tuple(replace(panel, trigger_points=()) for panel in self.panels)
+        hidden = tuple(replace(panel, show_trigger_points=False) for panel in self.panels)
         return (
             Placement(self.field, replace(self, panels=hidden, reveal_field=None)),
             Placement(self.reveal_field, replace(self, reveal_field=None)),

@@ -426,7 +426,7 @@ def _marks(
 ) -> None:
     """Trigger points and landmarks with their labels, each placed clear of the others."""
     crosses = []
-    for number, tp in enumerate(panel.trigger_points):
+    for number, tp in enumerate(panel.shown_points):
         x, y = frame.place(on_side(tp.at, panel.side))
         crosses.append((x, y, tp.label))
         out.shapes.append(
@@ -616,7 +616,7 @@ def _legend_items(panels: tuple[MapSpec, ...]) -> list[tuple[str, str]]:
         items.append(("essential", "essential zone"))
     if any(p.spillover for p in panels):
         items.append(("spillover", "spillover zone"))
-    if any(p.trigger_points for p in panels):
+    if any(p.shown_points for p in panels):
         items.append(("trigger-point", "trigger point"))
     for name in sorted({m for p in panels for m in p.muscles}):
         items.append(("muscle", MUSCLES[name].label))
