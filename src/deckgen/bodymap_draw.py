@@ -82,6 +82,7 @@ text{stroke:#1d1d1d}
 .skin{fill:#e3cfc0}
 .title,.legend text{fill:#f2f2f2}
 .legend .cross{stroke:#f2f2f2}
+.legend .muscle .belly{fill:#e3cfc0;fill-opacity:1}
 .legend .caption{fill:#c8c8c8}
 .landmark circle{fill:#9cc9f5;stroke:#1d1d1d}
 .landmark path{stroke:#9cc9f5}
