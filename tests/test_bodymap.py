@@ -494,6 +494,8 @@ def _maps() -> st.SearchStrategy[MapSpec]:
             muscles=tuple(chosen_muscles),
             title=draw_(st.sampled_from([None, "Gluteus medius TrP1", "Referral"])),
             frame=draw_(st.sampled_from(["auto", "auto", "full"])),
+            label_regions=draw_(st.booleans()),
+            show_trigger_points=draw_(st.booleans()),
         )
 
     return build()
