@@ -34,8 +34,11 @@ def chromium() -> str:
     pytest.skip("chromium is not installed (apt-get install chromium)")
 
 
-def screenshot(page: str, *, width: int, height: int, folder: Path) -> Image.Image:
-    """Render an HTML page (files it names are looked up in ``folder``) and return the pixels."""
+def screenshot(
+    page: str, *, width: int, height: int, folder: Path, dark: bool = False
+) -> Image.Image:
+    """Render an HTML page (files it names are looked up in ``folder``) and return the pixels;
+    ``dark`` renders it as under a dark system theme."""
     browser = chromium()
     (folder / "page.html").write_text(page, encoding="utf-8")
     target = folder / "screenshot.png"
@@ -43,6 +46,7 @@ def screenshot(page: str, *, width: int, height: int, folder: Path) -> Image.Ima
         [
             browser,
             *_FLAGS,
+            *(_DARK if dark else ()),
             f"--user-data-dir={folder / 'profile'}",
             f"--window-size={width},{height}",
             f"--screenshot={target}",
@@ -54,3 +58,29 @@ def screenshot(page: str, *, width: int, height: int, folder: Path) -> Image.Ima
     )
     with Image.open(target) as image:
         return image.convert("RGB")
+
+
+def run_page(page: str, *, folder: Path, dark: bool = False) -> str:
+    """Load an HTML page, let its scripts run, and return the DOM they leave behind."""
+    browser = chromium()
+    (folder / "run.html").write_text(page, encoding="utf-8")
+    result = subprocess.run(
+        [
+            browser,
+            *_FLAGS,
+            *(_DARK if dark else ()),
+            f"--user-data-dir={folder / 'profile'}",
+            "--virtual-time-budget=5000",
+            "--dump-dom",
+            (folder / "run.html").as_uri(),
+        ],
+        check=True,
+        capture_output=True,
+        timeout=120,
+        text=True,
+    )
+    return result.stdout
+
+
+_DARK = ("--force-dark-mode", "--blink-settings=preferredColorScheme=0")
+"""Flags that make the page's ``prefers-color-scheme`` dark, as a dark system theme does."""

@@ -1,39 +1,53 @@
-"""Body maps: vocabulary and validation, determinism, and what the drawing really shows."""
+"""Body maps: vocabulary and validation, the tiled atlas, layout without collisions."""
 
 from __future__ import annotations
 
-import itertools
+from dataclasses import replace
 from pathlib import Path
 
 import defusedxml.ElementTree
 import pytest
-from PIL import Image
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
-from anki_engine import StudentCollection
-from browser import screenshot
-from conftest import FIRST_BUILD_TIME, run_deckgen
-from deckgen.bodymap import WIDTH, BodymapSpec, TriggerPoint, landmark_labels, render_bodymap
-from deckgen.bodymap_atlas import FRAME_HEIGHT, FRAME_WIDTH, LANDMARKS, REGIONS, VIEWS, centroid
+from deckgen.bodymap import BodymapSpec, MapSpec, TriggerPoint
+from deckgen.bodymap_atlas import (
+    LANDMARKS,
+    REGIONS,
+    VIEWS,
+    level,
+    region_centre,
+    zone_outlines,
+)
+from deckgen.bodymap_draw import crop, draw, render_bodymap
+from deckgen.bodymap_layout import Box, Shape, collisions
+from deckgen.bodymap_muscles import MUSCLES
 from deckgen.diagnostics import Location, Report
-from deckgen.identity import note_guid
 from deckgen.validate import load_decks
 
 SVG = "{http://www.w3.org/2000/svg}"
-ESSENTIAL = (198, 40, 40)
-_TOP = 10  # the frame's offset in a map without a title
+SHIPPED = Path(__file__).parents[1] / "cards"
+_WHERE = Location(Path("cards.yaml"), 1, 1)
 
 
-def spec(**changes: object) -> BodymapSpec:
+def panel(**changes: object) -> MapSpec:
     values: dict[str, object] = {
         "view": "posterior",
         "side": "right",
-        "field": "answer",
         "essential": ("posterior-iliac-crest",),
         "spillover": ("buttock-upper",),
-        "trigger_points": (TriggerPoint("TrP1", (198, 140)),),
+        "trigger_points": (TriggerPoint("TrP1", (208, 150)),),
         "landmarks": ("iliac-crest",),
-        "title": None,
-        "location": Location(Path("cards.yaml"), 1, 1),
+    }
+    values.update(changes)
+    return MapSpec(**values)  # type: ignore[arg-type]
+
+
+def spec(*panels: MapSpec, **changes: object) -> BodymapSpec:
+    values: dict[str, object] = {
+        "panels": panels or (panel(),),
+        "field": "answer",
+        "location": _WHERE,
     }
     values.update(changes)
     return BodymapSpec(**values)  # type: ignore[arg-type]
@@ -41,7 +55,7 @@ def spec(**changes: object) -> BodymapSpec:
 
 def check_card(
     tmp_path: Path, bodymap_yaml: str, card: str = "question: Q\n    answer: A"
-) -> list[str]:
+) -> tuple[list[str], BodymapSpec | None]:
     folder = tmp_path / "cards" / "deck"
     folder.mkdir(parents=True, exist_ok=True)
     (folder / "deck.yaml").write_text("name: D\nid: d\n")
@@ -50,12 +64,37 @@ def check_card(
         + "".join(f"      {line}\n" for line in bodymap_yaml.splitlines())
     )
     report = Report()
-    load_decks(tmp_path / "cards", report)
-    return [f"{d.location.line}:{d.location.column}: {d.message}" for d in report.sorted()]
+    decks = load_decks(tmp_path / "cards", report)
+    problems = [f"{d.location.line}:{d.location.column}: {d.message}" for d in report.sorted()]
+    found = decks[0].cards[0].bodymap if decks and decks[0].cards else None
+    return problems, found
 
 
-def test_a_valid_bodymap_checks_clean(tmp_path: Path) -> None:
-    problems = check_card(
+def problems_of(
+    tmp_path: Path, bodymap_yaml: str, card: str = "question: Q\n    answer: A"
+) -> list[str]:
+    return check_card(tmp_path, bodymap_yaml, card)[0]
+
+
+def shipped_specs() -> list[tuple[str, BodymapSpec]]:
+    """Every picture the shipped deck draws, by card id (a reveal pair counts twice)."""
+    report = Report()
+    decks = load_decks(SHIPPED, report)
+    assert report.error_count == 0
+    pictures = []
+    for deck in decks:
+        for card in deck.cards:
+            if card.bodymap is not None:
+                for placement in card.bodymap.placements():
+                    pictures.append((f"{card.id}:{placement.field}", placement.spec))
+    return pictures
+
+
+# --- the author's keys ---------------------------------------------------------------------
+
+
+def test_a_v1_bodymap_checks_clean(tmp_path: Path) -> None:
+    problems = problems_of(
         tmp_path,
         "view: lateral\nside: left\nfield: question\nessential: [lateral-hip]\n"
         "spillover: [lateral-thigh, knee]\ntrigger_points:\n  - {label: TrP2, at: [55, 25]}\n"
@@ -63,6 +102,91 @@ def test_a_valid_bodymap_checks_clean(tmp_path: Path) -> None:
         "title: Gluteus medius TrP2",
     )
     assert problems == []
+
+
+def test_every_v1_region_name_keeps_its_views() -> None:
+    v1 = {
+        "low-back": "posterior lateral",
+        "posterior-iliac-crest": "posterior lateral",
+        "sacrum": "posterior",
+        "sacroiliac-joint": "posterior",
+        "buttock-upper": "posterior lateral",
+        "buttock-lower": "posterior lateral",
+        "lateral-hip": "posterior lateral anterior",
+        "greater-trochanter": "posterior lateral anterior",
+        "posterior-thigh": "posterior lateral",
+        "posterior-thigh-upper": "posterior lateral",
+        "lateral-thigh-upper": "lateral anterior",
+        "lateral-thigh": "lateral anterior",
+        "anterior-thigh": "anterior lateral",
+        "medial-thigh": "anterior",
+        "groin": "anterior",
+        "knee": "posterior anterior lateral",
+        "calf": "posterior lateral",
+        "lateral-leg": "lateral",
+        "shin": "anterior lateral",
+        "ankle": "posterior anterior lateral",
+        "foot": "anterior lateral",
+    }
+    for name, views in v1.items():
+        assert set(views.split()) <= set(REGIONS[name].cells), name
+
+
+def test_new_keys_check_clean_and_resolve_by_anatomy(tmp_path: Path) -> None:
+    problems, found = check_card(
+        tmp_path,
+        "view: lateral\nmuscles: [gluteus-medius, gluteus-minimus]\nframe: full\nreveal: true\n"
+        "trigger_points:\n"
+        "  - {label: TrP1, at: {muscle: gluteus-medius, across: 0.1, along: 0.2}}\n"
+        "  - {label: TrP3, at: {between: [asis, greater-trochanter], fraction: 0.25}}\n",
+    )
+    assert problems == [] and found is not None
+    (map_,) = found.panels
+    medius = MUSCLES["gluteus-medius"].shapes["lateral"]
+    assert map_.trigger_points[0].at == medius.point(0.1, 0.2)
+    (ax, ay), (gx, gy) = (
+        LANDMARKS["asis"].points["lateral"],
+        LANDMARKS["greater-trochanter"].points["lateral"],
+    )
+    assert map_.trigger_points[1].at == (ax + 0.25 * (gx - ax), ay + 0.25 * (gy - ay))
+    assert map_.frame == "full" and map_.muscles == ("gluteus-medius", "gluteus-minimus")
+
+
+def test_reveal_puts_the_map_without_trigger_points_on_the_question_side(tmp_path: Path) -> None:
+    _, found = check_card(
+        tmp_path,
+        "view: posterior\nreveal: true\nessential: [sacrum]\n"
+        "trigger_points:\n  - {label: TrP1, at: psis}",
+    )
+    assert found is not None
+    question, answer = found.placements()
+    assert (question.field, answer.field) == ("question", "answer")
+    assert question.spec.panels[0].shown_points == ()
+    assert answer.spec.panels[0].trigger_points[0].label == "TrP1"
+    assert b"TrP1" not in render_bodymap(question.spec)
+    assert b">TrP1</text>" in render_bodymap(answer.spec)
+    _, cloze = check_card(
+        tmp_path,
+        "view: posterior\nreveal: true\ntrigger_points:\n  - {label: TrP1, at: psis}",
+        "cloze: '{{c1::x}}'",
+    )
+    assert cloze is not None
+    assert [p.field for p in cloze.placements()] == ["cloze", "extra"]
+
+
+def test_panels_check_each_map_and_keep_their_titles(tmp_path: Path) -> None:
+    problems, found = check_card(
+        tmp_path,
+        "title: Medius or minimus?\npanels:\n"
+        "  - {view: lateral, title: Gluteus medius, essential: [buttock-upper, lateral-hip]}\n"
+        "  - {view: lateral, title: Gluteus minimus, essential: [lateral-thigh, lateral-leg]}\n",
+    )
+    assert problems == [] and found is not None
+    assert [p.title for p in found.panels] == ["Gluteus medius", "Gluteus minimus"]
+    texts = [
+        t.text for t in defusedxml.ElementTree.fromstring(render_bodymap(found)).iter(f"{SVG}text")
+    ]
+    assert {"Medius or minimus?", "Gluteus medius", "Gluteus minimus"} <= set(texts)
 
 
 @pytest.mark.parametrize(
@@ -75,7 +199,8 @@ def test_a_valid_bodymap_checks_clean(tmp_path: Path) -> None:
         ),
         (
             "view: posterior\nessential: [groin]",
-            "7:19: region 'groin' is not drawn in the posterior view; it is drawn in: anterior",
+            "7:19: region 'groin' is not drawn in the posterior view; it is drawn in: "
+            "anterior, lateral",
         ),
         (
             "view: back\nessential: [sacrum]",
@@ -83,230 +208,346 @@ def test_a_valid_bodymap_checks_clean(tmp_path: Path) -> None:
         ),
         ("essential: [sacrum]", "6:7: a bodymap has no 'view' (posterior or anterior or lateral)"),
         (
-            "view: posterior\nside: both\nessential: [sacrum]",
-            "7:13: bodymap side 'both' is not one of right, left",
-        ),
-        (
             "view: posterior\nessential: [sacrum]\nspillover: [sacrum]",
             "8:19: region 'sacrum' is both essential and spillover: pick one",
         ),
         (
-            "view: posterior\nlandmarks: [asis]\nessential: [sacrum]",
-            "7:19: landmark 'asis' is not drawn in the posterior view; it is drawn in: "
-            "anterior, lateral",
-        ),
-        (
             "view: posterior\ntrigger_points:\n  - {label: TrP1, at: [120, 5]}",
-            "8:29: trigger point 'at' must be a landmark, a region, or [x, y] with both in 0-100 "
-            "(percent of the figure's width and height)",
+            "8:29: trigger point 'at' must be a landmark, a region, {muscle: ..., across: ..., "
+            "along: ...}, {between: [landmark, landmark], fraction: ...}, or [x, y] with both in "
+            "0-100 (percent of the whole right-side figure's width and height; mirrored for "
+            "side: left)",
         ),
         (
-            "view: posterior\ntrigger_points:\n  - {label: TrP1, at: psys}",
-            "8:29: trigger point 'at: psys' is not a landmark or region drawn in the posterior "
-            "view (did you mean 'psis'?); or give [x, y] in percent",
+            "view: posterior\nmuscles: [gluteus-medus]",
+            "7:17: unknown muscle 'gluteus-medus' (did you mean 'gluteus-medius'?); "
+            "the muscles are listed in the README",
+        ),
+        (
+            "view: anterior\nmuscles: [piriformis]",
+            "7:17: muscle 'piriformis' is not drawn in the anterior view; it is drawn in: "
+            "posterior",
+        ),
+        (
+            "view: lateral\ntrigger_points:\n"
+            "  - {label: T, at: {muscle: gluteus-medius, across: 2, along: 0}}",
+            "8:26: a muscle position needs 'across' and 'along', each from 0 to 1 (across: from "
+            "back, near the sacrum (0), to front, near the ASIS (1); along: origin 0 to "
+            "insertion 1)",
+        ),
+        (
+            "view: lateral\ntrigger_points:\n"
+            "  - {label: T, at: {between: [asis, sacrum], fraction: 0.5}}",
+            "8:26: 'between' takes two landmarks drawn in the lateral view and a 'fraction' "
+            "from 0 (the first) to 1 (the second)",
+        ),
+        (
+            "view: posterior\nreveal: true\nessential: [sacrum]",
+            "6:7: 'reveal: true' shows the trigger points on the answer side only; this map has "
+            "no trigger points to reveal",
+        ),
+        (
+            "view: posterior\nreveal: true\nfield: answer\n"
+            "trigger_points:\n  - {label: T, at: psis}",
+            "8:14: bodymap field 'answer' is not one of question; with 'reveal: true' the map "
+            "without trigger points goes on the question side",
+        ),
+        (
+            "panels:\n  - {view: posterior, essential: [sacrum]}",
+            "7:9: 'panels' must be a list of 2 to 3 maps; it has 1",
+        ),
+        (
+            "view: posterior\nframe: tight\nessential: [sacrum]",
+            "7:14: bodymap frame 'tight' is not one of auto, full",
         ),
         (
             "view: posterior",
-            "6:7: a bodymap needs at least one essential or spillover region or trigger point",
-        ),
-        (
-            "view: posterior\ncolour: red\nessential: [sacrum]",
-            "7:7: unknown key 'colour' in a bodymap; allowed: essential, field, landmarks, side, "
-            "spillover, title, trigger_points, view",
+            "6:7: a bodymap needs at least one essential or spillover region, trigger point or "
+            "muscle",
         ),
     ],
 )
 def test_bad_bodymaps_are_reported_with_their_place(
     tmp_path: Path, bodymap_yaml: str, expected: str
 ) -> None:
-    assert expected in check_card(tmp_path, bodymap_yaml)
+    assert expected in problems_of(tmp_path, bodymap_yaml)
 
 
-def test_a_cloze_card_takes_its_map_in_cloze_or_extra(tmp_path: Path) -> None:
-    problems = check_card(
-        tmp_path, "view: posterior\nfield: answer\nessential: [sacrum]", "cloze: '{{c1::x}}'"
+# --- the atlas -----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("view", sorted(VIEWS))
+def test_each_view_is_one_surface_that_its_regions_cover_without_holes(view: str) -> None:
+    atlas = VIEWS[view]
+    assert len(zone_outlines(atlas, atlas.cells())) == 1, "the cells form one silhouette"
+    drawn_side = {
+        cell
+        for cell in atlas.cells()
+        if cell[0] != "other-leg"
+        and (view == "lateral" or (atlas.cell_shape(cell)[0][0] >= 180) == (view == "posterior"))
+    }
+    covered = set().union(
+        *(region.cells[view] for name, region in REGIONS.items() if view in region.cells)
     )
-    assert "6:14: bodymap field 'answer' is not one of cloze, extra" in problems
+    assert drawn_side - covered == set(), "every cell of the side drawn has a region name"
+
+
+def test_neighbouring_regions_join_into_one_zone_and_apart_ones_do_not() -> None:
+    view = VIEWS["lateral"]
+
+    def loops(*names: str) -> int:
+        return len(zone_outlines(view, set().union(*(REGIONS[n].cells["lateral"] for n in names))))
+
+    assert loops("buttock-lower", "lateral-thigh", "knee", "lateral-leg", "ankle", "foot") == 1
+    assert loops("buttock-upper", "lateral-hip") == 1
+    assert loops("low-back", "knee") == 2
+
+
+def test_proportions_follow_a_standard_adult_figure() -> None:
+    crest, fold, knee = level(0.59), level(0.47), level(0.285)
+    assert (fold - crest) / (knee - fold) == pytest.approx(0.12 / 0.185, abs=0.01)
+    crest_y = LANDMARKS["iliac-crest"].points["posterior"][1]
+    trochanter_y = LANDMARKS["greater-trochanter"].points["posterior"][1]
+    assert crest_y < trochanter_y < fold < knee
+
+
+def test_a_free_position_is_in_the_right_side_frame_and_mirrored_for_the_left() -> None:
+    """[x, y] names a spot of the right-side figure; a left-side map shows the same spot on
+    the left buttock, the mirror image (the README says so)."""
+    for side, lateral_of_sacrum in (("right", 1), ("left", -1)):
+        drawing = draw(
+            spec(
+                panel(
+                    side=side,
+                    landmarks=("sacrum",),
+                    trigger_points=(TriggerPoint("T", (216, 150)),),
+                )
+            )
+        )
+        cross = next(s.box for s in drawing.shapes if s.kind == "trigger-point")
+        dot = next(s.box for s in drawing.shapes if s.kind == "landmark")
+        assert (cross.x0 - dot.x0) * lateral_of_sacrum > 0
+    left = draw(
+        spec(
+            panel(
+                side="left",
+                landmarks=("psis",),
+                trigger_points=(TriggerPoint("T", LANDMARKS["psis"].points["posterior"]),),
+            )
+        )
+    )
+    dot = next(s.box for s in left.shapes if s.kind == "landmark")
+    cross = next(s.box for s in left.shapes if s.kind == "trigger-point")
+    assert abs((dot.x0 + dot.x1) / 2 - (cross.x0 + cross.x1) / 2) < 0.5
+
+
+# --- the picture ---------------------------------------------------------------------------
 
 
 def test_same_data_gives_identical_bytes_and_other_data_other_bytes() -> None:
     assert render_bodymap(spec()) == render_bodymap(spec())
-    assert render_bodymap(spec()) != render_bodymap(spec(side="left"))
-    assert render_bodymap(spec()) != render_bodymap(spec(essential=("sacrum",)))
+    assert render_bodymap(spec()) != render_bodymap(spec(panel(side="left")))
+    assert render_bodymap(spec()) != render_bodymap(spec(panel(essential=("sacrum",))))
 
 
-def test_the_svg_is_well_formed_and_says_what_it_shows() -> None:
-    root = defusedxml.ElementTree.fromstring(render_bodymap(spec(title="TrP1 & friends")))
+def test_the_svg_has_its_documented_structure() -> None:
+    picture = spec(panel(title="TrP1 & friends", muscles=("gluteus-medius",)))
+    root = defusedxml.ElementTree.fromstring(render_bodymap(picture))
     assert root.tag == f"{SVG}svg"
-    paths = root.iter(f"{SVG}path")
-    regions = {(p.get("class"), p.get("data-region")) for p in paths if p.get("data-region")}
-    assert regions == {("essential", "posterior-iliac-crest"), ("spillover", "buttock-upper")}
-    title = root.find(f"{SVG}title")
-    assert title is not None and title.text == (
-        "Body map, posterior view, right side. Essential pain zone: posterior iliac crest. "
-        "Spillover zone: buttock upper. Trigger points: TrP1."
-    )
+    classes = {c for e in root.iter() for c in (e.get("class") or "").split()}
+    assert {
+        "zone-essential",
+        "zone-spillover",
+        "muscle",
+        "trigger-point",
+        "landmark",
+        "label",
+        "legend",
+        "title",
+    } <= classes
+    assert root.find(f"{SVG}title") is not None
+    desc = root.find(f"{SVG}desc")
+    assert desc is not None and desc.text == picture.alt_text()
+    assert "Essential pain zone: posterior iliac crest." in picture.alt_text()
     texts = [t.text for t in root.iter(f"{SVG}text")]
-    assert "TrP1 &amp; friends" not in texts and "TrP1 & friends" in texts
-    assert "iliac crest" in texts and "TrP1" in texts
+    assert "TrP1 & friends" in texts and "iliac crest" in texts and "TrP1" in texts
+
+
+def legend_texts(picture: BodymapSpec) -> set[str]:
+    root = defusedxml.ElementTree.fromstring(render_bodymap(picture))
+    return {
+        t.text or ""
+        for g in root.iter(f"{SVG}g")
+        if g.get("class") == "legend"
+        for t in g.iter(f"{SVG}text")
+        if t.get("class") != "caption"
+    }
+
+
+def test_the_legend_lists_only_what_the_map_draws() -> None:
+    assert legend_texts(spec(panel(spillover=(), trigger_points=()))) == {"essential zone"}
+    assert legend_texts(spec(panel(essential=(), spillover=(), muscles=("piriformis",)))) == {
+        "trigger point",
+        "piriformis",
+    }
+    assert legend_texts(spec()) == {"essential zone", "spillover zone", "trigger point"}
+
+
+def zone_span(drawing_spec: BodymapSpec) -> float:
+    """The share of the picture's width that the zones' frame extent takes."""
+    drawing = draw(drawing_spec)
+    (map_,) = drawing_spec.panels
+    area = crop(map_)
+    xs = [
+        x
+        for name in (*map_.essential, *map_.spillover)
+        for cell in REGIONS[name].cells[map_.view]
+        for x, _ in VIEWS[map_.view].cell_shape(cell)
+    ]
+    scale = min(300 / (area.x1 - area.x0), 470 / (area.y1 - area.y0), 2.2)
+    return (min(max(xs), area.x1) - max(min(xs), area.x0)) * scale / drawing.width
+
+
+def test_the_trp1_pattern_map_is_framed_on_its_zones() -> None:
+    trp1 = dict(shipped_specs())["referral-trp1-pattern:answer"]
+    assert zone_span(trp1) >= 1 / 3
+    full = spec(replace(trp1.panels[0], frame="full"))
+    assert zone_span(full) < zone_span(trp1)
+
+
+# --- layout without collisions -------------------------------------------------------------
+
+
+def assert_laid_out_cleanly(picture: BodymapSpec) -> None:
+    drawing = draw(picture)
+    clashes = collisions(list(drawing.shapes))
+    assert clashes == [], [(a.kind, a.owner, b.kind, b.owner) for a, b in clashes]
+    texts = [s for s in drawing.shapes if s.kind in ("label", "title", "legend")]
+    outside = [s.owner for s in texts if not s.box.inside(drawing.width, drawing.height)]
+    assert outside == []
+
+
+@pytest.mark.parametrize(("name", "picture"), shipped_specs(), ids=lambda v: str(v)[:40])
+def test_shipped_maps_have_no_collisions(name: str, picture: BodymapSpec) -> None:
+    assert_laid_out_cleanly(picture)
 
 
 @pytest.mark.parametrize("view", sorted(VIEWS))
-def test_landmark_labels_never_overlap(view: str) -> None:
-    every_landmark = tuple(name for name, mark in LANDMARKS.items() if view in mark.points)
-    for side in ("right", "left"):
-        labels = landmark_labels(spec(view=view, side=side, landmarks=every_landmark))
-        assert len(labels) == len(every_landmark)
-        for margin in (True, False):
-            baselines = sorted(label.y for label in labels if label.on_left == margin)
-            assert all(b - a >= 17 for a, b in itertools.pairwise(baselines))
-            assert all(0 < y < FRAME_HEIGHT for y in baselines)
-
-
-# --- what the browser draws ---------------------------------------------------------------
-
-_SCALE = 0.5
-_CELL_WIDTH = int(WIDTH * _SCALE)
-_CELL_HEIGHT = int((_TOP + FRAME_HEIGHT + 78) * _SCALE)
-
-
-def _every_region_map() -> list[tuple[str, str, str | None]]:
-    """(view, side, region) for every region in every view it is drawn in, plus blank maps."""
-    cases: list[tuple[str, str, str | None]] = []
-    for view in sorted(VIEWS):
-        for side in ("right", "left"):
-            cases.append((view, side, None))
-            cases.extend(
-                (view, side, name) for name, region in REGIONS.items() if view in region.shapes
+@pytest.mark.parametrize("side", ["right", "left"])
+def test_every_landmark_and_region_of_a_view_lays_out_cleanly(view: str, side: str) -> None:
+    marks = tuple(name for name, mark in LANDMARKS.items() if view in mark.points)
+    assert_laid_out_cleanly(
+        spec(
+            panel(
+                view=view, side=side, essential=(), spillover=(), trigger_points=(), landmarks=marks
             )
-    return cases
-
-
-@pytest.fixture(scope="module")
-def rendered_grid(
-    tmp_path_factory: pytest.TempPathFactory,
-) -> dict[tuple[str, str, str | None], Image.Image]:
-    """Every region drawn alone as an essential zone, all in one browser screenshot."""
-    folder = tmp_path_factory.mktemp("maps")
-    cases = _every_region_map()
-    columns = 10
-    cells = []
-    for index, (view, side, region) in enumerate(cases):
-        name = f"map{index}.svg"
-        essential = (region,) if region else ()
-        (folder / name).write_bytes(
-            render_bodymap(
+        )
+    )
+    for name, region in REGIONS.items():
+        if view in region.cells:
+            assert_laid_out_cleanly(
                 spec(
-                    view=view,
-                    side=side,
-                    essential=essential,
-                    spillover=(),
-                    trigger_points=(),
-                    landmarks=(),
+                    panel(
+                        view=view,
+                        side=side,
+                        essential=(name,),
+                        spillover=(),
+                        landmarks=marks,
+                        label_regions=True,
+                        trigger_points=(TriggerPoint("TrP", region_centre(region, view)),),
+                    )
                 )
             )
+
+
+def _maps() -> st.SearchStrategy[MapSpec]:
+    @st.composite
+    def build(draw_: st.DrawFn) -> MapSpec:
+        view = draw_(st.sampled_from(sorted(VIEWS)))
+        regions = sorted(n for n, r in REGIONS.items() if view in r.cells)
+        chosen = draw_(st.lists(st.sampled_from(regions), unique=True, max_size=5))
+        split = draw_(st.integers(0, len(chosen)))
+        marks = sorted(n for n, m in LANDMARKS.items() if view in m.points)
+        muscles = sorted(n for n, m in MUSCLES.items() if view in m.shapes)
+        chosen_muscles = (
+            draw_(st.lists(st.sampled_from(muscles), unique=True, max_size=3)) if muscles else []
         )
-        cells.append(f'<img src="{name}" width="{_CELL_WIDTH}" height="{_CELL_HEIGHT}">')
-    rows = -(-len(cases) // columns)
-    page = (
-        "<html><body style='margin:0;line-height:0;background:#fff'>"
-        f"<div style='display:grid;grid-template-columns:repeat({columns},{_CELL_WIDTH}px)'>"
-        + "".join(cells)
-        + "</div></body></html>"
+        places = [LANDMARKS[m].points[view] for m in marks] + [
+            MUSCLES[m].shapes[view].point(a, b)
+            for m in muscles
+            for a in (0.2, 0.8)
+            for b in (0.2, 0.6)
+        ]
+        count = draw_(st.integers(0, 3))
+        points = tuple(
+            TriggerPoint(f"TrP{i + 1}", draw_(st.sampled_from(places))) for i in range(count)
+        )
+        if not chosen and not points and not chosen_muscles:
+            points = (TriggerPoint("TrP1", places[0]),)
+        return MapSpec(
+            view=view,
+            side=draw_(st.sampled_from(["right", "left"])),
+            essential=tuple(chosen[:split]),
+            spillover=tuple(chosen[split:]),
+            trigger_points=points,
+            landmarks=tuple(draw_(st.lists(st.sampled_from(marks), unique=True, max_size=4))),
+            muscles=tuple(chosen_muscles),
+            title=draw_(st.sampled_from([None, "Gluteus medius TrP1", "Referral"])),
+            frame=draw_(st.sampled_from(["auto", "auto", "full"])),
+            label_regions=draw_(st.booleans()),
+            show_trigger_points=draw_(st.booleans()),
+        )
+
+    return build()
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(maps=st.lists(_maps(), min_size=1, max_size=3))
+def test_generated_maps_lay_out_without_collisions(maps: list[MapSpec]) -> None:
+    assert_laid_out_cleanly(spec(*maps))
+
+
+def test_collisions_are_detected() -> None:
+    """The checker itself: a label over a cross, a leader through a label."""
+    label = Shape("label", "a", Box(0, 0, 40, 20))
+    cross = Shape("trigger-point", "b", Box(30, 10, 44, 24))
+    leader = Shape("leader", "c", Box(-10, 5, 60, 6), ((-10, 5), (60, 6)))
+    own_leader = Shape("leader", "a", Box(-10, 5, 60, 6), ((-10, 5), (60, 6)))
+    assert len(collisions([label, cross, leader, own_leader])) == 2
+
+
+def test_all_three_gluteus_medius_trigger_points_can_be_asked_in_one_view() -> None:
+    medius = MUSCLES["gluteus-medius"].shapes["lateral"]
+    points = tuple(
+        TriggerPoint(f"TrP{n}", medius.point(across, 0.22))
+        for n, across in ((1, 0.12), (2, 0.5), (3, 0.88))
     )
-    image = screenshot(page, width=columns * _CELL_WIDTH, height=rows * _CELL_HEIGHT, folder=folder)
-    return {
-        case: image.crop(
-            (
-                (index % columns) * _CELL_WIDTH,
-                (index // columns) * _CELL_HEIGHT,
-                (index % columns + 1) * _CELL_WIDTH,
-                (index // columns + 1) * _CELL_HEIGHT,
-            )
-        )
-        for index, case in enumerate(cases)
-    }
-
-
-def _pixels(image: Image.Image, wanted: object) -> set[tuple[int, int]]:
-    """Pixels of the figure's frame (legend excluded) for which ``wanted(rgb)`` holds."""
-    frame_bottom = int((_TOP + FRAME_HEIGHT) * _SCALE)
-    data = image.load()
-    assert data is not None
-    return {
-        (x, y)
-        for y in range(frame_bottom)
-        for x in range(image.width)
-        if wanted(data[x, y])  # type: ignore[operator]
-    }
-
-
-def _is_essential(rgb: tuple[int, int, int]) -> bool:
-    return all(abs(a - b) <= 24 for a, b in zip(rgb, ESSENTIAL, strict=True))
-
-
-def _is_body(rgb: tuple[int, int, int]) -> bool:
-    return min(rgb) < 250  # anything drawn: skin, outline, details
-
-
-@pytest.mark.parametrize(
-    ("view", "side", "region"), [case for case in _every_region_map() if case[2] is not None]
-)
-def test_each_region_is_shaded_where_it_lies_and_inside_the_body(
-    rendered_grid: dict[tuple[str, str, str | None], Image.Image],
-    view: str,
-    side: str,
-    region: str,
-) -> None:
-    image = rendered_grid[(view, side, region)]
-    shaded = _pixels(image, _is_essential)
-    assert len(shaded) > 20, "the region is visible"
-
-    blank = rendered_grid[(view, side, None)]
-    body = _pixels(blank, _is_body)
-    assert not _pixels(blank, _is_essential), "a map with no regions shades nothing"
-    outside = [p for p in shaded if p not in body]
-    assert len(outside) <= len(shaded) * 0.02, "the shading stays inside the body outline"
-
-    shape = REGIONS[region].shapes[view]
-    expected_x, expected_y = centroid(shape)
-    if side == "left":
-        expected_x = FRAME_WIDTH - expected_x
-    mean_x = sum(x for x, _ in shaded) / len(shaded) / _SCALE - (WIDTH - FRAME_WIDTH) / 2
-    mean_y = sum(y for _, y in shaded) / len(shaded) / _SCALE - _TOP
-    assert abs(mean_x - expected_x) < 15 and abs(mean_y - expected_y) < 15
-
-
-# --- through the build and Anki's engine ---------------------------------------------------
-
-
-def test_a_card_with_a_bodymap_imports_with_its_picture(
-    project: Path, student: StudentCollection, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    assert run_deckgen("build").exit_code == 0
-    student.import_package(project / "decks/demo.apkg")
-    note = student.notes()[note_guid("demo-gm", "referral-low-back")]
-    assert '<div class="deckgen-bodymap"><img src="deckgen-' in note["Answer"]
-    assert 'alt="Body map, posterior view, right side.' in note["Answer"]
-    assert student.unresolved_images() == []
-    first_answer = note["Answer"]
-
-    patterns = project / "cards/demo/referral/patterns.yaml"
-    patterns.write_text(
-        patterns.read_text().replace(
-            "spillover: [buttock-upper]", "spillover: [buttock-upper, buttock-lower]"
-        )
+    question = panel(
+        view="lateral",
+        essential=(),
+        spillover=(),
+        landmarks=("asis", "psis"),
+        muscles=("gluteus-medius",),
+        trigger_points=points,
     )
-    monkeypatch.setenv("SOURCE_DATE_EPOCH", str(FIRST_BUILD_TIME + 60))
-    assert run_deckgen("build").exit_code == 0
-    student.import_package(project / "decks/demo.apkg")
-    updated = student.notes()[note_guid("demo-gm", "referral-low-back")]
-    assert updated["Answer"] != first_answer and "buttock lower" in updated["Answer"]
-    assert student.unresolved_images() == []
-
-
-def test_maps_command_writes_pictures_for_authors(project: Path) -> None:
-    result = run_deckgen("maps", "cards", "-o", "preview")
-    assert (result.exit_code, result.stdout) == (0, "wrote 1 body map to preview\n")
-    picture = (project / "preview/demo/referral-low-back.svg").read_bytes()
-    assert defusedxml.ElementTree.fromstring(picture).tag == f"{SVG}svg"
+    question_side, answer_side = spec(question, reveal_field="answer").placements()
+    assert_laid_out_cleanly(answer_side.spec)
+    texts = {
+        t.text
+        for t in defusedxml.ElementTree.fromstring(render_bodymap(answer_side.spec)).iter(
+            f"{SVG}text"
+        )
+    }
+    assert {"TrP1", "TrP2", "TrP3"} <= texts
+    hidden = {
+        t.text
+        for t in defusedxml.ElementTree.fromstring(render_bodymap(question_side.spec)).iter(
+            f"{SVG}text"
+        )
+    }
+    assert not {"TrP1", "TrP2", "TrP3"} & hidden
+    crosses = sorted(s.box.x0 for s in draw(answer_side.spec).shapes if s.kind == "trigger-point")
+    assert crosses[1] - crosses[0] > 20 and crosses[2] - crosses[1] > 20, "back to front, apart"
+    asked, answered = draw(question_side.spec), draw(answer_side.spec)
+    assert (asked.width, asked.height) == (answered.width, answered.height), "framed alike"
+    assert b"trigger point" not in asked.svg, "the question's legend does not mention them"

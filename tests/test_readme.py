@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import re
+import sys
 from pathlib import Path
 
 import pytest
 
 from conftest import run_deckgen
 from deckgen.bodymap_atlas import LANDMARKS, REGIONS
+from deckgen.bodymap_muscles import MUSCLES
 
 REPO = Path(__file__).resolve().parent.parent
 README = (REPO / "README.md").read_text(encoding="utf-8")
@@ -38,4 +40,17 @@ def test_the_bodymap_picture_is_drawn_from_the_example_card(
 
 def test_every_region_and_landmark_is_documented() -> None:
     documented = set(re.findall(r"^\| `([a-z-]+)` \|", README, re.MULTILINE))
-    assert set(REGIONS) | set(LANDMARKS) <= documented
+    assert set(REGIONS) | set(LANDMARKS) | set(MUSCLES) <= documented
+
+
+def test_the_bodymap_gallery_is_current() -> None:
+    sys.path.insert(0, str(REPO / "docs"))
+    try:
+        from gallery import pictures
+    finally:
+        sys.path.remove(str(REPO / "docs"))
+    for name, data in pictures().items():
+        assert (REPO / "docs" / name).read_bytes() == data, (
+            f"docs/{name} is stale: run python docs/gallery.py"
+        )
+        assert f"(docs/{name})" in README

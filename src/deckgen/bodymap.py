@@ -1,15 +1,14 @@
-"""Body maps: a card's ``bodymap:`` data, checked, and drawn as a trigger-point chart (SVG).
+"""Body maps: a card's ``bodymap:`` data, checked into a ``BodymapSpec``.
 
-A referral card is written as data (regions, trigger points, landmarks) and its picture is
-drawn from that data at build time, so the two can never drift apart. The same data always
-gives the same bytes.
+A referral card is written as data (regions, trigger points, landmarks, muscles) and its
+picture is drawn from that data at build time (``bodymap_draw``), so the two can never drift
+apart. The same data always gives the same bytes.
 """
 
 from __future__ import annotations
 
-import html
 from collections.abc import Collection, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from deckgen.bodymap_atlas import (
     FRAME_HEIGHT,
@@ -18,42 +17,31 @@ from deckgen.bodymap_atlas import (
     REGIONS,
     VIEWS,
     Point,
-    centroid,
-    landmark_point,
-    on_side,
-    region_shape,
-    view_details,
-    view_outline,
+    region_centre,
 )
+from deckgen.bodymap_muscles import MUSCLES
 from deckgen.diagnostics import Location, Report, did_you_mean
 from deckgen.yamlsource import Mapping, Node, Scalar, Sequence, describe, report_unknown_keys
 
 SIDES = ("right", "left")
+FRAMES = ("auto", "full")
 
-_KEYS = {"view", "side", "field", "essential", "spillover", "trigger_points", "landmarks", "title"}
+_MAP_KEYS = {
+    "view",
+    "side",
+    "essential",
+    "spillover",
+    "trigger_points",
+    "landmarks",
+    "muscles",
+    "title",
+    "frame",
+    "label_regions",
+}
+_KEYS = _MAP_KEYS | {"field", "reveal", "panels"}
+_PANEL_KEYS = {"field", "reveal", "panels", "title"}
 _TRIGGER_POINT_KEYS = {"label", "at"}
-
-# Drawing constants. The frame sits between two label margins, under an optional title.
-_MARGIN = 60
-WIDTH = FRAME_WIDTH + 2 * _MARGIN
-_TITLE_HEIGHT = 34
-_LEGEND_HEIGHT = 78
-_FONT = "Helvetica, Arial, sans-serif"
-_INK = "#2b2b2b"
-_SKIN = "#f5e6da"
-_OUTLINE = "#5b4a42"
-_DETAIL = "#9c8576"
-_ESSENTIAL = "#c62828"
-_SPILLOVER_DOT = "#c62828"
-_SPILLOVER_BACKGROUND = "#fbd3c4"
-_LANDMARK = "#1f4e79"
-_LABEL_SIZE = 15
-_LABEL_GAP = 19
-
-
-def label_width(text: str) -> float:
-    """A generous estimate of a label's width: the font is the reader's, so it is not known."""
-    return len(text) * _LABEL_SIZE * 0.56
+_MAX_PANELS = 3
 
 
 @dataclass(frozen=True)
@@ -64,88 +52,190 @@ class TriggerPoint:
 
 
 @dataclass(frozen=True)
-class BodymapSpec:
-    """A checked ``bodymap:``."""
+class MapSpec:
+    """One drawn map: a view of one side with its zones, marks and muscles."""
 
     view: str
     side: str
-    field: str
-    """The card field (as the author names it) the picture is added to."""
     essential: tuple[str, ...]
     spillover: tuple[str, ...]
     trigger_points: tuple[TriggerPoint, ...]
     landmarks: tuple[str, ...]
-    title: str | None
+    muscles: tuple[str, ...] = ()
+    title: str | None = None
+    frame: str = "auto"
+    """'auto': framed on what the map shows, with body around it; 'full': the whole figure."""
+    label_regions: bool = False
+    """Name each shaded region in the margin (and outline it), as in an atlas."""
+    show_trigger_points: bool = True
+    """False on the question side of a reveal pair: the map is framed and laid out as with
+    its trigger points, so the answer's picture is the question's plus the marks."""
+
+    @property
+    def shown_points(self) -> tuple[TriggerPoint, ...]:
+        return self.trigger_points if self.show_trigger_points else ()
+
+    def alt_text(self) -> str:
+        def names(items: Iterable[str]) -> str:
+            return ", ".join(name.replace("-", " ") for name in items)
+
+        parts = [f"{self.title}: " if self.title else ""]
+        parts.append(f"{self.view} view, {self.side} side.")
+        if self.essential:
+            parts.append(f" Essential pain zone: {names(self.essential)}.")
+        if self.spillover:
+            parts.append(f" Spillover zone: {names(self.spillover)}.")
+        if self.muscles:
+            parts.append(f" Muscles drawn: {names(self.muscles)}.")
+        if self.shown_points:
+            labels = ", ".join(tp.label for tp in self.shown_points)
+            parts.append(f" Trigger points: {labels}.")
+        return "".join(parts)
+
+
+@dataclass(frozen=True)
+class Placement:
+    """A picture as it is added to one card field."""
+
+    field: str
+    spec: BodymapSpec
+
+
+@dataclass(frozen=True)
+class BodymapSpec:
+    """A checked ``bodymap:``: one map, or two or three side-by-side panels."""
+
+    panels: tuple[MapSpec, ...]
+    field: str
+    """The card field (as the author names it) the picture is added to."""
     location: Location
+    title: str | None = None
+    """The title over the whole picture (a single map's title is its panel's)."""
+    reveal_field: str | None = None
+    """With ``reveal``: the field that gets the map with its trigger points; ``field`` then
+    gets it without them."""
 
     def alt_text(self) -> str:
         """What the picture shows, for screen readers and for when it cannot be shown."""
+        lead = f"{self.title}. " if self.title else ""
+        return "Body map. " + lead + " ".join(panel.alt_text() for panel in self.panels)
 
-        def names(regions: Iterable[str]) -> str:
-            return ", ".join(name.replace("-", " ") for name in regions)
-
-        parts = [f"Body map, {self.view} view, {self.side} side."]
-        if self.essential:
-            parts.append(f"Essential pain zone: {names(self.essential)}.")
-        if self.spillover:
-            parts.append(f"Spillover zone: {names(self.spillover)}.")
-        if self.trigger_points:
-            parts.append(f"Trigger points: {', '.join(tp.label for tp in self.trigger_points)}.")
-        return " ".join(parts)
+    def placements(self) -> tuple[Placement, ...]:
+        """The pictures and the fields they go in: one, or a question/answer pair."""
+        if self.reveal_field is None:
+            return (Placement(self.field, self),)
+        hidden = tuple(replace(panel, show_trigger_points=False) for panel in self.panels)
+        return (
+            Placement(self.field, replace(self, panels=hidden, reveal_field=None)),
+            Placement(self.reveal_field, replace(self, reveal_field=None)),
+        )
 
 
 def parse_bodymap(
     node: Node, *, fields: tuple[str, ...], default_field: str, report: Report
 ) -> BodymapSpec | None:
-    """Check a card's ``bodymap:`` node; ``fields`` are the fields the picture may go in."""
+    """Check a card's ``bodymap:`` node; ``fields`` are the fields the picture may go in
+    (question side first, then answer side)."""
     if not isinstance(node, Mapping):
         report.error(node.location, f"'bodymap' must be a mapping of keys, not {describe(node)}")
         return None
     errors_before = report.error_count
-    report_unknown_keys(node, _KEYS, "a bodymap", report)
+    panels_node = node.get("panels")
+    report_unknown_keys(node, _PANEL_KEYS if panels_node else _KEYS, "a bodymap", report)
+    reveal = _flag(node, "reveal", report)
+    if reveal:
+        question_side = fields[0]
+        field = _choice(node, "field", (question_side,), question_side, report)
+    else:
+        field = _choice(node, "field", fields, default_field, report)
+    title = _optional_text(node, "title", report)
+    panels: list[MapSpec | None] = []
+    if panels_node is None:
+        panels.append(_map(node, report))
+    elif not isinstance(panels_node, Sequence) or not 2 <= len(panels_node.items) <= _MAX_PANELS:
+        found = (
+            f"it has {len(panels_node.items)}"
+            if isinstance(panels_node, Sequence)
+            else f"not {describe(panels_node)}"
+        )
+        report.error(
+            panels_node.location, f"'panels' must be a list of 2 to {_MAX_PANELS} maps; {found}"
+        )
+    else:
+        for item in panels_node.items:
+            if isinstance(item, Mapping):
+                report_unknown_keys(item, _MAP_KEYS, "a bodymap panel", report)
+                panels.append(_map(item, report))
+            else:
+                report.error(item.location, f"a panel is a mapping of keys, not {describe(item)}")
+    checked = [panel for panel in panels if panel is not None]
+    if reveal and not any(panel.trigger_points for panel in checked):
+        report.error(
+            node.location,
+            "'reveal: true' shows the trigger points on the answer side only; "
+            "this map has no trigger points to reveal",
+        )
+    if field is None or report.error_count > errors_before or len(checked) != len(panels):
+        return None
+    return BodymapSpec(
+        panels=tuple(checked),
+        field=field,
+        location=node.location,
+        title=title if panels_node is not None else None,
+        reveal_field=fields[1] if reveal else None,
+    )
+
+
+def _map(node: Mapping, report: Report) -> MapSpec | None:
+    errors_before = report.error_count
     view = _choice(node, "view", tuple(VIEWS), None, report)
     side = _choice(node, "side", SIDES, "right", report)
-    field = _choice(node, "field", fields, default_field, report)
+    frame = _choice(node, "frame", FRAMES, "auto", report)
+    label_regions = _flag(node, "label_regions", report)
     essential = _names(node, "essential", REGIONS, "region", report)
     spillover = _names(node, "spillover", REGIONS, "region", report)
     landmarks = _names(node, "landmarks", LANDMARKS, "landmark", report)
-    title_node = node.get("title")
-    title = _text(title_node, "title", report) if title_node is not None else None
+    muscles = _names(node, "muscles", MUSCLES, "muscle", report)
+    title = _optional_text(node, "title", report)
     points = _trigger_points(node.get("trigger_points"), report)
-    if not essential and not spillover and not points:
+    if not essential and not spillover and not points and not muscles:
         report.error(
             node.location,
-            "a bodymap needs at least one essential or spillover region or trigger point",
+            "a bodymap needs at least one essential or spillover region, trigger point or muscle",
         )
-    if view is None or side is None or field is None or report.error_count > errors_before:
+    if view is None or side is None or frame is None or report.error_count > errors_before:
         return None
     for name, location in essential + spillover:
-        if view not in REGIONS[name].shapes:
-            report.error(location, _not_in_view("region", name, REGIONS[name].shapes, view))
+        if view not in REGIONS[name].cells:
+            report.error(location, _not_in_view("region", name, REGIONS[name].cells, view))
     for name, location in landmarks:
         if view not in LANDMARKS[name].points:
             report.error(location, _not_in_view("landmark", name, LANDMARKS[name].points, view))
+    for name, location in muscles:
+        if view not in MUSCLES[name].shapes:
+            report.error(location, _not_in_view("muscle", name, MUSCLES[name].shapes, view))
     both = {name for name, _ in essential} & {name for name, _ in spillover}
     for name, location in spillover:
         if name in both:
             report.error(location, f"region '{name}' is both essential and spillover: pick one")
     resolved_points = []
-    for label, at, location in points:
-        position = _position(at, view, location, report)
+    for label, at in points:
+        position = _position(at, view, report)
         if position is not None:
             resolved_points.append(TriggerPoint(label, position))
     if report.error_count > errors_before:
         return None
-    return BodymapSpec(
+    return MapSpec(
         view=view,
         side=side,
-        field=field,
         essential=tuple(name for name, _ in essential),
         spillover=tuple(name for name, _ in spillover),
         trigger_points=tuple(resolved_points),
         landmarks=tuple(name for name, _ in landmarks),
+        muscles=tuple(name for name, _ in muscles),
         title=title,
-        location=node.location,
+        frame=frame,
+        label_regions=label_regions,
     )
 
 
@@ -163,6 +253,21 @@ def _text(node: Node, key: str, report: Report) -> str | None:
     return None
 
 
+def _optional_text(mapping: Mapping, key: str, report: Report) -> str | None:
+    node = mapping.get(key)
+    return _text(node, key, report) if node is not None else None
+
+
+def _flag(mapping: Mapping, key: str, report: Report) -> bool:
+    node = mapping.get(key)
+    if node is None:
+        return False
+    if isinstance(node, Scalar) and node.text in ("true", "false"):
+        return node.text == "true"
+    report.error(node.location, f"'{key}' must be true or false, not {describe(node)}")
+    return False
+
+
 def _choice(
     mapping: Mapping, key: str, choices: tuple[str, ...], default: str | None, report: Report
 ) -> str | None:
@@ -178,7 +283,12 @@ def _choice(
         report.error(
             node.location,
             f"bodymap {key} '{text}' is not one of {', '.join(choices)}"
-            f"{did_you_mean(text, choices)}",
+            f"{did_you_mean(text, choices)}"
+            + (
+                "; with 'reveal: true' the map without trigger points goes on the question side"
+                if key == "field" and mapping.get("reveal") is not None
+                else ""
+            ),
         )
         return None
     return text
@@ -208,7 +318,7 @@ def _names(
     return names
 
 
-def _trigger_points(node: Node | None, report: Report) -> list[tuple[str, Node, Location]]:
+def _trigger_points(node: Node | None, report: Report) -> list[tuple[str, Node]]:
     if node is None:
         return []
     if not isinstance(node, Sequence):
@@ -230,23 +340,36 @@ def _trigger_points(node: Node | None, report: Report) -> list[tuple[str, Node, 
             continue
         label = _text(label_node, "label", report)
         if label is not None:
-            points.append((label, at_node, item.location))
+            points.append((label, at_node))
     return points
 
 
-def _position(at: Node, view: str, location: Location, report: Report) -> Point | None:
-    """A trigger point's place: a landmark, the middle of a region, or [x, y] in percent."""
+def _fraction(node: Node | None) -> float | None:
+    if not isinstance(node, Scalar):
+        return None
+    try:
+        value = float(node.text)
+    except ValueError:
+        return None
+    return value if 0 <= value <= 1 else None
+
+
+def _position(at: Node, view: str, report: Report) -> Point | None:
+    """A trigger point's place: a landmark, the middle of a region, a point on a muscle or
+    between two landmarks, or [x, y] in percent of the right-side frame."""
     if isinstance(at, Scalar):
         if at.text in LANDMARKS and view in LANDMARKS[at.text].points:
             return LANDMARKS[at.text].points[view]
-        if at.text in REGIONS and view in REGIONS[at.text].shapes:
-            return centroid(REGIONS[at.text].shapes[view])
+        if at.text in REGIONS and view in REGIONS[at.text].cells:
+            return region_centre(REGIONS[at.text], view)
         report.error(
             at.location,
             f"trigger point 'at: {at.text}' is not a landmark or region drawn in the {view} "
             f"view{did_you_mean(at.text, [*LANDMARKS, *REGIONS])}; or give [x, y] in percent",
         )
         return None
+    if isinstance(at, Mapping):
+        return _anatomical_position(at, view, report)
     if isinstance(at, Sequence) and len(at.items) == 2:
         try:
             x, y = (float(item.text) for item in at.items if isinstance(item, Scalar))
@@ -257,171 +380,56 @@ def _position(at: Node, view: str, location: Location, report: Report) -> Point 
                 return (x / 100 * FRAME_WIDTH, y / 100 * FRAME_HEIGHT)
     report.error(
         at.location,
-        "trigger point 'at' must be a landmark, a region, or [x, y] with both in 0-100 "
-        "(percent of the figure's width and height)",
+        "trigger point 'at' must be a landmark, a region, {muscle: ..., across: ..., along: ...}, "
+        "{between: [landmark, landmark], fraction: ...}, or [x, y] with both in 0-100 "
+        "(percent of the whole right-side figure's width and height; mirrored for side: left)",
     )
     return None
 
 
-# --- drawing -------------------------------------------------------------------------------
-
-
-def _number(value: float) -> str:
-    text = f"{value:.1f}"
-    return text[:-2] if text.endswith(".0") else text
-
-
-def _smooth_path(points: tuple[Point, ...], *, closed: bool) -> str:
-    """A Catmull-Rom curve through ``points`` as SVG cubic Béziers."""
-    count = len(points)
-
-    def at(index: int) -> Point:
-        if closed:
-            return points[index % count]
-        return points[min(max(index, 0), count - 1)]
-
-    commands = [f"M{_number(points[0][0])} {_number(points[0][1])}"]
-    for i in range(count if closed else count - 1):
-        p0, p1, p2, p3 = at(i - 1), at(i), at(i + 1), at(i + 2)
-        c1 = (p1[0] + (p2[0] - p0[0]) / 6, p1[1] + (p2[1] - p0[1]) / 6)
-        c2 = (p2[0] - (p3[0] - p1[0]) / 6, p2[1] - (p3[1] - p1[1]) / 6)
-        commands.append("C" + " ".join(_number(v) for v in (*c1, *c2, *p2)))
-    if closed:
-        commands.append("Z")
-    return "".join(commands)
-
-
-@dataclass(frozen=True)
-class _Label:
-    text: str
-    anchor: Point
-    """The landmark the label's leader line points at (frame coordinates)."""
-    y: float
-    """The label's text baseline, after stacking."""
-    on_left: bool
-
-
-def landmark_labels(spec: BodymapSpec) -> list[_Label]:
-    """Landmark labels in the margins, stacked so that none overlaps another."""
-    anchors = [
-        (landmark_point(LANDMARKS[name], spec.view, spec.side), LANDMARKS[name].label)
-        for name in spec.landmarks
-    ]
-    labels = []
-    for on_left in (True, False):
-        margin = [anchor for anchor in anchors if (anchor[0][0] < FRAME_WIDTH / 2) == on_left]
-        previous = float("-inf")
-        for (x, y), text in sorted(margin, key=lambda item: (item[0][1], item[0][0], item[1])):
-            baseline = max(y + 5, previous + _LABEL_GAP)
-            labels.append(_Label(text, (x, y), baseline, on_left))
-            previous = baseline
-    return labels
-
-
-def render_bodymap(spec: BodymapSpec) -> bytes:
-    """The map as a standalone SVG document."""
-    top = _TITLE_HEIGHT if spec.title else 10
-    height = top + FRAME_HEIGHT + _LEGEND_HEIGHT
-    outline = _smooth_path(view_outline(VIEWS[spec.view], spec.side), closed=True)
-    parts = [
-        f'<svg xmlns="http://www.w3.org/2000/svg" width="{WIDTH}" height="{height}" '
-        f'viewBox="0 0 {WIDTH} {height}" font-family="{_FONT}">',
-        f"<title>{html.escape(spec.alt_text())}</title>",
-        "<defs>",
-        f'<clipPath id="body"><path d="{outline}"/></clipPath>',
-        '<pattern id="stipple" width="6" height="6" patternUnits="userSpaceOnUse">'
-        f'<rect width="6" height="6" fill="{_SPILLOVER_BACKGROUND}"/>'
-        f'<circle cx="3" cy="3" r="1.4" fill="{_SPILLOVER_DOT}"/></pattern>',
-        "</defs>",
-        # An opaque background keeps contrast in Anki's night mode.
-        f'<rect width="{WIDTH}" height="{height}" rx="14" fill="#ffffff"/>',
-    ]
-    if spec.title:
-        parts.append(
-            f'<text x="{WIDTH / 2:g}" y="24" text-anchor="middle" font-size="18" '
-            f'font-weight="bold" fill="{_INK}">{html.escape(spec.title)}</text>'
+def _anatomical_position(at: Mapping, view: str, report: Report) -> Point | None:
+    if at.get("muscle") is not None:
+        report_unknown_keys(at, {"muscle", "across", "along"}, "a muscle position", report)
+        muscle = at.get("muscle")
+        name = _text(muscle, "muscle", report) if muscle is not None else None
+        across, along = _fraction(at.get("across")), _fraction(at.get("along"))
+        if name not in MUSCLES or view not in MUSCLES[name].shapes:
+            report.error(
+                at.location,
+                f"muscle '{name}' is not drawn in the {view} view"
+                f"{did_you_mean(name or '', MUSCLES)}",
+            )
+        elif across is None or along is None:
+            report.error(
+                at.location,
+                "a muscle position needs 'across' and 'along', each from 0 to 1 "
+                f"(across: {MUSCLES[name].across}; along: origin 0 to insertion 1)",
+            )
+        else:
+            return MUSCLES[name].shapes[view].point(across, along)
+        return None
+    if at.get("between") is not None:
+        report_unknown_keys(at, {"between", "fraction"}, "a position between landmarks", report)
+        ends = at.get("between")
+        fraction = _fraction(at.get("fraction"))
+        names = (
+            [item.text for item in ends.items if isinstance(item, Scalar)]
+            if isinstance(ends, Sequence)
+            else []
         )
-    parts.append(f'<g transform="translate({_MARGIN} {top})">')
-    parts.append(f'<path d="{outline}" fill="{_SKIN}"/>')
-    parts.append('<g clip-path="url(#body)">')
-    for name in spec.spillover:
-        shape = _smooth_path(region_shape(REGIONS[name], spec.view, spec.side), closed=True)
-        parts.append(
-            f'<path class="spillover" data-region="{name}" d="{shape}" fill="url(#stipple)"/>'
-        )
-    for name in spec.essential:
-        shape = _smooth_path(region_shape(REGIONS[name], spec.view, spec.side), closed=True)
-        parts.append(
-            f'<path class="essential" data-region="{name}" d="{shape}" fill="{_ESSENTIAL}"/>'
-        )
-    parts.append("</g>")
-    for curve in view_details(VIEWS[spec.view], spec.side):
-        parts.append(
-            f'<path d="{_smooth_path(curve, closed=False)}" fill="none" '
-            f'stroke="{_DETAIL}" stroke-width="1.4" stroke-linecap="round"/>'
-        )
-    parts.append(
-        f'<path d="{outline}" fill="none" stroke="{_OUTLINE}" stroke-width="2.4" '
-        'stroke-linejoin="round"/>'
+        known = [n for n in names if n in LANDMARKS and view in LANDMARKS[n].points]
+        if len(names) != 2 or len(known) != 2 or fraction is None:
+            report.error(
+                at.location,
+                "'between' takes two landmarks drawn in the "
+                f"{view} view and a 'fraction' from 0 (the first) to 1 (the second)",
+            )
+            return None
+        (x0, y0), (x1, y1) = (LANDMARKS[n].points[view] for n in known)
+        return (x0 + fraction * (x1 - x0), y0 + fraction * (y1 - y0))
+    report.error(
+        at.location,
+        "a trigger point position mapping needs 'muscle' (with across, along) or 'between' "
+        "(with fraction)",
     )
-    parts.extend(_landmark_marks(spec))
-    parts.extend(_trigger_point_marks(spec))
-    parts.append("</g>")
-    parts.extend(_legend(spec, top + FRAME_HEIGHT + 8))
-    parts.append("</svg>")
-    return ("\n".join(parts) + "\n").encode("utf-8")
-
-
-def _landmark_marks(spec: BodymapSpec) -> list[str]:
-    marks = []
-    for label in landmark_labels(spec):
-        x, y = label.anchor
-        # Labels hug the outer edge of the picture; the leader line runs to the text's inner end.
-        text_x = 8 - _MARGIN if label.on_left else FRAME_WIDTH + _MARGIN - 8
-        width = label_width(label.text)
-        line_end = text_x + width + 4 if label.on_left else text_x - width - 4
-        marks.append(
-            f'<path d="M{_number(x)} {_number(y)}L{_number(line_end)} {_number(label.y - 5)}" '
-            f'stroke="{_LANDMARK}" stroke-width="1" fill="none"/>'
-            f'<circle cx="{_number(x)}" cy="{_number(y)}" r="3.5" fill="{_LANDMARK}"/>'
-            f'<text x="{_number(text_x)}" y="{_number(label.y)}" font-size="{_LABEL_SIZE}" '
-            f'fill="{_LANDMARK}" text-anchor="{"start" if label.on_left else "end"}">'
-            f"{html.escape(label.text)}</text>"
-        )
-    return marks
-
-
-def _trigger_point_marks(spec: BodymapSpec) -> list[str]:
-    marks = []
-    for point in spec.trigger_points:
-        x, y = on_side(point.at, spec.side)
-        cross = (
-            f"M{_number(x - 7)} {_number(y - 7)}L{_number(x + 7)} {_number(y + 7)}"
-            f"M{_number(x + 7)} {_number(y - 7)}L{_number(x - 7)} {_number(y + 7)}"
-        )
-        marks.append(
-            f'<path d="{cross}" stroke="#ffffff" stroke-width="6" stroke-linecap="round"/>'
-            f'<path class="trigger-point" d="{cross}" stroke="#111111" stroke-width="3" '
-            'stroke-linecap="round"/>'
-            f'<text x="{_number(x + 10)}" y="{_number(y - 9)}" font-size="15" '
-            'font-weight="bold" fill="#111111" stroke="#ffffff" stroke-width="3" '
-            f'paint-order="stroke">{html.escape(point.label)}</text>'
-        )
-    return marks
-
-
-def _legend(spec: BodymapSpec, top: float) -> list[str]:
-    y = top + 14
-    items = [
-        f'<rect x="24" y="{_number(y - 12)}" width="22" height="16" fill="{_ESSENTIAL}"/>'
-        f'<text x="52" y="{_number(y + 1)}" font-size="15" fill="{_INK}">essential zone</text>',
-        f'<rect x="176" y="{_number(y - 12)}" width="22" height="16" fill="url(#stipple)" '
-        f'stroke="{_SPILLOVER_DOT}" stroke-width="0.8"/>'
-        f'<text x="204" y="{_number(y + 1)}" font-size="15" fill="{_INK}">spillover zone</text>',
-        f'<path d="M332 {_number(y - 10)}l12 12m0 -12l-12 12" stroke="#111111" '
-        'stroke-width="3" stroke-linecap="round"/>'
-        f'<text x="352" y="{_number(y + 1)}" font-size="15" fill="{_INK}">trigger point</text>',
-        f'<text x="{WIDTH / 2:g}" y="{_number(y + 30)}" font-size="13" text-anchor="middle" '
-        f'fill="#666666">{spec.view} view, {spec.side} side</text>',
-    ]
-    return items
+    return None

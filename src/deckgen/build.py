@@ -120,9 +120,12 @@ def write_bodymaps(compiled: list[CompiledDeck], out_dir: Path) -> int:
     written = 0
     for deck in compiled:
         for card in deck.spec.cards:
-            if card.bodymap is not None:
-                picture = bodymap_media(card.bodymap)
-                write_atomically(out_dir / deck.spec.folder.name / f"{card.id}.svg", picture.data)
+            placements = card.bodymap.placements() if card.bodymap is not None else ()
+            for number, placement in enumerate(placements):
+                # A reveal pair: the question's picture, then the answer's as <id>-answer.svg.
+                name = f"{card.id}-{placement.field}.svg" if number else f"{card.id}.svg"
+                picture = bodymap_media(placement.spec)
+                write_atomically(out_dir / deck.spec.folder.name / name, picture.data)
                 written += 1
     return written
 

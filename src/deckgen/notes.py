@@ -6,7 +6,8 @@ import html
 from dataclasses import dataclass
 from pathlib import Path
 
-from deckgen.bodymap import BodymapSpec, render_bodymap
+from deckgen.bodymap import BodymapSpec
+from deckgen.bodymap_draw import render_bodymap
 from deckgen.diagnostics import Report
 from deckgen.identity import LOCK_FILE, Lock, Stamp, fingerprint, next_stamp, note_guid, read_lock
 from deckgen.media import MediaFile, MediaResolver, media_name
@@ -159,13 +160,13 @@ def _render_card(
     else:
         by_author_name["question"] = render(card.question)
         by_author_name["answer"] = render(card.answer)
-    if card.bodymap is not None:
-        picture = bodymap_media(card.bodymap)
+    for placement in card.bodymap.placements() if card.bodymap is not None else ():
+        picture = bodymap_media(placement.spec)
         media[picture.name] = picture
-        shown = by_author_name[card.bodymap.field]
-        by_author_name[card.bodymap.field] = (
+        shown = by_author_name[placement.field]
+        by_author_name[placement.field] = (
             f'{shown}<div class="deckgen-bodymap"><img src="{picture.name}" '
-            f'alt="{html.escape(card.bodymap.alt_text())}"></div>'
+            f'alt="{html.escape(placement.spec.alt_text())}"></div>'
         )
     if report.error_count == errors_before:  # a dropped image would read as a blank side
         _check_cards_made(card, by_author_name, report)
