@@ -15,10 +15,12 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from deckgen.anki_package import package_bytes, package_content
+from deckgen.cache import BuildCache, environment_digest
 from deckgen.diagnostics import DeckgenError, Report, SourceErrors, display_path
-from deckgen.identity import LOCK_FILE
-from deckgen.notes import CompiledDeck, bodymap_media, compile_deck
-from deckgen.validate import load_decks
+from deckgen.filestage import FileCompiler
+from deckgen.identity import LOCK_FILE, fingerprint
+from deckgen.notes import CompiledDeck, compile_deck
+from deckgen.validate import collect_decks
 
 
 @dataclass(frozen=True)
@@ -27,13 +29,23 @@ class PlannedDeck:
 
     compiled: CompiledDeck
     package_path: Path
-    package: bytes
     package_changed: bool
     """False when the package on disk would import exactly alike (its bytes may still differ
     if it was written with another SQLite or zlib)."""
     lock_path: Path
     lock_text: str
     lock_changed: bool
+    inputs: str
+    """A hash of everything the package is made from."""
+    rendered_package: bytes | None
+    """The package's bytes when planning needed them; None when the cache showed the package
+    on disk current without rendering it."""
+
+    @property
+    def package(self) -> bytes:
+        if self.rendered_package is not None:
+            return self.rendered_package
+        return package_bytes(self.compiled)
 
     @property
     def changed(self) -> bool:
@@ -52,38 +64,72 @@ def build_time(environ: Mapping[str, str]) -> int:
     return int(value)
 
 
-def compile_project(cards_dir: Path, *, now: int, report: Report) -> list[CompiledDeck]:
-    """Check and compile every deck; raises SourceErrors when any deck has an error."""
+def compile_project(
+    cards_dir: Path, *, now: int, report: Report, cache: BuildCache | None = None
+) -> list[CompiledDeck]:
+    """Check and compile every deck; raises SourceErrors when any deck has an error.
+
+    Card files go through the per-file stage (from ``cache`` when given and current), then
+    each deck through the per-deck stage."""
+    files = FileCompiler(cache)
     compiled = [
         deck
-        for spec in load_decks(cards_dir, report)
+        for spec in collect_decks(cards_dir, report, load_files=files)
         if (deck := compile_deck(spec, now=now, report=report)) is not None
     ]
+    if cache is not None:
+        cache.prune()
     if report.error_count:
         raise SourceErrors(report)
     return compiled
 
 
-def plan(compiled: list[CompiledDeck], out_dir: Path) -> list[PlannedDeck]:
-    """Render every package and lock in memory and compare them with the files on disk."""
+def plan(
+    compiled: list[CompiledDeck], out_dir: Path, *, cache: BuildCache | None = None
+) -> list[PlannedDeck]:
+    """Render every package and lock in memory and compare them with the files on disk;
+    a package the cache shows current for the same inputs is neither rendered nor compared."""
     planned = []
     for deck in compiled:
         package_path = out_dir / f"{deck.spec.folder.name}.apkg"
-        package = package_bytes(deck)
         lock_path = deck.spec.folder / LOCK_FILE
         lock_text = deck.lock.to_text()
+        inputs = package_inputs(deck, lock_text)
+        package = None
+        if cache is None or not cache.package_current(package_path, inputs):
+            package = package_bytes(deck)
         planned.append(
             PlannedDeck(
                 compiled=deck,
                 package_path=package_path,
-                package=package,
-                package_changed=_package_differs(package_path, package),
+                package_changed=package is not None and _package_differs(package_path, package),
                 lock_path=lock_path,
                 lock_text=lock_text,
                 lock_changed=_read_text(lock_path) != lock_text,
+                inputs=inputs,
+                rendered_package=package,
             )
         )
     return planned
+
+
+def package_inputs(deck: CompiledDeck, lock_text: str) -> str:
+    """A hash that changes whenever the deck's package would: the lock holds every note's
+    content fingerprint and time and every notetype's; the rest is the deck's own."""
+    inputs = [
+        environment_digest(),
+        deck.spec.name,
+        deck.description,
+        [note.card_id for note in deck.notes],
+        lock_text,
+    ]
+    return fingerprint(inputs)
+
+
+def remember_packages(current: list[PlannedDeck], cache: BuildCache) -> None:
+    """Record that these decks' packages on disk are current, for the next build's plan()."""
+    for deck in current:
+        cache.record_package(deck.package_path, deck.inputs)
 
 
 def write(planned: list[PlannedDeck]) -> None:
@@ -101,8 +147,8 @@ def write_bodymaps(compiled: list[CompiledDeck], out_dir: Path) -> int:
     for deck in compiled:
         for card in deck.spec.cards:
             if card.bodymap is not None:
-                picture = bodymap_media(card.bodymap)
-                write_atomically(out_dir / deck.spec.folder.name / f"{card.id}.svg", picture.data)
+                path = out_dir / deck.spec.folder.name / f"{card.id}.svg"
+                write_atomically(path, card.bodymap.data)
                 written += 1
     return written
 

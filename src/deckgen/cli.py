@@ -15,8 +15,10 @@ from typing import ParamSpec, TypeVar
 import click
 
 from deckgen import __version__
-from deckgen.build import build_time, compile_project, plan, write, write_bodymaps
 from deckgen.diagnostics import DeckgenError, Report, SourceErrors, display_path, plural
+
+# Commands import the pipeline when they run: it pulls in genanki, markdown-it and nh3, which
+# would make `deckgen --help` slow.
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -91,11 +93,16 @@ def build(cards_dir: Path, out_dir: Path, check_only: bool) -> None:
 
     Example: deckgen build cards -o decks
     """
+    from deckgen.build import build_time, compile_project, plan, remember_packages, write
+    from deckgen.cache import BuildCache
+
     report = Report()
-    compiled = compile_project(cards_dir, now=build_time(os.environ), report=report)
-    planned = plan(compiled, out_dir)
+    cache = BuildCache.for_cards(cards_dir)
+    compiled = compile_project(cards_dir, now=build_time(os.environ), report=report, cache=cache)
+    planned = plan(compiled, out_dir, cache=cache)
     _print_report(report)
     if check_only:
+        remember_packages([deck for deck in planned if not deck.package_changed], cache)
         stale = [deck for deck in planned if deck.changed]
         for deck in stale:
             if deck.package_changed:
@@ -108,6 +115,7 @@ def build(cards_dir: Path, out_dir: Path, check_only: bool) -> None:
         click.echo(f"up to date: {plural(len(planned), 'deck')}; {report.summary()}")
         return
     write(planned)
+    remember_packages(planned, cache)
     for deck in planned:
         state = "wrote" if deck.changed else "up to date"
         click.echo(
@@ -126,8 +134,12 @@ def check(cards_dir: Path) -> None:
 
     Example: deckgen check cards
     """
+    from deckgen.build import build_time, compile_project
+    from deckgen.cache import BuildCache
+
     report = Report()
-    compiled = compile_project(cards_dir, now=build_time(os.environ), report=report)
+    cache = BuildCache.for_cards(cards_dir)
+    compiled = compile_project(cards_dir, now=build_time(os.environ), report=report, cache=cache)
     _print_report(report)
     click.echo(
         f"checked {plural(len(compiled), 'deck')}, "
@@ -144,8 +156,12 @@ def maps(cards_dir: Path, out_dir: Path) -> None:
 
     Example: deckgen maps cards -o maps
     """
+    from deckgen.build import build_time, compile_project, write_bodymaps
+    from deckgen.cache import BuildCache
+
     report = Report()
-    compiled = compile_project(cards_dir, now=build_time(os.environ), report=report)
+    cache = BuildCache.for_cards(cards_dir)
+    compiled = compile_project(cards_dir, now=build_time(os.environ), report=report, cache=cache)
     _print_report(report)
     written = write_bodymaps(compiled, out_dir)
     click.echo(f"wrote {plural(written, 'body map')} to {display_path(out_dir)}")

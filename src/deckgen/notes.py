@@ -1,17 +1,20 @@
-"""Stage 5 and 6 together: render a checked deck's cards into notes and stamp them from the lock."""
+"""The per-deck stage: stamp a deck's rendered cards from its lock into notes.
+
+Cards arrive checked and rendered by the per-file stage (filestage.py); what needs the whole
+deck happens here: guids, modification times from the lock, the notetypes it uses.
+"""
 
 from __future__ import annotations
 
-import html
 from dataclasses import dataclass
 
-from deckgen.bodymap import BodymapSpec, render_bodymap
 from deckgen.diagnostics import Report
+from deckgen.filestage import RenderedCard
 from deckgen.identity import LOCK_FILE, Lock, Stamp, fingerprint, next_stamp, note_guid, read_lock
-from deckgen.media import MediaFile, MediaResolver, media_name
+from deckgen.media import MediaFile
 from deckgen.notetypes import NOTETYPES, Notetype
 from deckgen.render import render_field
-from deckgen.validate import CardKind, CardSpec, DeckSpec, Text
+from deckgen.validate import CardKind, DeckSpec
 
 
 @dataclass(frozen=True)
@@ -34,7 +37,7 @@ class Note:
 class CompiledDeck:
     """Everything needed to write one deck's package and lock."""
 
-    spec: DeckSpec
+    spec: DeckSpec[RenderedCard]
     description: str
     """HTML shown on Anki's deck overview."""
     notes: tuple[Note, ...]
@@ -50,11 +53,10 @@ class CompiledDeck:
         return tuple(by_name[name] for name in sorted(by_name))
 
 
-def compile_deck(deck: DeckSpec, *, now: int, report: Report) -> CompiledDeck | None:
-    """Render and stamp one deck; None when it had errors (they are in ``report``)."""
+def compile_deck(deck: DeckSpec[RenderedCard], *, now: int, report: Report) -> CompiledDeck | None:
+    """Stamp one deck's rendered cards; None when it had errors (they are in ``report``)."""
     errors_before = report.error_count
     previous = read_lock(deck.folder / LOCK_FILE, report)
-    resolver = MediaResolver(deck.folder, report)
     description = ""
     if deck.description is not None:
         description = render_field(
@@ -68,14 +70,13 @@ def compile_deck(deck: DeckSpec, *, now: int, report: Report) -> CompiledDeck | 
     notes: list[Note] = []
     note_stamps: dict[str, Stamp] = {}
     for card in deck.cards:
-        fields, media = _render_card(card, resolver, report)
         notetype = NOTETYPES[card.kind]
         deck_name = f"{deck.name}::{card.subdeck}" if card.subdeck else deck.name
         guid = note_guid(deck.id, card.id)
         content = {
             "guid": guid,
             "notetype": notetype.id,
-            "fields": fields,
+            "fields": card.fields,
             "tags": card.tags,
             "deck": deck_name,
         }
@@ -89,7 +90,9 @@ def compile_deck(deck: DeckSpec, *, now: int, report: Report) -> CompiledDeck | 
             )
         stamp = next_stamp(old, fingerprint=fingerprint(content), kind=card.kind.value, now=now)
         note_stamps[card.id] = stamp
-        notes.append(Note(card.id, guid, notetype, fields, card.tags, deck_name, media, stamp.mod))
+        notes.append(
+            Note(card.id, guid, notetype, card.fields, card.tags, deck_name, card.media, stamp.mod)
+        )
 
     notetype_stamps = {
         kind.value: next_stamp(
@@ -109,55 +112,3 @@ def compile_deck(deck: DeckSpec, *, now: int, report: Report) -> CompiledDeck | 
         notetype_mods={CardKind(kind): stamp.mod for kind, stamp in notetype_stamps.items()},
         lock=Lock(notes=note_stamps, notetypes=notetype_stamps),
     )
-
-
-def _render_card(
-    card: CardSpec, resolver: MediaResolver, report: Report
-) -> tuple[tuple[str, ...], tuple[MediaFile, ...]]:
-    folder = card.location.path.parent
-    media: dict[str, MediaFile] = {}
-
-    def render(text: Text | None) -> str:
-        if text is None:
-            return ""
-        rendered = render_field(
-            text.markdown,
-            location=text.location,
-            card_folder=folder,
-            media=resolver,
-            report=report,
-        )
-        media.update((file.name, file) for file in rendered.media)
-        return rendered.html
-
-    by_author_name = {"extra": render(card.extra)}
-    if card.kind is CardKind.CLOZE:
-        by_author_name["cloze"] = render(card.cloze)
-    else:
-        by_author_name["question"] = render(card.question)
-        by_author_name["answer"] = render(card.answer)
-    if card.bodymap is not None:
-        picture = bodymap_media(card.bodymap)
-        media[picture.name] = picture
-        shown = by_author_name[card.bodymap.field]
-        by_author_name[card.bodymap.field] = (
-            f'{shown}<div class="deckgen-bodymap"><img src="{picture.name}" '
-            f'alt="{html.escape(card.bodymap.alt_text())}"></div>'
-        )
-    source = render(card.source)
-    if card.kind is CardKind.CLOZE:
-        fields: tuple[str, ...] = (by_author_name["cloze"], by_author_name["extra"], source)
-    else:
-        fields = (
-            by_author_name["question"],
-            by_author_name["answer"],
-            by_author_name["extra"],
-            source,
-        )
-    return fields, tuple(media[name] for name in sorted(media))
-
-
-def bodymap_media(spec: BodymapSpec) -> MediaFile:
-    """A card's body map as a shipped image."""
-    picture = render_bodymap(spec)
-    return MediaFile(media_name(picture, "svg"), picture)
