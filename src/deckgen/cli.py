@@ -14,7 +14,6 @@ from typing import ParamSpec, TypeVar
 
 import click
 
-from deckgen import __version__
 from deckgen.diagnostics import DeckgenError, Report, SourceErrors, display_path, plural
 
 # Commands import the pipeline when they run: it pulls in genanki, markdown-it and nh3, which
@@ -72,8 +71,24 @@ def _handle_errors(command: Callable[P, R]) -> Callable[P, R]:
     return wrapper
 
 
+def _show_version(context: click.Context, _: click.Parameter, wanted: bool) -> None:
+    if not wanted or context.resilient_parsing:
+        return
+    from deckgen import __version__  # looked up only when asked: it is slow to find
+
+    click.echo(f"deckgen, version {__version__}")
+    context.exit()
+
+
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
-@click.version_option(__version__, prog_name="deckgen")
+@click.option(
+    "--version",
+    is_flag=True,
+    expose_value=False,
+    is_eager=True,
+    callback=_show_version,
+    help="Show the version and exit.",
+)
 def cli() -> None:
     """Compile flashcards written in YAML into Anki packages that update in place."""
 
