@@ -108,6 +108,10 @@ def build(cards_dir: Path, out_dir: Path, check_only: bool) -> None:
 
     Example: deckgen build cards -o decks
     """
+    _build(cards_dir, out_dir, check_only=check_only)
+
+
+def _build(cards_dir: Path, out_dir: Path, *, check_only: bool) -> None:
     from deckgen.build import build_time, compile_project, plan, remember_packages, write
     from deckgen.cache import BuildCache
 
@@ -139,6 +143,65 @@ def build(cards_dir: Path, out_dir: Path, check_only: bool) -> None:
             f"{plural(len(deck.compiled.media), 'image')})"
         )
     click.echo(f"built {plural(len(planned), 'deck')}; {report.summary()}")
+
+
+@cli.command()
+@_cards_dir_argument
+@_output_option("decks", "Folder for the .apkg files.")
+@click.option(
+    "--preview",
+    "preview_dir",
+    default="preview",
+    show_default=True,
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Refreshed with 'deckgen preview' after each good build, when the folder exists.",
+)
+@_handle_errors
+def watch(cards_dir: Path, out_dir: Path, preview_dir: Path) -> None:
+    """Rebuild whenever a card file or image under CARDS_DIR changes; Ctrl-C stops.
+
+    Errors are shown and the last good package is kept until they are fixed.
+
+    Example: deckgen watch cards
+    """
+    from deckgen.watch import Watcher
+
+    build_reporting_errors = _handle_errors(_build)
+
+    def rebuild(changes: list[Path]) -> None:
+        if changes:
+            shown = ", ".join(display_path(path) for path in changes[:3])
+            more = f" and {len(changes) - 3} more" if len(changes) > 3 else ""
+            click.echo(f"changed: {shown}{more}")
+        try:
+            build_reporting_errors(cards_dir, out_dir, check_only=False)
+        except SystemExit:
+            return  # the errors are printed; nothing was written, the last good package stays
+        _refresh_preview(cards_dir, preview_dir)
+
+    click.echo(f"watching {display_path(cards_dir)} for changes; Ctrl-C stops")
+    try:
+        Watcher(cards_dir, rebuild).run()
+    except KeyboardInterrupt:
+        click.echo("stopped watching")
+
+
+def _refresh_preview(cards_dir: Path, preview_dir: Path) -> None:
+    """The preview hook of ``watch``: an existing preview folder is rewritten by the preview
+    command, when this deckgen has one."""
+    preview = cli.commands.get("preview")
+    if preview is None or not preview_dir.is_dir():
+        return
+    try:
+        preview.main(
+            [str(cards_dir), "-o", str(preview_dir)],
+            prog_name="deckgen preview",
+            standalone_mode=False,
+        )
+    except SystemExit:
+        pass  # the preview command printed its own errors
+    except click.ClickException as exc:
+        exc.show()
 
 
 @cli.command()
