@@ -14,14 +14,14 @@ import html
 import os
 from collections.abc import Iterator
 from concurrent.futures import ProcessPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from deckgen.bodymap import BodymapSpec, render_bodymap
 from deckgen.diagnostics import Diagnostic, Location, Report
 from deckgen.media import MediaFile, MediaResolver, media_name
-from deckgen.render import render_field
+from deckgen.render import RenderedField, render_field
 from deckgen.validate import CardKind, CardSpec, Text, check_card_file
 
 if TYPE_CHECKING:
@@ -85,9 +85,8 @@ def compile_file(path: Path, *, deck_folder: Path, deck_tags: tuple[str, ...]) -
     """Check and render one card file of the deck in ``deck_folder``. Pure: nothing is written."""
     report = Report()
     resolver = MediaResolver(deck_folder, report)
-    cards = tuple(
-        _render_card(spec, resolver, report) for spec in check_card_file(path, deck_tags, report)
-    )
+    fields = _FieldRenderer(resolver, report)
+    cards = tuple(_render_card(spec, fields) for spec in check_card_file(path, deck_tags, report))
     images = tuple(
         ImageInput(
             image_path,
@@ -110,8 +109,6 @@ class FileCompiler:
     every core for the rest when there is enough of it."""
 
     cache: BuildCache | None = None
-    jobs: int = 0
-    """Worker processes for a large build; 0 means one per core."""
 
     def __call__(
         self, deck_folder: Path, paths: list[Path], deck_tags: tuple[str, ...], report: Report
@@ -143,7 +140,7 @@ class FileCompiler:
     def _compile(
         self, paths: list[Path], deck_folder: Path, deck_tags: tuple[str, ...]
     ) -> Iterator[CompiledFile]:
-        workers = min(self.jobs or os.cpu_count() or 1, len(paths))
+        workers = min(_usable_cores(), len(paths))
         if workers > 1 and _total_size(paths) >= PARALLEL_MIN_BYTES:
             # map() keeps the files' order, so the output does not depend on scheduling.
             with ProcessPoolExecutor(max_workers=workers) as pool:
@@ -154,6 +151,12 @@ class FileCompiler:
             yield compile_file(path, deck_folder=deck_folder, deck_tags=deck_tags)
 
 
+def _usable_cores() -> int:
+    if hasattr(os, "sched_getaffinity"):  # the cores this process may run on, not the host's
+        return len(os.sched_getaffinity(0))
+    return os.cpu_count() or 1
+
+
 def _total_size(paths: list[Path]) -> int:
     total = 0
     for path in paths:
@@ -162,20 +165,42 @@ def _total_size(paths: list[Path]) -> int:
     return total
 
 
-def _render_card(card: CardSpec, resolver: MediaResolver, report: Report) -> RenderedCard:
-    folder = card.location.path.parent
+@dataclass
+class _FieldRenderer:
+    """Renders the fields of one file's cards; a text shared by many cards (a file's
+    ``source``, which every card inherits) is rendered once and its diagnostics repeated."""
+
+    resolver: MediaResolver
+    report: Report
+    _done: dict[Text, tuple[RenderedField, tuple[Diagnostic, ...]]] = field(default_factory=dict)
+
+    def __call__(self, text: Text) -> RenderedField:
+        if text not in self._done:
+            scratch = Report()
+            self.resolver.report = scratch  # so the image problems are the text's too
+            try:
+                rendered = render_field(
+                    text.markdown,
+                    location=text.location,
+                    card_folder=text.location.path.parent,
+                    media=self.resolver,
+                    report=scratch,
+                )
+            finally:
+                self.resolver.report = self.report
+            self._done[text] = (rendered, tuple(scratch.diagnostics))
+        rendered, diagnostics = self._done[text]
+        self.report.diagnostics.extend(diagnostics)
+        return rendered
+
+
+def _render_card(card: CardSpec, render_text: _FieldRenderer) -> RenderedCard:
     media: dict[str, MediaFile] = {}
 
     def render(text: Text | None) -> str:
         if text is None:
             return ""
-        rendered = render_field(
-            text.markdown,
-            location=text.location,
-            card_folder=folder,
-            media=resolver,
-            report=report,
-        )
+        rendered = render_text(text)
         media.update((file.name, file) for file in rendered.media)
         return rendered.html
 

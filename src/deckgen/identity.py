@@ -55,19 +55,31 @@ class Lock:
     """By card kind."""
 
     def to_text(self) -> str:
-        def section(stamps: dict[str, Stamp]) -> dict[str, dict[str, object]]:
-            return {
-                key: {"fingerprint": s.fingerprint, "mod": s.mod, "type": s.kind}
-                for key, s in sorted(stamps.items())
-            }
+        """The lock as ``json.dumps(..., indent=2, sort_keys=True)`` writes it, assembled by
+        hand: with an indent, json falls back to its pure-Python encoder, which costs seconds
+        on a bank of 100,000 cards."""
 
-        document = {
-            "format": LOCK_FORMAT,
-            "notes": section(self.notes),
-            "notetypes": section(self.notetypes),
-        }
-        return json.dumps(document, indent=2, sort_keys=True) + "\n"
+        def section(stamps: dict[str, Stamp]) -> str:
+            if not stamps:
+                return "{}"
+            entries = (
+                f"    {_json_string(key)}: {{\n"
+                f'      "fingerprint": {_json_string(stamp.fingerprint)},\n'
+                f'      "mod": {int.__repr__(stamp.mod)},\n'
+                f'      "type": {_json_string(stamp.kind)}\n'
+                "    }"
+                for key, stamp in sorted(stamps.items())
+            )
+            return "{\n" + ",\n".join(entries) + "\n  }"
 
+        return (
+            f'{{\n  "format": {LOCK_FORMAT},\n'
+            f'  "notes": {section(self.notes)},\n'
+            f'  "notetypes": {section(self.notetypes)}\n}}\n'
+        )
+
+
+_json_string = json.encoder.encode_basestring_ascii
 
 EMPTY_LOCK = Lock({}, {})
 
