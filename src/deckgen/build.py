@@ -87,22 +87,29 @@ def compile_project(
 def plan(
     compiled: list[CompiledDeck], out_dir: Path, *, cache: BuildCache | None = None
 ) -> list[PlannedDeck]:
-    """Render every package and lock in memory and compare them with the files on disk;
-    a package the cache shows current for the same inputs is neither rendered nor compared."""
+    """Render every package and lock in memory and compare them with the files on disk.
+
+    With a cache, a package recorded as made from the same inputs is neither rendered nor
+    compared, and one recorded as made from other content is rendered but not compared."""
     planned = []
     for deck in compiled:
         package_path = out_dir / f"{deck.spec.folder.name}.apkg"
         lock_path = deck.spec.folder / LOCK_FILE
         lock_text = deck.lock.to_text()
         inputs = package_inputs(deck, lock_text)
+        on_disk = cache.inputs_on_disk(package_path) if cache is not None else None
         package = None
-        if cache is None or not cache.package_current(package_path, inputs):
+        changed = False
+        if on_disk != inputs:
             package = package_bytes(deck)
+            # A package this deckgen wrote from other content certainly differs: skip the
+            # comparison, which reads both packages back (seconds on a large bank).
+            changed = _certainly_differs(on_disk, inputs) or _package_differs(package_path, package)
         planned.append(
             PlannedDeck(
                 compiled=deck,
                 package_path=package_path,
-                package_changed=package is not None and _package_differs(package_path, package),
+                package_changed=changed,
                 lock_path=lock_path,
                 lock_text=lock_text,
                 lock_changed=_read_text(lock_path) != lock_text,
@@ -114,16 +121,22 @@ def plan(
 
 
 def package_inputs(deck: CompiledDeck, lock_text: str) -> str:
-    """A hash that changes whenever the deck's package would: the lock holds every note's
-    content fingerprint and time and every notetype's; the rest is the deck's own."""
-    inputs = [
-        environment_digest(),
-        deck.spec.name,
-        deck.description,
-        [note.card_id for note in deck.notes],
-        lock_text,
-    ]
-    return fingerprint(inputs)
+    """What the deck's package is made from, as ``<deckgen>:<content>:<order>`` hashes.
+
+    The lock holds every note's content fingerprint and time and every notetype's, so with
+    the deck's name and description it fixes the package's content; the notes' order only
+    changes its bytes."""
+    content = fingerprint([deck.spec.name, deck.description, lock_text])
+    order = fingerprint([note.card_id for note in deck.notes])
+    return f"{environment_digest()}:{content}:{order}"
+
+
+def _certainly_differs(old_inputs: str | None, inputs: str) -> bool:
+    """Whether the same deckgen made the package on disk from other content."""
+    if old_inputs is None:
+        return False  # unknown: compare the packages
+    old, new = old_inputs.split(":"), inputs.split(":")
+    return len(old) == len(new) and old[0] == new[0] and old[1] != new[1]
 
 
 def remember_packages(current: list[PlannedDeck], cache: BuildCache) -> None:

@@ -120,16 +120,18 @@ class BuildCache:
 
     # --- per package -----------------------------------------------------------------------
 
-    def package_current(self, package_path: Path, inputs: str) -> bool:
-        """Whether the package on disk is the one last written or verified for ``inputs``."""
+    def inputs_on_disk(self, package_path: Path) -> str | None:
+        """The inputs the package on disk was last written or verified for; None when unknown
+        (no record, or the file is not the one recorded)."""
         document = self._read(self._package_record(package_path))
-        if document is None or document.get("inputs") != inputs:
-            return False
+        if document is None:
+            return None
         try:
             written = hashlib.sha256(package_path.read_bytes()).hexdigest()
         except OSError:
-            return False
-        return bool(document.get("package") == written)
+            return None
+        inputs = document.get("inputs")
+        return inputs if document.get("package") == written and isinstance(inputs, str) else None
 
     def record_package(self, package_path: Path, inputs: str) -> None:
         """Remember that the package now on disk is current for ``inputs``."""
