@@ -17,7 +17,8 @@ system, workers included) and peak RSS (of the largest single process). Rows:
 - one-card edit: one card's answer edited in one file;
 - add a file: a new card file of 20 cards;
 - --help: `deckgen --help`.
-Medians over the repetitions; ratios against the floor and against the cold build.
+Medians over the repetitions; ratios against the floor and against the cold build. Targets
+are judged on CPU seconds, which a busy machine disturbs far less than wall seconds.
 """
 
 from __future__ import annotations
@@ -107,8 +108,7 @@ def generate(root: Path, cards: int) -> Path:
     for number in range(10):
         (deck / "images" / f"figure{number}.png").write_bytes(PNG + bytes([number]))
     (deck / "deck.yaml").write_text(
-        "name: Bench bank\nid: bench-bank\ndescription: A generated question bank.\n"
-        "tags: [bench]\n"
+        "name: Bench bank\nid: bench-bank\ndescription: A generated question bank.\ntags: [bench]\n"
     )
     per_file = cards // FILES
     for index in range(FILES):
@@ -235,8 +235,8 @@ def report(cards: int, rows: dict[str, list[Run]]) -> None:
             base = median[against]
             ratio = f"{run.wall / base.wall:.2f}x, {run.cpu / base.cpu:.2f}x {against}"
             if limit is not None:
-                met = "met" if run.wall / base.wall <= limit else "MISSED"
-                target = f"<= {limit}x {against} (wall): {met}"
+                met = "met" if run.cpu / base.cpu <= limit else "MISSED"
+                target = f"<= {limit}x {against} (CPU): {met}"
         elif name == "--help":
             target = f"<= 0.25 s: {'met' if run.wall <= 0.25 else 'MISSED'}"
         print(f"{name:15} {run.wall:8.2f} {run.cpu:8.2f} {run.peak_mib:9.0f}  {ratio:<28} {target}")

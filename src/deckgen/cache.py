@@ -227,21 +227,23 @@ def _file_from_json(document: dict[str, Any], path: Path) -> CompiledFile | None
             shipped[image.shipped_name] = MediaFile(image.shipped_name, data)
         images.append(image)
     cards = []
+    kinds = {kind.value: kind for kind in CardKind}
     for card in document["cards"]:
         bodymap = None
+        media = shipped
         if card["bodymap"] is not None:
             name, data = card["bodymap"]
-            bodymap = MediaFile(str(name), base64.b64decode(data, validate=True))
-        available = shipped | ({bodymap.name: bodymap} if bodymap else {})
+            bodymap = MediaFile(_str(name), base64.b64decode(data, validate=True))
+            media = shipped | {bodymap.name: bodymap}
         line, column = card["at"]
         cards.append(
             RenderedCard(
                 id=_str(card["id"]),
-                kind=CardKind(card["kind"]),
-                fields=tuple(_str(field) for field in card["fields"]),
-                tags=tuple(_str(tag) for tag in card["tags"]),
+                kind=kinds[card["kind"]],
+                fields=_texts(card["fields"]),
+                tags=_texts(card["tags"]),
                 subdeck=_optional_str(card["subdeck"]),
-                media=tuple(available[name] for name in card["media"]),
+                media=tuple(media[name] for name in card["media"]),
                 bodymap=bodymap,
                 location=Location(path, _int(line), _int(column)),
             )
@@ -257,6 +259,12 @@ def _str(value: object) -> str:
     if not isinstance(value, str):
         raise TypeError(f"expected text, got {type(value).__name__}")
     return value
+
+
+def _texts(values: object) -> tuple[str, ...]:
+    if not isinstance(values, list) or not all(type(value) is str for value in values):
+        raise TypeError("expected a list of texts")
+    return tuple(values)
 
 
 def _optional_str(value: object) -> str | None:
