@@ -273,3 +273,37 @@ def test_a_package_made_from_other_content_is_replaced_without_reading_it_back(
     head, origin = first.split("cards:\n", 1)
     anatomy.write_text(f"{head}cards:\n  - id: insertion{rest}{origin}")
     assert run_deckgen("build").stdout.startswith("up to date: decks/demo.apkg")
+
+
+def test_a_build_with_nothing_to_do_repeats_what_the_last_one_said(
+    project: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    anatomy = project / "cards/demo/anatomy.yaml"
+    anatomy.write_text(anatomy.read_text().replace("Hip abduction", "Hip <u>abduction</u><b x=1>"))
+    first = run_deckgen("build")
+    assert "warning: removed attribute 'x' of <b>" in first.stderr
+    full = run_deckgen("build")  # after a build that wrote and warned: the whole pipeline
+    assert full.stdout.startswith("up to date: decks/demo.apkg")
+    full_check = run_deckgen("build", "--check")
+
+    def no_compiling(*args: object, **kwargs: object) -> object:
+        raise AssertionError("the project was compiled again")
+
+    monkeypatch.setattr(build, "compile_project", no_compiling)
+    again = run_deckgen("build")
+    assert (again.exit_code, again.stdout, again.stderr) == (0, full.stdout, full.stderr)
+    check = run_deckgen("build", "--check")
+    assert (check.exit_code, check.stdout, check.stderr) == (
+        0,
+        full_check.stdout,
+        full_check.stderr,
+    )
+
+    # Any change to a source, a lock or a package runs the pipeline again.
+    for changed in ("cards/demo/images/chart.png", "cards/demo/deck.lock", "decks/demo.apkg"):
+        data = (project / changed).read_bytes()
+        (project / changed).write_bytes(data + b" ")
+        compiled = run_deckgen("build")
+        assert compiled.exit_code == 3 and "compiled again" in compiled.stderr, changed
+        (project / changed).write_bytes(data)
+    assert run_deckgen("build").stdout == full.stdout

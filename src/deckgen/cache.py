@@ -29,6 +29,7 @@ from typing import Any
 from deckgen.diagnostics import Diagnostic, Location, Severity
 from deckgen.filestage import CompiledFile, ImageInput, RenderedCard
 from deckgen.media import MediaFile
+from deckgen.notetypes import NOTETYPES
 from deckgen.validate import CardKind
 
 CACHE_DIR = ".deckgen-cache"
@@ -146,6 +147,24 @@ class BuildCache:
         name = hashlib.sha256(str(package_path.resolve()).encode()).hexdigest()
         return self.folder / "packages" / name
 
+    # --- the whole project ---------------------------------------------------------------
+
+    def quiet_output(self, state: str, mode: str) -> list[tuple[str, bool]] | None:
+        """What a build in ``mode`` printed (line, to stderr) when it found the project in
+        ``state`` and had nothing to do; None when that state is not recorded."""
+        document = self._read(self.folder / "project")
+        if document is None or document.get("state") != state:
+            return None
+        try:
+            return [(_str(line), bool(to_stderr)) for line, to_stderr in document[mode]]
+        except (KeyError, TypeError, ValueError):
+            return None
+
+    def remember_quiet_output(self, state: str, outputs: dict[str, list[tuple[str, bool]]]) -> None:
+        """Record what a build in each mode prints when it finds the project in ``state``,
+        a state in which it has nothing to write."""
+        self._write(self.folder / "project", {"format": CACHE_FORMAT, "state": state} | outputs)
+
     # --- entries on disk -------------------------------------------------------------------
 
     def _read(self, entry: Path) -> dict[str, Any] | None:
@@ -178,6 +197,36 @@ class BuildCache:
                 raise
         except OSError:
             pass  # a cache that cannot be written only makes the next build slower
+
+
+def project_state(cards_dir: Path, out_dir: Path) -> str | None:
+    """A hash of everything a build reads and writes: every file under ``cards_dir`` but the
+    cache (card files, images, locks), every package in ``out_dir``, the working folder
+    (messages show paths relative to it) and deckgen itself, notetypes included. None when a
+    file is unreadable."""
+    digest = hashlib.sha256()
+    where = [str(Path.cwd()), str(cards_dir), str(out_dir)]
+    notetypes = sorted(notetype.fingerprint() for notetype in NOTETYPES.values())
+    digest.update(json.dumps([environment_digest(), *where, *notetypes]).encode())
+    try:
+        for folder, subfolders, names in os.walk(cards_dir):
+            if Path(folder) == cards_dir:
+                subfolders[:] = [name for name in subfolders if name != CACHE_DIR]
+            subfolders.sort()
+            for name in sorted(subfolders + names):
+                path = Path(folder) / name
+                digest.update(f"\0{path}\0".encode())
+                if path.is_symlink():
+                    digest.update(f"link {os.readlink(path)}\0".encode())
+                if path.is_file():
+                    digest.update(hashlib.sha256(path.read_bytes()).digest())
+        if out_dir.is_dir():
+            for package in sorted(out_dir.glob("*.apkg")):
+                digest.update(f"\0{package}\0".encode())
+                digest.update(hashlib.sha256(package.read_bytes()).digest())
+    except OSError:
+        return None
+    return digest.hexdigest()
 
 
 def _header(body: bytes) -> bytes:

@@ -10,7 +10,7 @@ import functools
 import os
 from collections.abc import Callable
 from pathlib import Path
-from typing import ParamSpec, TypeVar
+from typing import TYPE_CHECKING, ParamSpec, TypeVar
 
 import click
 
@@ -18,6 +18,9 @@ from deckgen.diagnostics import DeckgenError, Report, SourceErrors, display_path
 
 # Commands import the pipeline when they run: it pulls in genanki, markdown-it and nh3, which
 # would make `deckgen --help` slow.
+
+if TYPE_CHECKING:
+    from deckgen.build import PlannedDeck
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -113,11 +116,20 @@ def build(cards_dir: Path, out_dir: Path, check_only: bool) -> None:
 
 def _build(cards_dir: Path, out_dir: Path, *, check_only: bool) -> None:
     from deckgen.build import build_time, compile_project, plan, remember_packages, write
-    from deckgen.cache import BuildCache
+    from deckgen.cache import BuildCache, project_state
+
+    now = build_time(os.environ)
+    cache = BuildCache.for_cards(cards_dir)
+    # Nothing changed since a build that left nothing to do: say what that build said.
+    state = project_state(cards_dir, out_dir)
+    recorded = cache.quiet_output(state, "check" if check_only else "build") if state else None
+    if recorded is not None:
+        for line, to_stderr in recorded:
+            click.echo(line, err=to_stderr)
+        return
 
     report = Report()
-    cache = BuildCache.for_cards(cards_dir)
-    compiled = compile_project(cards_dir, now=build_time(os.environ), report=report, cache=cache)
+    compiled = compile_project(cards_dir, now=now, report=report, cache=cache)
     planned = plan(compiled, out_dir, cache=cache)
     _print_report(report)
     if check_only:
@@ -131,18 +143,43 @@ def _build(cards_dir: Path, out_dir: Path, *, check_only: bool) -> None:
         if stale:
             click.echo(f"{plural(len(stale), 'deck')} out of date: run 'deckgen build'")
             raise SystemExit(1)
-        click.echo(f"up to date: {plural(len(planned), 'deck')}; {report.summary()}")
-        return
-    write(planned)
-    remember_packages(planned, cache)
-    for deck in planned:
-        state = "wrote" if deck.changed else "up to date"
-        click.echo(
-            f"{state}: {display_path(deck.package_path)} "
-            f"({plural(len(deck.compiled.notes), 'card')}, "
-            f"{plural(len(deck.compiled.media), 'image')})"
+        click.echo(_checked_line(planned, report))
+    else:
+        write(planned)
+        remember_packages(planned, cache)
+        for deck in planned:
+            click.echo(_deck_line("wrote" if deck.changed else "up to date", deck))
+        click.echo(_built_line(planned, report))
+        if any(deck.changed for deck in planned) and report.warning_count:
+            return  # some warnings (a card's changed type) depend on the lock just replaced
+    # The project is now in a state where building again has nothing to do.
+    state = project_state(cards_dir, out_dir)
+    if state is not None:
+        diagnostics = [(str(diagnostic), True) for diagnostic in report.sorted()]
+        up_to_date = [(_deck_line("up to date", deck), False) for deck in planned]
+        cache.remember_quiet_output(
+            state,
+            {
+                "build": [*diagnostics, *up_to_date, (_built_line(planned, report), False)],
+                "check": [*diagnostics, (_checked_line(planned, report), False)],
+            },
         )
-    click.echo(f"built {plural(len(planned), 'deck')}; {report.summary()}")
+
+
+def _deck_line(state: str, deck: PlannedDeck) -> str:
+    return (
+        f"{state}: {display_path(deck.package_path)} "
+        f"({plural(len(deck.compiled.notes), 'card')}, "
+        f"{plural(len(deck.compiled.media), 'image')})"
+    )
+
+
+def _built_line(planned: list[PlannedDeck], report: Report) -> str:
+    return f"built {plural(len(planned), 'deck')}; {report.summary()}"
+
+
+def _checked_line(planned: list[PlannedDeck], report: Report) -> str:
+    return f"up to date: {plural(len(planned), 'deck')}; {report.summary()}"
 
 
 @cli.command()
