@@ -16,6 +16,7 @@ corrupt, foreign or stale is ignored and rebuilt, never trusted.
 from __future__ import annotations
 
 import base64
+import contextlib
 import functools
 import hashlib
 import json
@@ -117,7 +118,8 @@ class BuildCache:
             return
         for entry in entries:
             if entry.name not in self._used:
-                entry.unlink(missing_ok=True)
+                with contextlib.suppress(OSError):  # another build's, or not ours to delete
+                    entry.unlink()
 
     # --- per package -----------------------------------------------------------------------
 
