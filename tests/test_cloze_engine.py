@@ -10,7 +10,7 @@ import pytest
 
 from anki_engine import StudentCollection
 from conftest import run_deckgen
-from deckgen import notes
+from deckgen import filestage
 from deckgen.identity import note_guid
 
 # Anki's importer makes no card from these (found with the engine, pinned here).
@@ -54,7 +54,7 @@ def test_refused_clozes_are_those_anki_makes_no_card_from(
     assert refused == set(NO_CARD)
 
     # Build without the check to see what Anki's engine makes of every one of them.
-    monkeypatch.setattr(notes, "cloze_problem", lambda rendered: None)
+    monkeypatch.setattr(filestage, "cloze_problem", lambda rendered: None)
     built = run_deckgen("build")
     assert built.exit_code == 0, built.output
     student.import_package(empty_project / "decks/d.apkg")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+import random
 from pathlib import Path
 
 from deckgen.diagnostics import Report
@@ -107,3 +109,34 @@ def test_deep_or_foreign_locks_are_refused_without_quoting_them(tmp_path: Path) 
         assert read_lock(path, report) == EMPTY_LOCK
         assert report.error_count == 1
         assert "secretsecret" not in report.diagnostics[0].message
+
+
+def test_lock_text_is_what_json_writes() -> None:
+    """The lock is assembled by hand for speed; it must stay byte-for-byte json's layout."""
+    rng = random.Random(7)
+    alphabet = 'ab-_.9"\\\\é→\n'
+    for _ in range(200):
+
+        def stamps(count: int) -> dict[str, Stamp]:
+            return {
+                "".join(rng.choices(alphabet, k=rng.randint(1, 6))): Stamp(
+                    "".join(rng.choices(alphabet, k=8)),
+                    rng.randint(0, 2**40),
+                    rng.choice(["basic", "cloze"]),
+                )
+                for _ in range(count)
+            }
+
+        lock = Lock(stamps(rng.randint(0, 5)), stamps(rng.randint(0, 2)))
+        document = {
+            "format": 1,
+            "notes": {
+                k: {"fingerprint": s.fingerprint, "mod": s.mod, "type": s.kind}
+                for k, s in lock.notes.items()
+            },
+            "notetypes": {
+                k: {"fingerprint": s.fingerprint, "mod": s.mod, "type": s.kind}
+                for k, s in lock.notetypes.items()
+            },
+        }
+        assert lock.to_text() == json.dumps(document, indent=2, sort_keys=True) + "\n"

@@ -97,3 +97,9 @@ def test_schema_command_prints_the_schema() -> None:
     wrong = run_deckgen("schema", "--for", "notes")
     assert wrong.exit_code == 2
     assert "'notes' is not one of 'deck', 'cards'" in wrong.stderr
+
+
+def test_the_cli_offers_every_schema_kind() -> None:
+    from deckgen import cli, schema
+
+    assert cli.SCHEMA_KINDS == schema.KINDS

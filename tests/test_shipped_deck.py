@@ -208,7 +208,7 @@ def answer_of(note: Note) -> str:
 
 
 def spec_of(deck: CompiledDeck, card_id: str) -> CardSpec:
-    (card,) = [card for card in deck.spec.cards if card.id == card_id]
+    (card,) = [card for card, _ in deck.written_cards() if card.id == card_id]
     return card
 
 
@@ -245,7 +245,7 @@ def test_trigger_points_sit_on_the_muscle_and_agree_between_cards(
     gluteus_medius: CompiledDeck,
 ) -> None:
     placed: dict[tuple[str, str], set[Point]] = defaultdict(set)
-    for card in gluteus_medius.spec.cards:
+    for card, _ in gluteus_medius.written_cards():
         for panel in card.bodymap.panels if card.bodymap is not None else ():
             for point in panel.trigger_points:
                 placed[(panel.view, point.label)].add(point.at)
@@ -266,7 +266,7 @@ def test_trigger_points_sit_on_the_muscle_and_agree_between_cards(
 def test_maps_shade_what_their_text_calls_the_main_zones(gluteus_medius: CompiledDeck) -> None:
     notes = {n.card_id: n for n in gluteus_medius.notes}
     checked = 0
-    for card in gluteus_medius.spec.cards:
+    for card, _ in gluteus_medius.written_cards():
         if card.bodymap is None:
             continue
         answer = answer_of(notes[card.id]).lower()

@@ -1,8 +1,16 @@
 """deckgen: compile flashcards written in YAML into Anki packages that update in place."""
 
-from importlib.metadata import PackageNotFoundError, version
+from __future__ import annotations
 
-try:
-    __version__ = version("deckgen")
-except PackageNotFoundError:  # running from a source tree that was never installed
-    __version__ = "0+unknown"
+
+def __getattr__(name: str) -> str:
+    # Looked up on first use: importlib.metadata alone costs about 0.1 s at start-up, which
+    # `deckgen --help` should not pay.
+    if name != "__version__":
+        raise AttributeError(f"module 'deckgen' has no attribute {name!r}")
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("deckgen")
+    except PackageNotFoundError:  # running from a source tree that was never installed
+        return "0+unknown"

@@ -1,3 +1,4 @@
 from deckgen.cli import main
 
-main()
+if __name__ == "__main__":  # a parallel build's workers may import this module (spawn start)
+    main()

@@ -15,10 +15,12 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from deckgen.anki_package import package_bytes, package_content
+from deckgen.cache import BuildCache, environment_digest
 from deckgen.diagnostics import DeckgenError, Report, SourceErrors, display_path
-from deckgen.identity import LOCK_FILE, MAX_TIME
-from deckgen.notes import CompiledDeck, bodymap_media, compile_deck
-from deckgen.validate import load_decks
+from deckgen.filestage import FileCompiler
+from deckgen.identity import LOCK_FILE, MAX_TIME, fingerprint
+from deckgen.notes import CompiledDeck, compile_deck
+from deckgen.validate import collect_decks
 
 
 @dataclass(frozen=True)
@@ -27,13 +29,23 @@ class PlannedDeck:
 
     compiled: CompiledDeck
     package_path: Path
-    package: bytes
     package_changed: bool
     """False when the package on disk would import exactly alike (its bytes may still differ
     if it was written with another SQLite or zlib)."""
     lock_path: Path
     lock_text: str
     lock_changed: bool
+    inputs: str
+    """A hash of everything the package is made from."""
+    rendered_package: bytes | None
+    """The package's bytes when planning needed them; None when the cache showed the package
+    on disk current without rendering it."""
+
+    @property
+    def package(self) -> bytes:
+        if self.rendered_package is not None:
+            return self.rendered_package
+        return package_bytes(self.compiled)
 
     @property
     def changed(self) -> bool:
@@ -57,13 +69,22 @@ def build_time(environ: Mapping[str, str]) -> int:
 
 
 def compile_project(
-    cards_dir: Path, *, now: int, report: Report, packages_dir: Path
+    cards_dir: Path,
+    *,
+    now: int,
+    report: Report,
+    packages_dir: Path,
+    cache: BuildCache | None = None,
 ) -> list[CompiledDeck]:
     """Check and compile every deck; raises SourceErrors when any deck has an error.
-    ``packages_dir`` holds the packages last built, where deleted cards were last shipped."""
+
+    Card files go through the per-file stage (from ``cache`` when given and current), then
+    each deck through the per-deck stage. ``packages_dir`` holds the packages last built,
+    where deleted cards were last shipped."""
+    files = FileCompiler(cache)
     compiled = [
         deck
-        for spec in load_decks(cards_dir, report)
+        for spec in collect_decks(cards_dir, report, load_files=files)
         if (
             deck := compile_deck(
                 spec,
@@ -76,26 +97,41 @@ def compile_project(
     ]
     if report.error_count:
         raise SourceErrors(report)
+    files.save()
     return compiled
 
 
-def plan(compiled: list[CompiledDeck], out_dir: Path) -> list[PlannedDeck]:
-    """Render every package and lock in memory and compare them with the files on disk."""
+def plan(
+    compiled: list[CompiledDeck], out_dir: Path, *, cache: BuildCache | None = None
+) -> list[PlannedDeck]:
+    """Render every package and lock in memory and compare them with the files on disk.
+
+    With a cache, a package recorded as made from the same inputs is neither rendered nor
+    compared, and one recorded as made from other content is rendered but not compared."""
     planned = []
     for deck in compiled:
         path = package_path(out_dir, deck.spec.folder)
-        package = package_bytes(deck)
         lock_path = deck.spec.folder / LOCK_FILE
         lock_text = deck.lock.to_text()
+        inputs = package_inputs(deck, lock_text)
+        on_disk = cache.inputs_on_disk(path) if cache is not None else None
+        package = None
+        changed = False
+        if on_disk != inputs:
+            package = package_bytes(deck)
+            # A package this deckgen wrote from other content certainly differs: skip the
+            # comparison, which reads both packages back (seconds on a large bank).
+            changed = _certainly_differs(on_disk, inputs) or _package_differs(path, package)
         planned.append(
             PlannedDeck(
                 compiled=deck,
                 package_path=path,
-                package=package,
-                package_changed=_package_differs(path, package),
+                package_changed=changed,
                 lock_path=lock_path,
                 lock_text=lock_text,
                 lock_changed=_read_text(lock_path) != lock_text,
+                inputs=inputs,
+                rendered_package=package,
             )
         )
     return planned
@@ -104,6 +140,31 @@ def plan(compiled: list[CompiledDeck], out_dir: Path) -> list[PlannedDeck]:
 def package_path(out_dir: Path, deck_folder: Path) -> Path:
     """Where a deck's package is written: named after its folder."""
     return out_dir / f"{deck_folder.name}.apkg"
+
+
+def package_inputs(deck: CompiledDeck, lock_text: str) -> str:
+    """What the deck's package is made from, as ``<deckgen>:<content>:<order>`` hashes.
+
+    The lock holds every note's content fingerprint and time and every notetype's, so with
+    the deck's name and description it fixes the package's content; the notes' order only
+    changes its bytes."""
+    content = fingerprint([deck.spec.name, deck.description, lock_text])
+    order = fingerprint([note.card_id for note in deck.notes])
+    return f"{environment_digest()}:{content}:{order}"
+
+
+def _certainly_differs(old_inputs: str | None, inputs: str) -> bool:
+    """Whether the same deckgen made the package on disk from other content."""
+    if old_inputs is None:
+        return False  # unknown: compare the packages
+    old, new = old_inputs.split(":"), inputs.split(":")
+    return len(old) == len(new) and old[0] == new[0] and old[1] != new[1]
+
+
+def remember_packages(current: list[PlannedDeck], cache: BuildCache) -> None:
+    """Record that these decks' packages on disk are current, for the next build's plan()."""
+    for deck in current:
+        cache.record_package(deck.package_path, deck.inputs)
 
 
 def write(planned: list[PlannedDeck]) -> None:
@@ -120,11 +181,9 @@ def write_bodymaps(compiled: list[CompiledDeck], out_dir: Path) -> int:
     written = 0
     for deck in compiled:
         for card in deck.spec.cards:
-            placements = card.bodymap.placements() if card.bodymap is not None else ()
-            for number, placement in enumerate(placements):
+            for number, (field, picture) in enumerate(card.bodymaps):
                 # A reveal pair: the question's picture, then the answer's as <id>-answer.svg.
-                name = f"{card.id}-{placement.field}.svg" if number else f"{card.id}.svg"
-                picture = bodymap_media(placement.spec)
+                name = f"{card.id}-{field}.svg" if number else f"{card.id}.svg"
                 write_atomically(out_dir / deck.spec.folder.name / name, picture.data)
                 written += 1
     return written

@@ -10,14 +10,10 @@ import functools
 import os
 from collections.abc import Callable
 from pathlib import Path
-from typing import ParamSpec, TypeVar
+from typing import TYPE_CHECKING, ParamSpec, TypeVar
 
 import click
 
-from deckgen import __version__
-from deckgen.build import build_time, compile_project, plan, write, write_bodymaps
-from deckgen.cardrender import total_cards
-from deckgen.changelog import changes_since
 from deckgen.diagnostics import (
     DeckgenError,
     Report,
@@ -26,14 +22,17 @@ from deckgen.diagnostics import (
     plural,
     printable,
 )
-from deckgen.lint import lint as lint_decks
-from deckgen.notes import CompiledDeck
 from deckgen.output import FORMATS, Output
-from deckgen.preview import open_in_browser, write_preview
-from deckgen.release import CHANGELOG_FILE, plan_release, write_release
-from deckgen.scaffold import init_deck
-from deckgen.schema import KINDS, schema_text
-from deckgen.stats import stats_text
+
+# Commands import the pipeline when they run: it pulls in genanki, markdown-it and nh3, which
+# would make `deckgen --help` slow.
+if TYPE_CHECKING:
+    from deckgen.build import PlannedDeck
+    from deckgen.cache import BuildCache
+    from deckgen.notes import CompiledDeck
+
+SCHEMA_KINDS = ("deck", "cards")
+"""schema.KINDS, written out so that `deckgen --help` need not import the schema."""
 
 DEFAULT_PACKAGES_DIR = Path("decks")
 """Where packages are written, and where the last release is found unless told otherwise."""
@@ -100,8 +99,24 @@ def _handle_errors(command: Callable[P, R]) -> Callable[P, R]:
     return wrapper
 
 
+def _show_version(context: click.Context, _: click.Parameter, wanted: bool) -> None:
+    if not wanted or context.resilient_parsing:
+        return
+    from deckgen import __version__  # looked up only when asked: it is slow to find
+
+    click.echo(f"deckgen, version {__version__}")
+    context.exit()
+
+
 @click.group(context_settings={"help_option_names": ["-h", "--help"]}, invoke_without_command=True)
-@click.version_option(__version__, prog_name="deckgen")
+@click.option(
+    "--version",
+    is_flag=True,
+    expose_value=False,
+    is_eager=True,
+    callback=_show_version,
+    help="Show the version and exit.",
+)
 @click.pass_context
 def cli(context: click.Context) -> None:
     """Compile flashcards written in YAML into Anki packages that update in place."""
@@ -125,12 +140,30 @@ def build(cards_dir: Path, out_dir: Path, check_only: bool, output_format: str) 
 
     Example: deckgen build cards -o decks
     """
-    output = Output(output_format)
+    _build(cards_dir, out_dir, check_only=check_only, output=Output(output_format))
+
+
+def _build(cards_dir: Path, out_dir: Path, *, check_only: bool, output: Output) -> None:
+    from deckgen.build import plan, remember_packages, write
+    from deckgen.cache import BuildCache, project_state
+
+    cache = BuildCache.for_cards(cards_dir)
+    # Nothing changed since a build that left nothing to do: say what that build said. The
+    # record is of text output, so other formats always build.
+    replay = output.format == "text"
+    state = project_state(cards_dir, out_dir) if replay else None
+    recorded = cache.quiet_output(state, "check" if check_only else "build") if state else None
+    if recorded is not None:
+        for line, to_stderr in recorded:
+            click.echo(line, err=to_stderr)
+        return
+
     report = Report()
-    compiled = _compile(cards_dir, report, packages_dir=out_dir)
-    planned = plan(compiled, out_dir)
+    compiled = _compile(cards_dir, report, packages_dir=out_dir, cache=cache)
+    planned = plan(compiled, out_dir, cache=cache)
     output.report(report)
     if check_only:
+        remember_packages([deck for deck in planned if not deck.package_changed], cache)
         stale = [deck for deck in planned if deck.changed]
         for deck in stale:
             if deck.package_changed:
@@ -140,31 +173,129 @@ def build(cards_dir: Path, out_dir: Path, check_only: bool, output_format: str) 
         if stale:
             output.say(f"{plural(len(stale), 'deck')} out of date: run 'deckgen build'")
             raise SystemExit(1)
-        output.say(f"up to date: {plural(len(planned), 'deck')}; {report.summary()}")
-        return
-    write(planned)
-    for deck in planned:
-        state = "wrote" if deck.changed else "up to date"
-        output.say(
-            f"{state}: {display_path(deck.package_path)} "
-            f"({_notes_and_cards([deck.compiled])}, "
-            f"{plural(len(deck.compiled.media), 'image')})"
+        output.say(_checked_line(planned, report))
+    else:
+        write(planned)
+        remember_packages(planned, cache)
+        for deck in planned:
+            output.say(_deck_line("wrote" if deck.changed else "up to date", deck))
+        output.say(_built_line(planned, report))
+        if any(deck.changed for deck in planned) and report.warning_count:
+            return  # some warnings (a card's changed type) depend on the lock just replaced
+    # The project is now in a state where building again has nothing to do.
+    state = project_state(cards_dir, out_dir) if replay else None
+    if state is not None:
+        diagnostics = [(str(diagnostic), True) for diagnostic in report.sorted()]
+        up_to_date = [(_deck_line("up to date", deck), False) for deck in planned]
+        cache.remember_quiet_output(
+            state,
+            {
+                "build": [*diagnostics, *up_to_date, (_built_line(planned, report), False)],
+                "check": [*diagnostics, (_checked_line(planned, report), False)],
+            },
         )
-    output.say(f"built {plural(len(planned), 'deck')}; {report.summary()}")
+
+
+def _deck_line(state: str, deck: PlannedDeck) -> str:
+    return (
+        f"{state}: {display_path(deck.package_path)} "
+        f"({_notes_and_cards([deck.compiled])}, "
+        f"{plural(len(deck.compiled.media), 'image')})"
+    )
+
+
+def _built_line(planned: list[PlannedDeck], report: Report) -> str:
+    return f"built {plural(len(planned), 'deck')}; {report.summary()}"
+
+
+def _checked_line(planned: list[PlannedDeck], report: Report) -> str:
+    return f"up to date: {plural(len(planned), 'deck')}; {report.summary()}"
+
+
+@cli.command()
+@_cards_dir_argument
+@_output_option("decks", "Folder for the .apkg files.")
+@click.option(
+    "--preview",
+    "preview_dir",
+    default="preview",
+    show_default=True,
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Refreshed with 'deckgen preview' after each good build, when the folder exists.",
+)
+@_handle_errors
+def watch(cards_dir: Path, out_dir: Path, preview_dir: Path) -> None:
+    """Rebuild whenever a card file or image under CARDS_DIR changes; Ctrl-C stops.
+
+    Errors are shown and the last good package is kept until they are fixed.
+
+    Example: deckgen watch cards
+    """
+    from deckgen.watch import Watcher
+
+    build_reporting_errors = _handle_errors(_build)
+
+    def rebuild(changes: list[Path]) -> None:
+        if changes:
+            shown = ", ".join(display_path(path) for path in changes[:3])
+            more = f" and {len(changes) - 3} more" if len(changes) > 3 else ""
+            click.echo(f"changed: {shown}{more}")
+        try:
+            build_reporting_errors(cards_dir, out_dir, check_only=False, output=Output())
+        except SystemExit:
+            return  # the errors are printed; nothing was written, the last good package stays
+        _refresh_preview(cards_dir, preview_dir)
+
+    click.echo(f"watching {display_path(cards_dir)} for changes; Ctrl-C stops")
+    try:
+        Watcher(cards_dir, rebuild).run()
+    except KeyboardInterrupt:
+        click.echo("stopped watching")
+
+
+def _refresh_preview(cards_dir: Path, preview_dir: Path) -> None:
+    """The preview hook of ``watch``: an existing preview folder is rewritten by the preview
+    command."""
+    preview_command = cli.commands.get("preview")
+    if preview_command is None or not preview_dir.is_dir():
+        return
+    try:
+        preview_command.main(
+            [str(cards_dir), "-o", str(preview_dir)],
+            prog_name="deckgen preview",
+            standalone_mode=False,
+        )
+    except SystemExit:
+        pass  # the preview command printed its own errors
+    except click.ClickException as exc:
+        exc.show()
 
 
 def _compile(
-    cards_dir: Path, report: Report, *, packages_dir: Path = DEFAULT_PACKAGES_DIR
+    cards_dir: Path,
+    report: Report,
+    *,
+    packages_dir: Path = DEFAULT_PACKAGES_DIR,
+    cache: BuildCache | None = None,
 ) -> list[CompiledDeck]:
-    """Compile every deck at the build clock; retired cards come from ``packages_dir``."""
+    """Compile every deck at the build clock; retired cards come from ``packages_dir``.
+    Without a cache every card keeps its checked spec, which lint, stats and preview read."""
+    from deckgen.build import build_time, compile_project
+
     return compile_project(
-        cards_dir, now=build_time(os.environ), report=report, packages_dir=packages_dir
+        cards_dir,
+        now=build_time(os.environ),
+        report=report,
+        packages_dir=packages_dir,
+        cache=cache,
     )
 
 
 def _notes_and_cards(compiled: list[CompiledDeck]) -> str:
     """Notes are what authors write; cards are what students study (a cloze note makes one
     card per number, a reversed note two)."""
+    from deckgen.cardrender import total_cards
+
     notes = [note for deck in compiled for note in deck.notes]
     return f"{plural(len(notes), 'note')}, {plural(total_cards(notes), 'card')}"
 
@@ -199,6 +330,8 @@ def lint(cards_dir: Path, strict: bool, output_format: str) -> None:
 
     Example: deckgen lint cards --strict
     """
+    from deckgen.lint import lint as lint_decks
+
     output = Output(output_format)
     report = Report()
     compiled = _compile(cards_dir, report)
@@ -222,6 +355,8 @@ def preview(cards_dir: Path, out_dir: Path, open_browser: bool) -> None:
 
     Example: deckgen preview cards --open
     """
+    from deckgen.preview import open_in_browser, write_preview
+
     report = Report()
     compiled = _compile(cards_dir, report)
     _print_report(report)
@@ -238,7 +373,7 @@ def preview(cards_dir: Path, out_dir: Path, open_browser: bool) -> None:
 @click.option(
     "--for",
     "kind",
-    type=click.Choice(KINDS),
+    type=click.Choice(SCHEMA_KINDS),
     default="cards",
     show_default=True,
     help="deck: the schema of deck.yaml; cards: the schema of card files.",
@@ -248,6 +383,8 @@ def schema(kind: str) -> None:
 
     Example: deckgen schema --for cards > .deckgen/cards.schema.json
     """
+    from deckgen.schema import schema_text
+
     click.echo(schema_text(kind), nl=False)
 
 
@@ -259,6 +396,8 @@ def init(folder: Path) -> None:
 
     Example: deckgen init cards/my-deck
     """
+    from deckgen.scaffold import init_deck
+
     scaffold = init_deck(folder)
     for path in scaffold.files:
         click.echo(f"wrote {display_path(path)}")
@@ -273,6 +412,9 @@ def stats(cards_dir: Path) -> None:
 
     Example: deckgen stats cards
     """
+    from deckgen.lint import lint as lint_decks
+    from deckgen.stats import stats_text
+
     report = Report()
     compiled = _compile(cards_dir, report)
     _print_report(report)
@@ -290,6 +432,8 @@ def maps(cards_dir: Path, out_dir: Path) -> None:
 
     Example: deckgen maps cards -o maps
     """
+    from deckgen.build import write_bodymaps
+
     report = Report()
     compiled = _compile(cards_dir, report)
     _print_report(report)
@@ -317,6 +461,7 @@ def verify(cards_dir: Path, against: Path | None, output_format: str) -> None:
     Example: deckgen verify --against previous.apkg
     """
     try:
+        from deckgen.build import build_time
         from deckgen.verify import format_results, verify_project
     except ModuleNotFoundError as exc:  # the optional extra deckgen[verify]
         if exc.name is None or exc.name.split(".")[0] != "anki":
@@ -352,6 +497,9 @@ def changelog(cards_dir: Path, against: Path | None) -> None:
 
     Example: deckgen changelog --against previous.apkg
     """
+    from deckgen.build import build_time
+    from deckgen.changelog import changes_since
+
     report = Report()
     notes = changes_since(
         cards_dir,
@@ -375,6 +523,9 @@ def release(bump: str, cards_dir: Path, out_dir: Path) -> None:
 
     Example: deckgen release minor
     """
+    from deckgen.build import build_time
+    from deckgen.release import CHANGELOG_FILE, plan_release, write_release
+
     report = Report()
     releases = plan_release(
         cards_dir, bump=bump, now=build_time(os.environ), packages_dir=out_dir, report=report

@@ -76,7 +76,7 @@ _Warn = Callable[[_Card, str, Location, str], None]
 def lint(compiled: list[CompiledDeck], report: Report) -> None:
     """Add every finding of every deck to ``report`` as a warning with its rule name."""
     for deck in compiled:
-        cards = [_card(spec, note) for spec, note in zip(deck.spec.cards, deck.notes, strict=True)]
+        cards = [_card(spec, note) for spec, note in deck.written_cards()]
         warn = _Findings(deck, report).warn
         for card in cards:
             _check_card(card, warn)
@@ -90,7 +90,8 @@ class _Findings:
         self.report = report
         deck_silenced = _silenced(deck.spec.lint_ignore, report)
         self.silenced = {
-            card.id: deck_silenced | _silenced(card.lint_ignore, report) for card in deck.spec.cards
+            card.id: deck_silenced | _silenced(card.lint_ignore, report)
+            for card, _ in deck.written_cards()
         }
 
     def warn(self, card: _Card, rule: str, location: Location, message: str) -> None:

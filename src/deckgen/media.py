@@ -99,6 +99,11 @@ class MediaResolver:
             self._by_path[path] = self._read(path, reference, location)
         return self._by_path[path]
 
+    @property
+    def files_looked_up(self) -> dict[Path, MediaFile | None]:
+        """Every image file a reference pointed at, with what it gave (None: refused)."""
+        return dict(self._by_path)
+
     def _read(self, path: Path, reference: str, location: Location) -> MediaFile | None:
         raw_extension = path.suffix.lower().lstrip(".")
         extension = _EXTENSION_ALIASES.get(raw_extension, raw_extension)

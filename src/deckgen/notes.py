@@ -1,20 +1,22 @@
-"""Stage 5 and 6 together: render a checked deck's cards into notes and stamp them from the lock."""
+"""The per-deck stage: stamp a deck's rendered cards from its lock into notes.
+
+Cards arrive checked and rendered by the per-file stage (filestage.py); what needs the whole
+deck happens here: guids, modification times from the lock, the notetypes it uses.
+"""
 
 from __future__ import annotations
 
-import html
 from dataclasses import dataclass
 from pathlib import Path
 
-from deckgen.bodymap import BodymapSpec
-from deckgen.bodymap_draw import render_bodymap
 from deckgen.diagnostics import Report
+from deckgen.filestage import RenderedCard
 from deckgen.identity import LOCK_FILE, Lock, Stamp, fingerprint, next_stamp, note_guid, read_lock
-from deckgen.media import MediaFile, MediaResolver, media_name
+from deckgen.media import MediaFile
 from deckgen.notetypes import NOTETYPES, Notetype
-from deckgen.render import cloze_problem, is_blank, render_field
+from deckgen.render import render_field
 from deckgen.retire import carry_retired
-from deckgen.validate import CardKind, CardSpec, DeckSpec, Text
+from deckgen.validate import CardKind, CardSpec, DeckSpec
 
 
 @dataclass(frozen=True)
@@ -37,7 +39,7 @@ class Note:
 class CompiledDeck:
     """Everything needed to write one deck's package and lock."""
 
-    spec: DeckSpec
+    spec: DeckSpec[RenderedCard]
     description: str
     """HTML shown on Anki's deck overview."""
     notes: tuple[Note, ...]
@@ -45,6 +47,16 @@ class CompiledDeck:
     """Modification time of each notetype the deck uses."""
     lock: Lock
     """The lock as this build leaves it."""
+
+    def written_cards(self) -> list[tuple[CardSpec, Note]]:
+        """Each live card as its author wrote it, with its note (retired notes, which no card
+        file holds any more, are left out). Needs a deck compiled without the build cache."""
+        pairs = []
+        for card, note in zip(self.spec.cards, self.notes, strict=False):
+            if card.spec is None:
+                raise ValueError("written_cards() needs a deck compiled without the cache")
+            pairs.append((card.spec, note))
+        return pairs
 
     @property
     def media(self) -> tuple[MediaFile, ...]:
@@ -54,13 +66,12 @@ class CompiledDeck:
 
 
 def compile_deck(
-    deck: DeckSpec, *, now: int, report: Report, previous_package: Path
+    deck: DeckSpec[RenderedCard], *, now: int, report: Report, previous_package: Path
 ) -> CompiledDeck | None:
-    """Render and stamp one deck; None when it had errors (they are in ``report``).
+    """Stamp one deck's rendered cards; None when it had errors (they are in ``report``).
     ``previous_package`` holds the last shipped version of cards deleted since."""
     errors_before = report.error_count
     previous = read_lock(deck.folder / LOCK_FILE, report)
-    resolver = MediaResolver(deck.folder, report)
     description = ""
     if deck.description is not None:
         description = render_field(
@@ -75,14 +86,13 @@ def compile_deck(
     notes: list[Note] = []
     note_stamps: dict[str, Stamp] = {}
     for card in deck.cards:
-        fields, media = _render_card(card, resolver, report)
         notetype = NOTETYPES[card.kind]
         deck_name = f"{deck.name}::{card.subdeck}" if card.subdeck else deck.name
         guid = note_guid(deck.id, card.id)
         content = {
             "guid": guid,
             "notetype": notetype.id,
-            "fields": fields,
+            "fields": card.fields,
             "tags": card.tags,
             "deck": deck_name,
         }
@@ -96,7 +106,9 @@ def compile_deck(
             )
         stamp = next_stamp(old, fingerprint=fingerprint(content), kind=card.kind.value, now=now)
         note_stamps[card.id] = stamp
-        notes.append(Note(card.id, guid, notetype, fields, card.tags, deck_name, media, stamp.mod))
+        notes.append(
+            Note(card.id, guid, notetype, card.fields, card.tags, deck_name, card.media, stamp.mod)
+        )
     retired = carry_retired(
         deck, previous, note_stamps, now=now, previous_package=previous_package, report=report
     )
@@ -132,74 +144,3 @@ def compile_deck(
         notetype_mods={CardKind(kind): stamp.mod for kind, stamp in notetype_stamps.items()},
         lock=Lock(notes=note_stamps, notetypes=notetype_stamps, retired=retired),
     )
-
-
-def _render_card(
-    card: CardSpec, resolver: MediaResolver, report: Report
-) -> tuple[tuple[str, ...], tuple[MediaFile, ...]]:
-    folder = card.location.path.parent
-    media: dict[str, MediaFile] = {}
-    errors_before = report.error_count
-
-    def render(text: Text | None) -> str:
-        if text is None:
-            return ""
-        rendered = render_field(
-            text.markdown,
-            location=text.location,
-            card_folder=folder,
-            media=resolver,
-            report=report,
-        )
-        media.update((file.name, file) for file in rendered.media)
-        return rendered.html
-
-    by_author_name = {"extra": render(card.extra)}
-    if card.kind is CardKind.CLOZE:
-        by_author_name["cloze"] = render(card.cloze)
-    else:
-        by_author_name["question"] = render(card.question)
-        by_author_name["answer"] = render(card.answer)
-    for placement in card.bodymap.placements() if card.bodymap is not None else ():
-        picture = bodymap_media(placement.spec)
-        media[picture.name] = picture
-        shown = by_author_name[placement.field]
-        by_author_name[placement.field] = (
-            f'{shown}<div class="deckgen-bodymap"><img src="{picture.name}" '
-            f'alt="{html.escape(placement.spec.alt_text())}"></div>'
-        )
-    if report.error_count == errors_before:  # a dropped image would read as a blank side
-        _check_cards_made(card, by_author_name, report)
-    source = render(card.source)
-    if card.kind is CardKind.CLOZE:
-        fields: tuple[str, ...] = (by_author_name["cloze"], by_author_name["extra"], source)
-    else:
-        fields = (
-            by_author_name["question"],
-            by_author_name["answer"],
-            by_author_name["extra"],
-            source,
-        )
-    return fields, tuple(media[name] for name in sorted(media))
-
-
-def _check_cards_made(card: CardSpec, rendered: dict[str, str], report: Report) -> None:
-    """Report a field that would leave Anki with no card to make, judged on the final HTML."""
-    if card.kind is CardKind.CLOZE:
-        problem = cloze_problem(rendered["cloze"])
-        if problem and card.cloze is not None:
-            report.error(card.cloze.location, f"card '{card.id}' {problem}")
-        return
-    for key, text in (("question", card.question), ("answer", card.answer)):
-        if text is not None and is_blank(rendered[key]):
-            report.error(
-                text.location,
-                f"card '{card.id}' has a {key} that is empty once its HTML is cleaned: "
-                "Anki would show a blank side; write text or a picture",
-            )
-
-
-def bodymap_media(spec: BodymapSpec) -> MediaFile:
-    """A card's body map as a shipped image."""
-    picture = render_bodymap(spec)
-    return MediaFile(media_name(picture, "svg"), picture)

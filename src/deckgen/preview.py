@@ -52,7 +52,7 @@ def write_preview(compiled: list[CompiledDeck], out_dir: Path) -> Preview:
     cards = 0
     for deck in compiled:
         by_subdeck: dict[str, list[str]] = {}
-        specs = {card.id: card for card in deck.spec.cards}
+        specs = {card.id: card for card, _ in deck.written_cards()}
         for note in deck.notes:
             tags.update(note.tags)
             for rendered in render_cards(note.notetype, note.fields):

@@ -17,9 +17,10 @@ from pathlib import Path
 from deckgen.build import PlannedDeck, package_path, plan, write, write_atomically
 from deckgen.changelog import last_release, release_notes
 from deckgen.diagnostics import DeckgenError, Report, SourceErrors
+from deckgen.filestage import FileCompiler, RenderedCard
 from deckgen.identity import Lock
 from deckgen.notes import CompiledDeck, compile_deck
-from deckgen.validate import DECK_FILE, DeckSpec, load_decks
+from deckgen.validate import DECK_FILE, DeckSpec, collect_decks
 from deckgen.versions import BUMPS, DeckRelease, Version, parse_version
 
 CHANGELOG_FILE = "CHANGELOG.md"
@@ -43,7 +44,7 @@ def plan_release(
 ) -> list[Release]:
     """Every deck's next release, computed in memory; raises SourceErrors on any error."""
     day = datetime.datetime.fromtimestamp(now, datetime.UTC).date()
-    specs = load_decks(cards_dir, report)
+    specs = collect_decks(cards_dir, report, load_files=FileCompiler())
     if report.error_count:
         raise SourceErrors(report)
     releases = []
@@ -113,7 +114,7 @@ def _announce_retirements(deck: CompiledDeck, version: Version) -> CompiledDeck:
     return dataclasses.replace(deck, lock=lock)
 
 
-def _with_release(spec: DeckSpec, version: Version, day: datetime.date) -> str:
+def _with_release(spec: DeckSpec[RenderedCard], version: Version, day: datetime.date) -> str:
     """deck.yaml with its version and release date set, comments and all else kept."""
     text = (spec.folder / DECK_FILE).read_text(encoding="utf-8")
     for key, value in (("version", str(version)), ("released", day.isoformat())):

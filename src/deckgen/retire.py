@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Collection
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from deckgen.anki_package import package_content
 from deckgen.diagnostics import Location, Report, display_path
@@ -22,11 +23,14 @@ from deckgen.notetypes import NOTETYPES
 from deckgen.validate import CardKind, DeckSpec
 from deckgen.versions import Version, parse_version
 
+if TYPE_CHECKING:
+    from deckgen.filestage import RenderedCard
+
 RETIRED_TAG = "deckgen::retired"
 
 
 def carry_retired(
-    deck: DeckSpec,
+    deck: DeckSpec[RenderedCard],
     previous: Lock,
     live: Collection[str],
     *,

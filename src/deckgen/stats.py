@@ -7,7 +7,7 @@ from collections import Counter
 from deckgen.cardrender import card_count
 from deckgen.diagnostics import Report
 from deckgen.lint import RULES
-from deckgen.notes import CompiledDeck, bodymap_media
+from deckgen.notes import CompiledDeck
 
 _TABLES = ("subdeck", "type", "tag")
 
@@ -19,7 +19,8 @@ def stats_text(compiled: list[CompiledDeck], findings: Report) -> str:
         folder = deck.spec.folder.resolve()
         notes_by: dict[str, Counter[str]] = {title: Counter() for title in _TABLES}
         cards_by: dict[str, Counter[str]] = {title: Counter() for title in _TABLES}
-        for card, note in zip(deck.spec.cards, deck.notes, strict=True):
+        written = deck.written_cards()
+        for card, note in written:
             count = card_count(note.notetype, note.fields)
             keys = {"subdeck": [note.deck_name], "type": [card.kind.value], "tag": note.tags}
             for title in _TABLES:
@@ -27,8 +28,8 @@ def stats_text(compiled: list[CompiledDeck], findings: Report) -> str:
                     notes_by[title][key] += 1
                     cards_by[title][key] += count
         cards = sum(cards_by["subdeck"].values())
-        sourced = sum(1 for card in deck.spec.cards if card.source and card.source.markdown.strip())
-        bodymaps = sum(1 for card in deck.spec.cards if card.bodymap is not None)
+        sourced = sum(1 for card, _ in written if card.source and card.source.markdown.strip())
+        bodymaps = sum(1 for card, _ in written if card.bodymap is not None)
         notes = len(deck.notes)
         rules = Counter(
             d.rule
@@ -54,9 +55,7 @@ def stats_text(compiled: list[CompiledDeck], findings: Report) -> str:
 
 def _bodymap_files(deck: CompiledDeck) -> int:
     """Distinct body-map pictures among the deck's media (identical maps share one file)."""
-    return len(
-        {bodymap_media(card.bodymap).name for card in deck.spec.cards if card.bodymap is not None}
-    )
+    return len({picture.name for card in deck.spec.cards for _, picture in card.bodymaps})
 
 
 def _table(title: str, rows: list[tuple[str, int, int]]) -> list[str]:

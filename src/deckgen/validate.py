@@ -11,6 +11,7 @@ import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Generic, Protocol, TypeVar
 
 from deckgen.bodymap import BodymapSpec, parse_bodymap
 from deckgen.diagnostics import Location, Report, did_you_mean, display_path
@@ -88,8 +89,24 @@ class CardSpec:
     """Lint rules silenced for this card (``lint: {ignore: [...]}``), checked by lint.py."""
 
 
+class SourcedCard(Protocol):
+    """What the deck stage needs of a card, whether checked only or also rendered."""
+
+    @property
+    def id(self) -> str: ...
+
+    @property
+    def location(self) -> Location: ...
+
+
+CardT = TypeVar("CardT", bound=SourcedCard)
+
+CardFileLoader = Callable[[Path, list[Path], tuple[str, ...], Report], list[CardT]]
+"""Turns a deck's card files (deck folder, files in order, deck tags) into its cards."""
+
+
 @dataclass(frozen=True)
-class DeckSpec:
+class DeckSpec(Generic[CardT]):
     """One deck folder, checked."""
 
     folder: Path
@@ -99,7 +116,7 @@ class DeckSpec:
     id: str
     """The stable key every note's identity derives from."""
     description: Text | None
-    cards: tuple[CardSpec, ...]
+    cards: tuple[CardT, ...]
     location: Location
     """Where deck.yaml starts."""
     lint_ignore: tuple[Text, ...] = ()
@@ -154,18 +171,29 @@ def find_deck_folders(cards_dir: Path, report: Report) -> list[Path]:
     return folders
 
 
-def load_decks(cards_dir: Path, report: Report) -> list[DeckSpec]:
+def load_decks(cards_dir: Path, report: Report) -> list[DeckSpec[CardSpec]]:
     """Check every deck under ``cards_dir``; problems go to ``report``."""
+    return collect_decks(cards_dir, report, load_files=check_card_files)
+
+
+def collect_decks(
+    cards_dir: Path, report: Report, *, load_files: CardFileLoader[CardT]
+) -> list[DeckSpec[CardT]]:
+    """Every deck under ``cards_dir``, its card files turned into cards by ``load_files``.
+
+    Card files are independent of each other, so ``load_files`` may cache or parallelise;
+    only what needs the whole deck (deck.yaml, unique card ids, distinct decks) is done here.
+    """
     decks = [
         deck
         for folder in find_deck_folders(cards_dir, report)
-        if (deck := load_deck(folder, report)) is not None
+        if (deck := load_deck(folder, report, load_files=load_files)) is not None
     ]
     _check_decks_distinct(decks, report)
     return decks
 
 
-def _check_decks_distinct(decks: list[DeckSpec], report: Report) -> None:
+def _check_decks_distinct(decks: list[DeckSpec[CardT]], report: Report) -> None:
     _report_repeats(
         report,
         ((deck.id, deck.location) for deck in decks),
@@ -197,7 +225,9 @@ def _report_repeats(
             first[key] = location
 
 
-def load_deck(folder: Path, report: Report) -> DeckSpec | None:
+def load_deck(
+    folder: Path, report: Report, *, load_files: CardFileLoader[CardT]
+) -> DeckSpec[CardT] | None:
     deck_file = folder / DECK_FILE
     checker = _Checker(report)
     root = load_yaml(deck_file, report)
@@ -217,9 +247,7 @@ def load_deck(folder: Path, report: Report) -> DeckSpec | None:
     deck_tags = checker.tags(mapping)
     release = read_deck_release(mapping, report)
 
-    cards: list[CardSpec] = []
-    for card_file in _card_files(folder, report):
-        cards.extend(_load_card_file(card_file, deck_tags, checker))
+    cards = load_files(folder, _card_files(folder, report), deck_tags, report)
     _report_repeats(
         report,
         ((card.id, card.location) for card in cards),
@@ -270,8 +298,16 @@ def _card_files(folder: Path, report: Report) -> list[Path]:
     return files
 
 
-def _load_card_file(path: Path, deck_tags: tuple[str, ...], checker: _Checker) -> list[CardSpec]:
-    checker.markup_work = 0
+def check_card_files(
+    folder: Path, paths: list[Path], deck_tags: tuple[str, ...], report: Report
+) -> list[CardSpec]:
+    """The cards of every card file of the deck in ``folder``, in file order."""
+    return [card for path in paths for card in check_card_file(path, deck_tags, report)]
+
+
+def check_card_file(path: Path, deck_tags: tuple[str, ...], report: Report) -> list[CardSpec]:
+    """The cards of one card file, checked; needs nothing from the deck's other files."""
+    checker = _Checker(report)
     root = load_yaml(path, checker.report)
     if root is None:
         return []

@@ -1,0 +1,328 @@
+"""The build cache: each card file's checked and rendered cards, and each package's inputs.
+
+It lives in ``<cards>/.deckgen-cache/`` (git-ignored; deleting it only costs one slow build).
+- ``files/<key>``: the per-file stage's result for one card file, keyed by a hash of the
+  file's bytes and path, the deck's tags, and deckgen itself (its version, its source code and
+  the libraries that shape its output). The images the file showed are recorded with the
+  hash of their bytes and re-checked on every use.
+- ``packages/<hash of the package path>``: a hash of everything a package is made from and
+  of the package bytes written, so an unchanged deck is neither re-rendered nor re-compared.
+
+The folder is local but its entries are treated as untrusted: each is JSON (never pickle)
+behind a header with the format and a SHA-256 of the body, and any entry that is truncated,
+corrupt, foreign or stale is ignored and rebuilt, never trusted.
+"""
+
+from __future__ import annotations
+
+import base64
+import contextlib
+import functools
+import hashlib
+import json
+import os
+import sqlite3
+import tempfile
+from importlib.metadata import PackageNotFoundError, version
+from pathlib import Path
+from typing import Any
+
+from deckgen.diagnostics import Diagnostic, Location, Severity
+from deckgen.filestage import CompiledFile, ImageInput, RenderedCard
+from deckgen.media import MediaFile
+from deckgen.notetypes import NOTETYPES
+from deckgen.validate import CardKind
+
+CACHE_DIR = ".deckgen-cache"
+CACHE_FORMAT = 1
+_MAGIC = b"deckgen-cache"
+_OUTPUT_LIBRARIES = ("deckgen", "genanki", "markdown-it-py", "nh3", "PyYAML", "defusedxml")
+
+
+@functools.cache
+def environment_digest() -> str:
+    """Changes whenever deckgen could produce other output from the same sources: another
+    version, an edited source file (a development checkout), another library or SQLite."""
+    digest = hashlib.sha256(f"format {CACHE_FORMAT}\nsqlite {sqlite3.sqlite_version}\n".encode())
+    for library in _OUTPUT_LIBRARIES:
+        try:
+            digest.update(f"{library} {version(library)}\n".encode())
+        except PackageNotFoundError:
+            digest.update(f"{library} ?\n".encode())
+    for source in sorted(Path(__file__).parent.glob("*.py")):
+        digest.update(source.name.encode() + b"\0" + source.read_bytes() + b"\0")
+    return digest.hexdigest()
+
+
+class BuildCache:
+    """One cards folder's cache; every method degrades to "not cached" on any problem."""
+
+    def __init__(self, folder: Path) -> None:
+        self.folder = folder
+        self._used: set[str] = set()
+
+    @classmethod
+    def for_cards(cls, cards_dir: Path) -> BuildCache:
+        return cls(cards_dir / CACHE_DIR)
+
+    # --- per card file ---------------------------------------------------------------------
+
+    def file_key(self, path: Path, *, deck_folder: Path, deck_tags: tuple[str, ...]) -> str | None:
+        """The key of ``path``'s current bytes in this deck; None when it cannot be read."""
+        try:
+            data = path.read_bytes()
+        except OSError:
+            return None
+        where = [str(path), str(path.resolve()), str(deck_folder.resolve())]
+        context = json.dumps([environment_digest(), *where, *deck_tags])
+        return hashlib.sha256(context.encode() + b"\0" + data).hexdigest()
+
+    def load_file(self, key: str, path: Path) -> CompiledFile | None:
+        """The cached result for ``key`` if its entry is sound and its images unchanged."""
+        self._used.add(key)
+        document = self._read(self.folder / "files" / key)
+        if document is None:
+            return None
+        try:
+            if document["key"] != key:
+                return None
+            return _file_from_json(document, path)
+        except (KeyError, TypeError, ValueError, AttributeError, IndexError):
+            return None
+
+    def store_file(
+        self,
+        key: str,
+        compiled: CompiledFile,
+        *,
+        deck_folder: Path,
+        deck_tags: tuple[str, ...],
+    ) -> None:
+        """Remember ``compiled`` under ``key``, unless the file changed while it compiled."""
+        self._used.add(key)
+        located_elsewhere = any(
+            d.location.path != compiled.path for d in compiled.diagnostics
+        ) or any(card.location.path != compiled.path for card in compiled.cards)
+        if located_elsewhere:
+            return  # entries hold positions in their own file only
+        if self.file_key(compiled.path, deck_folder=deck_folder, deck_tags=deck_tags) != key:
+            return
+        document = {"format": CACHE_FORMAT, "key": key} | _file_to_json(compiled)
+        self._write(self.folder / "files" / key, document)
+
+    def prune(self) -> None:
+        """Delete card-file entries this run did not use: old versions of edited files."""
+        try:
+            entries = list((self.folder / "files").iterdir())
+        except OSError:
+            return
+        for entry in entries:
+            if entry.name not in self._used:
+                with contextlib.suppress(OSError):  # another build's, or not ours to delete
+                    entry.unlink()
+
+    # --- per package -----------------------------------------------------------------------
+
+    def inputs_on_disk(self, package_path: Path) -> str | None:
+        """The inputs the package on disk was last written or verified for; None when unknown
+        (no record, or the file is not the one recorded)."""
+        document = self._read(self._package_record(package_path))
+        if document is None:
+            return None
+        try:
+            written = hashlib.sha256(package_path.read_bytes()).hexdigest()
+        except OSError:
+            return None
+        inputs = document.get("inputs")
+        return inputs if document.get("package") == written and isinstance(inputs, str) else None
+
+    def record_package(self, package_path: Path, inputs: str) -> None:
+        """Remember that the package now on disk is current for ``inputs``."""
+        try:
+            written = hashlib.sha256(package_path.read_bytes()).hexdigest()
+        except OSError:
+            return
+        record = {"format": CACHE_FORMAT, "inputs": inputs, "package": written}
+        self._write(self._package_record(package_path), record)
+
+    def _package_record(self, package_path: Path) -> Path:
+        name = hashlib.sha256(str(package_path.resolve()).encode()).hexdigest()
+        return self.folder / "packages" / name
+
+    # --- the whole project ---------------------------------------------------------------
+
+    def quiet_output(self, state: str, mode: str) -> list[tuple[str, bool]] | None:
+        """What a build in ``mode`` printed (line, to stderr) when it found the project in
+        ``state`` and had nothing to do; None when that state is not recorded."""
+        document = self._read(self.folder / "project")
+        if document is None or document.get("state") != state:
+            return None
+        try:
+            return [(_str(line), bool(to_stderr)) for line, to_stderr in document[mode]]
+        except (KeyError, TypeError, ValueError):
+            return None
+
+    def remember_quiet_output(self, state: str, outputs: dict[str, list[tuple[str, bool]]]) -> None:
+        """Record what a build in each mode prints when it finds the project in ``state``,
+        a state in which it has nothing to write."""
+        self._write(self.folder / "project", {"format": CACHE_FORMAT, "state": state} | outputs)
+
+    # --- entries on disk -------------------------------------------------------------------
+
+    def _read(self, entry: Path) -> dict[str, Any] | None:
+        try:
+            raw = entry.read_bytes()
+        except OSError:
+            return None
+        header, newline, body = raw.partition(b"\n")
+        if not newline or header != _header(body):
+            return None
+        try:
+            document = json.loads(body)
+        except ValueError:
+            return None
+        if not isinstance(document, dict) or document.get("format") != CACHE_FORMAT:
+            return None
+        return document
+
+    def _write(self, entry: Path, document: dict[str, Any]) -> None:
+        body = json.dumps(document, ensure_ascii=False, separators=(",", ":")).encode()
+        try:
+            entry.parent.mkdir(parents=True, exist_ok=True)
+            handle, temporary = tempfile.mkstemp(prefix=".", suffix=".tmp", dir=entry.parent)
+            try:
+                with os.fdopen(handle, "wb") as file:
+                    file.write(_header(body) + b"\n" + body)
+                os.replace(temporary, entry)
+            except BaseException:
+                Path(temporary).unlink(missing_ok=True)
+                raise
+        except OSError:
+            pass  # a cache that cannot be written only makes the next build slower
+
+
+def project_state(cards_dir: Path, out_dir: Path) -> str | None:
+    """A hash of everything a build reads and writes: every file under ``cards_dir`` but the
+    cache (card files, images, locks), every package in ``out_dir``, the working folder
+    (messages show paths relative to it) and deckgen itself, notetypes included. None when a
+    file is unreadable."""
+    digest = hashlib.sha256()
+    where = [str(Path.cwd()), str(cards_dir), str(out_dir)]
+    notetypes = sorted(notetype.fingerprint() for notetype in NOTETYPES.values())
+    digest.update(json.dumps([environment_digest(), *where, *notetypes]).encode())
+    try:
+        for folder, subfolders, names in os.walk(cards_dir):
+            if Path(folder) == cards_dir:
+                subfolders[:] = [name for name in subfolders if name != CACHE_DIR]
+            subfolders.sort()
+            for name in sorted(subfolders + names):
+                path = Path(folder) / name
+                digest.update(f"\0{path}\0".encode())
+                if path.is_symlink():
+                    digest.update(f"link {os.readlink(path)}\0".encode())
+                if path.is_file():
+                    digest.update(hashlib.sha256(path.read_bytes()).digest())
+        if out_dir.is_dir():
+            for package in sorted(out_dir.glob("*.apkg")):
+                digest.update(f"\0{package}\0".encode())
+                digest.update(hashlib.sha256(package.read_bytes()).digest())
+    except OSError:
+        return None
+    return digest.hexdigest()
+
+
+def _header(body: bytes) -> bytes:
+    return _MAGIC + f" {CACHE_FORMAT} {hashlib.sha256(body).hexdigest()}".encode()
+
+
+def _file_to_json(compiled: CompiledFile) -> dict[str, Any]:
+    return {
+        "images": [
+            [str(image.path), image.digest, image.shipped_name] for image in compiled.images
+        ],
+        "cards": [
+            {
+                "id": card.id,
+                "kind": card.kind.value,
+                "fields": list(card.fields),
+                "tags": list(card.tags),
+                "subdeck": card.subdeck,
+                "media": [file.name for file in card.media],
+                "bodymaps": [
+                    [field, picture.name, base64.b64encode(picture.data).decode("ascii")]
+                    for field, picture in card.bodymaps
+                ],
+                "at": [card.location.line, card.location.column],
+            }
+            for card in compiled.cards
+        ],
+        "diagnostics": [
+            [d.severity.value, d.location.line, d.location.column, d.message]
+            for d in compiled.diagnostics
+        ],
+    }
+
+
+def _file_from_json(document: dict[str, Any], path: Path) -> CompiledFile | None:
+    images = []
+    shipped: dict[str, MediaFile] = {}
+    for image_path, digest, shipped_name in document["images"]:
+        image = ImageInput(Path(image_path), _optional_str(digest), _optional_str(shipped_name))
+        try:
+            data = image.path.read_bytes() if image.path.is_file() else None
+        except OSError:
+            data = None
+        current = None if data is None else hashlib.sha256(data).hexdigest()
+        if current != image.digest:
+            return None  # the image changed since: the file's result may differ
+        if image.shipped_name is not None and data is not None:
+            shipped[image.shipped_name] = MediaFile(image.shipped_name, data)
+        images.append(image)
+    cards = []
+    kinds = {kind.value: kind for kind in CardKind}
+    for card in document["cards"]:
+        bodymaps = tuple(
+            (_str(field), MediaFile(_str(name), base64.b64decode(data, validate=True)))
+            for field, name, data in card["bodymaps"]
+        )
+        media = shipped | {picture.name: picture for _, picture in bodymaps}
+        line, column = card["at"]
+        cards.append(
+            RenderedCard(
+                id=_str(card["id"]),
+                kind=kinds[card["kind"]],
+                fields=_texts(card["fields"]),
+                tags=_texts(card["tags"]),
+                subdeck=_optional_str(card["subdeck"]),
+                media=tuple(media[name] for name in card["media"]),
+                bodymaps=bodymaps,
+                location=Location(path, _int(line), _int(column)),
+            )
+        )
+    diagnostics = tuple(
+        Diagnostic(Location(path, _int(line), _int(column)), Severity(severity), _str(message))
+        for severity, line, column, message in document["diagnostics"]
+    )
+    return CompiledFile(path, tuple(cards), diagnostics, tuple(images))
+
+
+def _str(value: object) -> str:
+    if not isinstance(value, str):
+        raise TypeError(f"expected text, got {type(value).__name__}")
+    return value
+
+
+def _texts(values: object) -> tuple[str, ...]:
+    if not isinstance(values, list) or not all(type(value) is str for value in values):
+        raise TypeError("expected a list of texts")
+    return tuple(values)
+
+
+def _optional_str(value: object) -> str | None:
+    return None if value is None else _str(value)
+
+
+def _int(value: object) -> int:
+    if not isinstance(value, int) or isinstance(value, bool):
+        raise TypeError(f"expected a whole number, got {type(value).__name__}")
+    return value

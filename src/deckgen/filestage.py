@@ -1,0 +1,284 @@
+"""The per-file stage: one card file's bytes in, its checked and rendered cards out.
+
+Loading, checking and rendering a card file needs nothing from the deck's other files, so a
+file's result depends only on its bytes, the images it shows, the deck's tags and deckgen
+itself. That makes the file the unit the build cache keys (cache.py) and the unit spread over
+the machine's cores. Identity, the lock and the package come after, per deck (notes.py).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import html
+import os
+from collections.abc import Iterator
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from deckgen.bodymap import BodymapSpec
+from deckgen.bodymap_draw import render_bodymap
+from deckgen.diagnostics import Diagnostic, Location, Report
+from deckgen.media import MediaFile, MediaResolver, media_name
+from deckgen.render import RenderedField, cloze_problem, is_blank, render_field
+from deckgen.validate import CardKind, CardSpec, Text, check_card_file
+
+if TYPE_CHECKING:
+    from deckgen.cache import BuildCache
+
+PARALLEL_MIN_BYTES = 256 * 1024
+"""Below this much YAML to compile, starting worker processes costs more than it saves."""
+
+
+@dataclass(frozen=True)
+class RenderedCard:
+    """One card checked and rendered: everything the deck stage needs, nothing it computes."""
+
+    id: str
+    kind: CardKind
+    fields: tuple[str, ...]
+    """HTML, in the notetype's field order."""
+    tags: tuple[str, ...]
+    subdeck: str | None
+    media: tuple[MediaFile, ...]
+    """Every image the card shows once (its body maps included), in name order."""
+    bodymaps: tuple[tuple[str, MediaFile], ...]
+    """The card's drawn body maps, also in ``media``, with the field (as the author names it)
+    each went into: one, or a question/answer pair for a map with ``reveal``."""
+    location: Location
+    spec: CardSpec | None = None
+    """The card as written; None when the result came from the build cache, which keeps
+    only what the package needs (lint, stats and preview compile without the cache)."""
+
+
+@dataclass(frozen=True)
+class ImageInput:
+    """An image file a card file pointed at: part of what the file's result depends on."""
+
+    path: Path
+    """Resolved, inside the deck folder."""
+    digest: str | None
+    """SHA-256 of its bytes when it was read; None when it was not a readable file."""
+    shipped_name: str | None
+    """Its media name when it was accepted; None when it was refused (and reported)."""
+
+
+@dataclass(frozen=True)
+class CompiledFile:
+    """The per-file stage's result for one card file."""
+
+    path: Path
+    cards: tuple[RenderedCard, ...]
+    diagnostics: tuple[Diagnostic, ...]
+    """Every problem found in the file, each located in it."""
+    images: tuple[ImageInput, ...]
+
+
+def file_digest(path: Path) -> str | None:
+    """SHA-256 of a file's bytes, or None when it is not a readable regular file."""
+    try:
+        if not path.is_file():
+            return None
+        return hashlib.sha256(path.read_bytes()).hexdigest()
+    except OSError:
+        return None
+
+
+def compile_file(path: Path, *, deck_folder: Path, deck_tags: tuple[str, ...]) -> CompiledFile:
+    """Check and render one card file of the deck in ``deck_folder``. Pure: nothing is written."""
+    report = Report()
+    resolver = MediaResolver(deck_folder, report)
+    fields = _FieldRenderer(resolver, report)
+    cards = tuple(_render_card(spec, fields) for spec in check_card_file(path, deck_tags, report))
+    images = tuple(
+        ImageInput(
+            image_path,
+            hashlib.sha256(media.data).hexdigest() if media else file_digest(image_path),
+            media.name if media else None,
+        )
+        for image_path, media in sorted(resolver.files_looked_up.items())
+    )
+    return CompiledFile(path, cards, tuple(report.diagnostics), images)
+
+
+def _compile_job(job: tuple[Path, Path, tuple[str, ...]]) -> CompiledFile:
+    path, deck_folder, deck_tags = job
+    return compile_file(path, deck_folder=deck_folder, deck_tags=deck_tags)
+
+
+@dataclass
+class FileCompiler:
+    """Runs the per-file stage over a deck's card files: from the cache where it can, on
+    every core for the rest when there is enough of it."""
+
+    cache: BuildCache | None = None
+    _unsaved: list[tuple[str, CompiledFile, Path, tuple[str, ...]]] = field(default_factory=list)
+
+    def __call__(
+        self, deck_folder: Path, paths: list[Path], deck_tags: tuple[str, ...], report: Report
+    ) -> list[RenderedCard]:
+        """The cards of every card file, in file order (a ``validate.CardFileLoader``)."""
+        results: dict[Path, CompiledFile] = {}
+        keys: dict[Path, str] = {}
+        if self.cache is not None:
+            for path in paths:
+                key = self.cache.file_key(path, deck_folder=deck_folder, deck_tags=deck_tags)
+                if key is None:
+                    continue
+                keys[path] = key
+                cached = self.cache.load_file(key, path)
+                if cached is not None:
+                    results[path] = cached
+        missing = [path for path in paths if path not in results]
+        for compiled in self._compile(missing, deck_folder, deck_tags):
+            results[compiled.path] = compiled
+            key = keys.get(compiled.path)
+            if key is not None:
+                self._unsaved.append((key, compiled, deck_folder, deck_tags))
+        cards: list[RenderedCard] = []
+        for path in paths:
+            report.diagnostics.extend(results[path].diagnostics)
+            cards.extend(results[path].cards)
+        return cards
+
+    def save(self) -> None:
+        """Store what this build compiled; called only when the build succeeds, because a
+        build with any error writes nothing, not even to the cache."""
+        if self.cache is not None:
+            for key, compiled, deck_folder, deck_tags in self._unsaved:
+                self.cache.store_file(key, compiled, deck_folder=deck_folder, deck_tags=deck_tags)
+            self.cache.prune()
+        self._unsaved.clear()
+
+    def _compile(
+        self, paths: list[Path], deck_folder: Path, deck_tags: tuple[str, ...]
+    ) -> Iterator[CompiledFile]:
+        workers = min(_usable_cores(), len(paths))
+        if workers > 1 and _total_size(paths) >= PARALLEL_MIN_BYTES:
+            # map() keeps the files' order, so the output does not depend on scheduling.
+            with ProcessPoolExecutor(max_workers=workers) as pool:
+                jobs = [(path, deck_folder, deck_tags) for path in paths]
+                yield from pool.map(_compile_job, jobs, chunksize=1)
+            return
+        for path in paths:
+            yield compile_file(path, deck_folder=deck_folder, deck_tags=deck_tags)
+
+
+def _usable_cores() -> int:
+    if hasattr(os, "sched_getaffinity"):  # the cores this process may run on, not the host's
+        return len(os.sched_getaffinity(0))
+    return os.cpu_count() or 1
+
+
+def _total_size(paths: list[Path]) -> int:
+    total = 0
+    for path in paths:
+        with contextlib.suppress(OSError):  # the file stage reports it when it reads the file
+            total += path.stat().st_size
+    return total
+
+
+@dataclass
+class _FieldRenderer:
+    """Renders the fields of one file's cards; a text shared by many cards (a file's
+    ``source``, which every card inherits) is rendered once and its diagnostics repeated."""
+
+    resolver: MediaResolver
+    report: Report
+    _done: dict[Text, tuple[RenderedField, tuple[Diagnostic, ...]]] = field(default_factory=dict)
+
+    def __call__(self, text: Text) -> RenderedField:
+        if text not in self._done:
+            scratch = Report()
+            self.resolver.report = scratch  # so the image problems are the text's too
+            try:
+                rendered = render_field(
+                    text.markdown,
+                    location=text.location,
+                    card_folder=text.location.path.parent,
+                    media=self.resolver,
+                    report=scratch,
+                )
+            finally:
+                self.resolver.report = self.report
+            self._done[text] = (rendered, tuple(scratch.diagnostics))
+        rendered, diagnostics = self._done[text]
+        self.report.diagnostics.extend(diagnostics)
+        return rendered
+
+
+def _render_card(card: CardSpec, render_text: _FieldRenderer) -> RenderedCard:
+    media: dict[str, MediaFile] = {}
+    report = render_text.report
+    errors_before = report.error_count
+
+    def render(text: Text | None) -> str:
+        if text is None:
+            return ""
+        rendered = render_text(text)
+        media.update((file.name, file) for file in rendered.media)
+        return rendered.html
+
+    by_author_name = {"extra": render(card.extra)}
+    if card.kind is CardKind.CLOZE:
+        by_author_name["cloze"] = render(card.cloze)
+    else:
+        by_author_name["question"] = render(card.question)
+        by_author_name["answer"] = render(card.answer)
+    pictures = []
+    for placement in card.bodymap.placements() if card.bodymap is not None else ():
+        picture = bodymap_media(placement.spec)
+        media[picture.name] = picture
+        pictures.append((placement.field, picture))
+        shown = by_author_name[placement.field]
+        by_author_name[placement.field] = (
+            f'{shown}<div class="deckgen-bodymap"><img src="{picture.name}" '
+            f'alt="{html.escape(placement.spec.alt_text())}"></div>'
+        )
+    if report.error_count == errors_before:  # a dropped image would read as a blank side
+        _check_cards_made(card, by_author_name, report)
+    source = render(card.source)
+    if card.kind is CardKind.CLOZE:
+        fields: tuple[str, ...] = (by_author_name["cloze"], by_author_name["extra"], source)
+    else:
+        fields = (
+            by_author_name["question"],
+            by_author_name["answer"],
+            by_author_name["extra"],
+            source,
+        )
+    return RenderedCard(
+        id=card.id,
+        kind=card.kind,
+        fields=fields,
+        tags=card.tags,
+        subdeck=card.subdeck,
+        media=tuple(media[name] for name in sorted(media)),
+        bodymaps=tuple(pictures),
+        location=card.location,
+        spec=card,
+    )
+
+
+def _check_cards_made(card: CardSpec, rendered: dict[str, str], report: Report) -> None:
+    """Report a field that would leave Anki with no card to make, judged on the final HTML."""
+    if card.kind is CardKind.CLOZE:
+        problem = cloze_problem(rendered["cloze"])
+        if problem and card.cloze is not None:
+            report.error(card.cloze.location, f"card '{card.id}' {problem}")
+        return
+    for key, text in (("question", card.question), ("answer", card.answer)):
+        if text is not None and is_blank(rendered[key]):
+            report.error(
+                text.location,
+                f"card '{card.id}' has a {key} that is empty once its HTML is cleaned: "
+                "Anki would show a blank side; write text or a picture",
+            )
+
+
+def bodymap_media(spec: BodymapSpec) -> MediaFile:
+    """A card's body map as a shipped image."""
+    picture = render_bodymap(spec)
+    return MediaFile(media_name(picture, "svg"), picture)

@@ -1,0 +1,42 @@
+"""The benchmark's generated bank is what it claims to be, and both contenders can build it."""
+
+from __future__ import annotations
+
+import importlib.util
+import sys
+import zipfile
+from collections import Counter
+from pathlib import Path
+
+from deckgen.build import compile_project
+from deckgen.diagnostics import Report
+
+REPO = Path(__file__).resolve().parent.parent
+spec = importlib.util.spec_from_file_location("bench", REPO / "bench" / "bench.py")
+assert spec is not None and spec.loader is not None
+bench = importlib.util.module_from_spec(spec)
+sys.modules["bench"] = bench  # its dataclasses look their module up
+spec.loader.exec_module(bench)
+
+
+def test_the_generated_bank_has_the_advertised_mix(tmp_path: Path) -> None:
+    cards_dir = bench.generate(tmp_path, 2000)
+    assert len(list((cards_dir / "bank").glob("*.yaml"))) == bench.FILES + 1  # + deck.yaml
+
+    report = Report()
+    (deck,) = compile_project(cards_dir, now=1, report=report, packages_dir=tmp_path)
+    assert report.diagnostics == []
+    kinds = Counter(note.notetype.kind.value for note in deck.notes)
+    assert len(deck.notes) == 2000
+    assert 0.75 <= kinds["basic"] / 2000 <= 0.85
+    assert 0.07 <= kinds["cloze"] / 2000 <= 0.13
+    assert 0.03 <= kinds["reversed"] / 2000 <= 0.07
+    assert 0.03 <= kinds["typein"] / 2000 <= 0.07
+    with_images = sum(any(f.name.endswith(".png") for f in note.media) for note in deck.notes)
+    with_maps = sum(any(f.name.endswith(".svg") for f in note.media) for note in deck.notes)
+    assert 5 <= with_images <= 40 and 2 <= with_maps <= 25
+    assert all(note.tags and note.fields[-1] for note in deck.notes), "tags and sources"
+
+    bench.floor(cards_dir, tmp_path / "floor.apkg")
+    with zipfile.ZipFile(tmp_path / "floor.apkg") as package:
+        assert "collection.anki2" in package.namelist()

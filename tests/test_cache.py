@@ -1,0 +1,313 @@
+"""The build cache: a cached build gives exactly what a cold build gives, whatever happened."""
+
+from __future__ import annotations
+
+import random
+import shutil
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pytest
+import yaml
+
+from conftest import FIXTURES, run_deckgen
+from deckgen import build, filestage
+from deckgen.cache import CACHE_DIR
+from deckgen.diagnostics import Report
+
+BODYMAP = {
+    "view": "posterior",
+    "side": "right",
+    "essential": ["posterior-iliac-crest"],
+    "trigger_points": [{"label": "TrP1", "at": "psis"}],
+}
+WORDS = ["hip", "**abduction**", "`TrP1`", "*ilium*", "sacrum", "[link](https://example.org)"]
+
+
+@dataclass
+class Sources:
+    """A deck's sources as data, written out in full before every build."""
+
+    files: dict[str, list[dict[str, object]]] = field(default_factory=dict)
+    deck_tags: list[str] = field(default_factory=lambda: ["demo"])
+    colour: int = 0
+    broken: str | None = None
+    """A card file written as invalid YAML this step."""
+
+    def write(self, root: Path) -> None:
+        deck = root / "cards" / "demo"
+        for old in deck.rglob("*.yaml"):
+            old.unlink()
+        deck.mkdir(parents=True, exist_ok=True)
+        (deck / "deck.yaml").write_text(
+            yaml.safe_dump({"name": "Demo", "id": "demo", "tags": self.deck_tags})
+        )
+        images = deck / "images"
+        images.mkdir(exist_ok=True)
+        shutil.copy(FIXTURES / "sample/cards/demo/images/chart.png", images / "chart.png")
+        (images / "dot.svg").write_text(
+            '<svg xmlns="http://www.w3.org/2000/svg" width="10" height="10">'
+            f'<rect width="10" height="10" fill="#{self.colour:06x}"/></svg>'
+        )
+        for name, cards in self.files.items():
+            path = deck / f"{name}.yaml"
+            if name == self.broken:
+                path.write_text("cards:\n  - id: [unclosed\n")
+            else:
+                path.write_text(yaml.safe_dump({"tags": [name], "cards": cards}))
+
+
+def random_card(rng: random.Random, number: int) -> dict[str, object]:
+    card: dict[str, object] = {
+        "id": f"c{number}",
+        "question": f"Question {number} about {rng.choice(WORDS)}?",
+        "answer": " ".join(rng.choices(WORDS, k=3)),
+    }
+    roll = rng.random()
+    if roll < 0.15:
+        card["answer"] = f"![dot](images/dot.svg) {card['answer']}"
+    elif roll < 0.25:
+        card["answer"] = f"![chart](images/chart.png) {card['answer']}"
+    elif roll < 0.35:
+        card["bodymap"] = BODYMAP
+    elif roll < 0.45:
+        card["type"] = rng.choice(["reversed", "typein"])
+    elif roll < 0.55:
+        del card["question"], card["answer"]
+        card["cloze"] = f"The {{{{c1::{rng.choice(WORDS)}}}}} is here."
+    return card
+
+
+def edit(sources: Sources, rng: random.Random, counter: list[int], cache: Path) -> None:
+    """One random change an author (or a damaged disk) could make."""
+    sources.broken = None
+    names = list(sources.files)
+    operation = rng.choice(
+        ["edit", "edit", "add card", "remove card", "add file", "remove file", "image",
+         "break", "deck tags", "retype", "damage cache", "nothing"]
+    )  # fmt: skip
+    if operation == "add file" or not names:
+        counter[0] += 1
+        sources.files[f"file{counter[0]}"] = []
+        names = list(sources.files)
+    name = rng.choice(names)
+    cards = sources.files[name]
+    if operation in ("edit", "add card", "add file") or not cards:
+        counter[0] += 1
+        if cards and operation == "edit":
+            index = rng.randrange(len(cards))
+            cards[index] = random_card(rng, int(str(cards[index]["id"])[1:]))
+        else:
+            cards.append(random_card(rng, counter[0]))
+    elif operation == "remove card":
+        cards.pop(rng.randrange(len(cards)))
+    elif operation == "remove file" and len(sources.files) > 1:
+        del sources.files[name]
+    elif operation == "image":
+        sources.colour = rng.randrange(1 << 24)
+    elif operation == "break":
+        sources.broken = name
+    elif operation == "deck tags":
+        sources.deck_tags = rng.sample(["demo", "hip", "exam", "review"], k=rng.randint(0, 3))
+    elif operation == "retype":
+        card = rng.choice(cards)
+        if "question" in card:
+            card["type"] = "reversed" if card.get("type") != "reversed" else "basic"
+    elif operation == "damage cache":
+        entries = sorted((cache / "files").glob("*")) if (cache / "files").is_dir() else []
+        if entries:
+            victim = rng.choice(entries)
+            data = victim.read_bytes()
+            cut = rng.randrange(len(data))
+            damaged = data[:cut] if rng.random() < 0.5 else data[:cut] + b"#" + data[cut + 1 :]
+            victim.write_bytes(damaged)
+
+
+def build_in(root: Path, monkeypatch: pytest.MonkeyPatch, epoch: int) -> tuple[object, ...]:
+    monkeypatch.chdir(root)
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", str(epoch))
+    result = run_deckgen("build")
+    package = root / "decks" / "demo.apkg"
+    lock = root / "cards" / "demo" / "deck.lock"
+    return (
+        result.exit_code,
+        result.stdout,
+        result.stderr.replace(str(root.resolve()), "<root>"),
+        package.read_bytes() if package.exists() else None,
+        lock.read_bytes() if lock.exists() else None,
+    )
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_cached_builds_equal_cold_builds_over_random_edits(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, seed: int
+) -> None:
+    rng = random.Random(seed)
+    warm = tmp_path / "warm"
+    sources, counter = Sources(), [0]
+    for step in range(14):
+        edit(sources, rng, counter, warm / "cards" / CACHE_DIR)
+        sources.write(warm)
+        cold = tmp_path / f"cold{step}"
+        shutil.copytree(warm, cold, ignore=shutil.ignore_patterns(CACHE_DIR))
+        epoch = 1_700_000_000 + 1000 * step
+        cold_result = build_in(cold, monkeypatch, epoch)
+        warm_result = build_in(warm, monkeypatch, epoch)
+        assert warm_result == cold_result, f"seed {seed}, step {step}"
+        shutil.rmtree(cold)
+
+
+@pytest.mark.parametrize(
+    "damage",
+    [
+        lambda data: data[: len(data) // 2],  # truncated
+        lambda data: data.replace(b"Hip", b"Hop"),  # corrupt: the checksum no longer matches
+        lambda data: b"",  # empty
+        lambda data: b"\x80\x04\x95 not json, not ours",  # foreign
+    ],
+)
+def test_a_damaged_entry_is_ignored_and_rebuilt(
+    project: Path, monkeypatch: pytest.MonkeyPatch, damage: object
+) -> None:
+    assert run_deckgen("build").exit_code == 0
+    package = (project / "decks/demo.apkg").read_bytes()
+    entries = sorted((project / "cards" / CACHE_DIR / "files").iterdir())
+    assert len(entries) == 2  # one per card file
+    for entry in entries:
+        entry.write_bytes(damage(entry.read_bytes()))  # type: ignore[operator]
+    (project / "decks/demo.apkg").unlink()  # force the package to be written again
+
+    again = run_deckgen("build")
+    assert again.exit_code == 0, again.output
+    assert (project / "decks/demo.apkg").read_bytes() == package
+    assert all(entry.read_bytes().startswith(b"deckgen-cache ") for entry in entries)
+
+
+def test_an_entry_of_another_file_is_not_used(project: Path) -> None:
+    """Entries are named by their key and also carry it, so a copied entry is refused."""
+    assert run_deckgen("build").exit_code == 0
+    package = (project / "decks/demo.apkg").read_bytes()
+    first, second = sorted((project / "cards" / CACHE_DIR / "files").iterdir())
+    first_bytes = first.read_bytes()
+    first.write_bytes(second.read_bytes())
+    second.write_bytes(first_bytes)
+    (project / "decks/demo.apkg").unlink()
+
+    assert run_deckgen("build").exit_code == 0
+    assert (project / "decks/demo.apkg").read_bytes() == package
+
+
+def test_a_changed_image_is_noticed(project: Path) -> None:
+    assert run_deckgen("build").exit_code == 0
+    before = (project / "decks/demo.apkg").read_bytes()
+    svg = project / "cards/demo/images/pelvis.svg"
+    svg.write_text(svg.read_text().replace("</svg>", "<circle r='1'/></svg>"))
+
+    assert run_deckgen("build").stdout.startswith("wrote: decks/demo.apkg")
+    assert (project / "decks/demo.apkg").read_bytes() != before
+    shutil.rmtree(project / "cards" / CACHE_DIR)
+    cold = (project / "decks/demo.apkg").read_bytes()
+    assert run_deckgen("build").stdout.startswith("up to date: decks/demo.apkg")
+    assert (project / "decks/demo.apkg").read_bytes() == cold
+
+
+def test_an_unchanged_deck_is_not_rendered_again(
+    project: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    assert run_deckgen("build").exit_code == 0
+
+    def no_rendering(deck: object) -> bytes:
+        raise AssertionError("the package was rendered again")
+
+    monkeypatch.setattr(build, "package_bytes", no_rendering)
+    assert run_deckgen("build").stdout.startswith("up to date: decks/demo.apkg")
+    assert run_deckgen("build", "--check").exit_code == 0
+
+    # A package replaced behind deckgen's back is noticed and rewritten.
+    monkeypatch.undo()
+    monkeypatch.chdir(project)
+    written = (project / "decks/demo.apkg").read_bytes()
+    (project / "decks/demo.apkg").write_bytes(b"not a package")
+    assert run_deckgen("build").stdout.startswith("wrote: decks/demo.apkg")
+    assert (project / "decks/demo.apkg").read_bytes() == written
+
+
+def test_old_entries_are_pruned(project: Path) -> None:
+    assert run_deckgen("build").exit_code == 0
+    anatomy = project / "cards/demo/anatomy.yaml"
+    for number in range(3):
+        extra = f"  - id: extra{number}\n    cloze: '{{{{c1::x}}}}'\n"
+        anatomy.write_text(anatomy.read_text() + extra)
+        assert run_deckgen("build").exit_code == 0
+    assert len(list((project / "cards" / CACHE_DIR / "files").iterdir())) == 2
+
+
+def test_files_compiled_on_both_cores_give_the_same_deck(
+    project: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    one_core = build.compile_project(
+        Path("cards"), now=1, report=Report(), packages_dir=Path("decks")
+    )
+    monkeypatch.setattr(filestage, "PARALLEL_MIN_BYTES", 0)
+    spread = build.compile_project(
+        Path("cards"), now=1, report=Report(), packages_dir=Path("decks")
+    )
+    assert [build.package_bytes(deck) for deck in spread] == [
+        build.package_bytes(deck) for deck in one_core
+    ]
+
+
+def test_a_package_made_from_other_content_is_replaced_without_reading_it_back(
+    project: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    assert run_deckgen("build").exit_code == 0
+    anatomy = project / "cards/demo/anatomy.yaml"
+    anatomy.write_text(anatomy.read_text().replace("Hip abduction", "Abduction"))
+
+    def no_reading_back(data: bytes) -> object:
+        raise AssertionError("the packages were compared")
+
+    monkeypatch.setattr(build, "package_content", no_reading_back)
+    assert run_deckgen("build").stdout.startswith("wrote: decks/demo.apkg")
+    # Reordering cards changes only the package's bytes: that one is compared.
+    monkeypatch.undo()
+    monkeypatch.chdir(project)
+    text = anatomy.read_text()
+    first, rest = text.split("  - id: insertion", 1)
+    head, origin = first.split("cards:\n", 1)
+    anatomy.write_text(f"{head}cards:\n  - id: insertion{rest}{origin}")
+    assert run_deckgen("build").stdout.startswith("up to date: decks/demo.apkg")
+
+
+def test_a_build_with_nothing_to_do_repeats_what_the_last_one_said(
+    project: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    anatomy = project / "cards/demo/anatomy.yaml"
+    anatomy.write_text(anatomy.read_text().replace("Hip abduction", "Hip <u>abduction</u><b x=1>"))
+    first = run_deckgen("build")
+    assert "warning: removed attribute 'x' of <b>" in first.stderr
+    full = run_deckgen("build")  # after a build that wrote and warned: the whole pipeline
+    assert full.stdout.startswith("up to date: decks/demo.apkg")
+    full_check = run_deckgen("build", "--check")
+
+    def no_compiling(*args: object, **kwargs: object) -> object:
+        raise AssertionError("the project was compiled again")
+
+    monkeypatch.setattr(build, "compile_project", no_compiling)
+    again = run_deckgen("build")
+    assert (again.exit_code, again.stdout, again.stderr) == (0, full.stdout, full.stderr)
+    check = run_deckgen("build", "--check")
+    assert (check.exit_code, check.stdout, check.stderr) == (
+        0,
+        full_check.stdout,
+        full_check.stderr,
+    )
+
+    # Any change to a source, a lock or a package runs the pipeline again.
+    for changed in ("cards/demo/images/chart.png", "cards/demo/deck.lock", "decks/demo.apkg"):
+        data = (project / changed).read_bytes()
+        (project / changed).write_bytes(data + b" ")
+        compiled = run_deckgen("build")
+        assert compiled.exit_code == 3 and "compiled again" in compiled.stderr, changed
+        (project / changed).write_bytes(data)
+    assert run_deckgen("build").stdout == full.stdout

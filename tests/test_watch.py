@@ -1,0 +1,125 @@
+"""`deckgen watch`: real file changes trigger builds; bursts are waited out; errors keep the
+last good package."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import click
+import pytest
+
+from conftest import FIRST_BUILD_TIME
+from deckgen import cli as cli_module
+from deckgen.watch import Watcher
+
+ANATOMY = Path("cards/demo/anatomy.yaml")
+PACKAGE = Path("decks/demo.apkg")
+
+
+def wait_for(condition: object, what: str, timeout: float = 30.0) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if condition():  # type: ignore[operator]
+            return
+        time.sleep(0.05)
+    raise AssertionError(f"timed out waiting for {what}")
+
+
+def test_a_burst_of_saves_makes_one_build(project: Path) -> None:
+    builds: list[list[Path]] = []
+    stop = threading.Event()
+    watcher = Watcher(Path("cards"), builds.append, interval=0.05, settle=0.4)
+    thread = threading.Thread(target=watcher.run, kwargs={"should_stop": stop.is_set})
+    thread.start()
+    try:
+        wait_for(lambda: len(builds) == 1, "the first build")
+        for number in range(6):  # an editor saving repeatedly, faster than the settle time
+            ANATOMY.write_text(ANATOMY.read_text() + f"# save {number}\n")
+            Path("cards/demo/images/new.svg").write_text(f"<svg>{number}</svg>")
+            time.sleep(0.1)
+        wait_for(lambda: len(builds) == 2, "the build after the burst")
+        time.sleep(1.0)  # long enough for any further (wrong) build
+    finally:
+        stop.set()
+        thread.join()
+    assert builds == [[], [Path("cards/demo/anatomy.yaml"), Path("cards/demo/images/new.svg")]]
+
+
+def test_its_own_writes_do_not_trigger_builds(project: Path) -> None:
+    builds: list[list[Path]] = []
+    stop = threading.Event()
+    watcher = Watcher(Path("cards"), builds.append, interval=0.05, settle=0.1)
+    thread = threading.Thread(target=watcher.run, kwargs={"should_stop": stop.is_set})
+    thread.start()
+    try:
+        wait_for(lambda: len(builds) == 1, "the first build")
+        Path("cards/demo/deck.lock").write_text("{}")
+        (Path("cards/.deckgen-cache/files")).mkdir(parents=True)
+        Path("cards/.deckgen-cache/files/entry").write_text("x")
+        Path("cards/demo/.anatomy.yaml.swp").write_text("x")
+        time.sleep(0.6)
+    finally:
+        stop.set()
+        thread.join()
+    assert builds == [[]]
+
+
+def test_watch_rebuilds_on_real_changes_and_keeps_the_last_good_package(project: Path) -> None:
+    log = project / "watch.log"
+    env = os.environ | {"SOURCE_DATE_EPOCH": str(FIRST_BUILD_TIME)}
+    with log.open("w") as output:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "deckgen", "watch"],
+            stdout=output,
+            stderr=subprocess.STDOUT,
+            env=env,
+        )
+    try:
+        wait_for(lambda: "built 1 deck" in log.read_text(), "the first build")
+        first = PACKAGE.read_bytes()
+
+        ANATOMY.write_text(ANATOMY.read_text().replace("Hip abduction", "Abduction of the hip"))
+        wait_for(lambda: log.read_text().count("built 1 deck") == 2, "the rebuild")
+        assert "changed: cards/demo/anatomy.yaml\nwrote: decks/demo.apkg" in log.read_text()
+        edited = PACKAGE.read_bytes()
+        assert edited != first
+
+        good = ANATOMY.read_text()
+        ANATOMY.write_text(good + "  - id: [broken\n")
+        wait_for(lambda: "nothing was written" in log.read_text(), "the error")
+        assert "cards/demo/anatomy.yaml:" in log.read_text()
+        assert PACKAGE.read_bytes() == edited
+
+        ANATOMY.write_text(good)
+        wait_for(lambda: log.read_text().count("built 1 deck") == 3, "the build after the fix")
+        assert PACKAGE.read_bytes() == edited
+    finally:
+        process.send_signal(signal.SIGINT)
+        process.wait(timeout=30)
+    assert process.returncode == 0
+    assert log.read_text().endswith("stopped watching\n")
+
+
+def test_an_existing_preview_folder_is_refreshed_after_a_good_build(
+    project: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    calls: list[tuple[str, str]] = []
+
+    @click.command()
+    @click.argument("cards_dir")
+    @click.option("-o", "out_dir")
+    def preview(cards_dir: str, out_dir: str) -> None:
+        calls.append((cards_dir, out_dir))
+
+    monkeypatch.setitem(cli_module.cli.commands, "preview", preview)
+    cli_module._refresh_preview(Path("cards"), Path("preview"))
+    assert calls == []  # no preview folder: the author never asked for one
+    Path("preview").mkdir()
+    cli_module._refresh_preview(Path("cards"), Path("preview"))
+    assert calls == [("cards", "preview")]
