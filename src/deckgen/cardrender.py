@@ -26,8 +26,8 @@ _EMPTY_FIELD = re.compile(r"^(?:\s|</?(?:br|div) ?/?>)*$", re.IGNORECASE)
 
 
 @dataclass(frozen=True)
-class RenderedCard:
-    """One card as Anki shows it."""
+class CardFaces:
+    """One card as Anki shows it: its question and answer sides."""
 
     ord: int
     """Anki's card ordinal: the template index, or the cloze number minus one."""
@@ -41,7 +41,7 @@ def cloze_numbers(text: str) -> list[int]:
     return sorted({int(match.group(1)) for match in _CLOZE.finditer(text)} - {0})
 
 
-def render_cards(notetype: Notetype, fields: tuple[str, ...]) -> list[RenderedCard]:
+def render_cards(notetype: Notetype, fields: tuple[str, ...]) -> list[CardFaces]:
     """Every card Anki creates for a note with ``fields``, in ordinal order."""
     by_name = dict(zip(notetype.fields, fields, strict=True))
     cards = []
@@ -52,14 +52,14 @@ def render_cards(notetype: Notetype, fields: tuple[str, ...]) -> list[RenderedCa
             ord_ = number - 1
             question = _render(template.question, by_name, ord_, question_side=True, front="")
             answer = _render(template.answer, by_name, ord_, question_side=False, front=question)
-            cards.append(RenderedCard(ord_, template.name, question, answer))
+            cards.append(CardFaces(ord_, template.name, question, answer))
         return cards
     for ord_, template in enumerate(notetype.templates):
         question = _render(template.question, by_name, ord_, question_side=True, front="")
         if _is_empty(question):  # Anki creates no card whose front would be blank
             continue
         answer = _render(template.answer, by_name, ord_, question_side=False, front=question)
-        cards.append(RenderedCard(ord_, template.name, question, answer))
+        cards.append(CardFaces(ord_, template.name, question, answer))
     return cards
 
 

@@ -21,7 +21,7 @@ from pathlib import Path
 from latex2mathml.converter import convert as latex_to_mathml
 
 from deckgen.build import write_atomically
-from deckgen.cardrender import RenderedCard, render_cards
+from deckgen.cardrender import CardFaces, render_cards
 from deckgen.diagnostics import display_path
 from deckgen.notes import CompiledDeck, Note
 from deckgen.validate import CardSpec
@@ -93,7 +93,7 @@ def open_in_browser(index: Path) -> None:
     webbrowser.open(index.resolve().as_uri())
 
 
-def _card_html(card: CardSpec, note: Note, rendered: RenderedCard) -> str:
+def _card_html(card: CardSpec, note: Note, rendered: CardFaces) -> str:
     location = card.location
     where = f"{display_path(location.path)}:{location.line}:{location.column}"
     answer_text = ""

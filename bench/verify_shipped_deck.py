@@ -1,6 +1,6 @@
 """How long `deckgen verify` takes on the shipped deck (target: under 10 s).
 
-Run from the repository root: python benchmarks/verify_shipped_deck.py
+Run from the repository root: python bench/verify_shipped_deck.py
 It rehearses the upgrade from the package in decks/ to what the sources build now, three
 times, and prints each time and the figures of the last run.
 """

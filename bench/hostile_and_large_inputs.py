@@ -1,6 +1,6 @@
 """Timing of YAML loading (libyaml vs pure Python) and of the worst inputs the bounds allow.
 
-Run: python benchmarks/hostile_and_large_inputs.py
+Run: python bench/hostile_and_large_inputs.py
 Prints seconds per case; every hostile case must finish (refused or built) within seconds.
 """
 
