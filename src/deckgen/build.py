@@ -7,10 +7,14 @@ previous package and lock intact.
 
 from __future__ import annotations
 
+import contextlib
+import errno
+import fcntl
 import os
+import re
 import tempfile
 import time
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -86,13 +90,126 @@ def plan(compiled: list[CompiledDeck], out_dir: Path) -> list[PlannedDeck]:
     return planned
 
 
-def write(planned: list[PlannedDeck]) -> None:
-    """Write what changed: each package before its lock, so a lock never runs ahead of it."""
-    for deck in planned:
-        if deck.package_changed:
-            write_atomically(deck.package_path, deck.package)
-        if deck.lock_changed:
-            write_atomically(deck.lock_path, deck.lock_text.encode("utf-8"))
+def write(planned: list[PlannedDeck]) -> list[Path]:
+    """Write what changed, all or nothing across decks.
+
+    Every output goes to a temporary file beside it first; only when all of them are written
+    and synced are they renamed over the old files, packages before locks. A failure before
+    that removes the temporary files and leaves every previous file as it was. Two renames are
+    never atomic together: a kill between them leaves some outputs new and some old, which
+    the next build repairs (see SECURITY.md). Temporary files an earlier, killed build left
+    behind are removed first; they are returned.
+    """
+    outputs = [(deck.package_path, deck.package) for deck in planned if deck.package_changed]
+    outputs += [
+        (deck.lock_path, deck.lock_text.encode("utf-8")) for deck in planned if deck.lock_changed
+    ]
+    with _exclusive(deck_paths := _output_paths(planned)):
+        removed = remove_stale_temporaries(deck_paths)
+        staged: list[tuple[Path, Path]] = []
+        try:
+            for path, data in outputs:
+                staged.append((_stage(path, data), path))
+        except BaseException:
+            for temporary, _ in staged:
+                temporary.unlink(missing_ok=True)
+            raise
+        _rename_all(staged)
+    return removed
+
+
+def _output_paths(planned: list[PlannedDeck]) -> list[Path]:
+    return [path for deck in planned for path in (deck.package_path, deck.lock_path)]
+
+
+@contextlib.contextmanager
+def _exclusive(paths: list[Path]) -> Iterator[None]:
+    """Hold a lock on every folder written to, so a second build waits instead of removing
+    this one's temporary files as stale. The locks are released when the process ends, even
+    when it is killed."""
+    with contextlib.ExitStack() as stack:
+        for folder in sorted({path.parent.resolve() for path in paths if path.parent.is_dir()}):
+            descriptor = os.open(folder, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
+            stack.callback(os.close, descriptor)
+            fcntl.flock(descriptor, fcntl.LOCK_EX)
+        yield
+
+
+def _stage(path: Path, data: bytes) -> Path:
+    """Write ``data`` to a synced temporary file beside ``path``; returns the temporary file."""
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        # A folder in the way would make os.replace fail only after other outputs were replaced.
+        if path.is_dir() and not path.is_symlink():
+            raise IsADirectoryError(errno.EISDIR, os.strerror(errno.EISDIR))
+        handle, name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    except OSError as exc:
+        raise DeckgenError(f"cannot write {display_path(path)}: {exc.strerror}") from exc
+    temporary = Path(name)
+    try:
+        with os.fdopen(handle, "wb") as file:
+            file.write(data)
+            file.flush()
+            os.fsync(file.fileno())
+        os.chmod(temporary, 0o644)
+    except BaseException as exc:
+        temporary.unlink(missing_ok=True)
+        if isinstance(exc, OSError):
+            raise DeckgenError(f"cannot write {display_path(path)}: {exc.strerror}") from exc
+        raise
+    return temporary
+
+
+def _rename_all(staged: list[tuple[Path, Path]]) -> None:
+    """Rename every staged file over its target, then make the renames durable."""
+    for done, (temporary, path) in enumerate(staged):
+        try:
+            os.replace(temporary, path)
+        except OSError as exc:
+            for left, _ in staged[done:]:
+                left.unlink(missing_ok=True)
+            replaced = ", ".join(display_path(target) for _, target in staged[:done]) or "none"
+            raise DeckgenError(
+                f"cannot write {display_path(path)}: {exc.strerror}; already replaced: "
+                f"{replaced}; fix the problem and build again"
+            ) from exc
+    for folder in {path.parent for _, path in staged}:
+        _sync_folder(folder)
+
+
+def _sync_folder(folder: Path) -> None:
+    descriptor = os.open(folder, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
+    try:
+        os.fsync(descriptor)
+    finally:
+        os.close(descriptor)
+
+
+_TEMPORARY_NAME = re.compile(r"\.(?P<target>.+)\.[a-z0-9_]{8}\.tmp")
+"""The names ``tempfile.mkstemp`` gives with deckgen's prefix and suffix."""
+
+
+def remove_stale_temporaries(paths: list[Path]) -> list[Path]:
+    """Remove the temporary files a killed build left beside any of ``paths``; returns them.
+
+    Only regular files named exactly as deckgen names its temporary files for one of these
+    outputs are removed, never anything an author put there.
+    """
+    targets: dict[Path, set[str]] = {}
+    for path in paths:
+        targets.setdefault(path.parent, set()).add(path.name)
+    removed = []
+    for folder, names in targets.items():
+        try:
+            candidates = [entry for entry in os.scandir(folder) if entry.name.endswith(".tmp")]
+        except OSError:  # no folder yet: nothing left behind
+            continue
+        for entry in candidates:
+            match = _TEMPORARY_NAME.fullmatch(entry.name)
+            if match and match["target"] in names and entry.is_file(follow_symlinks=False):
+                Path(entry.path).unlink(missing_ok=True)
+                removed.append(Path(entry.path))
+    return removed
 
 
 def write_bodymaps(compiled: list[CompiledDeck], out_dir: Path) -> int:
@@ -109,25 +226,7 @@ def write_bodymaps(compiled: list[CompiledDeck], out_dir: Path) -> int:
 
 def write_atomically(path: Path, data: bytes) -> None:
     """Replace ``path`` with ``data`` all at once: readers see the old file or the new one."""
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        handle, temporary = tempfile.mkstemp(
-            prefix=f".{path.name}.", suffix=".tmp", dir=path.parent
-        )
-    except OSError as exc:
-        raise DeckgenError(f"cannot write {display_path(path)}: {exc.strerror}") from exc
-    try:
-        with os.fdopen(handle, "wb") as file:
-            file.write(data)
-            file.flush()
-            os.fsync(file.fileno())
-        os.chmod(temporary, 0o644)
-        os.replace(temporary, path)
-    except BaseException as exc:
-        Path(temporary).unlink(missing_ok=True)
-        if isinstance(exc, OSError):
-            raise DeckgenError(f"cannot write {display_path(path)}: {exc.strerror}") from exc
-        raise
+    _rename_all([(_stage(path, data), path)])
 
 
 def _package_differs(path: Path, package: bytes) -> bool:

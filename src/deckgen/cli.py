@@ -107,7 +107,8 @@ def build(cards_dir: Path, out_dir: Path, check_only: bool) -> None:
             raise SystemExit(1)
         click.echo(f"up to date: {plural(len(planned), 'deck')}; {report.summary()}")
         return
-    write(planned)
+    for leftover in write(planned):
+        click.echo(f"removed {display_path(leftover)}, left behind by a killed build")
     for deck in planned:
         state = "wrote" if deck.changed else "up to date"
         click.echo(

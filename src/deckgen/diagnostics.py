@@ -35,9 +35,12 @@ class Location:
 
 
 def display_path(path: Path) -> str:
-    """The path relative to the working directory when it lies below it, so messages stay short."""
+    """The path relative to the working directory when it lies below it, so messages stay short.
+
+    Symlinks are not resolved: a message names the link the author wrote, never its target
+    (which may lie outside the project, or be a loop)."""
     try:
-        return str(path.resolve().relative_to(Path.cwd().resolve()))
+        return str(Path(os.path.abspath(path)).relative_to(Path.cwd()))
     except ValueError:
         return os.fspath(path)
 

@@ -17,9 +17,13 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from deckgen.diagnostics import Location, Report
+from deckgen.safe_files import MissingFile, UnsafeFile, read_file
 
 LOCK_FILE = "deck.lock"
 LOCK_FORMAT = 1
+
+MAX_LOCK_BYTES = 64 * 1024 * 1024
+"""About 200 bytes per card: room for far more cards than a deck may hold."""
 
 
 def note_guid(deck_id: str, card_id: str) -> str:
@@ -74,11 +78,16 @@ EMPTY_LOCK = Lock({}, {})
 
 def read_lock(path: Path, report: Report) -> Lock:
     """The lock at ``path``; a missing lock is empty, a damaged one is an error."""
-    if not path.exists():
-        return EMPTY_LOCK
     where = Location(path)
     try:
-        document = json.loads(path.read_text(encoding="utf-8"))
+        data = read_file(path, within=path.parent, max_bytes=MAX_LOCK_BYTES)
+    except MissingFile:
+        return EMPTY_LOCK
+    except UnsafeFile as exc:
+        report.error(where, f"lock file {exc}")
+        return EMPTY_LOCK
+    try:
+        document = json.loads(data.decode("utf-8"))
         if document.get("format") != LOCK_FORMAT:
             report.error(
                 where,

@@ -16,6 +16,7 @@ from xml.etree.ElementTree import Element
 import defusedxml.ElementTree
 
 from deckgen.diagnostics import Location, Report
+from deckgen.safe_files import MissingFile, UnsafeFile, read_file
 
 MAX_IMAGE_BYTES = 10 * 1024 * 1024
 
@@ -95,17 +96,14 @@ class MediaResolver:
                 f"{', '.join('.' + ext for ext in SUPPORTED_EXTENSIONS)}",
             )
             return None
-        if not path.is_file():
+        try:
+            data = read_file(path, within=self.deck_folder, max_bytes=MAX_IMAGE_BYTES)
+        except MissingFile:
             self.report.error(location, f"image '{reference}' not found (looked for {path})")
             return None
-        size = path.stat().st_size
-        if size > MAX_IMAGE_BYTES:
-            self.report.error(
-                location,
-                f"image '{reference}' is {size} bytes; at most {MAX_IMAGE_BYTES} are allowed",
-            )
+        except UnsafeFile as exc:
+            self.report.error(location, f"image '{reference}' {exc}")
             return None
-        data = path.read_bytes()
         problem = _content_problem(data, extension)
         if problem:
             self.report.error(location, f"image '{reference}' {problem}")

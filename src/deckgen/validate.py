@@ -7,6 +7,7 @@ folder is a card file. Every problem is reported with its place; nothing stops a
 from __future__ import annotations
 
 import enum
+import os
 import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
@@ -14,6 +15,7 @@ from pathlib import Path
 
 from deckgen.bodymap import BodymapSpec, parse_bodymap
 from deckgen.diagnostics import Location, Report, did_you_mean
+from deckgen.safe_files import UnsafeFile, check_folder, resolve_within
 from deckgen.yamlsource import (
     Mapping,
     Node,
@@ -100,7 +102,14 @@ def find_deck_folders(cards_dir: Path, report: Report) -> list[Path]:
     for child in sorted(cards_dir.iterdir()):
         if not child.is_dir() or child.name.startswith("."):
             continue
-        if (child / DECK_FILE).is_file():
+        try:
+            check_folder(child, within=cards_dir)
+        except UnsafeFile as exc:
+            report.error(Location(child), f"deck folder {exc}")
+            continue
+        # Whatever is there, even a FIFO or a link out, makes a deck, so reading it says why
+        # it is refused instead of skipping the deck without a word.
+        if os.path.lexists(child / DECK_FILE):
             folders.append(child)
         elif any(child.rglob("*.yaml")):
             report.warning(
@@ -180,7 +189,7 @@ def load_deck(folder: Path, report: Report) -> DeckSpec | None:
 
     cards: list[CardSpec] = []
     for card_file in _card_files(folder, report):
-        cards.extend(_load_card_file(card_file, deck_tags, checker))
+        cards.extend(_load_card_file(card_file, folder, deck_tags, checker))
     _report_repeats(
         report,
         ((card.id, card.location) for card in cards),
@@ -205,7 +214,6 @@ def load_deck(folder: Path, report: Report) -> DeckSpec | None:
 def _card_files(folder: Path, report: Report) -> list[Path]:
     """Card files of a deck; files that resolve outside the deck folder are refused."""
     files = []
-    deck_root = folder.resolve()
     for path in sorted(folder.rglob("*")):
         if path.name == DECK_FILE and path.parent == folder:
             continue
@@ -214,16 +222,20 @@ def _card_files(folder: Path, report: Report) -> list[Path]:
             continue
         if path.suffix != ".yaml":
             continue
-        if not path.resolve().is_relative_to(deck_root):
-            report.error(Location(path), "card file links outside its deck folder: refused")
+        try:
+            resolved = resolve_within(path, folder)
+        except UnsafeFile as exc:
+            report.error(Location(path), f"card file {exc}")
             continue
-        if path.is_file():
+        if not resolved.is_dir():  # folders are walked; anything else is read, or refused
             files.append(path)
     return files
 
 
-def _load_card_file(path: Path, deck_tags: tuple[str, ...], checker: _Checker) -> list[CardSpec]:
-    root = load_yaml(path, checker.report)
+def _load_card_file(
+    path: Path, folder: Path, deck_tags: tuple[str, ...], checker: _Checker
+) -> list[CardSpec]:
+    root = load_yaml(path, checker.report, within=folder)
     if root is None:
         return []
     mapping = checker.mapping(root, "a card file")
