@@ -1,8 +1,9 @@
 """The pipeline: check every deck, compile it, then write packages and locks atomically.
 
-Nothing is written unless every deck compiled without errors, and each file is written to a
-temporary file first and renamed over the old one, so a failed or killed build leaves the
-previous package and lock intact.
+Nothing is written unless every deck compiled without errors, and every output is written to
+a temporary file first; they are renamed over the old files only once all are written, so a
+failed build leaves every previous package and lock intact, and a killed one leaves whole
+files that the next build brings up to date.
 """
 
 from __future__ import annotations
@@ -94,16 +95,20 @@ def write(planned: list[PlannedDeck]) -> list[Path]:
     """Write what changed, all or nothing across decks.
 
     Every output goes to a temporary file beside it first; only when all of them are written
-    and synced are they renamed over the old files, packages before locks. A failure before
-    that removes the temporary files and leaves every previous file as it was. Two renames are
-    never atomic together: a kill between them leaves some outputs new and some old, which
-    the next build repairs (see SECURITY.md). Temporary files an earlier, killed build left
-    behind are removed first; they are returned.
+    and synced are they renamed over the old files. A failure before that removes the
+    temporary files and leaves every previous file as it was. Temporary files that a killed
+    build left behind are removed first; they are returned.
+
+    Two renames are never atomic together, so the order matters: every lock is renamed before
+    every package. A lock then never falls behind a package that students may have imported:
+    a kill between the renames leaves a lock ahead of the old package, and the next build
+    rewrites the package with the lock's times. A lock behind its package would make the next
+    build reuse times the students already have, and Anki would skip those updates.
     """
-    outputs = [(deck.package_path, deck.package) for deck in planned if deck.package_changed]
-    outputs += [
+    outputs = [
         (deck.lock_path, deck.lock_text.encode("utf-8")) for deck in planned if deck.lock_changed
     ]
+    outputs += [(deck.package_path, deck.package) for deck in planned if deck.package_changed]
     with _exclusive(deck_paths := _output_paths(planned)):
         removed = remove_stale_temporaries(deck_paths)
         staged: list[tuple[Path, Path]] = []
