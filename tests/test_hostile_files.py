@@ -75,6 +75,11 @@ def _symlink_loop(root: Path) -> None:
     (root / "cards/beta/b.yaml").symlink_to("a.yaml")
 
 
+def _image_loop(root: Path) -> None:
+    (root / "cards/beta/images/loop.png").symlink_to("loop.png")
+    _image_reference("images/loop.png")(root)
+
+
 _OUTSIDE_HINT = "refused; deckgen reads only files inside it, so copy the file there"
 CASES = [
     Case(
@@ -156,6 +161,17 @@ CASES = [
         _folder("cards/beta/images/dot.png"),
         "cards/beta/cards.yaml:4:13: error: image 'images/dot.png' is a folder, "
         "not a regular file: refused",
+    ),
+    Case(
+        "images in a symlink loop",
+        _image_loop,
+        "cards/beta/cards.yaml:4:13: error: image 'images/loop.png' is a symlink loop: ",
+    ),
+    Case(
+        "image name with an encoded NUL byte",
+        _image_reference("images/dot%00.png"),
+        "cards/beta/cards.yaml:4:13: error: image 'images/dot%00.png' cannot be opened: "
+        "the name is not a valid file name",
     ),
     Case(
         "image name longer than the file system allows",

@@ -16,7 +16,7 @@ from xml.etree.ElementTree import Element
 import defusedxml.ElementTree
 
 from deckgen.diagnostics import Location, Report
-from deckgen.safe_files import MissingFile, UnsafeFile, read_file
+from deckgen.safe_files import MissingFile, UnsafeFile, read_file, resolve
 
 MAX_IMAGE_BYTES = 10 * 1024 * 1024
 
@@ -74,7 +74,11 @@ class MediaResolver:
         if problem:
             self.report.error(location, f"image '{reference}' {problem}")
             return None
-        path = (relative_to / urllib.parse.unquote(reference)).resolve()
+        try:
+            path = resolve(relative_to / urllib.parse.unquote(reference))
+        except UnsafeFile as exc:
+            self.report.error(location, f"image '{reference}' {exc}")
+            return None
         if not path.is_relative_to(self.deck_folder.resolve()):
             self.report.error(
                 location,

@@ -37,16 +37,20 @@ class MissingFile(UnsafeFile):
     """Nothing exists at the path (callers may treat that as empty)."""
 
 
-def resolve_within(path: Path, within: Path) -> Path:
-    """``path`` with every symlink resolved, provided it lies inside ``within``."""
+def resolve(path: Path) -> Path:
+    """``path`` with every symlink resolved; a loop or an impossible name is ``UnsafeFile``."""
     try:
-        resolved = path.resolve()
-        root = within.resolve()
+        return path.resolve()
     except RuntimeError as exc:  # pathlib's report of a symlink loop
         raise UnsafeFile("is a symlink loop: replace the link with the file") from exc
     except (OSError, ValueError) as exc:  # a name too long for the file system, a NUL byte
         raise UnsafeFile(f"cannot be opened: {_reason(exc)}") from exc
-    if not resolved.is_relative_to(root):
+
+
+def resolve_within(path: Path, within: Path) -> Path:
+    """``path`` with every symlink resolved, provided it lies inside ``within``."""
+    resolved = resolve(path)
+    if not resolved.is_relative_to(resolve(within)):
         raise UnsafeFile(
             f"links outside the folder {display_path(within)}: refused; deckgen reads only "
             "files inside it, so copy the file there instead of linking to it"
