@@ -5,9 +5,12 @@ byte of a foreign file, and leaves every file (in the project and outside it) by
 
 from __future__ import annotations
 
+import fcntl
 import os
 import resource
 import shutil
+import subprocess
+import sys
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -16,6 +19,7 @@ from pathlib import Path
 import pytest
 
 from anki_engine import StudentCollection
+from conftest import FIRST_BUILD_TIME
 from hostile_project import (
     SECRET,
     edit_cards,
@@ -311,3 +315,39 @@ def test_a_failed_build_leaves_outputs_importable(
         assert len(fields) == 1 and "first version" in fields[0][1]
     finally:
         student.close()
+
+
+def _waits_for_a_lock(pid: int) -> bool:
+    """Whether ``pid`` is queued for a file lock (/proc/locks marks waiters with '->')."""
+    waiting = (line.split() for line in Path("/proc/locks").read_text().splitlines())
+    return any(fields[1] == "->" and fields[5] == str(pid) for fields in waiting)
+
+
+def test_a_second_build_waits_and_spares_the_first_ones_temporary_files(built: Path) -> None:
+    in_flight = built / "decks/.alpha.apkg.inflight.tmp"  # what a running build is writing
+    folder = os.open(built / "decks", os.O_RDONLY)
+    fcntl.flock(folder, fcntl.LOCK_EX)  # as the running build holds it
+    try:
+        in_flight.write_bytes(b"half written")
+        before = snapshot(built)
+        second = subprocess.Popen(
+            [sys.executable, "-m", "deckgen", "build"],
+            cwd=built,
+            env={**os.environ, "SOURCE_DATE_EPOCH": str(FIRST_BUILD_TIME)},
+            stdout=subprocess.PIPE,
+            text=True,
+        )
+        deadline = time.monotonic() + 60
+        while not _waits_for_a_lock(second.pid):
+            assert second.poll() is None, "the second build did not wait"
+            assert time.monotonic() < deadline
+            time.sleep(0.05)
+        assert snapshot(built) == before
+    finally:
+        fcntl.flock(folder, fcntl.LOCK_UN)
+        os.close(folder)
+    stdout, _ = second.communicate(timeout=60)
+    assert second.returncode == 0
+    # Once the first build is over, what it left is stale, and the second build removes it.
+    assert "removed decks/.alpha.apkg.inflight.tmp, left behind by a killed build" in stdout
+    assert temporary_files(built) == []

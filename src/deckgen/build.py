@@ -134,9 +134,13 @@ def _exclusive(paths: list[Path]) -> Iterator[None]:
     when it is killed."""
     with contextlib.ExitStack() as stack:
         for folder in sorted({path.parent.resolve() for path in paths if path.parent.is_dir()}):
-            descriptor = os.open(folder, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
-            stack.callback(os.close, descriptor)
-            fcntl.flock(descriptor, fcntl.LOCK_EX)
+            try:
+                descriptor = os.open(folder, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
+                stack.callback(os.close, descriptor)
+                fcntl.flock(descriptor, fcntl.LOCK_EX)
+            except OSError as exc:
+                problem = f"cannot write in {display_path(folder)}: {exc.strerror}"
+                raise DeckgenError(problem) from exc
         yield
 
 
@@ -183,11 +187,13 @@ def _rename_all(staged: list[tuple[Path, Path]]) -> None:
 
 
 def _sync_folder(folder: Path) -> None:
-    descriptor = os.open(folder, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
-    try:
-        os.fsync(descriptor)
-    finally:
-        os.close(descriptor)
+    # Best effort: the files are whole already, and some file systems cannot sync a folder.
+    with contextlib.suppress(OSError):
+        descriptor = os.open(folder, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
+        try:
+            os.fsync(descriptor)
+        finally:
+            os.close(descriptor)
 
 
 _TEMPORARY_NAME = re.compile(r"\.(?P<target>.+)\.[a-z0-9_]{8}\.tmp")
@@ -212,7 +218,10 @@ def remove_stale_temporaries(paths: list[Path]) -> list[Path]:
         for entry in candidates:
             match = _TEMPORARY_NAME.fullmatch(entry.name)
             if match and match["target"] in names and entry.is_file(follow_symlinks=False):
-                Path(entry.path).unlink(missing_ok=True)
+                try:
+                    Path(entry.path).unlink(missing_ok=True)
+                except OSError:  # a read-only folder: writing there fails next, and says why
+                    continue
                 removed.append(Path(entry.path))
     return removed
 
