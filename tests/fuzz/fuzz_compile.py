@@ -1,3 +1,4 @@
+#!/usr/bin/env python3
 """A coverage-guided fuzz target (atheris) for the load-validate-render path.
 
 Each input is written as a card file into a deck of its own and compiled with the library,
