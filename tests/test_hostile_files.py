@@ -227,6 +227,15 @@ def test_links_that_stay_inside_keep_working(built: Path) -> None:
     assert result.stdout.endswith("built 2 decks; 0 errors, 0 warnings\n")
 
 
+def test_a_folder_named_like_a_card_file_is_walked_not_read(built: Path) -> None:
+    folder = built / "cards/beta/old.yaml"
+    folder.mkdir()
+    (folder / "more.yaml").write_text("cards:\n  - {id: more, question: Why, answer: Because}\n")
+    result = run_build(built)
+    assert result.code == 0, result.output
+    assert "wrote: decks/beta.apkg (2 cards, 1 image)" in result.stdout
+
+
 def test_a_deck_folder_linked_inside_the_project_is_built(built: Path) -> None:
     (built / "cards/gamma").symlink_to("beta")
     result = run_build(built)
