@@ -5,6 +5,7 @@ byte of a foreign file, and leaves every file (in the project and outside it) by
 
 from __future__ import annotations
 
+import errno
 import fcntl
 import os
 import resource
@@ -19,7 +20,7 @@ from pathlib import Path
 import pytest
 
 from anki_engine import StudentCollection
-from conftest import FIRST_BUILD_TIME
+from conftest import FIRST_BUILD_TIME, run_deckgen
 from hostile_project import (
     SECRET,
     edit_cards,
@@ -208,6 +209,7 @@ def test_hostile_project_is_refused_and_changes_nothing(built: Path, case: Case)
     assert lines[-1].endswith("; nothing was written")
     assert "Traceback" not in result.output
     assert SECRET not in result.output
+    assert not any(ord(c) < 32 and c != "\n" for c in result.output), "raw control characters"
     assert snapshot(built) == before
 
 
@@ -359,4 +361,30 @@ def test_a_second_build_waits_and_spares_the_first_ones_temporary_files(built: P
     assert second.returncode == 0
     # Once the first build is over, what it left is stale, and the second build removes it.
     assert "removed decks/.alpha.apkg.inflight.tmp, left behind by a killed build" in stdout
+    assert temporary_files(built) == []
+
+
+def test_a_rename_that_fails_says_what_was_replaced(
+    built: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Renames almost never fail once every file is written; if one does, the message says
+    which outputs are already new, and no temporary file is left."""
+    monkeypatch.chdir(built)
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", str(FIRST_BUILD_TIME))
+    renames: list[str] = []
+    real_replace = os.replace
+
+    def replace_once_then_fail(source: str, target: str) -> None:
+        if renames:
+            raise OSError(errno.EIO, os.strerror(errno.EIO))
+        renames.append(target)
+        real_replace(source, target)
+
+    monkeypatch.setattr(os, "replace", replace_once_then_fail)
+    result = run_deckgen("build")
+    assert result.exit_code == 1
+    assert result.stderr == (
+        "deckgen: error: cannot write cards/beta/deck.lock: Input/output error; "
+        "already replaced: cards/alpha/deck.lock; fix the problem and build again\n"
+    )
     assert temporary_files(built) == []
