@@ -6,7 +6,6 @@ no raw control character in the output, and every project file byte-identical af
 
 from __future__ import annotations
 
-import os
 import re
 import shutil
 from pathlib import Path
@@ -19,6 +18,7 @@ from conftest import FIRST_BUILD_TIME, run_deckgen
 from deckgen import yamlsource
 from deckgen.diagnostics import Report
 from deckgen.yamlsource import load_yaml
+from hostile_project import snapshot
 
 _RAW_CONTROL = re.compile("[\x00-\x09\x0b-\x1f\x7f-\x9f]")
 
@@ -36,20 +36,6 @@ def built_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
         result = run_deckgen("build")
     assert result.exit_code == 0, result.output
     return root
-
-
-def snapshot(root: Path) -> dict[str, bytes | str]:
-    """Every file and symlink under ``root``: its bytes, or where the link points."""
-    files: dict[str, bytes | str] = {}
-    for folder, dirs, names in os.walk(root):
-        for name in dirs + names:
-            path = Path(folder) / name
-            key = str(path.relative_to(root))
-            if path.is_symlink():
-                files[key] = os.readlink(path)
-            elif path.is_file():
-                files[key] = path.read_bytes()
-    return files
 
 
 def test_the_corpus_is_large_and_its_names_unique() -> None:

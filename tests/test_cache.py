@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import random
 import shutil
 from dataclasses import dataclass, field
@@ -311,3 +312,29 @@ def test_a_build_with_nothing_to_do_repeats_what_the_last_one_said(
         assert compiled.exit_code == 3 and "compiled again" in compiled.stderr, changed
         (project / changed).write_bytes(data)
     assert run_deckgen("build").stdout == full.stdout
+
+
+def test_a_cache_folder_planted_with_links_and_fifos_is_never_followed(
+    project: Path, tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    """A hostile checkout may carry its own .deckgen-cache: its links must not make a build
+    write outside the project, and a FIFO in it must not hang the build."""
+    assert run_deckgen("build").exit_code == 0
+    entries = sorted((project / "cards" / CACHE_DIR / "files").iterdir())
+    assert entries
+    outside = tmp_path_factory.mktemp("outside") / "victim"
+    outside.write_text("keep me")
+    for number, entry in enumerate(entries):
+        entry.unlink()
+        if number % 2:
+            os.mkfifo(entry)
+        else:
+            entry.symlink_to(outside)
+    (project / "cards/demo/anatomy.yaml").write_text(
+        (project / "cards/demo/anatomy.yaml").read_text() + "\n"
+    )
+
+    result = run_deckgen("build")
+
+    assert result.exit_code == 0, result.output
+    assert outside.read_text() == "keep me"

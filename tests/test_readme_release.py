@@ -49,5 +49,10 @@ def test_the_pasted_verify_and_changelog_outputs_are_what_deckgen_prints(
     changelog = run_deckgen("changelog")
 
     assert verify.exit_code == 0 and changelog.exit_code == 0
-    assert "$ deckgen verify\n" + verify.output == block_after("deleting one card of the shipped")
+    # How many answers studying takes depends on the time of day (learning steps due before
+    # Anki's day ends are answered again), so the count is left out of the comparison.
+    answers = re.compile(r"after \d+ answers")
+    assert answers.sub("", "$ deckgen verify\n" + verify.output) == answers.sub(
+        "", block_after("deleting one card of the shipped")
+    )
     assert changelog.output == block_after("The same edit gives:")

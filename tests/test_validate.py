@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from deckgen.diagnostics import Report
+from deckgen.diagnostics import Report, display_path
 from deckgen.validate import CardKind, DeckSpec, load_decks
 
 DECK_YAML = "name: Test\nid: test\n"
@@ -184,7 +184,9 @@ def test_card_file_linking_outside_the_deck_is_refused(tmp_path: Path) -> None:
     report = Report()
     load_decks(cards, report)
     assert [d.message for d in report.diagnostics] == [
-        "card file links outside its deck folder: refused"
+        f"card file links outside the folder {display_path(cards / 'test')}: refused; "
+        "deckgen reads only "
+        "files inside it, so copy the file there instead of linking to it"
     ]
 
 

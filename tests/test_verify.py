@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import io
 import json
+import re
 import sqlite3
 import sys
 import tempfile
@@ -52,6 +53,20 @@ def verify(*args: str) -> tuple[int, str]:
     return result.exit_code, result.output
 
 
+CARDS_IN_THE_SAMPLE = 8
+_ANSWER_COUNT = re.compile(r"after (\d+) answers")
+
+
+def studied(output: str) -> int:
+    match = _ANSWER_COUNT.search(output)
+    assert match is not None, output
+    return int(match[1])
+
+
+def without_answer_count(output: str) -> str:
+    return _ANSWER_COUNT.sub("after N answers", output)
+
+
 def test_a_good_release_passes_and_counts_what_students_get(
     project: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -66,8 +81,11 @@ def test_a_good_release_passes_and_counts_what_students_get(
     code, output = verify()
 
     assert code == 0, output
-    assert output == (
-        "Demo::Gluteus medius: upgrade from decks/demo.apkg after 16 answers: "
+    # Every card is answered at least once; learning steps that fall due before Anki's day
+    # ends are answered again, so the count depends on the time of day.
+    assert studied(output) >= CARDS_IN_THE_SAMPLE
+    assert without_answer_count(output) == (
+        "Demo::Gluteus medius: upgrade from decks/demo.apkg after N answers: "
         "1 new, 1 updated, 5 unchanged, 0 retired\n"
         "verify passed: 1 deck upgrade in place\n"
     )
@@ -110,9 +128,10 @@ def test_a_changed_card_id_fails_with_a_duplicate_and_lost_history(
         "with the same first field ('Where does gluteus medius insert?'): its identity changed "
         "(deck id or card id?); restore the old id [duplicate]"
     )
-    assert lines[2].endswith(
-        ": error: card 'insertion-2' starts from scratch: students' 2 reviews of it stay on "
-        "the old note [lost-history]"
+    assert re.search(
+        r": error: card 'insertion-2' starts from scratch: students' reviews of it \(\d+ here\) "
+        r"stay on the old note \[lost-history\]$",
+        lines[2],
     )
     assert lines[-1] == "verify failed: students of 1 deck would suffer the errors above"
 
@@ -208,7 +227,9 @@ def test_against_names_a_package(project: Path, monkeypatch: pytest.MonkeyPatch)
     code, output = verify("--against", "previous.apkg")
 
     assert code == 0, output
-    assert output.startswith("Demo::Gluteus medius: upgrade from previous.apkg after 16 answers:")
+    assert without_answer_count(output).startswith(
+        "Demo::Gluteus medius: upgrade from previous.apkg after N answers:"
+    )
 
 
 def test_against_names_a_folder_of_packages(project: Path, monkeypatch: pytest.MonkeyPatch) -> None:

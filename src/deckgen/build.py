@@ -1,16 +1,21 @@
 """The pipeline: check every deck, compile it, then write packages and locks atomically.
 
-Nothing is written unless every deck compiled without errors, and each file is written to a
-temporary file first and renamed over the old one, so a failed or killed build leaves the
-previous package and lock intact.
+Nothing is written unless every deck compiled without errors, and every output is written to
+a temporary file first; they are renamed over the old files only once all are written, so a
+failed build leaves every previous package and lock intact, and a killed one leaves whole
+files that the next build brings up to date.
 """
 
 from __future__ import annotations
 
+import contextlib
+import errno
+import fcntl
 import os
+import re
 import tempfile
 import time
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -167,13 +172,139 @@ def remember_packages(current: list[PlannedDeck], cache: BuildCache) -> None:
         cache.record_package(deck.package_path, deck.inputs)
 
 
-def write(planned: list[PlannedDeck]) -> None:
-    """Write what changed: each package before its lock, so a lock never runs ahead of it."""
-    for deck in planned:
-        if deck.package_changed:
-            write_atomically(deck.package_path, deck.package)
-        if deck.lock_changed:
-            write_atomically(deck.lock_path, deck.lock_text.encode("utf-8"))
+def write(planned: list[PlannedDeck]) -> list[Path]:
+    """Write what changed, all or nothing across decks.
+
+    Every output goes to a temporary file beside it first; only when all of them are written
+    and synced are they renamed over the old files. A failure before that removes the
+    temporary files and leaves every previous file as it was. Temporary files that a killed
+    build left behind are removed first; they are returned.
+
+    Two renames are never atomic together, so the order matters: every lock is renamed before
+    every package. A lock then never falls behind a package that students may have imported:
+    a kill between the renames leaves a lock ahead of the old package, and the next build
+    rewrites the package with the lock's times. A lock behind its package would make the next
+    build reuse times the students already have, and Anki would skip those updates.
+    """
+    outputs = [
+        (deck.lock_path, deck.lock_text.encode("utf-8")) for deck in planned if deck.lock_changed
+    ]
+    outputs += [(deck.package_path, deck.package) for deck in planned if deck.package_changed]
+    with _exclusive(deck_paths := _output_paths(planned)):
+        removed = remove_stale_temporaries(deck_paths)
+        staged: list[tuple[Path, Path]] = []
+        try:
+            for path, data in outputs:
+                staged.append((_stage(path, data), path))
+        except BaseException:
+            for temporary, _ in staged:
+                temporary.unlink(missing_ok=True)
+            raise
+        _rename_all(staged)
+    return removed
+
+
+def _output_paths(planned: list[PlannedDeck]) -> list[Path]:
+    return [path for deck in planned for path in (deck.package_path, deck.lock_path)]
+
+
+@contextlib.contextmanager
+def _exclusive(paths: list[Path]) -> Iterator[None]:
+    """Hold a lock on every folder written to, so a second build waits instead of removing
+    this one's temporary files as stale. The locks are released when the process ends, even
+    when it is killed."""
+    with contextlib.ExitStack() as stack:
+        for folder in sorted({path.parent.resolve() for path in paths if path.parent.is_dir()}):
+            try:
+                descriptor = os.open(folder, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
+                stack.callback(os.close, descriptor)
+                fcntl.flock(descriptor, fcntl.LOCK_EX)
+            except OSError as exc:
+                problem = f"cannot write in {display_path(folder)}: {exc.strerror}"
+                raise DeckgenError(problem) from exc
+        yield
+
+
+def _stage(path: Path, data: bytes) -> Path:
+    """Write ``data`` to a synced temporary file beside ``path``; returns the temporary file."""
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        # A folder in the way would make os.replace fail only after other outputs were replaced.
+        if path.is_dir() and not path.is_symlink():
+            raise IsADirectoryError(errno.EISDIR, os.strerror(errno.EISDIR))
+        handle, name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    except OSError as exc:
+        raise DeckgenError(f"cannot write {display_path(path)}: {exc.strerror}") from exc
+    temporary = Path(name)
+    try:
+        with os.fdopen(handle, "wb") as file:
+            file.write(data)
+            file.flush()
+            os.fsync(file.fileno())
+        os.chmod(temporary, 0o644)
+    except BaseException as exc:
+        temporary.unlink(missing_ok=True)
+        if isinstance(exc, OSError):
+            raise DeckgenError(f"cannot write {display_path(path)}: {exc.strerror}") from exc
+        raise
+    return temporary
+
+
+def _rename_all(staged: list[tuple[Path, Path]]) -> None:
+    """Rename every staged file over its target, then make the renames durable."""
+    for done, (temporary, path) in enumerate(staged):
+        try:
+            os.replace(temporary, path)
+        except OSError as exc:
+            for left, _ in staged[done:]:
+                left.unlink(missing_ok=True)
+            replaced = ", ".join(display_path(target) for _, target in staged[:done]) or "none"
+            raise DeckgenError(
+                f"cannot write {display_path(path)}: {exc.strerror}; already replaced: "
+                f"{replaced}; fix the problem and build again"
+            ) from exc
+    for folder in {path.parent for _, path in staged}:
+        _sync_folder(folder)
+
+
+def _sync_folder(folder: Path) -> None:
+    # Best effort: the files are whole already, and some file systems cannot sync a folder.
+    with contextlib.suppress(OSError):
+        descriptor = os.open(folder, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
+        try:
+            os.fsync(descriptor)
+        finally:
+            os.close(descriptor)
+
+
+_TEMPORARY_NAME = re.compile(r"\.(?P<target>.+)\.[a-z0-9_]{8}\.tmp")
+"""The names ``tempfile.mkstemp`` gives with deckgen's prefix and suffix."""
+
+
+def remove_stale_temporaries(paths: list[Path]) -> list[Path]:
+    """Remove the temporary files a killed build left beside any of ``paths``; returns them.
+
+    Only regular files named exactly as deckgen names its temporary files for one of these
+    outputs are removed, never anything an author put there.
+    """
+    targets: dict[Path, set[str]] = {}
+    for path in paths:
+        targets.setdefault(path.parent, set()).add(path.name)
+    removed = []
+    for folder, names in targets.items():
+        try:
+            candidates = [entry for entry in os.scandir(folder) if entry.name.endswith(".tmp")]
+        except OSError:  # no folder yet: nothing left behind
+            continue
+        for entry in candidates:
+            match = _TEMPORARY_NAME.fullmatch(entry.name)
+            if match and match["target"] in names and entry.is_file(follow_symlinks=False):
+                try:
+                    Path(entry.path).unlink(missing_ok=True)
+                except OSError:  # a read-only folder: writing there fails next, and says why
+                    continue
+                removed.append(Path(entry.path))
+    return removed
 
 
 def write_bodymaps(compiled: list[CompiledDeck], out_dir: Path) -> int:
@@ -191,25 +322,7 @@ def write_bodymaps(compiled: list[CompiledDeck], out_dir: Path) -> int:
 
 def write_atomically(path: Path, data: bytes) -> None:
     """Replace ``path`` with ``data`` all at once: readers see the old file or the new one."""
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        handle, temporary = tempfile.mkstemp(
-            prefix=f".{path.name}.", suffix=".tmp", dir=path.parent
-        )
-    except OSError as exc:
-        raise DeckgenError(f"cannot write {display_path(path)}: {exc.strerror}") from exc
-    try:
-        with os.fdopen(handle, "wb") as file:
-            file.write(data)
-            file.flush()
-            os.fsync(file.fileno())
-        os.chmod(temporary, 0o644)
-        os.replace(temporary, path)
-    except BaseException as exc:
-        Path(temporary).unlink(missing_ok=True)
-        if isinstance(exc, OSError):
-            raise DeckgenError(f"cannot write {display_path(path)}: {exc.strerror}") from exc
-        raise
+    _rename_all([(_stage(path, data), path)])
 
 
 def _package_differs(path: Path, package: bytes) -> bool:

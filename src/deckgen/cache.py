@@ -22,18 +22,22 @@ import hashlib
 import json
 import os
 import sqlite3
-import tempfile
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from typing import Any
 
 from deckgen.diagnostics import Diagnostic, Location, Severity
-from deckgen.filestage import CompiledFile, ImageInput, RenderedCard
+from deckgen.filestage import CompiledFile, ImageInput, RenderedCard, image_bytes
 from deckgen.media import MediaFile
 from deckgen.notetypes import NOTETYPES
+from deckgen.safe_files import UnsafeFile, read_file
 from deckgen.validate import CardKind
+from deckgen.yamlsource import MAX_FILE_BYTES
 
 CACHE_DIR = ".deckgen-cache"
+MAX_ENTRY_BYTES = 512 * 1024 * 1024
+"""A card file's rendered cards with their pictures: far below this, even for the largest."""
+_WRITE_FLAGS = os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_NOFOLLOW | os.O_CLOEXEC
 CACHE_FORMAT = 1
 _MAGIC = b"deckgen-cache"
 _OUTPUT_LIBRARIES = ("deckgen", "genanki", "markdown-it-py", "nh3", "PyYAML", "defusedxml")
@@ -57,21 +61,24 @@ def environment_digest() -> str:
 class BuildCache:
     """One cards folder's cache; every method degrades to "not cached" on any problem."""
 
-    def __init__(self, folder: Path) -> None:
+    def __init__(self, folder: Path, *, within: Path) -> None:
         self.folder = folder
+        self.within = within
+        """The cards folder: the cache never reads or writes outside it, whatever links a
+        hostile checkout puts in its place."""
         self._used: set[str] = set()
 
     @classmethod
     def for_cards(cls, cards_dir: Path) -> BuildCache:
-        return cls(cards_dir / CACHE_DIR)
+        return cls(cards_dir / CACHE_DIR, within=cards_dir)
 
     # --- per card file ---------------------------------------------------------------------
 
     def file_key(self, path: Path, *, deck_folder: Path, deck_tags: tuple[str, ...]) -> str | None:
         """The key of ``path``'s current bytes in this deck; None when it cannot be read."""
-        try:
-            data = path.read_bytes()
-        except OSError:
+        try:  # the same bounded, link-safe read the file stage makes
+            data = read_file(path, within=deck_folder, max_bytes=MAX_FILE_BYTES)
+        except UnsafeFile:
             return None
         where = [str(path), str(path.resolve()), str(deck_folder.resolve())]
         context = json.dumps([environment_digest(), *where, *deck_tags])
@@ -171,8 +178,8 @@ class BuildCache:
 
     def _read(self, entry: Path) -> dict[str, Any] | None:
         try:
-            raw = entry.read_bytes()
-        except OSError:
+            raw = read_file(entry, within=self.within, max_bytes=MAX_ENTRY_BYTES)
+        except UnsafeFile:
             return None
         header, newline, body = raw.partition(b"\n")
         if not newline or header != _header(body):
@@ -187,25 +194,25 @@ class BuildCache:
 
     def _write(self, entry: Path, document: dict[str, Any]) -> None:
         body = json.dumps(document, ensure_ascii=False, separators=(",", ":")).encode()
+        # Written in place, not renamed: the header's checksum already exposes a torn entry
+        # (a killed build, two builds at once), which is then ignored, and a build leaves no
+        # temporary file behind and renames nothing but its outputs.
         try:
             entry.parent.mkdir(parents=True, exist_ok=True)
-            handle, temporary = tempfile.mkstemp(prefix=".", suffix=".tmp", dir=entry.parent)
-            try:
-                with os.fdopen(handle, "wb") as file:
-                    file.write(_header(body) + b"\n" + body)
-                os.replace(temporary, entry)
-            except BaseException:
-                Path(temporary).unlink(missing_ok=True)
-                raise
+            if not entry.parent.resolve().is_relative_to(self.within.resolve()):
+                return  # a link out of the project where the cache should be: never write there
+            descriptor = os.open(entry, _WRITE_FLAGS, 0o644)
+            with os.fdopen(descriptor, "wb") as file:
+                file.write(_header(body) + b"\n" + body)
         except OSError:
             pass  # a cache that cannot be written only makes the next build slower
 
 
 def project_state(cards_dir: Path, out_dir: Path) -> str | None:
     """A hash of everything a build reads and writes: every file under ``cards_dir`` but the
-    cache (card files, images, locks), every package in ``out_dir``, the working folder
-    (messages show paths relative to it) and deckgen itself, notetypes included. None when a
-    file is unreadable."""
+    cache (card files, images, locks, temporary files), every name and package in
+    ``out_dir``, the working folder (messages show paths relative to it) and deckgen itself,
+    notetypes included. None when a file is unreadable."""
     digest = hashlib.sha256()
     where = [str(Path.cwd()), str(cards_dir), str(out_dir)]
     notetypes = sorted(notetype.fingerprint() for notetype in NOTETYPES.values())
@@ -220,12 +227,15 @@ def project_state(cards_dir: Path, out_dir: Path) -> str | None:
                 digest.update(f"\0{path}\0".encode())
                 if path.is_symlink():
                     digest.update(f"link {os.readlink(path)}\0".encode())
-                if path.is_file():
+                elif path.is_file():  # a link's target is not read: it may lie outside
                     digest.update(hashlib.sha256(path.read_bytes()).digest())
         if out_dir.is_dir():
-            for package in sorted(out_dir.glob("*.apkg")):
-                digest.update(f"\0{package}\0".encode())
-                digest.update(hashlib.sha256(package.read_bytes()).digest())
+            # Every name counts, so a temporary file a killed build left there makes the next
+            # build a real one, which removes it.
+            for entry in sorted(out_dir.iterdir()):
+                digest.update(f"\0{entry}\0".encode())
+                if entry.suffix == ".apkg" and entry.is_file():
+                    digest.update(hashlib.sha256(entry.read_bytes()).digest())
     except OSError:
         return None
     return digest.hexdigest()
@@ -268,10 +278,7 @@ def _file_from_json(document: dict[str, Any], path: Path) -> CompiledFile | None
     shipped: dict[str, MediaFile] = {}
     for image_path, digest, shipped_name in document["images"]:
         image = ImageInput(Path(image_path), _optional_str(digest), _optional_str(shipped_name))
-        try:
-            data = image.path.read_bytes() if image.path.is_file() else None
-        except OSError:
-            data = None
+        data = image_bytes(image.path)
         current = None if data is None else hashlib.sha256(data).hexdigest()
         if current != image.digest:
             return None  # the image changed since: the file's result may differ

@@ -175,7 +175,8 @@ def _build(cards_dir: Path, out_dir: Path, *, check_only: bool, output: Output) 
             raise SystemExit(1)
         output.say(_checked_line(planned, report))
     else:
-        write(planned)
+        for leftover in write(planned):
+            output.say(f"removed {display_path(leftover)}, left behind by a killed build")
         remember_packages(planned, cache)
         for deck in planned:
             output.say(_deck_line("wrote" if deck.changed else "up to date", deck))

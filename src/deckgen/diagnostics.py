@@ -37,9 +37,12 @@ class Location:
 
 def display_path(path: Path) -> str:
     """The path as shown to the user: relative to the working directory when it lies below it,
-    so messages stay short, and with control characters escaped (folder names are untrusted)."""
+    so messages stay short, and with control characters escaped (folder names are untrusted).
+
+    Symlinks are not resolved: a message names the link the author wrote, never its target
+    (which may lie outside the project, or be a loop)."""
     try:
-        shown = str(path.resolve().relative_to(Path.cwd().resolve()))
+        shown = str(Path(os.path.abspath(path)).relative_to(Path.cwd()))
     except (ValueError, OSError):
         shown = os.fspath(path)
     return printable(shown)

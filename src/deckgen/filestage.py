@@ -21,8 +21,9 @@ from typing import TYPE_CHECKING
 from deckgen.bodymap import BodymapSpec
 from deckgen.bodymap_draw import render_bodymap
 from deckgen.diagnostics import Diagnostic, Location, Report
-from deckgen.media import MediaFile, MediaResolver, media_name
+from deckgen.media import MAX_IMAGE_BYTES, MediaFile, MediaResolver, media_name
 from deckgen.render import RenderedField, cloze_problem, is_blank, render_field
+from deckgen.safe_files import UnsafeFile, read_file
 from deckgen.validate import CardKind, CardSpec, Text, check_card_file
 
 if TYPE_CHECKING:
@@ -76,14 +77,20 @@ class CompiledFile:
     images: tuple[ImageInput, ...]
 
 
-def file_digest(path: Path) -> str | None:
-    """SHA-256 of a file's bytes, or None when it is not a readable regular file."""
+def image_bytes(path: Path) -> bytes | None:
+    """The bytes of an image a card file used (``path`` is resolved, inside its deck), or None
+    when it is no longer a readable regular file of an image's size: never a FIFO, a device or
+    a link out, which would hang or read without end."""
     try:
-        if not path.is_file():
-            return None
-        return hashlib.sha256(path.read_bytes()).hexdigest()
-    except OSError:
+        return read_file(path, within=path.parent, max_bytes=MAX_IMAGE_BYTES)
+    except UnsafeFile:
         return None
+
+
+def file_digest(path: Path) -> str | None:
+    """SHA-256 of an image's bytes, or None when it cannot be read (see ``image_bytes``)."""
+    data = image_bytes(path)
+    return None if data is None else hashlib.sha256(data).hexdigest()
 
 
 def compile_file(path: Path, *, deck_folder: Path, deck_tags: tuple[str, ...]) -> CompiledFile:
@@ -91,7 +98,9 @@ def compile_file(path: Path, *, deck_folder: Path, deck_tags: tuple[str, ...]) -
     report = Report()
     resolver = MediaResolver(deck_folder, report)
     fields = _FieldRenderer(resolver, report)
-    cards = tuple(_render_card(spec, fields) for spec in check_card_file(path, deck_tags, report))
+    cards = tuple(
+        _render_card(spec, fields) for spec in check_card_file(path, deck_folder, deck_tags, report)
+    )
     images = tuple(
         ImageInput(
             image_path,

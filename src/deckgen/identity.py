@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from deckgen.diagnostics import Location, Report
+from deckgen.safe_files import MissingFile, UnsafeFile, read_file
 from deckgen.yamlsource import text_problem
 
 LOCK_FILE = "deck.lock"
@@ -30,6 +31,9 @@ Note ids are derived from times times 1000, so this keeps them far inside SQLite
 _MAX_LOCK_DEPTH = 8
 """A lock nests three levels; deeper JSON is not ours, and is refused before parsing."""
 _JSON_STRING = re.compile(r'"(?:[^"\\]|\\.)*"')
+
+MAX_LOCK_BYTES = 64 * 1024 * 1024
+"""About 200 bytes per card: room for far more cards than a deck may hold."""
 
 
 def note_guid(deck_id: str, card_id: str) -> str:
@@ -155,11 +159,16 @@ EMPTY_LOCK = Lock({}, {})
 
 def read_lock(path: Path, report: Report) -> Lock:
     """The lock at ``path``; a missing lock is empty, a damaged one is an error."""
-    if not path.exists():
-        return EMPTY_LOCK
     where = Location(path)
     try:
-        text = path.read_text(encoding="utf-8")
+        data = read_file(path, within=path.parent, max_bytes=MAX_LOCK_BYTES)
+    except MissingFile:
+        return EMPTY_LOCK
+    except UnsafeFile as exc:
+        report.error(where, f"lock file {exc}")
+        return EMPTY_LOCK
+    try:
+        text = data.decode("utf-8")
         if _nesting_depth(text) > _MAX_LOCK_DEPTH:
             raise ValueError("nested too deeply")
         document = json.loads(text)

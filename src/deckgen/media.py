@@ -16,6 +16,7 @@ from xml.etree.ElementTree import Element
 import defusedxml.ElementTree
 
 from deckgen.diagnostics import Location, Report
+from deckgen.safe_files import MissingFile, UnsafeFile, read_file, resolve
 from deckgen.yamlsource import text_problem
 
 MAX_IMAGE_BYTES = 10 * 1024 * 1024
@@ -83,10 +84,9 @@ class MediaResolver:
             self.report.error(location, f"image '{reference}' {problem}")
             return None
         try:
-            path = (relative_to / name).resolve()
-        except (OSError, RuntimeError) as exc:  # RuntimeError: a symlink loop (Python 3.11)
-            reason = exc.strerror if isinstance(exc, OSError) else "a symlink loop"
-            self.report.error(location, f"image '{reference}' cannot be followed ({reason})")
+            path = resolve(relative_to / name)
+        except UnsafeFile as exc:
+            self.report.error(location, f"image '{reference}' {exc}")
             return None
         if not path.is_relative_to(self.deck_folder.resolve()):
             self.report.error(
@@ -114,17 +114,14 @@ class MediaResolver:
                 f"{', '.join('.' + ext for ext in SUPPORTED_EXTENSIONS)}",
             )
             return None
-        if not path.is_file():
+        try:
+            data = read_file(path, within=self.deck_folder, max_bytes=MAX_IMAGE_BYTES)
+        except MissingFile:
             self.report.error(location, f"image '{reference}' not found (looked for {path})")
             return None
-        size = path.stat().st_size
-        if size > MAX_IMAGE_BYTES:
-            self.report.error(
-                location,
-                f"image '{reference}' is {size} bytes; at most {MAX_IMAGE_BYTES} are allowed",
-            )
+        except UnsafeFile as exc:
+            self.report.error(location, f"image '{reference}' {exc}")
             return None
-        data = path.read_bytes()
         problem = _content_problem(data, extension)
         if problem:
             self.report.error(location, f"image '{reference}' {problem}")

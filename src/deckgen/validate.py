@@ -7,6 +7,7 @@ folder is a card file. Every problem is reported with its place; nothing stops a
 from __future__ import annotations
 
 import enum
+import os
 import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -15,6 +16,7 @@ from typing import Generic, Protocol, TypeVar
 
 from deckgen.bodymap import BodymapSpec, parse_bodymap
 from deckgen.diagnostics import Location, Report, did_you_mean, display_path
+from deckgen.safe_files import UnsafeFile, check_folder, resolve_within
 from deckgen.versions import RELEASE_KEYS, DeckRelease, read_deck_release
 from deckgen.yamlsource import (
     Mapping,
@@ -145,7 +147,14 @@ def find_deck_folders(cards_dir: Path, report: Report) -> list[Path]:
     for child in sorted(cards_dir.iterdir()):
         if not child.is_dir() or child.name.startswith("."):
             continue
-        if (child / DECK_FILE).is_file():
+        try:
+            check_folder(child, within=cards_dir)
+        except UnsafeFile as exc:
+            report.error(Location(child), f"deck folder {exc}")
+            continue
+        # Whatever is there, even a FIFO or a link out, makes a deck, so reading it says why
+        # it is refused instead of skipping the deck without a word.
+        if os.path.lexists(child / DECK_FILE):
             folders.append(child)
         elif any(child.glob(f"*/{DECK_FILE}")):
             holders.append(child)  # a cards folder one level down, e.g. the repository root
@@ -281,7 +290,6 @@ def load_deck(
 def _card_files(folder: Path, report: Report) -> list[Path]:
     """Card files of a deck; files that resolve outside the deck folder are refused."""
     files = []
-    deck_root = folder.resolve()
     for path in sorted(folder.rglob("*")):
         if path.name == DECK_FILE and path.parent == folder:
             continue
@@ -290,10 +298,12 @@ def _card_files(folder: Path, report: Report) -> list[Path]:
             continue
         if path.suffix != ".yaml":
             continue
-        if not path.resolve().is_relative_to(deck_root):
-            report.error(Location(path), "card file links outside its deck folder: refused")
+        try:
+            resolved = resolve_within(path, folder)
+        except UnsafeFile as exc:
+            report.error(Location(path), f"card file {exc}")
             continue
-        if path.is_file():
+        if not resolved.is_dir():  # folders are walked; anything else is read, or refused
             files.append(path)
     return files
 
@@ -302,13 +312,15 @@ def check_card_files(
     folder: Path, paths: list[Path], deck_tags: tuple[str, ...], report: Report
 ) -> list[CardSpec]:
     """The cards of every card file of the deck in ``folder``, in file order."""
-    return [card for path in paths for card in check_card_file(path, deck_tags, report)]
+    return [card for path in paths for card in check_card_file(path, folder, deck_tags, report)]
 
 
-def check_card_file(path: Path, deck_tags: tuple[str, ...], report: Report) -> list[CardSpec]:
+def check_card_file(
+    path: Path, deck_folder: Path, deck_tags: tuple[str, ...], report: Report
+) -> list[CardSpec]:
     """The cards of one card file, checked; needs nothing from the deck's other files."""
     checker = _Checker(report)
-    root = load_yaml(path, checker.report)
+    root = load_yaml(path, checker.report, within=deck_folder)
     if root is None:
         return []
     mapping = checker.mapping(root, "a card file", whole_file=True)

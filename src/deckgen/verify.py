@@ -298,8 +298,8 @@ class _Rehearsal:
             if reviews:
                 yield Finding(
                     "lost-history",
-                    f"card '{note.card_id}' starts from scratch: students' "
-                    f"{plural(reviews, 'review')} of it stay on the old note",
+                    f"card '{note.card_id}' starts from scratch: students' reviews of it "
+                    f"({reviews} here) stay on the old note",
                     where,
                 )
         if (

@@ -18,6 +18,7 @@ from pathlib import Path
 import yaml
 
 from deckgen.diagnostics import Location, Report, did_you_mean
+from deckgen.safe_files import TooLarge, UnsafeFile, read_file
 
 MAX_FILE_BYTES = 2 * 1024 * 1024
 """Card files are text written by hand; anything larger is a mistake or an attack."""
@@ -308,18 +309,12 @@ def _tag_problem(tag: str) -> str:
     return f"YAML tag '{tag}' is not allowed: card files hold plain text"
 
 
-def load_yaml(path: Path, report: Report) -> Node | None:
-    """Read one YAML file; on any problem report it and return None."""
+def load_yaml(path: Path, report: Report, *, within: Path | None = None) -> Node | None:
+    """Read one YAML file, which must lie inside ``within`` (default: its own folder); on any
+    problem report it and return None."""
     whole_file = Location(path)
     try:
-        size = path.stat().st_size
-        if size > MAX_FILE_BYTES:
-            report.error(
-                whole_file,
-                f"file is {size} bytes; card files may be at most {MAX_FILE_BYTES}: split it",
-            )
-            return None
-        data = path.read_bytes()
+        data = read_file(path, within=within or path.parent, max_bytes=MAX_FILE_BYTES)
         text = data.decode("utf-8")
     except UnicodeDecodeError as exc:
         report.error(
@@ -327,8 +322,11 @@ def load_yaml(path: Path, report: Report) -> Node | None:
             f"not UTF-8 text (byte {exc.start + 1}): save the file as UTF-8",
         )
         return None
-    except OSError as exc:
-        report.error(whole_file, f"cannot read: {exc.strerror}")
+    except TooLarge as exc:
+        report.error(whole_file, f"file {exc}: split it into several card files")
+        return None
+    except UnsafeFile as exc:
+        report.error(whole_file, f"file {exc}")
         return None
     bad = _FORBIDDEN_IN_FILE.search(text)
     if bad:

@@ -1,0 +1,98 @@
+"""Reading project files: links out, special files and sizes are refused, never followed."""
+
+from __future__ import annotations
+
+import os
+import time
+from pathlib import Path
+
+import pytest
+
+from deckgen.diagnostics import display_path
+from deckgen.safe_files import MissingFile, UnsafeFile, check_folder, read_file
+
+SECRET = b"-----BEGIN PRIVATE KEY----- do not print"
+
+
+@pytest.fixture
+def deck(tmp_path: Path) -> Path:
+    (tmp_path / "deck").mkdir()
+    (tmp_path / "deck" / "card.yaml").write_bytes(b"cards: []\n")
+    (tmp_path / "key").write_bytes(SECRET)
+    return tmp_path / "deck"
+
+
+def refusal(path: Path, within: Path, max_bytes: int = 1000) -> str:
+    with pytest.raises(UnsafeFile) as refused:
+        read_file(path, within=within, max_bytes=max_bytes)
+    return str(refused.value)
+
+
+def test_a_regular_file_and_a_link_inside_are_read(deck: Path) -> None:
+    (deck / "sub").mkdir()
+    (deck / "sub" / "link.yaml").symlink_to("../card.yaml")
+    assert read_file(deck / "card.yaml", within=deck, max_bytes=10) == b"cards: []\n"
+    assert read_file(deck / "sub" / "link.yaml", within=deck, max_bytes=10) == b"cards: []\n"
+
+
+def test_a_link_out_is_refused_without_reading_it(deck: Path) -> None:
+    (deck / "deck.lock").symlink_to(deck.parent / "key")
+    message = refusal(deck / "deck.lock", deck)
+    assert message == (
+        f"links outside the folder {display_path(deck)}: refused; deckgen reads only files "
+        "inside it, so copy the file there instead of linking to it"
+    )
+    (deck / "up.yaml").symlink_to("../deck/../key")  # a link that climbs out and names the way
+    assert refusal(deck / "up.yaml", deck) == message
+
+
+def test_a_missing_file_is_told_apart(deck: Path) -> None:
+    with pytest.raises(MissingFile, match=r"^not found$"):
+        read_file(deck / "deck.lock", within=deck, max_bytes=10)
+    (deck / "dangling.yaml").symlink_to("nowhere.yaml")
+    with pytest.raises(MissingFile):
+        read_file(deck / "dangling.yaml", within=deck, max_bytes=10)
+
+
+def test_a_device_is_never_read(tmp_path: Path) -> None:
+    # Even where /dev is the allowed folder, /dev/zero is refused before it is opened.
+    started = time.monotonic()
+    assert refusal(Path("/dev/zero"), Path("/dev")) == "is a device, not a regular file: refused"
+    assert time.monotonic() - started < 1
+
+
+def test_a_fifo_is_refused_at_once(deck: Path) -> None:
+    os.mkfifo(deck / "deck.lock")
+    started = time.monotonic()
+    assert refusal(deck / "deck.lock", deck) == (
+        "is a FIFO (named pipe), not a regular file: refused"
+    )
+    assert time.monotonic() - started < 1, "a FIFO without a writer must not block"
+
+
+def test_a_folder_is_not_a_file_and_a_file_is_not_a_folder(deck: Path) -> None:
+    (deck / "folder.yaml").mkdir()
+    assert refusal(deck / "folder.yaml", deck) == "is a folder, not a regular file: refused"
+    with pytest.raises(UnsafeFile, match=r"^is not a folder$"):
+        check_folder(deck / "card.yaml", within=deck)
+    check_folder(deck, within=deck.parent)
+
+
+def test_sizes_are_bounded_before_and_while_reading(deck: Path) -> None:
+    assert refusal(deck / "card.yaml", deck, max_bytes=9) == ("is 10 bytes; at most 9 are allowed")
+    # /proc files claim a size of 0 and then yield more: only the bounded read catches that.
+    status = Path("/proc/self/status")
+    assert status.stat().st_size == 0
+    assert refusal(status, Path("/proc"), max_bytes=10) == (
+        "grew past 10 bytes while being read: refused"
+    )
+
+
+def test_names_the_file_system_cannot_hold_are_refused(deck: Path) -> None:
+    (deck / "a.yaml").symlink_to("b.yaml")
+    (deck / "b.yaml").symlink_to("a.yaml")
+    assert refusal(deck / "a.yaml", deck) == "is a symlink loop: replace the link with the file"
+    assert refusal(deck / "x\0.png", deck) == (
+        "cannot be opened: the name is not a valid file name"
+    )
+    assert refusal(deck / ("x" * 300 + ".png"), deck) == "cannot be read: File name too long"
