@@ -2,15 +2,24 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from click.testing import CliRunner, Result
+from hypothesis import settings
 
 from anki_engine import StudentCollection
 from deckgen.cli import cli
+
+# In CI the property tests replay one fixed sequence of examples, so a run can be repeated
+# and a landing never hangs on a lucky draw; on a developer's machine every run explores new
+# inputs (and keeps failures in .hypothesis/ to replay).
+settings.register_profile("ci", derandomize=True, database=None, print_blob=True)
+if os.environ.get("CI"):
+    settings.load_profile("ci")
 
 FIXTURES = Path(__file__).parent / "fixtures"
 FIRST_BUILD_TIME = 1_700_000_000
