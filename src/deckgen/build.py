@@ -21,7 +21,7 @@ from pathlib import Path
 
 from deckgen.anki_package import package_bytes, package_content
 from deckgen.cache import BuildCache, environment_digest
-from deckgen.diagnostics import DeckgenError, Report, SourceErrors, display_path
+from deckgen.diagnostics import DeckgenError, Report, SourceErrors, display_path, plural
 from deckgen.filestage import FileCompiler
 from deckgen.identity import LOCK_FILE, MAX_TIME, fingerprint
 from deckgen.notes import CompiledDeck, compile_deck
@@ -145,6 +145,23 @@ def plan(
 def package_path(out_dir: Path, deck_folder: Path) -> Path:
     """Where a deck's package is written: named after its folder."""
     return out_dir / f"{deck_folder.name}.apkg"
+
+
+def last_release_packages(
+    previous: Path, cards_dir: Path, compiled: list[CompiledDeck]
+) -> list[Path]:
+    """The last release's package of each deck, in order: ``previous`` itself when it is one
+    package (the project must then have one deck), else the package in that folder named after
+    the deck's folder."""
+    if previous.is_file():
+        if len(compiled) != 1:
+            raise DeckgenError(
+                f"{display_path(previous)} is one package, but {display_path(cards_dir)} has "
+                f"{plural(len(compiled), 'deck')}: name the folder of the previous packages",
+                exit_code=2,
+            )
+        return [previous]
+    return [package_path(previous, deck.spec.folder) for deck in compiled]
 
 
 def package_inputs(deck: CompiledDeck, lock_text: str) -> str:

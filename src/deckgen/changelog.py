@@ -13,8 +13,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from deckgen.anki_package import package_content
-from deckgen.build import compile_project, package_path
-from deckgen.diagnostics import DeckgenError, Report, display_path, plural, shorten
+from deckgen.build import compile_project, last_release_packages, package_path
+from deckgen.diagnostics import DeckgenError, Report, display_path, shorten
 from deckgen.notes import CompiledDeck, Note
 from deckgen.retire import RETIRED_TAG
 
@@ -54,15 +54,10 @@ def changes_since(
     its package (a project of one deck) or a folder of them named like those in
     ``packages_dir``."""
     compiled = compile_project(cards_dir, now=now, report=report, packages_dir=packages_dir)
-    if previous.is_file() and len(compiled) != 1:
-        raise DeckgenError(
-            f"{display_path(previous)} is one package, but {display_path(cards_dir)} has "
-            f"{plural(len(compiled), 'deck')}: name the folder of the previous packages",
-            exit_code=2,
-        )
     notes = []
-    for deck in compiled:
-        baseline = previous if previous.is_file() else package_path(previous, deck.spec.folder)
+    for deck, baseline in zip(
+        compiled, last_release_packages(previous, cards_dir, compiled), strict=True
+    ):
         notes.append(
             release_notes(
                 deck,

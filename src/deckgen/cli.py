@@ -59,6 +59,13 @@ def _output_option(default: str, help_text: str) -> Callable[[Callable[P, R]], C
     )
 
 
+_against_option = click.option(
+    "--against",
+    type=click.Path(exists=True, path_type=Path),
+    help="The last release: its package, or a folder of packages named after the deck "
+    "folders (default: decks).",
+)
+
 _format_option = click.option(
     "--format",
     "output_format",
@@ -444,12 +451,7 @@ def maps(cards_dir: Path, out_dir: Path) -> None:
 
 @cli.command()
 @_cards_dir_argument
-@click.option(
-    "--against",
-    type=click.Path(exists=True, path_type=Path),
-    help="The previous release: its package, or a folder of packages named after the deck "
-    "folders (default: decks).",
-)
+@_against_option
 @_format_option
 @_handle_errors
 def verify(cards_dir: Path, against: Path | None, output_format: str) -> None:
@@ -486,12 +488,7 @@ def verify(cards_dir: Path, against: Path | None, output_format: str) -> None:
 
 @cli.command()
 @_cards_dir_argument
-@click.option(
-    "--against",
-    type=click.Path(exists=True, path_type=Path),
-    help="The last release: its package, or a folder of packages named after the deck "
-    "folders (default: decks).",
-)
+@_against_option
 @_handle_errors
 def changelog(cards_dir: Path, against: Path | None) -> None:
     """Print, in Markdown, the cards added, changed and retired since the last release.

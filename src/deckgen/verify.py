@@ -22,7 +22,7 @@ from anki.collection import Collection, ImportAnkiPackageRequest, StripHtmlMode
 from anki.decks import DeckId
 from anki.import_export_pb2 import ImportResponse
 
-from deckgen.build import PlannedDeck, compile_project, package_path, plan
+from deckgen.build import PlannedDeck, compile_project, last_release_packages, plan
 from deckgen.diagnostics import (
     DeckgenError,
     Location,
@@ -159,23 +159,12 @@ def verify_project(
     ``previous`` is the previous release's package (a project of one deck) or a folder of
     them, named like the packages in ``packages_dir`` (where the build finds deleted cards'
     last shipped version)."""
-    planned = plan(
-        compile_project(cards_dir, now=now, report=report, packages_dir=packages_dir),
-        packages_dir,
-    )
-    if previous.is_file() and len(planned) != 1:
-        raise DeckgenError(
-            f"{display_path(previous)} is one package, but {display_path(cards_dir)} has "
-            f"{plural(len(planned), 'deck')}: name the folder of the previous packages",
-            exit_code=2,
-        )
-    results = []
-    for deck in planned:
-        baseline = (
-            previous if previous.is_file() else package_path(previous, deck.compiled.spec.folder)
-        )
-        results.append(verify_deck(deck, baseline if baseline.is_file() else None))
-    return results
+    compiled = compile_project(cards_dir, now=now, report=report, packages_dir=packages_dir)
+    baselines = last_release_packages(previous, cards_dir, compiled)
+    return [
+        verify_deck(deck, baseline if baseline.is_file() else None)
+        for deck, baseline in zip(plan(compiled, packages_dir), baselines, strict=True)
+    ]
 
 
 def verify_deck(planned: PlannedDeck, baseline: Path | None) -> DeckVerification:
