@@ -15,7 +15,7 @@ import os
 import re
 import tempfile
 import time
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -80,13 +80,14 @@ def compile_project(
     report: Report,
     packages_dir: Path,
     cache: BuildCache | None = None,
+    on_file_done: Callable[[], None] | None = None,
 ) -> list[CompiledDeck]:
     """Check and compile every deck; raises SourceErrors when any deck has an error.
 
     Card files go through the per-file stage (from ``cache`` when given and current), then
     each deck through the per-deck stage. ``packages_dir`` holds the packages last built,
     where deleted cards were last shipped."""
-    files = FileCompiler(cache)
+    files = FileCompiler(cache, on_file_done)
     compiled = [
         deck
         for spec in collect_decks(cards_dir, report, load_files=files)

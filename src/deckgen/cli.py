@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import functools
 import os
+import sys
 from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, ParamSpec, TypeVar
@@ -153,6 +154,7 @@ def build(cards_dir: Path, out_dir: Path, check_only: bool, output_format: str) 
 def _build(cards_dir: Path, out_dir: Path, *, check_only: bool, output: Output) -> None:
     from deckgen.build import plan, remember_packages, write
     from deckgen.cache import BuildCache, project_state
+    from deckgen.progress import progress_bar
 
     cache = BuildCache.for_cards(cards_dir)
     # Nothing changed since a build that left nothing to do: say what that build said. The
@@ -166,7 +168,18 @@ def _build(cards_dir: Path, out_dir: Path, *, check_only: bool, output: Output) 
         return
 
     report = Report()
-    compiled = _compile(cards_dir, report, packages_dir=out_dir, cache=cache)
+    bar = progress_bar(cards_dir, sys.stderr) if output.format == "text" else None
+    try:
+        compiled = _compile(
+            cards_dir,
+            report,
+            packages_dir=out_dir,
+            cache=cache,
+            on_file_done=bar.advance if bar is not None else None,
+        )
+    finally:
+        if bar is not None:
+            bar.finish()
     planned = plan(compiled, out_dir, cache=cache)
     output.report(report)
     if check_only:
@@ -285,6 +298,7 @@ def _compile(
     *,
     packages_dir: Path = DEFAULT_PACKAGES_DIR,
     cache: BuildCache | None = None,
+    on_file_done: Callable[[], None] | None = None,
 ) -> list[CompiledDeck]:
     """Compile every deck at the build clock; retired cards come from ``packages_dir``.
     Without a cache every card keeps its checked spec, which lint, stats and preview read."""
@@ -296,6 +310,7 @@ def _compile(
         report=report,
         packages_dir=packages_dir,
         cache=cache,
+        on_file_done=on_file_done,
     )
 
 

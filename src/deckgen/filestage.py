@@ -12,7 +12,7 @@ import contextlib
 import hashlib
 import html
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -123,6 +123,8 @@ class FileCompiler:
     every core for the rest when there is enough of it."""
 
     cache: BuildCache | None = None
+    on_file_done: Callable[[], None] | None = None
+    """Called once per card file finished, from the cache or compiled (a progress bar)."""
     _unsaved: list[tuple[str, CompiledFile, Path, tuple[str, ...]]] = field(default_factory=list)
 
     def __call__(
@@ -140,9 +142,11 @@ class FileCompiler:
                 cached = self.cache.load_file(key, path)
                 if cached is not None:
                     results[path] = cached
+                    self._file_done()
         missing = [path for path in paths if path not in results]
         for compiled in self._compile(missing, deck_folder, deck_tags):
             results[compiled.path] = compiled
+            self._file_done()
             key = keys.get(compiled.path)
             if key is not None:
                 self._unsaved.append((key, compiled, deck_folder, deck_tags))
@@ -151,6 +155,10 @@ class FileCompiler:
             report.diagnostics.extend(results[path].diagnostics)
             cards.extend(results[path].cards)
         return cards
+
+    def _file_done(self) -> None:
+        if self.on_file_done is not None:
+            self.on_file_done()
 
     def save(self) -> None:
         """Store what this build compiled; called only when the build succeeds, because a
