@@ -6,8 +6,11 @@ cases cover the parts of the language no shipped notetype happens to use.
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
+from conftest import FIXTURES
 from deckgen.cardrender import card_count, cloze_numbers, render_cards
 from deckgen.notetypes import NOTETYPES, Notetype, Template
 from deckgen.validate import CardKind
@@ -59,3 +62,25 @@ def test_cloze_hints_numbers_and_gaps() -> None:
 def test_templates_deckgen_cannot_render_are_refused(question: str, message: str) -> None:
     with pytest.raises(ValueError, match=message.replace("{", r"\{").replace("}", r"\}")):
         render_cards(notetype(question, "{{Back}}"), ("Q", "A"))
+
+
+def test_counting_cards_agrees_with_rendering_them() -> None:
+    """card_count skips the answers for speed; it must still count what render_cards makes."""
+    from deckgen.build import compile_project
+    from deckgen.diagnostics import Report
+
+    repo = Path(__file__).parent.parent
+    decks = compile_project(
+        repo / "cards", now=0, report=Report(), packages_dir=repo / "decks"
+    ) + compile_project(
+        FIXTURES / "sample" / "cards", now=0, report=Report(), packages_dir=repo / "decks"
+    )
+    notes = [note for deck in decks for note in deck.notes]
+    assert {note.notetype.kind for note in notes} == set(NOTETYPES)
+    for note in notes:
+        assert card_count(note.notetype, note.fields) == len(
+            render_cards(note.notetype, note.fields)
+        )
+    blank_front = ("", "an answer", "", "")
+    assert card_count(NOTETYPES[CardKind.BASIC], blank_front) == 0
+    assert card_count(NOTETYPES[CardKind.REVERSED], blank_front) == 1

@@ -64,8 +64,20 @@ def render_cards(notetype: Notetype, fields: tuple[str, ...]) -> list[CardFaces]
 
 
 def card_count(notetype: Notetype, fields: tuple[str, ...]) -> int:
-    """How many cards Anki creates for the note."""
-    return len(render_cards(notetype, fields))
+    """How many cards Anki creates for the note: what ``render_cards`` returns, counted
+    without rendering the answers (summaries count every note of every build)."""
+    by_name = dict(zip(notetype.fields, fields, strict=True))
+    if notetype.is_cloze:
+        template = notetype.templates[0]
+        return len(
+            cloze_numbers(
+                "".join(by_name[name] for name in _CLOZE_FIELD.findall(template.question))
+            )
+        )
+    return sum(
+        not _is_empty(_render(template.question, by_name, ord_, question_side=True, front=""))
+        for ord_, template in enumerate(notetype.templates)
+    )
 
 
 def total_cards(notes: Iterable[Note]) -> int:

@@ -182,6 +182,8 @@ def _build(cards_dir: Path, out_dir: Path, *, check_only: bool, output: Output) 
             bar.finish()
     planned = plan(compiled, out_dir, cache=cache)
     output.report(report)
+    # Counting the cards Anki will make renders every note's fronts: once per build is enough.
+    counts = {deck.package_path: _notes_and_cards([deck.compiled]) for deck in planned}
     if check_only:
         remember_packages([deck for deck in planned if not deck.package_changed], cache)
         stale = [deck for deck in planned if deck.changed]
@@ -199,7 +201,7 @@ def _build(cards_dir: Path, out_dir: Path, *, check_only: bool, output: Output) 
             output.say(f"removed {display_path(leftover)}, left behind by a killed build")
         remember_packages(planned, cache)
         for deck in planned:
-            output.say(_deck_line("wrote" if deck.changed else "up to date", deck))
+            output.say(_deck_line("wrote" if deck.changed else "up to date", deck, counts))
         output.say(_built_line(planned, report))
         if any(deck.changed for deck in planned) and report.warning_count:
             return  # some warnings (a card's changed type) depend on the lock just replaced
@@ -207,7 +209,7 @@ def _build(cards_dir: Path, out_dir: Path, *, check_only: bool, output: Output) 
     state = project_state(cards_dir, out_dir) if replay else None
     if state is not None:
         diagnostics = [(str(diagnostic), True) for diagnostic in report.sorted()]
-        up_to_date = [(_deck_line("up to date", deck), False) for deck in planned]
+        up_to_date = [(_deck_line("up to date", deck, counts), False) for deck in planned]
         cache.remember_quiet_output(
             state,
             {
@@ -217,10 +219,10 @@ def _build(cards_dir: Path, out_dir: Path, *, check_only: bool, output: Output) 
         )
 
 
-def _deck_line(state: str, deck: PlannedDeck) -> str:
+def _deck_line(state: str, deck: PlannedDeck, counts: dict[Path, str]) -> str:
     return (
         f"{state}: {display_path(deck.package_path)} "
-        f"({_notes_and_cards([deck.compiled])}, "
+        f"({counts[deck.package_path]}, "
         f"{plural(len(deck.compiled.media), 'image')})"
     )
 

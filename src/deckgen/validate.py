@@ -43,7 +43,7 @@ MAX_MARKUP_WORK_PER_FILE = 30_000_000
 with both, so a file of many long marker-heavy fields is refused rather than rendered for
 minutes. A 2 MiB file of ordinary cards uses about a twentieth of it."""
 _MARKUP = re.compile(r"[\[!*_`<|\n]")
-MAX_CARDS_PER_DECK = 100_000
+MAX_CARDS_PER_DECK = 200_000
 
 
 class CardKind(enum.Enum):
