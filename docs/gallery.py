@@ -72,9 +72,9 @@ def examples() -> dict[str, BodymapSpec]:
 
     medius = MUSCLES["gluteus-medius"].shapes["lateral"]
     trps = (
-        TriggerPoint("TrP1", medius.point(0.12, 0.25)),
+        TriggerPoint("TrP1", medius.point(0.2, 0.15)),
         TriggerPoint("TrP2", medius.point(0.5, 0.2)),
-        TriggerPoint("TrP3", medius.point(0.88, 0.25)),
+        TriggerPoint("TrP3", medius.point(0.95, 0.15)),
     )
     reveal = replace(
         one(

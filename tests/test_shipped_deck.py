@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import re
 from collections import defaultdict
 from pathlib import Path
@@ -11,6 +12,7 @@ import pytest
 from anki_engine import StudentCollection
 from conftest import run_deckgen
 from deckgen.bodymap_atlas import LANDMARKS, REGIONS, VIEWS, Point, zone_outlines
+from deckgen.bodymap_muscles import MUSCLES
 from deckgen.build import compile_project
 from deckgen.diagnostics import Report
 from deckgen.notes import CompiledDeck, Note
@@ -224,6 +226,7 @@ def test_whole_muscle_cards_share_one_map_that_matches_their_text(
     whole = spec_of(gluteus_medius, "referral-overall").bodymap
     assert whole is not None
     (bodymap,) = whole.panels
+    assert "gluteus-medius" in bodymap.muscles
     # The answer names these as the main zones, so the map shades them solid.
     main = {"posterior-iliac-crest", "sacroiliac-joint", "sacrum", "low-back", "buttock-upper"}
     assert main | {"lateral-hip"} <= set(bodymap.essential)
@@ -241,16 +244,42 @@ def _inside(point: Point, polygon: tuple[Point, ...]) -> bool:
     return inside
 
 
-def test_trigger_points_sit_on_the_muscle_and_agree_between_cards(
+def _muscle_position(view: str, point: Point) -> tuple[float, float]:
+    """Where ``point`` lies on the drawn gluteus medius, as (across, along), to 0.01."""
+    shape = MUSCLES["gluteus-medius"].shapes[view]
+    grid = [i / 100 for i in range(101)]
+    return min(
+        ((across, along) for across in grid for along in grid),
+        key=lambda position: math.dist(shape.point(*position), point),
+    )
+
+
+# Travell & Simons 1992, ch. 8: TrP1 in the posterior part of the muscle, TrP2 in the middle,
+# TrP3 in the anterior part near the ASIS; all three just below the iliac crest.
+PARTS = {"TrP1": (0.0, 0.35), "TrP2": (0.35, 0.65), "TrP3": (0.65, 1.0)}
+JUST_BELOW_THE_CREST = 0.25
+"""At most this fraction of the way from the origin on the crest to the insertion."""
+
+
+def test_trigger_points_sit_on_the_drawn_muscle_and_agree_between_cards(
     gluteus_medius: CompiledDeck,
 ) -> None:
     placed: dict[tuple[str, str], set[Point]] = defaultdict(set)
     for card, _ in gluteus_medius.written_cards():
         for panel in card.bodymap.panels if card.bodymap is not None else ():
+            if panel.trigger_points:
+                assert "gluteus-medius" in panel.muscles, f"{card.id}: the muscle is not drawn"
             for point in panel.trigger_points:
                 placed[(panel.view, point.label)].add(point.at)
-    assert {label for _, label in placed} == {"TrP1", "TrP2", "TrP3"}
+    assert {label for _, label in placed} == set(PARTS)
     assert all(len(points) == 1 for points in placed.values()), placed
+    for (view, label), (point,) in placed.items():
+        outline = MUSCLES["gluteus-medius"].shapes[view].outline()
+        assert _inside(point, outline), f"{label} is off the drawn muscle in the {view} view"
+        across, along = _muscle_position(view, point)
+        low, high = PARTS[label]
+        assert low <= across <= high, (view, label, across)
+        assert along <= JUST_BELOW_THE_CREST, (view, label, along)
     (trp1,) = placed[("posterior", "TrP1")]
     psis = LANDMARKS["psis"].points["posterior"]
     # Gluteus medius starts lateral to the posterior gluteal line: TrP1 is not on the PSIS or
@@ -258,9 +287,21 @@ def test_trigger_points_sit_on_the_muscle_and_agree_between_cards(
     assert trp1[0] > psis[0] + 15
     sacroiliac = zone_outlines(VIEWS["posterior"], REGIONS["sacroiliac-joint"].cells["posterior"])
     assert not any(_inside(trp1, outline) for outline in sacroiliac)
-    (trp3,) = placed[("lateral", "TrP3")]
-    asis = LANDMARKS["asis"].points["lateral"]
-    assert abs(trp3[0] - asis[0]) < 20 and 0 < trp3[1] - asis[1] < 20, "just below, near the ASIS"
+    # In profile, TrP1 is the one nearest the PSIS and TrP3 the one nearest the ASIS.
+    lateral = {label: point for (view, label), (point,) in placed.items() if view == "lateral"}
+    for landmark, label in (("psis", "TrP1"), ("asis", "TrP3")):
+        where = LANDMARKS[landmark].points["lateral"]
+        assert min(lateral, key=lambda name: math.dist(lateral[name], where)) == label
+
+
+def test_every_referral_map_draws_the_muscle_it_is_about(gluteus_medius: CompiledDeck) -> None:
+    referral = [c for c in gluteus_medius.spec.cards if "topic::referral" in c.tags]
+    for card in referral:
+        assert card.bodymap is not None, card.id
+        # Nerve-root pain has no muscle to draw.
+        if "nerve-root" in str(card.question):
+            continue
+        assert all(panel.muscles for panel in card.bodymap.panels), card.id
 
 
 def test_maps_shade_what_their_text_calls_the_main_zones(gluteus_medius: CompiledDeck) -> None:
@@ -287,13 +328,53 @@ def test_maps_shade_what_their_text_calls_the_main_zones(gluteus_medius: Compile
     assert checked >= 10
 
 
-def test_recognise_cards_answer_with_the_label_only(gluteus_medius: CompiledDeck) -> None:
+def test_recognise_cards_ask_every_trigger_point_in_one_view_with_reveal(
+    gluteus_medius: CompiledDeck,
+) -> None:
+    notes = {n.card_id: n for n in gluteus_medius.notes}
     recognise = [
-        n for n in gluteus_medius.notes if "refers pain to the shaded zones" in question_of(n)
+        card
+        for card in gluteus_medius.spec.cards
+        if "refers pain to the shaded zones" in question_of(notes[card.id])
     ]
-    assert len(recognise) == 3
-    assert sorted(answer_of(n) for n in recognise) == ["TrP1.", "TrP2.", "TrP3."]
-    assert all("<img" in fields_of(n)["Question"] for n in recognise)
+    answers = sorted(answer_of(notes[card.id]) for card in recognise)
+    assert answers == sorted(f"{label}." for label in PARTS), "the label only"
+    maps = []
+    for card in recognise:
+        assert card.bodymap is not None and card.bodymap.reveal_field == "answer", card.id
+        (bodymap,) = card.bodymap.panels
+        assert [point.label for point in bodymap.trigger_points] == [
+            answer_of(notes[card.id]).rstrip(".")
+        ]
+        question, answer = (
+            fields_of(notes[card.id])["Question"],
+            fields_of(notes[card.id])["Answer"],
+        )
+        assert "<img" in question and "<img" in answer, card.id
+        assert len(notes[card.id].media) == 2, "a picture without and one with the mark"
+        maps.append(bodymap)
+    # Nothing but the zones tells the cards apart: not the view, title, muscle or landmarks.
+    assert len({(m.view, m.side, m.title, m.muscles, m.landmarks) for m in maps}) == 1
+    assert len({(m.essential, m.spillover) for m in maps}) == len(maps)
+
+
+def test_trp1_and_trp3_are_compared_side_by_side(gluteus_medius: CompiledDeck) -> None:
+    bodymap = spec_of(gluteus_medius, "referral-trp1-vs-trp3").bodymap
+    assert bodymap is not None
+    assert [panel.title for panel in bodymap.panels] == ["TrP1", "TrP3"]
+    for panel in bodymap.panels:
+        assert [point.label for point in panel.trigger_points] == [panel.title]
+        assert panel.view == bodymap.panels[0].view
+    trp1, trp3 = bodymap.panels
+    # TrP3 reaches the low back; TrP1 stays over the sacroiliac joint and buttock.
+    assert "low-back" in trp3.essential and "low-back" not in trp1.essential + trp1.spillover
+    assert "sacroiliac-joint" in trp1.essential
+
+
+def test_the_shipped_deck_lints_clean_under_strict(in_repo: Path) -> None:
+    result = run_deckgen("lint", "--strict", "cards")
+    assert result.exit_code == 0, result.output
+    assert result.stdout.endswith("; 0 warnings\n"), result.output
 
 
 def test_upgrading_from_the_previous_release_keeps_history_and_makes_no_duplicates(

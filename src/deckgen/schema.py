@@ -12,8 +12,9 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from deckgen.bodymap import SIDES
+from deckgen.bodymap import FRAMES, SIDES
 from deckgen.bodymap_atlas import LANDMARKS, REGIONS, VIEWS
+from deckgen.bodymap_muscles import MUSCLES
 from deckgen.lint import RULES
 from deckgen.validate import CardKind
 
@@ -27,6 +28,81 @@ _ID = {"type": "string", "pattern": "^[A-Za-z0-9][A-Za-z0-9._-]*$"}
 
 def _text(description: str) -> dict[str, Any]:
     return {**_TEXT, "description": description}
+
+
+def _map_properties() -> dict[str, Any]:
+    """The keys of one drawn map: a whole ``bodymap`` or one of its ``panels``."""
+    return {
+        "view": {"enum": list(VIEWS)},
+        "side": {"enum": list(SIDES), "default": "right"},
+        "title": _text("Shown above the picture."),
+        "frame": {
+            "enum": list(FRAMES),
+            "default": "auto",
+            "description": "auto: framed on what the map shows; full: the whole figure.",
+        },
+        "label_regions": {
+            "type": "boolean",
+            "description": "Outline and name each shaded region, as in an atlas.",
+        },
+        "muscles": {
+            "type": "array",
+            "description": "Muscles drawn (outline and fibre direction) under the zones.",
+            "items": {"$ref": "#/$defs/muscle"},
+        },
+        "essential": {"type": "array", "items": {"$ref": "#/$defs/region"}},
+        "spillover": {"type": "array", "items": {"$ref": "#/$defs/region"}},
+        "landmarks": {"type": "array", "items": {"$ref": "#/$defs/landmark"}},
+        "trigger_points": {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "additionalProperties": False,
+                "required": ["label", "at"],
+                "properties": {
+                    "label": _text("The mark's label, e.g. TrP1."),
+                    "at": {
+                        "description": "A landmark, a region, a point on a muscle, "
+                        "a point between two landmarks, or [x, y] in percent.",
+                        "anyOf": [
+                            {"$ref": "#/$defs/landmark"},
+                            {"$ref": "#/$defs/region"},
+                            {
+                                "type": "object",
+                                "additionalProperties": False,
+                                "required": ["muscle", "across", "along"],
+                                "properties": {
+                                    "muscle": {"$ref": "#/$defs/muscle"},
+                                    "across": {"$ref": "#/$defs/fraction"},
+                                    "along": {"$ref": "#/$defs/fraction"},
+                                },
+                            },
+                            {
+                                "type": "object",
+                                "additionalProperties": False,
+                                "required": ["between", "fraction"],
+                                "properties": {
+                                    "between": {
+                                        "type": "array",
+                                        "items": {"$ref": "#/$defs/landmark"},
+                                        "minItems": 2,
+                                        "maxItems": 2,
+                                    },
+                                    "fraction": {"$ref": "#/$defs/fraction"},
+                                },
+                            },
+                            {
+                                "type": "array",
+                                "items": {"type": "number", "minimum": 0, "maximum": 100},
+                                "minItems": 2,
+                                "maxItems": 2,
+                            },
+                        ],
+                    },
+                },
+            },
+        },
+    }
 
 
 def _defs() -> dict[str, Any]:
@@ -52,45 +128,37 @@ def _defs() -> dict[str, Any]:
         },
         "region": {"enum": sorted(REGIONS)},
         "landmark": {"enum": sorted(LANDMARKS)},
-        "bodymap": {
+        "muscle": {"enum": sorted(MUSCLES)},
+        "fraction": {"type": "number", "minimum": 0, "maximum": 1},
+        "map": {
             "type": "object",
-            "description": "A referral chart drawn from data into one of the card's fields.",
+            "description": "One panel: a map of its own with its own title.",
             "additionalProperties": False,
             "required": ["view"],
+            "properties": _map_properties(),
+        },
+        "bodymap": {
+            "type": "object",
+            "description": "A referral chart drawn from data into one of the card's fields: one "
+            "map, or 'panels' of two or three maps side by side.",
+            "additionalProperties": False,
+            "anyOf": [{"required": ["view"]}, {"required": ["panels"]}],
             "properties": {
-                "view": {"enum": list(VIEWS)},
-                "side": {"enum": list(SIDES), "default": "right"},
+                **_map_properties(),
                 "field": {
                     "enum": ["question", "answer", "cloze", "extra"],
                     "description": "Where the picture goes (default: answer; cloze: extra).",
                 },
-                "title": _text("Shown above the picture."),
-                "essential": {"type": "array", "items": {"$ref": "#/$defs/region"}},
-                "spillover": {"type": "array", "items": {"$ref": "#/$defs/region"}},
-                "landmarks": {"type": "array", "items": {"$ref": "#/$defs/landmark"}},
-                "trigger_points": {
+                "reveal": {
+                    "type": "boolean",
+                    "description": "The question shows the map without its trigger points, the "
+                    "answer with them.",
+                },
+                "panels": {
                     "type": "array",
-                    "items": {
-                        "type": "object",
-                        "additionalProperties": False,
-                        "required": ["label", "at"],
-                        "properties": {
-                            "label": _text("The mark's label, e.g. TrP1."),
-                            "at": {
-                                "description": "A landmark, a region or [x, y] in percent.",
-                                "anyOf": [
-                                    {"$ref": "#/$defs/landmark"},
-                                    {"$ref": "#/$defs/region"},
-                                    {
-                                        "type": "array",
-                                        "items": {"type": "number", "minimum": 0, "maximum": 100},
-                                        "minItems": 2,
-                                        "maxItems": 2,
-                                    },
-                                ],
-                            },
-                        },
-                    },
+                    "minItems": 2,
+                    "maxItems": 3,
+                    "items": {"$ref": "#/$defs/map"},
                 },
             },
         },
