@@ -507,13 +507,107 @@ def test_generated_maps_lay_out_without_collisions(maps: list[MapSpec]) -> None:
     assert_laid_out_cleanly(spec(*maps))
 
 
+# Pictures where placing margin labels top to bottom boxed a label in: an earlier label, pushed
+# down past its neighbours by trigger-point marks, left the next leader no clear way out, and
+# the two leader lines crossed. The first was found by the property test above, the second by
+# a longer run with more landmarks and trigger points than it draws.
+_BOXED_IN = [
+    [
+        MapSpec(
+            view="posterior",
+            side="right",
+            essential=(),
+            spillover=(),
+            trigger_points=(
+                TriggerPoint("TrP1", (180, 198)),
+                TriggerPoint("TrP2", (244.83705613548602, 127.67045691899689)),
+                TriggerPoint("TrP3", (228.72, 164.8)),
+            ),
+            landmarks=("coccyx", "greater-trochanter", "psis", "sacrum"),
+            muscles=(),
+            title=None,
+            frame="full",
+            label_regions=False,
+            show_trigger_points=True,
+        )
+    ],
+    [
+        MapSpec(
+            view="lateral",
+            side="left",
+            essential=(),
+            spillover=("flank", "lateral-thigh"),
+            trigger_points=(
+                TriggerPoint("TrP1", (182, 166)),
+                TriggerPoint("TrP2", (129.42319989209034, 192.33333844792347)),
+                TriggerPoint("TrP3", (207.49765239303554, 133.65506095721423)),
+                TriggerPoint("TrP4", (236.88, 156.32)),
+                TriggerPoint("TrP5", (207.49765239303554, 133.65506095721423)),
+            ),
+            landmarks=("lateral-malleolus", "fibular-head", "psis"),
+            muscles=("tensor-fasciae-latae", "gluteus-minimus", "gluteus-maximus"),
+            title="Gluteus medius TrP1",
+            frame="auto",
+            label_regions=True,
+            show_trigger_points=True,
+        ),
+        MapSpec(
+            view="posterior",
+            side="right",
+            essential=(),
+            spillover=("lateral-thigh-upper", "foot", "buttock-lower", "low-back"),
+            trigger_points=(
+                TriggerPoint("TrP1", (238.67099897711776, 142.30133424256198)),
+                TriggerPoint("TrP2", (201.73339807950362, 189.78836878572287)),
+            ),
+            landmarks=("coccyx", "iliac-crest", "psis", "sacrum", "ischial-tuberosity"),
+            muscles=(),
+            title="Gluteus medius TrP1",
+            frame="full",
+            label_regions=True,
+            show_trigger_points=True,
+        ),
+    ],
+]
+
+
+@pytest.mark.parametrize("maps", _BOXED_IN, ids=["psis-over-trochanter", "psis-over-buttock"])
+def test_a_label_pushed_past_its_neighbours_leaves_their_leaders_a_way_out(
+    maps: list[MapSpec],
+) -> None:
+    assert_laid_out_cleanly(spec(*maps))
+
+
 def test_collisions_are_detected() -> None:
     """The checker itself: a label over a cross, a leader through a label."""
     label = Shape("label", "a", Box(0, 0, 40, 20))
     cross = Shape("trigger-point", "b", Box(30, 10, 44, 24))
     leader = Shape("leader", "c", Box(-10, 5, 60, 6), ((-10, 5), (60, 6)))
-    own_leader = Shape("leader", "a", Box(-10, 5, 60, 6), ((-10, 5), (60, 6)))
+    own_leader = Shape("leader", "a", Box(20, 10, 20, 30), ((20, 10), (20, 30)))
     assert len(collisions([label, cross, leader, own_leader])) == 2
+
+
+@pytest.mark.parametrize(
+    ("other", "meet"),
+    [
+        (((0, 10), (10, 0)), True),  # crosses
+        (((5, 0), (15, 0)), True),  # lies along it
+        (((10, 0), (20, 0)), True),  # touches its end
+        (((11, 0), (20, 0)), False),  # in line, apart
+        (((0, 1), (10, 1)), False),  # parallel
+        (((5, 1), (5, 9)), False),  # stops short
+    ],
+)
+def test_leader_lines_that_cross_touch_or_overlap_collide(
+    other: tuple[tuple[float, float], tuple[float, float]], meet: bool
+) -> None:
+    def leader(owner: str, segment: tuple[tuple[float, float], tuple[float, float]]) -> Shape:
+        (x0, y0), (x1, y1) = segment
+        return Shape(
+            "leader", owner, Box(min(x0, x1), min(y0, y1), max(x0, x1), max(y0, y1)), segment
+        )
+
+    assert bool(collisions([leader("a", ((0, 0), (10, 0))), leader("b", other)])) == meet
 
 
 def test_all_three_gluteus_medius_trigger_points_can_be_asked_in_one_view() -> None:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import html
 import math
+import random
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
@@ -332,7 +333,22 @@ def _layout_panel(panel: MapSpec, index: int, figure_width: float, *, roomy: boo
         )
     )
     out.parts.extend(_figure(panel, index, frame))
-    _marks(panel, frame, anchors, on_left if not roomy else None, out)
+    sides = on_left if not roomy else None
+    # Labels placed one by one, each clear of those before it, can box one in: a label pushed
+    # past its neighbours leaves the next leader no way out. Another order usually has one;
+    # top to bottom comes first, so a map it lays out cleanly never changes.
+    fixed_shapes, fixed_parts = len(out.shapes), len(out.parts)
+    best: tuple[int, list[Shape], list[str]] | None = None
+    for order in _LABEL_ORDERS:
+        del out.shapes[fixed_shapes:], out.parts[fixed_parts:]
+        _marks(panel, frame, anchors, sides, out, order)
+        clashes = len(collisions(out.shapes))
+        if best is None or clashes < best[0]:
+            best = (clashes, list(out.shapes), list(out.parts))
+        if not clashes:
+            break
+    assert best is not None
+    out.shapes[:], out.parts[:] = best[1], best[2]
     return out
 
 
@@ -424,8 +440,10 @@ def _marks(
     anchors: list[_Anchor],
     on_left: dict[str, bool] | None,
     out: _Panel,
+    order: str,
 ) -> None:
-    """Trigger points and landmarks with their labels, each placed clear of the others."""
+    """Trigger points and landmarks with their labels, each placed clear of the others, the
+    labels in ``order`` (one of ``_LABEL_ORDERS``)."""
     crosses = []
     for number, tp in enumerate(panel.shown_points):
         x, y = frame.place(on_side(tp.at, panel.side))
@@ -446,9 +464,27 @@ def _marks(
         )
     figure_top = frame.top
     figure_bottom = frame.top + frame.height
-    for anchor in sorted(anchors, key=lambda a: (dots[a.owner][1], dots[a.owner][0], a.owner)):
+
+    def nearer_left(anchor: _Anchor) -> bool:
+        x = dots[anchor.owner][0]
+        return x < out.width / 2 if on_left is None else on_left[anchor.owner]
+
+    def key(anchor: _Anchor) -> tuple[float, float, str]:
         x, y = dots[anchor.owner]
-        nearer = x < out.width / 2 if on_left is None else on_left[anchor.owner]
+        to_margin = x if nearer_left(anchor) else out.width - x
+        if order.startswith("shuffled"):
+            # Seeded by text, so the same map always gets the same order.
+            return (random.Random(f"{order}:{anchor.owner}").random(), y, anchor.owner)
+        return {
+            "top-down": (y, x, anchor.owner),
+            "bottom-up": (-y, x, anchor.owner),
+            "nearest-first": (to_margin, y, anchor.owner),
+            "farthest-first": (-to_margin, y, anchor.owner),
+        }[order]
+
+    for anchor in sorted(anchors, key=key):
+        x, y = dots[anchor.owner]
+        nearer = nearer_left(anchor)
         best = None
         # The nearer margin first; in a roomy layout, the other one too.
         for step, left in (
@@ -503,6 +539,17 @@ def _marks(
             f'<text class="label" x="{_number(text_x)}" y="{_number(baseline)}" '
             f'font-size="{LABEL_SIZE}" text-anchor="{text_anchor}">{html.escape(label)}</text></g>'
         )
+
+
+_LABEL_ORDERS = (
+    "top-down",
+    "bottom-up",
+    "nearest-first",
+    "farthest-first",
+    *(f"shuffled-{n}" for n in range(8)),
+)
+"""Orders to place margin labels in, tried in turn until one lays out cleanly: the usual
+ones first, then a few fixed shuffles for crowded maps none of those fit."""
 
 
 @dataclass(frozen=True)

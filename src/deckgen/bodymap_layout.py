@@ -107,7 +107,7 @@ def _segment_hits_box(segment: tuple[tuple[float, float], tuple[float, float]], 
     return True
 
 
-def _segments_cross(
+def _segments_meet(
     a: tuple[tuple[float, float], tuple[float, float]],
     b: tuple[tuple[float, float], tuple[float, float]],
 ) -> bool:
@@ -116,9 +116,23 @@ def _segments_cross(
     ) -> float:
         return (q[0] - p[0]) * (r[1] - p[1]) - (q[1] - p[1]) * (r[0] - p[0])
 
+    def within(p: tuple[float, float], q: tuple[float, float], r: tuple[float, float]) -> bool:
+        """Whether r, on the line through p and q, lies between them."""
+        return min(p[0], q[0]) <= r[0] <= max(p[0], q[0]) and min(p[1], q[1]) <= r[1] <= max(
+            p[1], q[1]
+        )
+
     d1, d2 = orientation(*b, a[0]), orientation(*b, a[1])
     d3, d4 = orientation(*a, b[0]), orientation(*a, b[1])
-    return d1 * d2 < 0 and d3 * d4 < 0
+    if d1 * d2 < 0 and d3 * d4 < 0:
+        return True
+    # An end of one on the other: the lines touch, or lie along each other.
+    return (
+        (d1 == 0 and within(*b, a[0]))
+        or (d2 == 0 and within(*b, a[1]))
+        or (d3 == 0 and within(*a, b[0]))
+        or (d4 == 0 and within(*a, b[1]))
+    )
 
 
 def collide(a: Shape, b: Shape) -> bool:
@@ -128,7 +142,7 @@ def collide(a: Shape, b: Shape) -> bool:
     if a.owner == b.owner:
         return False
     if a.segment is not None and b.segment is not None:
-        return _segments_cross(a.segment, b.segment)
+        return _segments_meet(a.segment, b.segment)
     if a.segment is not None:
         return _segment_hits_box(a.segment, b.box)
     if b.segment is not None:
