@@ -22,6 +22,7 @@ import hashlib
 import json
 import os
 import sqlite3
+import stat
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from typing import Any
@@ -37,7 +38,8 @@ from deckgen.yamlsource import MAX_FILE_BYTES
 CACHE_DIR = ".deckgen-cache"
 MAX_ENTRY_BYTES = 512 * 1024 * 1024
 """A card file's rendered cards with their pictures: far below this, even for the largest."""
-_WRITE_FLAGS = os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_NOFOLLOW | os.O_CLOEXEC
+_WRITE_FLAGS = os.O_WRONLY | os.O_CREAT | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC | os.O_TRUNC
+"""No link followed; a FIFO without a reader fails at once (O_NONBLOCK) instead of waiting."""
 CACHE_FORMAT = 1
 _MAGIC = b"deckgen-cache"
 _OUTPUT_LIBRARIES = ("deckgen", "genanki", "markdown-it-py", "nh3", "PyYAML", "defusedxml")
@@ -203,6 +205,8 @@ class BuildCache:
                 return  # a link out of the project where the cache should be: never write there
             descriptor = os.open(entry, _WRITE_FLAGS, 0o644)
             with os.fdopen(descriptor, "wb") as file:
+                if not stat.S_ISREG(os.fstat(file.fileno()).st_mode):
+                    return  # a FIFO or device planted as an entry: not ours to write into
                 file.write(_header(body) + b"\n" + body)
         except OSError:
             pass  # a cache that cannot be written only makes the next build slower
