@@ -14,9 +14,9 @@ from pathlib import Path
 import yaml
 from click.testing import CliRunner
 
-from deckgen import yamlsource
 from deckgen.cli import cli
 from deckgen.diagnostics import Report
+from deckgen.source import yamlsource
 
 
 def ordinary_cards(count: int) -> str:

@@ -10,11 +10,11 @@ import sys
 from dataclasses import replace
 from pathlib import Path
 
-from deckgen.bodymap import BodymapSpec, MapSpec, TriggerPoint
-from deckgen.bodymap_atlas import LANDMARKS, REGION_GROUPS, REGIONS, VIEWS, region_centre
-from deckgen.bodymap_draw import render_bodymap
-from deckgen.bodymap_muscles import MUSCLES
 from deckgen.diagnostics import Location
+from deckgen.render.bodymap import BodymapSpec, MapSpec, TriggerPoint
+from deckgen.render.bodymap_atlas import LANDMARKS, REGION_GROUPS, REGIONS, VIEWS, region_centre
+from deckgen.render.bodymap_draw import render_bodymap
+from deckgen.render.bodymap_muscles import MUSCLES
 
 DOCS = Path(__file__).parent
 _WHERE = Location(DOCS / "gallery.py", 1, 1)

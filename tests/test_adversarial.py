@@ -15,9 +15,9 @@ import yaml
 
 from adversarial.cases import CASES, Case
 from conftest import FIRST_BUILD_TIME, run_deckgen
-from deckgen import yamlsource
 from deckgen.diagnostics import Report
-from deckgen.yamlsource import load_yaml
+from deckgen.source import yamlsource
+from deckgen.source.yamlsource import load_yaml
 from hostile_project import snapshot
 
 _RAW_CONTROL = re.compile("[\x00-\x09\x0b-\x1f\x7f-\x9f]")

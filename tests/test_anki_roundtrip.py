@@ -10,9 +10,9 @@ import pytest
 
 from anki_engine import StudentCollection
 from conftest import FIRST_BUILD_TIME, run_deckgen
-from deckgen.identity import note_guid
-from deckgen.notetypes import NOTETYPES
-from deckgen.validate import CardKind
+from deckgen.anki.identity import note_guid
+from deckgen.anki.notetypes import NOTETYPES
+from deckgen.source.validate import CardKind
 
 PACKAGE = Path("decks/demo.apkg")
 TOP_DECK = "Demo::Gluteus medius"

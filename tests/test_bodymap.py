@@ -10,8 +10,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from deckgen.bodymap import BodymapSpec, MapSpec, TriggerPoint
-from deckgen.bodymap_atlas import (
+from deckgen.diagnostics import Location, Report
+from deckgen.render.bodymap import BodymapSpec, MapSpec, TriggerPoint
+from deckgen.render.bodymap_atlas import (
     LANDMARKS,
     REGIONS,
     VIEWS,
@@ -19,11 +20,10 @@ from deckgen.bodymap_atlas import (
     region_centre,
     zone_outlines,
 )
-from deckgen.bodymap_draw import crop, draw, render_bodymap
-from deckgen.bodymap_layout import Box, Shape, collisions
-from deckgen.bodymap_muscles import MUSCLES
-from deckgen.diagnostics import Location, Report
-from deckgen.validate import load_decks
+from deckgen.render.bodymap_draw import crop, draw, render_bodymap
+from deckgen.render.bodymap_layout import Box, Shape, collisions
+from deckgen.render.bodymap_muscles import MUSCLES
+from deckgen.source.validate import load_decks
 
 SVG = "{http://www.w3.org/2000/svg}"
 SHIPPED = Path(__file__).parents[1] / "cards"

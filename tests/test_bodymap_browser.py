@@ -21,12 +21,12 @@ from PIL import Image, ImageChops
 from anki_engine import StudentCollection
 from browser import run_page, screenshot
 from conftest import FIRST_BUILD_TIME, run_deckgen
-from deckgen.bodymap import BodymapSpec, MapSpec, TriggerPoint
-from deckgen.bodymap_atlas import LANDMARKS, REGION_GROUPS, REGIONS, VIEWS, region_centre
-from deckgen.bodymap_draw import Drawing, draw, render_bodymap
-from deckgen.bodymap_muscles import MUSCLES
+from deckgen.anki.identity import note_guid
 from deckgen.diagnostics import Location
-from deckgen.identity import note_guid
+from deckgen.render.bodymap import BodymapSpec, MapSpec, TriggerPoint
+from deckgen.render.bodymap_atlas import LANDMARKS, REGION_GROUPS, REGIONS, VIEWS, region_centre
+from deckgen.render.bodymap_draw import Drawing, draw, render_bodymap
+from deckgen.render.bodymap_muscles import MUSCLES
 from test_bodymap import shipped_specs
 
 REPO = Path(__file__).resolve().parents[1]

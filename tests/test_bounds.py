@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from deckgen import validate
 from deckgen.diagnostics import Report
-from deckgen.validate import load_decks
+from deckgen.source import validate
+from deckgen.source.validate import load_decks
 
 
 def write_deck(root: Path, cards: str) -> Path:

@@ -11,9 +11,9 @@ from pathlib import Path
 import pytest
 
 from conftest import FIXTURES
-from deckgen.cardrender import card_count, cloze_numbers, render_cards
-from deckgen.notetypes import NOTETYPES, Notetype, Template
-from deckgen.validate import CardKind
+from deckgen.anki.notetypes import NOTETYPES, Notetype, Template
+from deckgen.render.cardrender import card_count, cloze_numbers, render_cards
+from deckgen.source.validate import CardKind
 
 
 def notetype(question: str, answer: str) -> Notetype:

@@ -11,7 +11,7 @@ import pytest
 from anki_engine import StudentCollection
 from conftest import run_deckgen
 from deckgen import filestage
-from deckgen.identity import note_guid
+from deckgen.anki.identity import note_guid
 
 # Anki's importer makes no card from these (found with the engine, pinned here).
 NO_CARD = {

@@ -6,7 +6,7 @@ from pathlib import Path
 
 from deckgen.diagnostics import Report
 from deckgen.filestage import compile_file
-from deckgen.render import render_field
+from deckgen.render.render import render_field
 
 
 def test_a_shared_source_is_rendered_once_and_warned_about_on_every_card(

@@ -6,8 +6,7 @@ import json
 import random
 from pathlib import Path
 
-from deckgen.diagnostics import Report
-from deckgen.identity import (
+from deckgen.anki.identity import (
     EMPTY_LOCK,
     MAX_TIME,
     Lock,
@@ -16,6 +15,7 @@ from deckgen.identity import (
     note_guid,
     read_lock,
 )
+from deckgen.diagnostics import Report
 
 
 def test_guid_depends_on_deck_and_card_id_only() -> None:

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from conftest import FIXTURES, run_deckgen
-from deckgen.lint import RULES
+from deckgen.workflow.lint import RULES
 
 # (file, line, column, rule) of every planted problem; the card 'clean' has none.
 PLANTED = [

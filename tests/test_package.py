@@ -11,8 +11,8 @@ from pathlib import Path
 import genanki.builtin_models
 
 from conftest import run_deckgen
-from deckgen.anki_package import package_content
-from deckgen.notetypes import NOTETYPES
+from deckgen.anki.anki_package import package_content
+from deckgen.anki.notetypes import NOTETYPES
 
 PACKAGE = Path("decks/demo.apkg")
 

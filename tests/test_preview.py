@@ -15,11 +15,11 @@ from playwright.sync_api import Browser, ConsoleMessage, Page, sync_playwright
 from anki_engine import StudentCollection
 from browser import chromium
 from conftest import FIRST_BUILD_TIME, FIXTURES, run_deckgen
+from deckgen.anki.identity import note_guid
 from deckgen.build import compile_project
-from deckgen.cardrender import render_cards
 from deckgen.diagnostics import Report
-from deckgen.identity import note_guid
-from deckgen.preview import write_preview
+from deckgen.render.cardrender import render_cards
+from deckgen.workflow.preview import write_preview
 
 REPO = Path(__file__).resolve().parent.parent
 

@@ -11,7 +11,7 @@ import sys
 from pathlib import Path
 
 from deckgen.cache import CACHE_DIR
-from deckgen.progress import DELAY, ProgressBar, progress_bar
+from deckgen.workflow.progress import DELAY, ProgressBar, progress_bar
 
 
 class Terminal(io.StringIO):
@@ -53,7 +53,7 @@ def test_no_bar_off_a_terminal(project: Path) -> None:
 
 def test_a_build_on_a_terminal_shows_the_bar_and_a_piped_one_does_not(project: Path) -> None:
     script = (
-        "import deckgen.progress as p; p.DELAY = 0.0\n"
+        "import deckgen.workflow.progress as p; p.DELAY = 0.0\n"
         "import sys; from deckgen.cli import main; sys.argv = ['deckgen', 'build']; main()\n"
     )
     piped = subprocess.run(

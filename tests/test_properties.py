@@ -18,11 +18,11 @@ from hypothesis import strategies as st
 
 from anki_engine import StudentCollection
 from conftest import FIRST_BUILD_TIME
-from deckgen.anki_package import package_bytes
+from deckgen.anki.anki_package import package_bytes
 from deckgen.build import compile_project
 from deckgen.diagnostics import Location, Report, SourceErrors
-from deckgen.media import MediaResolver
-from deckgen.render import render_field
+from deckgen.render.media import MediaResolver
+from deckgen.render.render import render_field
 from html_safety import executable_constructs
 
 # Pieces an attacker (or a hurried author) combines: HTML, Markdown, math, clozes, entities,

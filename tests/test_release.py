@@ -8,8 +8,8 @@ import pytest
 
 from anki_engine import StudentCollection
 from conftest import FIRST_BUILD_TIME, run_deckgen
-from deckgen.release import next_version
-from deckgen.versions import parse_version
+from deckgen.source.versions import parse_version
+from deckgen.workflow.release import next_version
 
 PACKAGE = Path("decks/demo.apkg")
 DECK = Path("cards/demo")

@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 
 from deckgen.diagnostics import Location, Report
-from deckgen.media import MediaResolver, media_name
-from deckgen.render import cloze_problem, disallowed_html, render_field
+from deckgen.render.media import MediaResolver, media_name
+from deckgen.render.render import cloze_problem, disallowed_html, render_field
 from html_safety import executable_constructs
 
 SVG = b'<svg xmlns="http://www.w3.org/2000/svg" width="4" height="4"/>'

@@ -10,7 +10,7 @@ import pytest
 
 from anki_engine import StudentCollection
 from conftest import FIRST_BUILD_TIME, run_deckgen
-from deckgen.identity import note_guid
+from deckgen.anki.identity import note_guid
 
 PACKAGE = Path("decks/demo.apkg")
 DECK = Path("cards/demo")

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from deckgen.diagnostics import display_path
-from deckgen.safe_files import MissingFile, UnsafeFile, check_folder, read_file
+from deckgen.source.safe_files import MissingFile, UnsafeFile, check_folder, read_file
 
 SECRET = b"-----BEGIN PRIVATE KEY----- do not print"
 

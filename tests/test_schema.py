@@ -11,8 +11,9 @@ import yaml
 from jsonschema import Draft202012Validator
 
 from conftest import FIXTURES, run_deckgen
-from deckgen import bodymap, validate
-from deckgen.schema import schema
+from deckgen.render import bodymap
+from deckgen.source import validate
+from deckgen.source.schema import schema
 
 REPO = Path(__file__).resolve().parent.parent
 CARD_FOLDERS = [REPO / "cards", FIXTURES / "sample/cards", FIXTURES / "lint/cards"]
@@ -100,6 +101,7 @@ def test_schema_command_prints_the_schema() -> None:
 
 
 def test_the_cli_offers_every_schema_kind() -> None:
-    from deckgen import cli, schema
+    from deckgen import cli
+    from deckgen.source import schema
 
     assert cli.SCHEMA_KINDS == schema.KINDS

@@ -11,12 +11,12 @@ import pytest
 
 from anki_engine import StudentCollection
 from conftest import run_deckgen
-from deckgen.bodymap_atlas import LANDMARKS, REGIONS, VIEWS, Point, zone_outlines
-from deckgen.bodymap_muscles import MUSCLES
 from deckgen.build import compile_project
 from deckgen.diagnostics import Report
 from deckgen.notes import CompiledDeck, Note
-from deckgen.validate import CardSpec
+from deckgen.render.bodymap_atlas import LANDMARKS, REGIONS, VIEWS, Point, zone_outlines
+from deckgen.render.bodymap_muscles import MUSCLES
+from deckgen.source.validate import CardSpec
 
 REPO = Path(__file__).resolve().parent.parent
 PREVIOUS_RELEASE = REPO / "tests" / "fixtures" / "gluteus-medius-e5aada0.apkg"

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from deckgen.diagnostics import Report, display_path
-from deckgen.validate import CardKind, DeckSpec, load_decks
+from deckgen.source.validate import CardKind, DeckSpec, load_decks
 
 DECK_YAML = "name: Test\nid: test\n"
 

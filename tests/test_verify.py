@@ -15,8 +15,8 @@ from pathlib import Path
 import pytest
 
 from conftest import FIRST_BUILD_TIME, run_deckgen
-from deckgen.notetypes import NOTETYPES
-from deckgen.validate import CardKind
+from deckgen.anki.notetypes import NOTETYPES
+from deckgen.source.validate import CardKind
 
 PACKAGE = Path("decks/demo.apkg")
 DECK = Path("cards/demo")
@@ -268,7 +268,7 @@ def test_swapped_card_ids_fail_as_an_identity_swap(
 def test_without_anki_verify_says_how_to_install_it(
     project: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.delitem(sys.modules, "deckgen.verify", raising=False)
+    monkeypatch.delitem(sys.modules, "deckgen.anki.verify", raising=False)
     monkeypatch.setitem(sys.modules, "anki.collection", None)
 
     code, output = verify()

@@ -16,7 +16,7 @@ import pytest
 
 from conftest import FIRST_BUILD_TIME
 from deckgen import cli as cli_module
-from deckgen.watch import Watcher
+from deckgen.workflow.watch import Watcher
 
 ANATOMY = Path("cards/demo/anatomy.yaml")
 PACKAGE = Path("decks/demo.apkg")

@@ -7,9 +7,9 @@ from pathlib import Path
 import pytest
 import yaml
 
-from deckgen import yamlsource
 from deckgen.diagnostics import Report
-from deckgen.yamlsource import Mapping, Node, Scalar, Sequence, load_yaml
+from deckgen.source import yamlsource
+from deckgen.source.yamlsource import Mapping, Node, Scalar, Sequence, load_yaml
 
 
 def load(tmp_path: Path, text: str) -> tuple[Node | None, list[str]]:

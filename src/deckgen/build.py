@@ -19,13 +19,13 @@ from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-from deckgen.anki_package import package_bytes, package_content
+from deckgen.anki.anki_package import package_bytes, package_content
+from deckgen.anki.identity import LOCK_FILE, MAX_TIME, fingerprint
 from deckgen.cache import BuildCache, environment_digest
 from deckgen.diagnostics import DeckgenError, Report, SourceErrors, display_path, plural
 from deckgen.filestage import FileCompiler
-from deckgen.identity import LOCK_FILE, MAX_TIME, fingerprint
 from deckgen.notes import CompiledDeck, compile_deck
-from deckgen.validate import collect_decks
+from deckgen.source.validate import collect_decks
 
 
 @dataclass(frozen=True)

@@ -27,13 +27,13 @@ from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from typing import Any
 
+from deckgen.anki.notetypes import NOTETYPES
 from deckgen.diagnostics import Diagnostic, Location, Severity
 from deckgen.filestage import CompiledFile, ImageInput, RenderedCard, image_bytes
-from deckgen.media import MediaFile
-from deckgen.notetypes import NOTETYPES
-from deckgen.safe_files import UnsafeFile, read_file
-from deckgen.validate import CardKind
-from deckgen.yamlsource import MAX_FILE_BYTES
+from deckgen.render.media import MediaFile
+from deckgen.source.safe_files import UnsafeFile, read_file
+from deckgen.source.validate import CardKind
+from deckgen.source.yamlsource import MAX_FILE_BYTES
 
 CACHE_DIR = ".deckgen-cache"
 MAX_ENTRY_BYTES = 512 * 1024 * 1024

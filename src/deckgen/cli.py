@@ -154,7 +154,7 @@ def build(cards_dir: Path, out_dir: Path, check_only: bool, output_format: str) 
 def _build(cards_dir: Path, out_dir: Path, *, check_only: bool, output: Output) -> None:
     from deckgen.build import plan, remember_packages, write
     from deckgen.cache import BuildCache, project_state
-    from deckgen.progress import progress_bar
+    from deckgen.workflow.progress import progress_bar
 
     cache = BuildCache.for_cards(cards_dir)
     # Nothing changed since a build that left nothing to do: say what that build said. The
@@ -254,7 +254,7 @@ def watch(cards_dir: Path, out_dir: Path, preview_dir: Path) -> None:
 
     Example: deckgen watch cards
     """
-    from deckgen.watch import Watcher
+    from deckgen.workflow.watch import Watcher
 
     build_reporting_errors = _handle_errors(_build)
 
@@ -319,7 +319,7 @@ def _compile(
 def _notes_and_cards(compiled: list[CompiledDeck]) -> str:
     """Notes are what authors write; cards are what students study (a cloze note makes one
     card per number, a reversed note two)."""
-    from deckgen.cardrender import total_cards
+    from deckgen.render.cardrender import total_cards
 
     notes = [note for deck in compiled for note in deck.notes]
     return f"{plural(len(notes), 'note')}, {plural(total_cards(notes), 'card')}"
@@ -355,7 +355,7 @@ def lint(cards_dir: Path, strict: bool, output_format: str) -> None:
 
     Example: deckgen lint cards --strict
     """
-    from deckgen.lint import lint as lint_decks
+    from deckgen.workflow.lint import lint as lint_decks
 
     output = Output(output_format)
     report = Report()
@@ -380,7 +380,7 @@ def preview(cards_dir: Path, out_dir: Path, open_browser: bool) -> None:
 
     Example: deckgen preview cards --open
     """
-    from deckgen.preview import open_in_browser, write_preview
+    from deckgen.workflow.preview import open_in_browser, write_preview
 
     report = Report()
     compiled = _compile(cards_dir, report)
@@ -408,7 +408,7 @@ def schema(kind: str) -> None:
 
     Example: deckgen schema --for cards > .deckgen/cards.schema.json
     """
-    from deckgen.schema import schema_text
+    from deckgen.source.schema import schema_text
 
     click.echo(schema_text(kind), nl=False)
 
@@ -421,7 +421,7 @@ def init(folder: Path) -> None:
 
     Example: deckgen init cards/my-deck
     """
-    from deckgen.scaffold import init_deck
+    from deckgen.workflow.scaffold import init_deck
 
     scaffold = init_deck(folder)
     for path in scaffold.files:
@@ -437,8 +437,8 @@ def stats(cards_dir: Path) -> None:
 
     Example: deckgen stats cards
     """
-    from deckgen.lint import lint as lint_decks
-    from deckgen.stats import stats_text
+    from deckgen.workflow.lint import lint as lint_decks
+    from deckgen.workflow.stats import stats_text
 
     report = Report()
     compiled = _compile(cards_dir, report)
@@ -481,8 +481,8 @@ def verify(cards_dir: Path, against: Path | None, output_format: str) -> None:
     Example: deckgen verify --against previous.apkg
     """
     try:
+        from deckgen.anki.verify import format_results, verify_project
         from deckgen.build import build_time
-        from deckgen.verify import format_results, verify_project
     except ModuleNotFoundError as exc:  # the optional extra deckgen[verify]
         if exc.name is None or exc.name.split(".")[0] != "anki":
             raise
@@ -513,7 +513,7 @@ def changelog(cards_dir: Path, against: Path | None) -> None:
     Example: deckgen changelog --against previous.apkg
     """
     from deckgen.build import build_time
-    from deckgen.changelog import changes_since
+    from deckgen.workflow.changelog import changes_since
 
     report = Report()
     notes = changes_since(
@@ -539,7 +539,7 @@ def release(bump: str, cards_dir: Path, out_dir: Path) -> None:
     Example: deckgen release minor
     """
     from deckgen.build import build_time
-    from deckgen.release import CHANGELOG_FILE, plan_release, write_release
+    from deckgen.workflow.release import CHANGELOG_FILE, plan_release, write_release
 
     report = Report()
     releases = plan_release(

@@ -18,13 +18,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from deckgen.bodymap import BodymapSpec
-from deckgen.bodymap_draw import render_bodymap
 from deckgen.diagnostics import Diagnostic, Location, Report
-from deckgen.media import MAX_IMAGE_BYTES, MediaFile, MediaResolver, media_name
-from deckgen.render import RenderedField, cloze_problem, is_blank, render_field
-from deckgen.safe_files import UnsafeFile, read_file
-from deckgen.validate import CardKind, CardSpec, Text, check_card_file
+from deckgen.render.bodymap import BodymapSpec
+from deckgen.render.bodymap_draw import render_bodymap
+from deckgen.render.media import MAX_IMAGE_BYTES, MediaFile, MediaResolver, media_name
+from deckgen.render.render import RenderedField, cloze_problem, is_blank, render_field
+from deckgen.source.safe_files import UnsafeFile, read_file
+from deckgen.source.validate import CardKind, CardSpec, Text, check_card_file
 
 if TYPE_CHECKING:
     from deckgen.cache import BuildCache

@@ -9,14 +9,22 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
+from deckgen.anki.identity import (
+    LOCK_FILE,
+    Lock,
+    Stamp,
+    fingerprint,
+    next_stamp,
+    note_guid,
+    read_lock,
+)
+from deckgen.anki.notetypes import NOTETYPES, Notetype
+from deckgen.anki.retire import carry_retired
 from deckgen.diagnostics import Report
 from deckgen.filestage import RenderedCard
-from deckgen.identity import LOCK_FILE, Lock, Stamp, fingerprint, next_stamp, note_guid, read_lock
-from deckgen.media import MediaFile
-from deckgen.notetypes import NOTETYPES, Notetype
-from deckgen.render import render_field
-from deckgen.retire import carry_retired
-from deckgen.validate import CardKind, CardSpec, DeckSpec
+from deckgen.render.media import MediaFile
+from deckgen.render.render import render_field
+from deckgen.source.validate import CardKind, CardSpec, DeckSpec
 
 
 @dataclass(frozen=True)

@@ -14,11 +14,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Generic, Protocol, TypeVar
 
-from deckgen.bodymap import BodymapSpec, parse_bodymap
 from deckgen.diagnostics import Location, Report, did_you_mean, display_path
-from deckgen.safe_files import UnsafeFile, check_folder, resolve_within
-from deckgen.versions import RELEASE_KEYS, DeckRelease, read_deck_release
-from deckgen.yamlsource import (
+from deckgen.render.bodymap import BodymapSpec, parse_bodymap
+from deckgen.source.safe_files import UnsafeFile, check_folder, resolve_within
+from deckgen.source.versions import RELEASE_KEYS, DeckRelease, read_deck_release
+from deckgen.source.yamlsource import (
     Mapping,
     Node,
     Scalar,

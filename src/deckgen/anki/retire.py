@@ -16,12 +16,12 @@ from collections.abc import Collection
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from deckgen.anki_package import package_content
+from deckgen.anki.anki_package import package_content
+from deckgen.anki.identity import LOCK_FILE, Lock, RetiredNote, note_guid
+from deckgen.anki.notetypes import NOTETYPES
 from deckgen.diagnostics import Location, Report, display_path
-from deckgen.identity import LOCK_FILE, Lock, RetiredNote, note_guid
-from deckgen.notetypes import NOTETYPES
-from deckgen.validate import CardKind, DeckSpec
-from deckgen.versions import Version, parse_version
+from deckgen.source.validate import CardKind, DeckSpec
+from deckgen.source.versions import Version, parse_version
 
 if TYPE_CHECKING:
     from deckgen.filestage import RenderedCard

@@ -9,7 +9,7 @@ from pathlib import Path
 
 from deckgen.build import write_atomically
 from deckgen.diagnostics import DeckgenError, display_path
-from deckgen.validate import DECK_FILE
+from deckgen.source.validate import DECK_FILE
 
 EXAMPLE_FILE = "example.yaml"
 

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from collections import Counter
 
-from deckgen.cardrender import card_count
 from deckgen.diagnostics import Report
-from deckgen.lint import RULES
 from deckgen.notes import CompiledDeck
+from deckgen.render.cardrender import card_count
+from deckgen.workflow.lint import RULES
 
 _TABLES = ("subdeck", "type", "tag")
 

@@ -12,8 +12,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from deckgen.identity import fingerprint
-from deckgen.validate import CardKind
+from deckgen.anki.identity import fingerprint
+from deckgen.source.validate import CardKind
 
 QA_FIELDS = ("Question", "Answer", "Extra", "Source")
 CLOZE_FIELDS = ("Text", "Extra", "Source")

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 
 from deckgen.diagnostics import Location, Report, did_you_mean
 from deckgen.notes import CompiledDeck, Note
-from deckgen.validate import CardKind, CardSpec, Text
+from deckgen.source.validate import CardKind, CardSpec, Text
 
 MAX_ANSWER_WORDS = 25
 MAX_LIST_ITEMS = 3

@@ -9,7 +9,7 @@ import re
 from dataclasses import dataclass
 
 from deckgen.diagnostics import Report
-from deckgen.yamlsource import Mapping, Scalar, describe
+from deckgen.source.yamlsource import Mapping, Scalar, describe
 
 RELEASE_KEYS = frozenset({"version", "released", "drop_retired_after"})
 """The deck.yaml keys this module reads."""

@@ -21,10 +21,10 @@ from pathlib import Path
 from latex2mathml.converter import convert as latex_to_mathml
 
 from deckgen.build import write_atomically
-from deckgen.cardrender import CardFaces, render_cards
 from deckgen.diagnostics import display_path
 from deckgen.notes import CompiledDeck, Note
-from deckgen.validate import CardSpec
+from deckgen.render.cardrender import CardFaces, render_cards
+from deckgen.source.validate import CardSpec
 
 INDEX = "index.html"
 

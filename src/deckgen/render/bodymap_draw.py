@@ -15,8 +15,8 @@ import random
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-from deckgen.bodymap import BodymapSpec, MapSpec
-from deckgen.bodymap_atlas import (
+from deckgen.render.bodymap import BodymapSpec, MapSpec
+from deckgen.render.bodymap_atlas import (
     FRAME_HEIGHT,
     FRAME_WIDTH,
     LANDMARKS,
@@ -31,8 +31,16 @@ from deckgen.bodymap_atlas import (
     region_centre,
     zone_outlines,
 )
-from deckgen.bodymap_layout import FONT, Box, Shape, collide, collisions, text_box, text_width
-from deckgen.bodymap_muscles import MUSCLES
+from deckgen.render.bodymap_layout import (
+    FONT,
+    Box,
+    Shape,
+    collide,
+    collisions,
+    text_box,
+    text_width,
+)
+from deckgen.render.bodymap_muscles import MUSCLES
 
 LABEL_SIZE = 17
 TITLE_SIZE = 20

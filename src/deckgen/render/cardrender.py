@@ -14,8 +14,8 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+from deckgen.anki.notetypes import Notetype
 from deckgen.notes import Note
-from deckgen.notetypes import Notetype
 
 _TAG = re.compile(r"\{\{(.*?)\}\}", re.DOTALL)
 _CLOZE_FIELD = re.compile(r"\{\{cloze:([^}]+)\}\}")

@@ -12,11 +12,11 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-from deckgen.anki_package import package_content
+from deckgen.anki.anki_package import package_content
+from deckgen.anki.retire import RETIRED_TAG
 from deckgen.build import compile_project, last_release_packages, package_path
 from deckgen.diagnostics import DeckgenError, Report, display_path, shorten
 from deckgen.notes import CompiledDeck, Note
-from deckgen.retire import RETIRED_TAG
 
 _TAG = re.compile(r"<[^>]*>")
 _CONTEXT_WORDS = 4

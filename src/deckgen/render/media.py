@@ -16,8 +16,8 @@ from xml.etree.ElementTree import Element
 import defusedxml.ElementTree
 
 from deckgen.diagnostics import Location, Report
-from deckgen.safe_files import MissingFile, UnsafeFile, read_file, resolve
-from deckgen.yamlsource import text_problem
+from deckgen.source.safe_files import MissingFile, UnsafeFile, read_file, resolve
+from deckgen.source.yamlsource import text_problem
 
 MAX_IMAGE_BYTES = 10 * 1024 * 1024
 _MAX_NAME_BYTES = 255

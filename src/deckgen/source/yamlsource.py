@@ -18,7 +18,7 @@ from pathlib import Path
 import yaml
 
 from deckgen.diagnostics import Location, Report, did_you_mean
-from deckgen.safe_files import TooLarge, UnsafeFile, read_file
+from deckgen.source.safe_files import TooLarge, UnsafeFile, read_file
 
 MAX_FILE_BYTES = 2 * 1024 * 1024
 """Card files are text written by hand; anything larger is a mistake or an attack."""

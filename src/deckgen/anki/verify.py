@@ -22,6 +22,7 @@ from anki.collection import Collection, ImportAnkiPackageRequest, StripHtmlMode
 from anki.decks import DeckId
 from anki.import_export_pb2 import ImportResponse
 
+from deckgen.anki.retire import RETIRED_TAG
 from deckgen.build import PlannedDeck, compile_project, last_release_packages, plan
 from deckgen.diagnostics import (
     DeckgenError,
@@ -32,7 +33,6 @@ from deckgen.diagnostics import (
     shorten,
 )
 from deckgen.notes import Note
-from deckgen.retire import RETIRED_TAG
 
 FAILING_RULES = frozenset(
     {

@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any
 
 import genanki
 
-from deckgen.notetypes import NOTETYPES, Notetype
+from deckgen.anki.notetypes import NOTETYPES, Notetype
 
 if TYPE_CHECKING:  # notes.py reads previous packages through this module (retired cards)
     from deckgen.notes import CompiledDeck, Note

@@ -12,11 +12,11 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from deckgen.bodymap import FRAMES, SIDES
-from deckgen.bodymap_atlas import LANDMARKS, REGIONS, VIEWS
-from deckgen.bodymap_muscles import MUSCLES
-from deckgen.lint import RULES
-from deckgen.validate import CardKind
+from deckgen.render.bodymap import FRAMES, SIDES
+from deckgen.render.bodymap_atlas import LANDMARKS, REGIONS, VIEWS
+from deckgen.render.bodymap_muscles import MUSCLES
+from deckgen.source.validate import CardKind
+from deckgen.workflow.lint import RULES
 
 KINDS = ("deck", "cards")
 DRAFT = "https://json-schema.org/draft/2020-12/schema"

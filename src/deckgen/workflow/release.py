@@ -14,14 +14,14 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
+from deckgen.anki.identity import Lock
 from deckgen.build import PlannedDeck, package_path, plan, write, write_atomically
-from deckgen.changelog import last_release, release_notes
 from deckgen.diagnostics import DeckgenError, Report, SourceErrors
 from deckgen.filestage import FileCompiler, RenderedCard
-from deckgen.identity import Lock
 from deckgen.notes import CompiledDeck, compile_deck
-from deckgen.validate import DECK_FILE, DeckSpec, collect_decks
-from deckgen.versions import BUMPS, DeckRelease, Version, parse_version
+from deckgen.source.validate import DECK_FILE, DeckSpec, collect_decks
+from deckgen.source.versions import BUMPS, DeckRelease, Version, parse_version
+from deckgen.workflow.changelog import last_release, release_notes
 
 CHANGELOG_FILE = "CHANGELOG.md"
 _CHANGELOG_TITLE = "# Release notes\n"

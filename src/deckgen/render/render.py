@@ -25,8 +25,8 @@ from markdown_it import MarkdownIt
 from markdown_it.token import Token
 
 from deckgen.diagnostics import Location, Report
-from deckgen.media import MediaFile, MediaResolver
-from deckgen.yamlsource import text_problem
+from deckgen.render.media import MediaFile, MediaResolver
+from deckgen.source.yamlsource import text_problem
 
 ALLOWED_TAGS = frozenset(
     {

@@ -18,8 +18,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from deckgen.diagnostics import Location, Report
-from deckgen.safe_files import MissingFile, UnsafeFile, read_file
-from deckgen.yamlsource import text_problem
+from deckgen.source.safe_files import MissingFile, UnsafeFile, read_file
+from deckgen.source.yamlsource import text_problem
 
 LOCK_FILE = "deck.lock"
 LOCK_FORMAT = 1

@@ -10,7 +10,8 @@ from __future__ import annotations
 from collections.abc import Collection, Iterable
 from dataclasses import dataclass, replace
 
-from deckgen.bodymap_atlas import (
+from deckgen.diagnostics import Location, Report, did_you_mean
+from deckgen.render.bodymap_atlas import (
     FRAME_HEIGHT,
     FRAME_WIDTH,
     LANDMARKS,
@@ -19,9 +20,8 @@ from deckgen.bodymap_atlas import (
     Point,
     region_centre,
 )
-from deckgen.bodymap_muscles import MUSCLES
-from deckgen.diagnostics import Location, Report, did_you_mean
-from deckgen.yamlsource import Mapping, Node, Scalar, Sequence, describe, report_unknown_keys
+from deckgen.render.bodymap_muscles import MUSCLES
+from deckgen.source.yamlsource import Mapping, Node, Scalar, Sequence, describe, report_unknown_keys
 
 SIDES = ("right", "left")
 FRAMES = ("auto", "full")

@@ -15,8 +15,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+from deckgen.anki.identity import LOCK_FILE
 from deckgen.cache import CACHE_DIR
-from deckgen.identity import LOCK_FILE
 
 Snapshot = dict[Path, tuple[int, int]]
 """Every watched file with its size and modification time in nanoseconds."""
