@@ -15,7 +15,6 @@ from playwright.sync_api import Browser, ConsoleMessage, Page, sync_playwright
 from anki_engine import StudentCollection
 from browser import chromium
 from conftest import FIRST_BUILD_TIME, FIXTURES, run_deckgen
-from deckgen.anki.identity import note_guid
 from deckgen.build import compile_project
 from deckgen.diagnostics import Report
 from deckgen.render.cardrender import render_cards
@@ -48,8 +47,8 @@ def build_and_import(
     compiled = compile_project(
         folder / "cards", now=FIRST_BUILD_TIME, report=Report(), packages_dir=Path("decks")
     )
-    card_ids = {
-        note_guid(deck.spec.id, card.id): card.id for deck in compiled for card in deck.spec.cards
+    card_ids = {  # retired notes included: students get them, and the preview shows them
+        note.guid: note.card_id for deck in compiled for note in deck.notes
     }
     student = StudentCollection(student_folder)
     try:

@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import re
+import sqlite3
+import tempfile
+import zipfile
 from collections import defaultdict
 from pathlib import Path
 
@@ -11,6 +15,7 @@ import pytest
 
 from anki_engine import StudentCollection
 from conftest import run_deckgen
+from deckgen.anki.retire import RETIRED_TAG
 from deckgen.build import compile_project
 from deckgen.diagnostics import Report
 from deckgen.notes import CompiledDeck, Note
@@ -70,12 +75,36 @@ _TAGS = re.compile(r"<[^>]+>")
 
 
 @pytest.fixture(scope="module")
-def gluteus_medius() -> CompiledDeck:
+def shipped_deck() -> CompiledDeck:
+    """The deck as its package ships: live notes, then the retired ones."""
     report = Report()
     decks = compile_project(REPO / "cards", now=0, report=report, packages_dir=REPO / "decks")
     (deck,) = [deck for deck in decks if deck.spec.folder.name == "gluteus-medius"]
     assert report.diagnostics == []
     return deck
+
+
+@pytest.fixture(scope="module")
+def gluteus_medius(shipped_deck: CompiledDeck) -> CompiledDeck:
+    """The live deck, which the editorial rules apply to: retired notes ship as they were
+    last shipped, unchanged by design."""
+    live = tuple(note for note in shipped_deck.notes if RETIRED_TAG not in note.tags)
+    return dataclasses.replace(shipped_deck, notes=live)
+
+
+def test_cards_removed_since_the_previous_release_ship_retired(
+    shipped_deck: CompiledDeck,
+) -> None:
+    """Students of the previous release keep every removed card, tagged so they can find it."""
+    with zipfile.ZipFile(PREVIOUS_RELEASE) as archive, tempfile.TemporaryDirectory() as scratch:
+        archive.extract("collection.anki2", scratch)
+        connection = sqlite3.connect(Path(scratch) / "collection.anki2")
+        previous = {guid for (guid,) in connection.execute("SELECT guid FROM notes")}
+        connection.close()
+    live = {note.guid for note in shipped_deck.notes if RETIRED_TAG not in note.tags}
+    retired = {note.guid for note in shipped_deck.notes if RETIRED_TAG in note.tags}
+    assert retired == previous - live
+    assert retired  # the revision removed cards: they must not vanish silently
 
 
 def fields_of(note: Note) -> dict[str, str]:

@@ -322,7 +322,9 @@ def _notes_and_cards(compiled: list[CompiledDeck]) -> str:
     from deckgen.render.cardrender import total_cards
 
     notes = [note for deck in compiled for note in deck.notes]
-    return f"{plural(len(notes), 'note')}, {plural(total_cards(notes), 'card')}"
+    retired = sum(len(deck.retired_notes) for deck in compiled)
+    shipped = f", {retired} retired" if retired else ""
+    return f"{plural(len(notes) - retired, 'note')}{shipped}, {plural(total_cards(notes), 'card')}"
 
 
 @cli.command()

@@ -67,6 +67,12 @@ class CompiledDeck:
         return pairs
 
     @property
+    def retired_notes(self) -> tuple[Note, ...]:
+        """Notes of deleted cards, shipped as last shipped with the retired tag; they follow
+        the live notes, which match the deck's cards one to one."""
+        return self.notes[len(self.spec.cards) :]
+
+    @property
     def media(self) -> tuple[MediaFile, ...]:
         """Every image of the deck once, in name order."""
         by_name = {file.name: file for note in self.notes for file in note.media}

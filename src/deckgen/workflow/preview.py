@@ -20,11 +20,11 @@ from pathlib import Path
 
 from latex2mathml.converter import convert as latex_to_mathml
 
+from deckgen.anki.identity import LOCK_FILE
 from deckgen.build import write_atomically
-from deckgen.diagnostics import display_path
+from deckgen.diagnostics import Location
 from deckgen.notes import CompiledDeck, Note
 from deckgen.render.cardrender import CardFaces, render_cards
-from deckgen.source.validate import CardSpec
 
 INDEX = "index.html"
 
@@ -52,12 +52,15 @@ def write_preview(compiled: list[CompiledDeck], out_dir: Path) -> Preview:
     cards = 0
     for deck in compiled:
         by_subdeck: dict[str, list[str]] = {}
-        specs = {card.id: card for card, _ in deck.written_cards()}
+        places = {card.id: card.location for card, _ in deck.written_cards()}
+        # A retired card ships as last shipped and no card file holds it: it is shown (students
+        # get it, tagged) and linked to the lock that keeps it.
+        lock = Location(deck.spec.folder / LOCK_FILE)
         for note in deck.notes:
             tags.update(note.tags)
             for rendered in render_cards(note.notetype, note.fields):
                 by_subdeck.setdefault(note.deck_name, []).append(
-                    _card_html(specs[note.card_id], note, rendered)
+                    _card_html(note, places.get(note.card_id, lock), rendered)
                 )
                 cards += 1
         subdecks = "".join(
@@ -93,9 +96,8 @@ def open_in_browser(index: Path) -> None:
     webbrowser.open(index.resolve().as_uri())
 
 
-def _card_html(card: CardSpec, note: Note, rendered: CardFaces) -> str:
-    location = card.location
-    where = f"{display_path(location.path)}:{location.line}:{location.column}"
+def _card_html(note: Note, location: Location, rendered: CardFaces) -> str:
+    where = str(location)
     answer_text = ""
     if "Answer" in note.notetype.fields:
         answer = note.fields[note.notetype.fields.index("Answer")]
@@ -103,7 +105,7 @@ def _card_html(card: CardSpec, note: Note, rendered: CardFaces) -> str:
     front = _for_page(rendered.question, typed=None)
     back = _for_page(rendered.answer, typed=answer_text)
     return (
-        f'<article class="dg-card" data-card-id="{html.escape(card.id)}" '
+        f'<article class="dg-card" data-card-id="{html.escape(note.card_id)}" '
         f'data-card-ord="{rendered.ord}" data-tags="{html.escape(" ".join(note.tags))}">'
         f'<header><a class="dg-where" href="{location.path.resolve().as_uri()}">'
         f"{html.escape(where)}</a> "

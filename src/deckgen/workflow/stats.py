@@ -30,7 +30,7 @@ def stats_text(compiled: list[CompiledDeck], findings: Report) -> str:
         cards = sum(cards_by["subdeck"].values())
         sourced = sum(1 for card, _ in written if card.source and card.source.markdown.strip())
         bodymaps = sum(1 for card, _ in written if card.bodymap is not None)
-        notes = len(deck.notes)
+        notes = len(written)
         rules = Counter(
             d.rule
             for d in findings.diagnostics
@@ -47,6 +47,11 @@ def stats_text(compiled: list[CompiledDeck], findings: Report) -> str:
             f"images: {len(deck.media) - _bodymap_files(deck)}, body maps: {bodymaps}, "
             f"sourced: {sourced} of {notes} notes ({share})"
         )
+        if deck.retired_notes:
+            lines.append(
+                f"retired: {len(deck.retired_notes)} notes of deleted cards, shipped tagged "
+                "deckgen::retired"
+            )
         lines.append("lint findings:" + ("" if rules else " none"))
         lines.extend(f"  {rule:<20} {rules[rule]:>5}" for rule in RULES if rules[rule])
         blocks.append("\n".join(lines))
