@@ -5,8 +5,6 @@ from __future__ import annotations
 import os
 import random
 import shutil
-import subprocess
-import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -17,6 +15,7 @@ from conftest import FIXTURES, run_deckgen
 from deckgen import build, filestage
 from deckgen.cache import CACHE_DIR
 from deckgen.diagnostics import Report
+from hostile_project import run_build
 
 BODYMAP = {
     "view": "posterior",
@@ -336,13 +335,8 @@ def test_a_cache_folder_planted_with_links_and_fifos_is_never_followed(
     # Every entry is refused, so every file is compiled again and its entry written anew
     # (with the package gone, the build cannot replay the last one's output instead).
     shutil.rmtree(project / "decks")
-    result = subprocess.run(
-        [sys.executable, "-m", "deckgen", "build"],
-        capture_output=True,
-        text=True,
-        timeout=120,  # a build that waits on a FIFO fails here instead of hanging the suite
-        check=False,
-    )
+    # A build that waits on a FIFO fails on run_build's timeout instead of hanging the suite.
+    result = run_build(project, timeout=120)
 
-    assert result.returncode == 0, result.stderr
+    assert result.code == 0, result.stderr
     assert outside.read_text() == "keep me"

@@ -468,6 +468,23 @@ def maps(cards_dir: Path, out_dir: Path) -> None:
     click.echo(f"wrote {plural(written, 'body map')} to {display_path(out_dir)}")
 
 
+def _since_last_release(compare: Callable[..., R], cards_dir: Path, against: Path | None) -> R:
+    """Run ``verify_project`` or ``changes_since`` against the last release (``--against``,
+    else the packages in decks/) and print what the build reported."""
+    from deckgen.build import build_time
+
+    report = Report()
+    result = compare(
+        cards_dir,
+        now=build_time(os.environ),
+        packages_dir=DEFAULT_PACKAGES_DIR,
+        previous=against or DEFAULT_PACKAGES_DIR,
+        report=report,
+    )
+    _print_report(report)
+    return result
+
+
 @cli.command()
 @_cards_dir_argument
 @_against_option
@@ -484,22 +501,13 @@ def verify(cards_dir: Path, against: Path | None, output_format: str) -> None:
     """
     try:
         from deckgen.anki.verify import format_results, verify_project
-        from deckgen.build import build_time
     except ModuleNotFoundError as exc:  # the optional extra deckgen[verify]
         if exc.name is None or exc.name.split(".")[0] != "anki":
             raise
         raise DeckgenError(
             "verify needs Anki's engine: pip install 'deckgen[verify]'", exit_code=2
         ) from None
-    report = Report()
-    results = verify_project(
-        cards_dir,
-        now=build_time(os.environ),
-        packages_dir=DEFAULT_PACKAGES_DIR,
-        previous=against or DEFAULT_PACKAGES_DIR,
-        report=report,
-    )
-    _print_report(report)
+    results = _since_last_release(verify_project, cards_dir, against)
     click.echo(format_results(results, output_format))
     if any(result.failed for result in results):
         raise SystemExit(1)
@@ -514,19 +522,9 @@ def changelog(cards_dir: Path, against: Path | None) -> None:
 
     Example: deckgen changelog --against previous.apkg
     """
-    from deckgen.build import build_time
     from deckgen.workflow.changelog import changes_since
 
-    report = Report()
-    notes = changes_since(
-        cards_dir,
-        now=build_time(os.environ),
-        packages_dir=DEFAULT_PACKAGES_DIR,
-        previous=against or DEFAULT_PACKAGES_DIR,
-        report=report,
-    )
-    _print_report(report)
-    click.echo(notes, nl=False)
+    click.echo(_since_last_release(changes_since, cards_dir, against), nl=False)
 
 
 @cli.command()
