@@ -182,6 +182,8 @@ def measure(command: list[str], cwd: Path) -> Run:
 
 
 def bench_size(cards: int, repeat: int, keep: Path | None) -> dict[str, list[Run]]:
+    if keep is not None:
+        keep.mkdir(parents=True, exist_ok=True)
     base = Path(tempfile.mkdtemp(prefix=f"deckgen-bench-{cards}-", dir=keep))
     cards_dir = generate(base, cards)
     deck = cards_dir / "bank"

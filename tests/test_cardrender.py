@@ -12,7 +12,7 @@ import pytest
 
 from conftest import FIXTURES
 from deckgen.anki.notetypes import NOTETYPES, Notetype, Template
-from deckgen.render.cardrender import card_count, cloze_numbers, render_cards
+from deckgen.render.cardrender import card_ords, cloze_numbers, render_cards
 from deckgen.source.validate import CardKind
 
 
@@ -47,7 +47,7 @@ def test_cloze_hints_numbers_and_gaps() -> None:
         '<span class="cloze" data-cloze="Ilium" data-ordinal="1">[bone]</span> and '
         '<span class="cloze-inactive" data-ordinal="3">sacrum</span>'
     )
-    assert card_count(cloze, (text, "{{c2::in extra}}", "")) == 2  # only the Text field counts
+    assert card_ords(cloze, (text, "{{c2::in extra}}", "")) == (0, 2)  # only the Text field counts
 
 
 @pytest.mark.parametrize(
@@ -64,8 +64,8 @@ def test_templates_deckgen_cannot_render_are_refused(question: str, message: str
         render_cards(notetype(question, "{{Back}}"), ("Q", "A"))
 
 
-def test_counting_cards_agrees_with_rendering_them() -> None:
-    """card_count skips the answers for speed; it must still count what render_cards makes."""
+def test_card_ords_agree_with_rendering_the_cards() -> None:
+    """card_ords skips the answers for speed; it must still find what render_cards makes."""
     from deckgen.build import compile_project
     from deckgen.diagnostics import Report
 
@@ -78,9 +78,9 @@ def test_counting_cards_agrees_with_rendering_them() -> None:
     notes = [note for deck in decks for note in deck.notes]
     assert {note.notetype.kind for note in notes} == set(NOTETYPES)
     for note in notes:
-        assert card_count(note.notetype, note.fields) == len(
-            render_cards(note.notetype, note.fields)
+        assert card_ords(note.notetype, note.fields) == tuple(
+            card.ord for card in render_cards(note.notetype, note.fields)
         )
     blank_front = ("", "an answer", "", "")
-    assert card_count(NOTETYPES[CardKind.BASIC], blank_front) == 0
-    assert card_count(NOTETYPES[CardKind.REVERSED], blank_front) == 1
+    assert card_ords(NOTETYPES[CardKind.BASIC], blank_front) == ()
+    assert card_ords(NOTETYPES[CardKind.REVERSED], blank_front) == (1,)

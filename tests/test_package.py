@@ -10,9 +10,12 @@ from pathlib import Path
 
 import genanki.builtin_models
 
-from conftest import run_deckgen
-from deckgen.anki.anki_package import package_content
+from conftest import FIXTURES, run_deckgen
+from deckgen.anki.anki_package import package_bytes, package_content
 from deckgen.anki.notetypes import NOTETYPES
+from deckgen.build import compile_project
+from deckgen.diagnostics import Report
+from genanki_reference import genanki_rows, package_rows
 
 PACKAGE = Path("decks/demo.apkg")
 
@@ -97,3 +100,22 @@ def test_notetype_ids_are_our_own_and_fields_are_fixed() -> None:
         "typein": ("Question", "Answer", "Extra", "Source"),
         "cloze": ("Text", "Extra", "Source"),
     }
+
+
+def test_notes_and_cards_are_the_rows_genanki_writes() -> None:
+    """deckgen writes notes and cards in bulk instead of through genanki's Note objects; every
+    row of every table (ids, cards made, deck of each card, times) must stay what genanki
+    writes, for the shipped deck (retired notes included) and the sample deck (every
+    notetype, subdecks, images)."""
+    repo = Path(__file__).parent.parent
+    decks = compile_project(repo / "cards", now=0, report=Report(), packages_dir=repo / "decks")
+    decks += compile_project(
+        FIXTURES / "sample" / "cards", now=0, report=Report(), packages_dir=repo / "decks"
+    )
+    kinds = {note.notetype.kind for deck in decks for note in deck.notes}
+    assert kinds == set(NOTETYPES)
+    assert any("::" in note.deck_name for deck in decks for note in deck.notes)
+    for deck in decks:
+        rows = package_rows(package_bytes(deck))
+        assert rows == genanki_rows(deck)
+        assert len(rows["cards"]) == sum(len(note.card_ords) for note in deck.notes)

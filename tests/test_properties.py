@@ -1,7 +1,8 @@
 """Property-based tests (hypothesis), time-boxed for CI.
 
 - Arbitrary card files give either a package that Anki's engine imports cleanly (the right
-  field count, at least one card per note) or deckgen's own errors; never another exception.
+  field count, at least one card per note, every row as genanki would write it) or
+  deckgen's own errors; never another exception.
 - Whatever the nesting of HTML, Markdown and math, nothing executable reaches a field.
 """
 
@@ -23,6 +24,7 @@ from deckgen.build import compile_project
 from deckgen.diagnostics import Location, Report, SourceErrors
 from deckgen.render.media import MediaResolver
 from deckgen.render.render import render_field
+from genanki_reference import genanki_rows, package_rows
 from html_safety import executable_constructs
 
 # Pieces an attacker (or a hurried author) combines: HTML, Markdown, math, clozes, entities,
@@ -96,6 +98,7 @@ def _compile_and_import(card_yaml: str) -> None:
             return
         package = root / "d.apkg"
         package.write_bytes(package_bytes(decks[0]))
+        assert package_rows(package.read_bytes()) == genanki_rows(decks[0])
         student = StudentCollection(root)
         try:
             student.import_package(package)

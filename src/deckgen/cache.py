@@ -40,7 +40,7 @@ MAX_ENTRY_BYTES = 512 * 1024 * 1024
 """A card file's rendered cards with their pictures: far below this, even for the largest."""
 _WRITE_FLAGS = os.O_WRONLY | os.O_CREAT | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC | os.O_TRUNC
 """No link followed; a FIFO without a reader fails at once (O_NONBLOCK) instead of waiting."""
-CACHE_FORMAT = 1
+CACHE_FORMAT = 2
 _MAGIC = b"deckgen-cache"
 _OUTPUT_LIBRARIES = ("deckgen", "genanki", "markdown-it-py", "nh3", "PyYAML", "defusedxml")
 
@@ -266,6 +266,7 @@ def _file_to_json(compiled: CompiledFile) -> dict[str, Any]:
                     [field, picture.name, base64.b64encode(picture.data).decode("ascii")]
                     for field, picture in card.bodymaps
                 ],
+                "ords": list(card.card_ords),
                 "at": [card.location.line, card.location.column],
             }
             for card in compiled.cards
@@ -307,6 +308,7 @@ def _file_from_json(document: dict[str, Any], path: Path) -> CompiledFile | None
                 subdeck=_optional_str(card["subdeck"]),
                 media=tuple(media[name] for name in card["media"]),
                 bodymaps=bodymaps,
+                card_ords=tuple(_int(ord_) for ord_ in card["ords"]),
                 location=Location(path, _int(line), _int(column)),
             )
         )

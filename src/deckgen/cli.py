@@ -319,12 +319,11 @@ def _compile(
 def _notes_and_cards(compiled: list[CompiledDeck]) -> str:
     """Notes are what authors write; cards are what students study (a cloze note makes one
     card per number, a reversed note two)."""
-    from deckgen.render.cardrender import total_cards
-
     notes = [note for deck in compiled for note in deck.notes]
     retired = sum(len(deck.retired_notes) for deck in compiled)
     shipped = f", {retired} retired" if retired else ""
-    return f"{plural(len(notes) - retired, 'note')}{shipped}, {plural(total_cards(notes), 'card')}"
+    cards = sum(len(note.card_ords) for note in notes)
+    return f"{plural(len(notes) - retired, 'note')}{shipped}, {plural(cards, 'card')}"
 
 
 @cli.command()

@@ -18,9 +18,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from deckgen.anki.notetypes import NOTETYPES
 from deckgen.diagnostics import Diagnostic, Location, Report
 from deckgen.render.bodymap import BodymapSpec
 from deckgen.render.bodymap_draw import render_bodymap
+from deckgen.render.cardrender import card_ords
 from deckgen.render.media import MAX_IMAGE_BYTES, MediaFile, MediaResolver, media_name
 from deckgen.render.render import RenderedField, cloze_problem, is_blank, render_field
 from deckgen.source.safe_files import UnsafeFile, read_file
@@ -48,6 +50,8 @@ class RenderedCard:
     bodymaps: tuple[tuple[str, MediaFile], ...]
     """The card's drawn body maps, also in ``media``, with the field (as the author names it)
     each went into: one, or a question/answer pair for a map with ``reveal``."""
+    card_ords: tuple[int, ...]
+    """The cards Anki makes of the note, by ordinal: what the package holds."""
     location: Location
     spec: CardSpec | None = None
     """The card as written; None when the result came from the build cache, which keeps
@@ -274,6 +278,7 @@ def _render_card(card: CardSpec, render_text: _FieldRenderer) -> RenderedCard:
         subdeck=card.subdeck,
         media=tuple(media[name] for name in sorted(media)),
         bodymaps=tuple(pictures),
+        card_ords=card_ords(NOTETYPES[card.kind], fields),
         location=card.location,
         spec=card,
     )

@@ -22,6 +22,7 @@ from deckgen.anki.notetypes import NOTETYPES, Notetype
 from deckgen.anki.retire import carry_retired
 from deckgen.diagnostics import Report
 from deckgen.filestage import RenderedCard
+from deckgen.render.cardrender import card_ords
 from deckgen.render.media import MediaFile
 from deckgen.render.render import render_field
 from deckgen.source.validate import CardKind, CardSpec, DeckSpec
@@ -41,6 +42,8 @@ class Note:
     """The full Anki deck name, subdeck included."""
     media: tuple[MediaFile, ...]
     mod: int
+    card_ords: tuple[int, ...]
+    """The cards Anki makes of this note, by ordinal: the package holds exactly these."""
 
 
 @dataclass(frozen=True)
@@ -121,7 +124,17 @@ def compile_deck(
         stamp = next_stamp(old, fingerprint=fingerprint(content), kind=card.kind.value, now=now)
         note_stamps[card.id] = stamp
         notes.append(
-            Note(card.id, guid, notetype, card.fields, card.tags, deck_name, card.media, stamp.mod)
+            Note(
+                card.id,
+                guid,
+                notetype,
+                card.fields,
+                card.tags,
+                deck_name,
+                card.media,
+                stamp.mod,
+                card.card_ords,
+            )
         )
     retired = carry_retired(
         deck, previous, note_stamps, now=now, previous_package=previous_package, report=report
@@ -136,6 +149,7 @@ def compile_deck(
             r.deck,
             (),
             r.mod,
+            card_ords(NOTETYPES[CardKind(r.kind)], r.fields),
         )
         for card_id, r in retired.items()
     )

@@ -11,11 +11,9 @@ into an input box, and MathJax stays for the viewer to typeset.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
 from dataclasses import dataclass
 
 from deckgen.anki.notetypes import Notetype
-from deckgen.notes import Note
 
 _TAG = re.compile(r"\{\{(.*?)\}\}", re.DOTALL)
 _CLOZE_FIELD = re.compile(r"\{\{cloze:([^}]+)\}\}")
@@ -63,26 +61,19 @@ def render_cards(notetype: Notetype, fields: tuple[str, ...]) -> list[CardFaces]
     return cards
 
 
-def card_count(notetype: Notetype, fields: tuple[str, ...]) -> int:
-    """How many cards Anki creates for the note: what ``render_cards`` returns, counted
-    without rendering the answers (summaries count every note of every build)."""
+def card_ords(notetype: Notetype, fields: tuple[str, ...]) -> tuple[int, ...]:
+    """The ordinals of the cards Anki creates for the note: those of ``render_cards``, found
+    without rendering the answers (every build counts and writes the cards of every note)."""
     by_name = dict(zip(notetype.fields, fields, strict=True))
     if notetype.is_cloze:
         template = notetype.templates[0]
-        return len(
-            cloze_numbers(
-                "".join(by_name[name] for name in _CLOZE_FIELD.findall(template.question))
-            )
-        )
-    return sum(
-        not _is_empty(_render(template.question, by_name, ord_, question_side=True, front=""))
+        text = "".join(by_name[name] for name in _CLOZE_FIELD.findall(template.question))
+        return tuple(number - 1 for number in cloze_numbers(text))
+    return tuple(
+        ord_
         for ord_, template in enumerate(notetype.templates)
+        if not _is_empty(_render(template.question, by_name, ord_, question_side=True, front=""))
     )
-
-
-def total_cards(notes: Iterable[Note]) -> int:
-    """How many cards Anki creates for all of ``notes``."""
-    return sum(card_count(note.notetype, note.fields) for note in notes)
 
 
 def _render(

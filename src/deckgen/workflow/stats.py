@@ -6,7 +6,6 @@ from collections import Counter
 
 from deckgen.diagnostics import Report
 from deckgen.notes import CompiledDeck
-from deckgen.render.cardrender import card_count
 from deckgen.workflow.lint import RULES
 
 _TABLES = ("subdeck", "type", "tag")
@@ -21,7 +20,7 @@ def stats_text(compiled: list[CompiledDeck], findings: Report) -> str:
         cards_by: dict[str, Counter[str]] = {title: Counter() for title in _TABLES}
         written = deck.written_cards()
         for card, note in written:
-            count = card_count(note.notetype, note.fields)
+            count = len(note.card_ords)
             keys = {"subdeck": [note.deck_name], "type": [card.kind.value], "tag": note.tags}
             for title in _TABLES:
                 for key in keys[title]:
