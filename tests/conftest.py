@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -23,6 +24,10 @@ if os.environ.get("CI"):
 
 FIXTURES = Path(__file__).parent / "fixtures"
 FIRST_BUILD_TIME = 1_700_000_000
+
+# The key that signs build-cache entries lives in the user's cache folder: the tests (and the
+# deckgen processes they start, which inherit this) make their own instead of the user's.
+os.environ["XDG_CACHE_HOME"] = tempfile.mkdtemp(prefix="deckgen-tests-cache-home-")
 
 
 @pytest.fixture

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import os
 import random
 import shutil
@@ -13,7 +15,7 @@ import yaml
 
 from conftest import FIXTURES, run_deckgen
 from deckgen import build, filestage
-from deckgen.cache import CACHE_DIR
+from deckgen.cache import CACHE_DIR, KEY_BYTES, cache_key
 from deckgen.diagnostics import Report
 from hostile_project import run_build
 
@@ -340,3 +342,83 @@ def test_a_cache_folder_planted_with_links_and_fifos_is_never_followed(
 
     assert result.code == 0, result.stderr
     assert outside.read_text() == "keep me"
+
+
+def test_editing_any_source_file_of_deckgen_changes_the_environment(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A development checkout's edit to a module in a sub-package (render/, anki/...) must
+    make every cached result stale, as an edit at the top does."""
+    import deckgen.cache
+
+    package = tmp_path / "deckgen"
+    shutil.copytree(Path(deckgen.cache.__file__).parent, package)
+    monkeypatch.setattr(deckgen.cache, "__file__", str(package / "cache.py"))
+    digest = deckgen.cache.environment_digest.__wrapped__
+    before = digest()
+    nested = package / "render" / "render.py"
+    nested.write_text(nested.read_text() + "\n# an edit\n")
+    assert digest() != before
+
+
+@pytest.mark.parametrize("signature", ["checksum", "another user's key"])
+def test_a_planted_entry_is_not_trusted_even_with_a_valid_checksum(
+    project: Path, signature: str
+) -> None:
+    """Whoever controls the cards folder can plant an entry and compute its checksum; only
+    this user's key makes an entry count, so a planted script never reaches a package."""
+    assert run_deckgen("build").exit_code == 0
+    package = (project / "decks/demo.apkg").read_bytes()
+    for entry in (project / "cards" / CACHE_DIR / "files").iterdir():
+        header, body = entry.read_bytes().split(b"\n", 1)
+        planted = body.replace(b'"fields":["', b'"fields":["<script>alert(1)</script>')
+        assert planted != body
+        if signature == "checksum":
+            digest = hashlib.sha256(planted).hexdigest()
+        else:
+            digest = hmac.new(b"k" * KEY_BYTES, planted, hashlib.sha256).hexdigest()
+        magic, format_, _ = header.split(b" ")
+        entry.write_bytes(b" ".join([magic, format_, digest.encode()]) + b"\n" + planted)
+    (project / "decks/demo.apkg").unlink()  # force the package to be written again
+
+    assert run_deckgen("build").exit_code == 0
+    assert (project / "decks/demo.apkg").read_bytes() == package
+    assert b"<script" not in package
+
+
+def test_without_a_key_builds_run_without_a_cache(
+    project: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A key that cannot be made (a read-only home, a file in the way) costs speed only."""
+    assert run_deckgen("build").exit_code == 0
+    package = (project / "decks/demo.apkg").read_bytes()
+    shutil.rmtree(project / "cards" / CACHE_DIR)
+    (project / "decks/demo.apkg").unlink()
+    (project / "not-a-folder").write_text("")
+    monkeypatch.setenv("XDG_CACHE_HOME", str(project / "not-a-folder"))
+    cache_key.cache_clear()
+    try:
+        assert cache_key() is None
+        built = run_deckgen("build")
+    finally:
+        cache_key.cache_clear()
+    assert built.exit_code == 0, built.output
+    assert (project / "decks/demo.apkg").read_bytes() == package
+    assert not (project / "cards" / CACHE_DIR).exists()
+
+
+def test_the_key_is_made_once_and_kept_private(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "home-cache"))
+    cache_key.cache_clear()
+    try:
+        first = cache_key()
+        cache_key.cache_clear()
+        assert cache_key() == first
+    finally:
+        cache_key.cache_clear()
+    assert first is not None and len(first) == KEY_BYTES
+    key_file = tmp_path / "home-cache" / "deckgen" / "cache-key"
+    assert key_file.read_bytes() == first
+    assert key_file.stat().st_mode & 0o777 == 0o600

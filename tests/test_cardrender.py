@@ -84,3 +84,12 @@ def test_card_ords_agree_with_rendering_the_cards() -> None:
     blank_front = ("", "an answer", "", "")
     assert card_ords(NOTETYPES[CardKind.BASIC], blank_front) == ()
     assert card_ords(NOTETYPES[CardKind.REVERSED], blank_front) == (1,)
+
+
+def test_only_clozes_deckgen_would_ship_make_cards() -> None:
+    """A retired card from a hand-edited lock may hold clozes deckgen refuses in card files:
+    they make no card (and a number of thousands of digits is no crash)."""
+    huge = "{{c" + "9" * 5000 + "::x}}"
+    text = f"{huge} {{{{c0::a}}}} {{{{c501::b}}}} {{{{c2::}}}} {{{{c007::c}}}} {{{{c500::d}}}}"
+    assert cloze_numbers(text) == [7, 500]
+    assert card_ords(NOTETYPES[CardKind.CLOZE], (text, "", "")) == (6, 499)

@@ -8,9 +8,11 @@ It lives in ``<cards>/.deckgen-cache/`` (git-ignored; deleting it only costs one
 - ``packages/<hash of the package path>``: a hash of everything a package is made from and
   of the package bytes written, so an unchanged deck is neither re-rendered nor re-compared.
 
-The folder is local but its entries are treated as untrusted: each is JSON (never pickle)
-behind a header with the format and a SHA-256 of the body, and any entry that is truncated,
-corrupt, foreign or stale is ignored and rebuilt, never trusted.
+The folder is inside the cards folder, which a hostile checkout controls, so its entries are
+untrusted: each is JSON (never pickle) behind a header with the format and an HMAC-SHA256 of
+the body under a key that only this user's deckgen knows (``cache_key``), and any entry that
+is truncated, corrupt, stale, or written anywhere else (planted, even with a correct
+checksum) is ignored and rebuilt, never trusted.
 """
 
 from __future__ import annotations
@@ -19,13 +21,19 @@ import base64
 import contextlib
 import functools
 import hashlib
+import hmac
 import json
 import os
 import sqlite3
 import stat
-from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from typing import Any
+
+import defusedxml
+import genanki
+import markdown_it
+import nh3
+import yaml
 
 from deckgen.anki.notetypes import NOTETYPES
 from deckgen.diagnostics import Diagnostic, Location, Severity
@@ -42,37 +50,43 @@ _WRITE_FLAGS = os.O_WRONLY | os.O_CREAT | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_C
 """No link followed; a FIFO without a reader fails at once (O_NONBLOCK) instead of waiting."""
 CACHE_FORMAT = 2
 _MAGIC = b"deckgen-cache"
-_OUTPUT_LIBRARIES = ("deckgen", "genanki", "markdown-it-py", "nh3", "PyYAML", "defusedxml")
+KEY_BYTES = 32
+"""The length of the key that signs entries."""
+_OUTPUT_LIBRARIES = (genanki, markdown_it, nh3, yaml, defusedxml)
+"""The libraries that shape the output, read by their ``__version__`` (importlib.metadata
+would add tens of milliseconds to every build)."""
 
 
 @functools.cache
 def environment_digest() -> str:
     """Changes whenever deckgen could produce other output from the same sources: another
-    version, an edited source file (a development checkout), another library or SQLite."""
+    version, an edited source file (a development checkout), another library or SQLite.
+    deckgen's own version is not needed: every source file of it is hashed."""
     digest = hashlib.sha256(f"format {CACHE_FORMAT}\nsqlite {sqlite3.sqlite_version}\n".encode())
     for library in _OUTPUT_LIBRARIES:
-        try:
-            digest.update(f"{library} {version(library)}\n".encode())
-        except PackageNotFoundError:
-            digest.update(f"{library} ?\n".encode())
-    for source in sorted(Path(__file__).parent.glob("*.py")):
-        digest.update(source.name.encode() + b"\0" + source.read_bytes() + b"\0")
+        digest.update(f"{library.__name__} {getattr(library, '__version__', '?')}\n".encode())
+    package = Path(__file__).parent
+    for source in sorted(package.rglob("*.py")):
+        name = source.relative_to(package).as_posix()
+        digest.update(name.encode() + b"\0" + source.read_bytes() + b"\0")
     return digest.hexdigest()
 
 
 class BuildCache:
     """One cards folder's cache; every method degrades to "not cached" on any problem."""
 
-    def __init__(self, folder: Path, *, within: Path) -> None:
+    def __init__(self, folder: Path, *, within: Path, key: bytes | None) -> None:
         self.folder = folder
         self.within = within
         """The cards folder: the cache never reads or writes outside it, whatever links a
         hostile checkout puts in its place."""
+        self.key = key
+        """Signs every entry; None turns the cache off."""
         self._used: set[str] = set()
 
     @classmethod
     def for_cards(cls, cards_dir: Path) -> BuildCache:
-        return cls(cards_dir / CACHE_DIR, within=cards_dir)
+        return cls(cards_dir / CACHE_DIR, within=cards_dir, key=cache_key())
 
     # --- per card file ---------------------------------------------------------------------
 
@@ -179,12 +193,14 @@ class BuildCache:
     # --- entries on disk -------------------------------------------------------------------
 
     def _read(self, entry: Path) -> dict[str, Any] | None:
+        if self.key is None:
+            return None
         try:
             raw = read_file(entry, within=self.within, max_bytes=MAX_ENTRY_BYTES)
         except UnsafeFile:
             return None
         header, newline, body = raw.partition(b"\n")
-        if not newline or header != _header(body):
+        if not newline or not hmac.compare_digest(header, _header(body, self.key)):
             return None
         try:
             document = json.loads(body)
@@ -195,6 +211,8 @@ class BuildCache:
         return document
 
     def _write(self, entry: Path, document: dict[str, Any]) -> None:
+        if self.key is None:
+            return
         body = json.dumps(document, ensure_ascii=False, separators=(",", ":")).encode()
         # Written in place, not renamed: the header's checksum already exposes a torn entry
         # (a killed build, two builds at once), which is then ignored, and a build leaves no
@@ -207,7 +225,7 @@ class BuildCache:
             with os.fdopen(descriptor, "wb") as file:
                 if not stat.S_ISREG(os.fstat(file.fileno()).st_mode):
                     return  # a FIFO or device planted as an entry: not ours to write into
-                file.write(_header(body) + b"\n" + body)
+                file.write(_header(body, self.key) + b"\n" + body)
         except OSError:
             pass  # a cache that cannot be written only makes the next build slower
 
@@ -245,8 +263,36 @@ def project_state(cards_dir: Path, out_dir: Path) -> str | None:
     return digest.hexdigest()
 
 
-def _header(body: bytes) -> bytes:
-    return _MAGIC + f" {CACHE_FORMAT} {hashlib.sha256(body).hexdigest()}".encode()
+def _header(body: bytes, key: bytes) -> bytes:
+    signature = hmac.new(key, body, hashlib.sha256).hexdigest()
+    return _MAGIC + f" {CACHE_FORMAT} {signature}".encode()
+
+
+@functools.cache
+def cache_key() -> bytes | None:
+    """This user's secret for signing cache entries, kept outside every project (in
+    ``$XDG_CACHE_HOME/deckgen/cache-key``, else ``~/.cache/deckgen/cache-key``) and made on
+    first use. A checksum alone would not do: whoever plants an entry can compute one, and
+    an entry's fields go into the package as they are. None when it cannot be read or made:
+    the build then runs without a cache."""
+    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    path = Path(base) / "deckgen" / "cache-key"
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+        try:
+            descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o600)
+        except FileExistsError:
+            pass
+        else:
+            with os.fdopen(descriptor, "wb") as file:
+                file.write(os.urandom(KEY_BYTES))
+        descriptor = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
+        with os.fdopen(descriptor, "rb") as file:
+            key = file.read(KEY_BYTES + 1)
+    except OSError:
+        return None
+    # A key another process is still writing, or a file that is not ours: no cache this time.
+    return key if len(key) == KEY_BYTES else None
 
 
 def _file_to_json(compiled: CompiledFile) -> dict[str, Any]:

@@ -13,7 +13,6 @@ import hashlib
 import html
 import os
 from collections.abc import Callable, Iterator
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -21,7 +20,6 @@ from typing import TYPE_CHECKING
 from deckgen.anki.notetypes import NOTETYPES
 from deckgen.diagnostics import Diagnostic, Location, Report
 from deckgen.render.bodymap import BodymapSpec
-from deckgen.render.bodymap_draw import render_bodymap
 from deckgen.render.cardrender import card_ords
 from deckgen.render.media import MAX_IMAGE_BYTES, MediaFile, MediaResolver, media_name
 from deckgen.render.render import RenderedField, cloze_problem, is_blank, render_field
@@ -178,6 +176,9 @@ class FileCompiler:
     ) -> Iterator[CompiledFile]:
         workers = min(_usable_cores(), len(paths))
         if workers > 1 and _total_size(paths) >= PARALLEL_MIN_BYTES:
+            # Imported here: multiprocessing is a fair part of the start-up of a small build.
+            from concurrent.futures import ProcessPoolExecutor
+
             # map() keeps the files' order, so the output does not depend on scheduling.
             with ProcessPoolExecutor(max_workers=workers) as pool:
                 jobs = [(path, deck_folder, deck_tags) for path in paths]
@@ -302,5 +303,9 @@ def _check_cards_made(card: CardSpec, rendered: dict[str, str], report: Report) 
 
 def bodymap_media(spec: BodymapSpec) -> MediaFile:
     """A card's body map as a shipped image."""
+    # Imported on first use: the drawing code is a tenth of a build's imports, and most
+    # card files have no body map.
+    from deckgen.render.bodymap_draw import render_bodymap
+
     picture = render_bodymap(spec)
     return MediaFile(media_name(picture, "svg"), picture)

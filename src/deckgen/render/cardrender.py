@@ -14,6 +14,7 @@ import re
 from dataclasses import dataclass
 
 from deckgen.anki.notetypes import Notetype
+from deckgen.render.render import MAX_CLOZE_NUMBER
 
 _TAG = re.compile(r"\{\{(.*?)\}\}", re.DOTALL)
 _CLOZE_FIELD = re.compile(r"\{\{cloze:([^}]+)\}\}")
@@ -35,8 +36,16 @@ class CardFaces:
 
 
 def cloze_numbers(text: str) -> list[int]:
-    """The distinct cloze numbers of a field, ascending; each becomes one card."""
-    return sorted({int(match.group(1)) for match in _CLOZE.finditer(text)} - {0})
+    """The distinct numbers of a field's clozes, ascending; each becomes one card. Only
+    c1 to c500 with text to hide count: deckgen refuses the others in card files, but a
+    hand-edited lock's retired card may hold them, and genanki wrote no card for them."""
+    numbers = set()
+    for match in _CLOZE.finditer(text):
+        digits = match.group(1).lstrip("0")
+        # Compare digits before converting: int() refuses thousands of digits.
+        if match.group(2) and 0 < len(digits) <= 3 and int(digits) <= MAX_CLOZE_NUMBER:
+            numbers.add(int(digits))
+    return sorted(numbers)
 
 
 def render_cards(notetype: Notetype, fields: tuple[str, ...]) -> list[CardFaces]:
