@@ -2,8 +2,8 @@
 
 It lives in ``<cards>/.deckgen-cache/`` (git-ignored; deleting it only costs one slow build).
 - ``files/<key>``: the per-file stage's result for one card file, keyed by a hash of the
-  file's bytes and path, the deck's tags, and deckgen itself (its version, its source code and
-  the libraries that shape its output). The images the file showed are recorded with the
+  file's bytes and path, the deck's tags, and deckgen itself (its source code and the
+  libraries that shape its output). The images the file showed are recorded with the
   hash of their bytes and re-checked on every use.
 - ``packages/<hash of the package path>``: a hash of everything a package is made from and
   of the package bytes written, so an unchanged deck is neither re-rendered nor re-compared.
@@ -30,11 +30,11 @@ from pathlib import Path
 from typing import Any
 
 import defusedxml
-import genanki
 import markdown_it
 import nh3
 import yaml
 
+from deckgen.anki.anki_package import GENANKI_VERSION
 from deckgen.anki.notetypes import NOTETYPES
 from deckgen.diagnostics import Diagnostic, Location, Severity
 from deckgen.filestage import CompiledFile, ImageInput, RenderedCard, image_bytes
@@ -52,9 +52,9 @@ CACHE_FORMAT = 2
 _MAGIC = b"deckgen-cache"
 KEY_BYTES = 32
 """The length of the key that signs entries."""
-_OUTPUT_LIBRARIES = (genanki, markdown_it, nh3, yaml, defusedxml)
-"""The libraries that shape the output, read by their ``__version__`` (importlib.metadata
-would add tens of milliseconds to every build)."""
+_OUTPUT_LIBRARIES = (markdown_it, nh3, yaml, defusedxml)
+"""The libraries that shape the output besides genanki (``GENANKI_VERSION``), read by their
+``__version__``: importlib.metadata would add tens of milliseconds to every build."""
 
 
 @functools.cache
@@ -65,6 +65,7 @@ def environment_digest() -> str:
     digest = hashlib.sha256(f"format {CACHE_FORMAT}\nsqlite {sqlite3.sqlite_version}\n".encode())
     for library in _OUTPUT_LIBRARIES:
         digest.update(f"{library.__name__} {getattr(library, '__version__', '?')}\n".encode())
+    digest.update(f"genanki {GENANKI_VERSION}\n".encode())
     package = Path(__file__).parent
     for source in sorted(package.rglob("*.py")):
         name = source.relative_to(package).as_posix()
