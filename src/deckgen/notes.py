@@ -13,8 +13,8 @@ from deckgen.anki.identity import (
     LOCK_FILE,
     Lock,
     Stamp,
-    fingerprint,
     next_stamp,
+    note_fingerprint,
     note_guid,
     read_lock,
 )
@@ -106,13 +106,6 @@ def compile_deck(
         notetype = NOTETYPES[card.kind]
         deck_name = f"{deck.name}::{card.subdeck}" if card.subdeck else deck.name
         guid = note_guid(deck.id, card.id)
-        content = {
-            "guid": guid,
-            "notetype": notetype.id,
-            "fields": card.fields,
-            "tags": card.tags,
-            "deck": deck_name,
-        }
         old = previous.last_stamp(card.id)
         if old is not None and old.kind != card.kind.value:
             report.warning(
@@ -121,7 +114,14 @@ def compile_deck(
                 "who imported it keep the old note unchanged; give the card a new id to ship "
                 "it as a new note",
             )
-        stamp = next_stamp(old, fingerprint=fingerprint(content), kind=card.kind.value, now=now)
+        content = note_fingerprint(
+            guid=guid,
+            notetype_id=notetype.id,
+            fields=card.fields,
+            tags=card.tags,
+            deck=deck_name,
+        )
+        stamp = next_stamp(old, fingerprint=content, kind=card.kind.value, now=now)
         note_stamps[card.id] = stamp
         notes.append(
             Note(
