@@ -40,3 +40,8 @@ def test_the_generated_bank_has_the_advertised_mix(tmp_path: Path) -> None:
     bench.floor(cards_dir, tmp_path / "floor.apkg")
     with zipfile.ZipFile(tmp_path / "floor.apkg") as package:
         assert "collection.anki2" in package.namelist()
+        assert b"<strong>" not in package.read("collection.anki2")  # the floor renders nothing
+
+    bench.floor(cards_dir, tmp_path / "floor-markdown.apkg", markdown=True)
+    with zipfile.ZipFile(tmp_path / "floor-markdown.apkg") as package:
+        assert b"<strong>" in package.read("collection.anki2")  # this one renders Markdown

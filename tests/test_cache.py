@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import json
 import os
 import random
 import shutil
@@ -371,8 +372,9 @@ def test_a_planted_entry_is_not_trusted_even_with_a_valid_checksum(
     package = (project / "decks/demo.apkg").read_bytes()
     for entry in (project / "cards" / CACHE_DIR / "files").iterdir():
         header, body = entry.read_bytes().split(b"\n", 1)
-        planted = body.replace(b'"fields":["', b'"fields":["<script>alert(1)</script>')
-        assert planted != body
+        document = json.loads(body)
+        document["cards"][0][2][0] += "<script>alert(1)</script>"  # the first card's first field
+        planted = json.dumps(document, ensure_ascii=False, separators=(",", ":")).encode()
         if signature == "checksum":
             digest = hashlib.sha256(planted).hexdigest()
         else:

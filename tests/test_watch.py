@@ -123,3 +123,18 @@ def test_an_existing_preview_folder_is_refreshed_after_a_good_build(
     Path("preview").mkdir()
     cli_module._refresh_preview(Path("cards"), Path("preview"))
     assert calls == [("cards", "preview")]
+
+
+def test_builds_pause_the_cycle_collector_only_while_they_run(project: Path) -> None:
+    """A build runs without Python's cyclic collector for speed; a long-lived watch must get
+    it back after every build, good or failed."""
+    import gc
+
+    from conftest import run_deckgen
+
+    assert gc.isenabled()
+    assert run_deckgen("build").exit_code == 0
+    assert gc.isenabled()
+    (project / "cards/demo/broken.yaml").write_text("cards:\n  - id: [unclosed\n")
+    assert run_deckgen("build").exit_code == 1
+    assert gc.isenabled()

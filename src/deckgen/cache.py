@@ -301,21 +301,24 @@ def _file_to_json(compiled: CompiledFile) -> dict[str, Any]:
         "images": [
             [str(image.path), image.digest, image.shipped_name] for image in compiled.images
         ],
+        # A list per card, not an object: an edit reads every unchanged file's entry, and
+        # JSON without the repeated keys parses faster.
         "cards": [
-            {
-                "id": card.id,
-                "kind": card.kind.value,
-                "fields": list(card.fields),
-                "tags": list(card.tags),
-                "subdeck": card.subdeck,
-                "media": [file.name for file in card.media],
-                "bodymaps": [
+            [
+                card.id,
+                card.kind.value,
+                list(card.fields),
+                list(card.tags),
+                card.subdeck,
+                [file.name for file in card.media],
+                [
                     [field, picture.name, base64.b64encode(picture.data).decode("ascii")]
                     for field, picture in card.bodymaps
                 ],
-                "ords": list(card.card_ords),
-                "at": [card.location.line, card.location.column],
-            }
+                list(card.card_ords),
+                card.location.line,
+                card.location.column,
+            ]
             for card in compiled.cards
         ],
         "diagnostics": [
@@ -339,23 +342,22 @@ def _file_from_json(document: dict[str, Any], path: Path) -> CompiledFile | None
         images.append(image)
     cards = []
     kinds = {kind.value: kind for kind in CardKind}
-    for card in document["cards"]:
+    for card_id, kind, fields, tags, subdeck, names, drawn, ords, line, column in document["cards"]:
         bodymaps = tuple(
             (_str(field), MediaFile(_str(name), base64.b64decode(data, validate=True)))
-            for field, name, data in card["bodymaps"]
+            for field, name, data in drawn
         )
-        media = shipped | {picture.name: picture for _, picture in bodymaps}
-        line, column = card["at"]
+        media = shipped | {picture.name: picture for _, picture in bodymaps} if drawn else shipped
         cards.append(
             RenderedCard(
-                id=_str(card["id"]),
-                kind=kinds[card["kind"]],
-                fields=_texts(card["fields"]),
-                tags=_texts(card["tags"]),
-                subdeck=_optional_str(card["subdeck"]),
-                media=tuple(media[name] for name in card["media"]),
+                id=_str(card_id),
+                kind=kinds[kind],
+                fields=_texts(fields),
+                tags=_texts(tags),
+                subdeck=_optional_str(subdeck),
+                media=tuple(media[name] for name in names),
                 bodymaps=bodymaps,
-                card_ords=tuple(_int(ord_) for ord_ in card["ords"]),
+                card_ords=_ints(ords),
                 location=Location(path, _int(line), _int(column)),
             )
         )
@@ -373,8 +375,14 @@ def _str(value: object) -> str:
 
 
 def _texts(values: object) -> tuple[str, ...]:
-    if not isinstance(values, list) or not all(type(value) is str for value in values):
+    if type(values) is not list or not set(map(type, values)) <= {str}:
         raise TypeError("expected a list of texts")
+    return tuple(values)
+
+
+def _ints(values: object) -> tuple[int, ...]:
+    if type(values) is not list or not set(map(type, values)) <= {int}:  # no bool
+        raise TypeError("expected a list of whole numbers")
     return tuple(values)
 
 

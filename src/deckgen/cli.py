@@ -152,7 +152,7 @@ def build(cards_dir: Path, out_dir: Path, check_only: bool, output_format: str) 
 
 
 def _build(cards_dir: Path, out_dir: Path, *, check_only: bool, output: Output) -> None:
-    from deckgen.build import plan, remember_packages, write
+    from deckgen.build import cycle_collection_paused, plan, remember_packages, write
     from deckgen.cache import BuildCache, project_state
     from deckgen.workflow.progress import progress_bar
 
@@ -169,20 +169,20 @@ def _build(cards_dir: Path, out_dir: Path, *, check_only: bool, output: Output) 
 
     report = Report()
     bar = progress_bar(cards_dir, sys.stderr) if output.format == "text" else None
-    try:
-        compiled = _compile(
-            cards_dir,
-            report,
-            packages_dir=out_dir,
-            cache=cache,
-            on_file_done=bar.advance if bar is not None else None,
-        )
-    finally:
-        if bar is not None:
-            bar.finish()
-    planned = plan(compiled, out_dir, cache=cache)
+    with cycle_collection_paused():
+        try:
+            compiled = _compile(
+                cards_dir,
+                report,
+                packages_dir=out_dir,
+                cache=cache,
+                on_file_done=bar.advance if bar is not None else None,
+            )
+        finally:
+            if bar is not None:
+                bar.finish()
+        planned = plan(compiled, out_dir, cache=cache)
     output.report(report)
-    # Counting the cards Anki will make renders every note's fronts: once per build is enough.
     counts = {deck.package_path: _notes_and_cards([deck.compiled]) for deck in planned}
     if check_only:
         remember_packages([deck for deck in planned if not deck.package_changed], cache)

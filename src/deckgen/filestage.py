@@ -19,7 +19,6 @@ from typing import TYPE_CHECKING
 
 from deckgen.anki.notetypes import NOTETYPES
 from deckgen.diagnostics import Diagnostic, Location, Report
-from deckgen.render.bodymap import BodymapSpec
 from deckgen.render.cardrender import card_ords
 from deckgen.render.media import MAX_IMAGE_BYTES, MediaFile, MediaResolver, media_name
 from deckgen.render.render import RenderedField, cloze_problem, is_blank, render_field
@@ -28,6 +27,7 @@ from deckgen.source.validate import CardKind, CardSpec, Text, check_card_file
 
 if TYPE_CHECKING:
     from deckgen.cache import BuildCache
+    from deckgen.render.bodymap import BodymapSpec
 
 PARALLEL_MIN_BYTES = 256 * 1024
 """Below this much YAML to compile, starting worker processes costs more than it saves."""

@@ -47,6 +47,8 @@ ALLOWED_ATTRIBUTES = {
 _GENERIC_ATTRIBUTES = {"lang", "title"}
 """Attributes the sanitiser (ammonia's defaults) keeps on every allowed tag."""
 _LINK_SCHEMES = {"http", "https", "mailto"}
+_LINK_REL = "noopener noreferrer"
+"""The rel that the sanitiser (ammonia's default) puts on every link."""
 _REMOVED_WITH_CONTENT = {"script", "style"}
 
 _MATH = re.compile(r"\\\((.+?)\\\)|\\\[(.+?)\\\]", re.DOTALL)
@@ -89,35 +91,49 @@ def render_field(
         report.error(location, problem)
         return RenderedField("")
     math_spans: list[str] = []
-    opening, closing = _placeholder_marks(markdown)
+    protected = markdown.strip()
+    placeholder = None
+    # Most fields hold no math: then there is nothing to set aside or restore.
+    if "\\(" in protected or "\\[" in protected:
+        opening, closing = _placeholder_marks(markdown)
+        placeholder = re.compile(f"{opening}(\\d+){closing}")
 
-    def set_aside(match: re.Match[str]) -> str:
-        math_spans.append(match.group(0))
-        return f"{opening}{len(math_spans) - 1}{closing}"
+        def set_aside(match: re.Match[str]) -> str:
+            math_spans.append(match.group(0))
+            return f"{opening}{len(math_spans) - 1}{closing}"
 
-    protected = _MATH.sub(set_aside, markdown.strip())
+        protected = _MATH.sub(set_aside, protected)
     tokens = _markdown.parse(protected)
     images = _resolve_images(tokens, location, card_folder, media, report)
     raw_html = _markdown.renderer.render(tokens, _markdown.options, {})
     image_names = {image.name for image in images}
-    for removed in disallowed_html(raw_html, image_names):
-        report.warning(location, f"removed {removed} (not allowed in cards)")
-    clean = nh3.clean(
+    sanitised = sanitise(raw_html, image_names)
+    # What the sanitiser left exactly as it was, it removed nothing from: no need to look
+    # (tests/test_properties.py checks that disallowed_html then finds nothing either).
+    if sanitised != raw_html:
+        for removed in disallowed_html(raw_html, image_names):
+            report.warning(location, f"removed {removed} (not allowed in cards)")
+    clean = sanitised.strip()
+    paragraph = _SINGLE_PARAGRAPH.match(clean)
+    if paragraph:
+        clean = paragraph.group(1)
+    restored = clean if placeholder is None else _restore_math(clean, math_spans, placeholder)
+    problem = text_problem(restored) or _unsafe_math(restored)
+    if problem:
+        report.error(location, problem)
+    return RenderedField(restored, images)
+
+
+def sanitise(raw_html: str, image_names: set[str]) -> str:
+    """The HTML with everything a card may not hold removed; images only by these names."""
+    return nh3.clean(
         raw_html,
         tags=set(ALLOWED_TAGS),
         attributes=ALLOWED_ATTRIBUTES,
         tag_attribute_values={"img": {"src": image_names}},
         url_schemes=_LINK_SCHEMES,
         clean_content_tags=_REMOVED_WITH_CONTENT,
-    ).strip()
-    paragraph = _SINGLE_PARAGRAPH.match(clean)
-    if paragraph:
-        clean = paragraph.group(1)
-    restored = _restore_math(clean, math_spans, re.compile(f"{opening}(\\d+){closing}"))
-    problem = text_problem(restored) or _unsafe_math(restored)
-    if problem:
-        report.error(location, problem)
-    return RenderedField(restored, images)
+    )
 
 
 def _unsafe_math(rendered: str) -> str | None:
@@ -320,6 +336,8 @@ def _tag_problems(
         if tag == "img" and name == "src":
             if value not in image_names:
                 problems.append(f'<img src="{value}"> (write images as Markdown: ![alt]({value}))')
+        elif tag == "a" and name == "rel" and value == _LINK_REL:
+            continue  # what the sanitiser writes on every link itself: nothing is removed
         elif name not in allowed:
             problems.append(f"attribute '{name}' of <{tag}>")
         elif name == "href" and value and _is_unsafe_link(value):

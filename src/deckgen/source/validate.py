@@ -12,12 +12,15 @@ import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Generic, Protocol, TypeVar
+from typing import TYPE_CHECKING, Generic, Protocol, TypeVar
 
 from deckgen.diagnostics import Location, Report, did_you_mean, display_path
-from deckgen.render.bodymap import BodymapSpec, parse_bodymap
 from deckgen.source.safe_files import UnsafeFile, check_folder, resolve_within
 from deckgen.source.versions import RELEASE_KEYS, DeckRelease, read_deck_release
+
+if TYPE_CHECKING:
+    from deckgen.render.bodymap import BodymapSpec
+
 from deckgen.source.yamlsource import (
     Mapping,
     Node,
@@ -409,6 +412,10 @@ def _load_card(
     bodymap = None
     bodymap_node = mapping.get("bodymap")
     if bodymap_node is not None:
+        # Imported on first use: the body-map atlas is a tenth of a build's imports, and
+        # most card files draw none.
+        from deckgen.render.bodymap import parse_bodymap
+
         is_cloze = kind is CardKind.CLOZE
         bodymap = parse_bodymap(
             bodymap_node,
