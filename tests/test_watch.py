@@ -138,3 +138,31 @@ def test_builds_pause_the_cycle_collector_only_while_they_run(project: Path) -> 
     (project / "cards/demo/broken.yaml").write_text("cards:\n  - id: [unclosed\n")
     assert run_deckgen("build").exit_code == 1
     assert gc.isenabled()
+
+
+def test_a_build_leaves_nothing_for_the_cycle_collector(project: Path) -> None:
+    """Pausing the collector during a build is free only while a build makes no reference
+    cycles: reference counting then frees everything, and memory stays what it was."""
+    import gc
+
+    from deckgen.build import compile_project, plan
+    from deckgen.cache import BuildCache
+    from deckgen.diagnostics import Report
+
+    cards = project / "cards"
+    for _ in range(2):  # compiled, then from the cache
+        gc.collect()
+        gc.disable()
+        try:
+            compiled = compile_project(
+                cards,
+                now=FIRST_BUILD_TIME,
+                report=Report(),
+                packages_dir=project / "decks",
+                cache=BuildCache.for_cards(cards),
+            )
+            plan(compiled, project / "decks")
+            del compiled
+            assert gc.collect() == 0
+        finally:
+            gc.enable()
