@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib.util
+import subprocess
 import sys
 import zipfile
 from collections import Counter
@@ -45,3 +46,21 @@ def test_the_generated_bank_has_the_advertised_mix(tmp_path: Path) -> None:
     bench.floor(cards_dir, tmp_path / "floor-markdown.apkg", markdown=True)
     with zipfile.ZipFile(tmp_path / "floor-markdown.apkg") as package:
         assert b"<strong>" in package.read("collection.anki2")  # this one renders Markdown
+
+
+def test_the_benchmark_runs_end_to_end(tmp_path: Path) -> None:
+    """The README's benchmark command, at a toy size: every row measured and printed, and
+    --keep may name a folder that does not exist yet."""
+    keep = tmp_path / "banks" / "new"
+    result = subprocess.run(
+        [sys.executable, str(REPO / "bench" / "bench.py"), "--sizes", "200", "--repeat", "1",
+         "--keep", str(keep)],
+        capture_output=True, text=True, timeout=300, check=False,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.splitlines()
+    header = next(index for index, line in enumerate(lines) if "wall s" in line)
+    rows = [line.split()[0] for line in lines[header + 1 :] if line.strip()]
+    assert rows == ["floor", "floor+Markdown", "cold", "no-op", "one-card", "add", "--help"]
+    assert "floor+Markdown alone" in result.stdout
+    assert any(keep.iterdir())  # the generated bank was kept
