@@ -424,3 +424,18 @@ def test_the_key_is_made_once_and_kept_private(
     key_file = tmp_path / "home-cache" / "deckgen" / "cache-key"
     assert key_file.read_bytes() == first
     assert key_file.stat().st_mode & 0o777 == 0o600
+
+
+def test_a_relative_cache_home_is_ignored(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A relative XDG_CACHE_HOME would put the key in whatever folder deckgen runs in (a
+    project anyone may have written); the XDG spec says to ignore it, and so does deckgen."""
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))
+    monkeypatch.setenv("XDG_CACHE_HOME", "relative-cache")
+    cache_key.cache_clear()
+    try:
+        assert cache_key() is not None
+    finally:
+        cache_key.cache_clear()
+    assert not (tmp_path / "relative-cache").exists()
+    assert (tmp_path / "home" / ".cache" / "deckgen" / "cache-key").is_file()

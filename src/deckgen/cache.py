@@ -276,8 +276,10 @@ def cache_key() -> bytes | None:
     first use. A checksum alone would not do: whoever plants an entry can compute one, and
     an entry's fields go into the package as they are. None when it cannot be read or made:
     the build then runs without a cache."""
-    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
-    path = Path(base) / "deckgen" / "cache-key"
+    base = Path(os.environ.get("XDG_CACHE_HOME", ""))
+    if not base.is_absolute():  # unset, or relative: the XDG spec says to ignore it
+        base = Path(os.path.expanduser("~")) / ".cache"
+    path = base / "deckgen" / "cache-key"
     try:
         path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
         try:
