@@ -8,6 +8,8 @@ import json
 import os
 import random
 import shutil
+import subprocess
+import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -439,3 +441,40 @@ def test_a_relative_cache_home_is_ignored(tmp_path: Path, monkeypatch: pytest.Mo
         cache_key.cache_clear()
     assert not (tmp_path / "relative-cache").exists()
     assert (tmp_path / "home" / ".cache" / "deckgen" / "cache-key").is_file()
+
+
+def test_builds_starting_together_agree_on_one_key(tmp_path: Path) -> None:
+    """The first builds on a machine race to make the key; each must read the same whole
+    key (none an empty or half-written one, which would turn its cache off)."""
+    script = (
+        "from deckgen.cache import cache_key; import sys; "
+        "key = cache_key(); sys.stdout.write(key.hex() if key else 'none')"
+    )
+    env = os.environ | {"XDG_CACHE_HOME": str(tmp_path / "fresh-cache-home")}
+    processes = [
+        subprocess.Popen([sys.executable, "-c", script], env=env, stdout=subprocess.PIPE)
+        for _ in range(8)
+    ]
+    keys = {process.communicate(timeout=60)[0] for process in processes}
+    assert len(keys) == 1 and b"none" not in keys
+    assert [p.name for p in (tmp_path / "fresh-cache-home" / "deckgen").iterdir()] == ["cache-key"]
+
+
+def test_a_key_file_that_is_no_key_is_replaced(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An empty or truncated key file (a disk that filled up) must not turn the cache off
+    for good: it is replaced by a whole new key."""
+    home = tmp_path / "cache-home"
+    (home / "deckgen").mkdir(parents=True)
+    for broken in (b"", b"short"):
+        (home / "deckgen" / "cache-key").write_bytes(broken)
+        monkeypatch.setenv("XDG_CACHE_HOME", str(home))
+        cache_key.cache_clear()
+        try:
+            key = cache_key()
+        finally:
+            cache_key.cache_clear()
+        assert key is not None and len(key) == KEY_BYTES
+        assert (home / "deckgen" / "cache-key").read_bytes() == key
+        assert [p.name for p in (home / "deckgen").iterdir()] == ["cache-key"]

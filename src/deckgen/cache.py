@@ -26,6 +26,7 @@ import json
 import os
 import sqlite3
 import stat
+import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -282,20 +283,45 @@ def cache_key() -> bytes | None:
     path = base / "deckgen" / "cache-key"
     try:
         path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-        try:
-            descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o600)
-        except FileExistsError:
-            pass
-        else:
-            with os.fdopen(descriptor, "wb") as file:
-                file.write(os.urandom(KEY_BYTES))
-        descriptor = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
-        with os.fdopen(descriptor, "rb") as file:
-            key = file.read(KEY_BYTES + 1)
-    except OSError:
+        key = _read_key(path)
+        if key is None:
+            _publish_key(path)
+            key = _read_key(path)
+    except OSError:  # a read-only home, a link where the key should be: no cache
         return None
-    # A key another process is still writing, or a file that is not ours: no cache this time.
+    return key
+
+
+def _read_key(path: Path) -> bytes | None:
+    """The key at ``path``; None when there is none, or the file is not one deckgen made
+    (empty, truncated)."""
+    try:
+        descriptor = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
+    except FileNotFoundError:
+        return None
+    with os.fdopen(descriptor, "rb") as file:
+        key = file.read(KEY_BYTES + 1)
     return key if len(key) == KEY_BYTES else None
+
+
+def _publish_key(path: Path) -> None:
+    """Put a new key at ``path`` whole or not at all: written and synced beside it, then
+    linked into place, so a build killed halfway leaves no half key. When builds race, the
+    first link wins and the others read its key; a file that is no key is replaced."""
+    handle, name = tempfile.mkstemp(prefix=".cache-key.", dir=path.parent)  # mode 0600
+    try:
+        with os.fdopen(handle, "wb") as file:
+            file.write(os.urandom(KEY_BYTES))
+            file.flush()
+            os.fsync(file.fileno())
+        try:
+            os.link(name, path)
+        except FileExistsError:
+            if _read_key(path) is None:
+                os.replace(name, path)
+    finally:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(name)
 
 
 def _file_to_json(compiled: CompiledFile) -> dict[str, Any]:
