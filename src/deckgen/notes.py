@@ -114,14 +114,14 @@ def compile_deck(
                 "who imported it keep the old note unchanged; give the card a new id to ship "
                 "it as a new note",
             )
-        content = note_fingerprint(
+        content_fingerprint = note_fingerprint(
             guid=guid,
             notetype_id=notetype.id,
             fields=card.fields,
             tags=card.tags,
             deck=deck_name,
         )
-        stamp = next_stamp(old, fingerprint=content, kind=card.kind.value, now=now)
+        stamp = next_stamp(old, fingerprint=content_fingerprint, kind=card.kind.value, now=now)
         note_stamps[card.id] = stamp
         notes.append(
             Note(
