@@ -25,6 +25,7 @@ NO_CARD = {
 A_CARD = {
     "one": "{{c1::x}}",
     "leading-zero": "{{c01::x}}",
+    "leading-zeros": "{{c0001::x}}",
     "highest": "{{c500::x}}",
     "with-hint": "{{c1::x::hint}}",
     "image-only": "{{c1::![p](p.svg)}}",

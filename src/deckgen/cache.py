@@ -28,7 +28,7 @@ import sqlite3
 import stat
 import tempfile
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import defusedxml
 import markdown_it
@@ -51,6 +51,7 @@ _WRITE_FLAGS = os.O_WRONLY | os.O_CREAT | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_C
 """No link followed; a FIFO without a reader fails at once (O_NONBLOCK) instead of waiting."""
 CACHE_FORMAT = 2
 _MAGIC = b"deckgen-cache"
+_T = TypeVar("_T")
 KEY_BYTES = 32
 """The length of the key that signs entries."""
 _OUTPUT_LIBRARIES = (markdown_it, nh3, yaml, defusedxml)
@@ -380,12 +381,12 @@ def _file_from_json(document: dict[str, Any], path: Path) -> CompiledFile | None
             RenderedCard(
                 id=_str(card_id),
                 kind=kinds[kind],
-                fields=_texts(fields),
-                tags=_texts(tags),
+                fields=_list_of(fields, str),
+                tags=_list_of(tags, str),
                 subdeck=_optional_str(subdeck),
                 media=tuple(media[name] for name in names),
                 bodymaps=bodymaps,
-                card_ords=_ints(ords),
+                card_ords=_list_of(ords, int),
                 location=Location(path, _int(line), _int(column)),
             )
         )
@@ -402,15 +403,10 @@ def _str(value: object) -> str:
     return value
 
 
-def _texts(values: object) -> tuple[str, ...]:
-    if type(values) is not list or not set(map(type, values)) <= {str}:
-        raise TypeError("expected a list of texts")
-    return tuple(values)
-
-
-def _ints(values: object) -> tuple[int, ...]:
-    if type(values) is not list or not set(map(type, values)) <= {int}:  # no bool
-        raise TypeError("expected a list of whole numbers")
+def _list_of(values: object, kind: type[_T]) -> tuple[_T, ...]:
+    """``values`` as a tuple when it is a JSON list of ``kind`` only (exactly: no bool as int)."""
+    if type(values) is not list or not set(map(type, values)) <= {kind}:
+        raise TypeError(f"expected a list of {kind.__name__}")
     return tuple(values)
 
 

@@ -14,7 +14,7 @@ import re
 from dataclasses import dataclass
 
 from deckgen.anki.notetypes import Notetype
-from deckgen.render.render import MAX_CLOZE_NUMBER
+from deckgen.render.render import card_number
 
 _TAG = re.compile(r"\{\{(.*?)\}\}", re.DOTALL)
 _CLOZE_FIELD = re.compile(r"\{\{cloze:([^}]+)\}\}")
@@ -39,12 +39,11 @@ def cloze_numbers(text: str) -> list[int]:
     """The distinct numbers of a field's clozes, ascending; each becomes one card. Only
     c1 to c500 with text to hide count: deckgen refuses the others in card files, but a
     hand-edited lock's retired card may hold them, and genanki wrote no card for them."""
-    numbers = set()
-    for match in _CLOZE.finditer(text):
-        digits = match.group(1).lstrip("0")
-        # Compare digits before converting: int() refuses thousands of digits.
-        if match.group(2) and 0 < len(digits) <= 3 and int(digits) <= MAX_CLOZE_NUMBER:
-            numbers.add(int(digits))
+    numbers = {
+        number
+        for match in _CLOZE.finditer(text)
+        if match.group(2) and (number := card_number(match.group(1))) is not None
+    }
     return sorted(numbers)
 
 
@@ -52,32 +51,23 @@ def render_cards(notetype: Notetype, fields: tuple[str, ...]) -> list[CardFaces]
     """Every card Anki creates for a note with ``fields``, in ordinal order."""
     by_name = dict(zip(notetype.fields, fields, strict=True))
     cards = []
-    if notetype.is_cloze:
-        template = notetype.templates[0]
-        text = "".join(by_name[name] for name in _CLOZE_FIELD.findall(template.question))
-        for number in cloze_numbers(text):
-            ord_ = number - 1
-            question = _render(template.question, by_name, ord_, question_side=True, front="")
-            answer = _render(template.answer, by_name, ord_, question_side=False, front=question)
-            cards.append(CardFaces(ord_, template.name, question, answer))
-        return cards
-    for ord_, template in enumerate(notetype.templates):
+    for ord_ in card_ords(notetype, fields):
+        template = notetype.templates[0 if notetype.is_cloze else ord_]
         question = _render(template.question, by_name, ord_, question_side=True, front="")
-        if _is_empty(question):  # Anki creates no card whose front would be blank
-            continue
         answer = _render(template.answer, by_name, ord_, question_side=False, front=question)
         cards.append(CardFaces(ord_, template.name, question, answer))
     return cards
 
 
 def card_ords(notetype: Notetype, fields: tuple[str, ...]) -> tuple[int, ...]:
-    """The ordinals of the cards Anki creates for the note: those of ``render_cards``, found
-    without rendering the answers (every build counts and writes the cards of every note)."""
+    """The ordinals of the cards Anki creates for the note, found without rendering the
+    answers (every build counts and writes the cards of every note)."""
     by_name = dict(zip(notetype.fields, fields, strict=True))
     if notetype.is_cloze:
         template = notetype.templates[0]
         text = "".join(by_name[name] for name in _CLOZE_FIELD.findall(template.question))
         return tuple(number - 1 for number in cloze_numbers(text))
+    # Anki creates no card whose front would be blank.
     return tuple(
         ord_
         for ord_, template in enumerate(notetype.templates)

@@ -160,8 +160,7 @@ def cloze_problem(rendered: str) -> str | None:
     found = False
     for cloze in _CLOZE.finditer(rendered):
         number = cloze.group(1)
-        # Compare digits before converting: int() refuses thousands of digits.
-        if len(number) > 3 or not 1 <= int(number) <= MAX_CLOZE_NUMBER:
+        if card_number(number) is None:
             return (
                 f"has cloze number c{number[:10]}: Anki makes cards only for c1 to "
                 f"c{MAX_CLOZE_NUMBER}; renumber it"
@@ -178,6 +177,16 @@ def cloze_problem(rendered: str) -> str | None:
             "or a removed tag does not count): put it in the text"
         )
     return None
+
+
+def card_number(digits: str) -> int | None:
+    """The cloze number that ``digits`` (as in ``{{c<digits>::``) stand for, when Anki makes
+    a card for it (c1 to c500, leading zeros allowed); None for any other."""
+    significant = digits.lstrip("0")
+    # Compare digits before converting: int() refuses thousands of digits.
+    if not 0 < len(significant) <= 3 or int(significant) > MAX_CLOZE_NUMBER:
+        return None
+    return int(significant)
 
 
 def is_blank(rendered: str) -> bool:
