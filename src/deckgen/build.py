@@ -161,8 +161,9 @@ def plan(
 
 
 def package_path(out_dir: Path, deck_folder: Path) -> Path:
-    """Where a deck's package is written: named after its folder."""
-    return out_dir / f"{deck_folder.name}.apkg"
+    """Where a deck's package is written: named after its folder (for ``.``, the folder it
+    stands for, never a nameless ``.apkg``)."""
+    return out_dir / f"{Path(os.path.abspath(deck_folder)).name}.apkg"
 
 
 def last_release_packages(

@@ -41,9 +41,24 @@ DEFAULT_PACKAGES_DIR = Path("decks")
 P = ParamSpec("P")
 R = TypeVar("R")
 
+def _default_cards_dir() -> str:
+    """``cards`` where it exists; inside a deck folder (``deckgen init`` makes one in the
+    current folder) that folder itself; otherwise a usage error that says what to do."""
+    from deckgen.source.validate import DECK_FILE
+
+    if Path("cards").is_dir():
+        return "cards"
+    if Path(DECK_FILE).is_file():
+        return "."
+    raise click.UsageError(
+        "no 'cards' folder here: run deckgen where 'cards' is, pass the cards folder "
+        "(e.g. deckgen build path/to/cards), or start a deck with 'deckgen init'"
+    )
+
+
 _cards_dir_argument = click.argument(
     "cards_dir",
-    default="cards",
+    default=_default_cards_dir,
     type=click.Path(exists=True, file_okay=False, path_type=Path),
 )
 
@@ -132,7 +147,7 @@ def cli(context: click.Context) -> None:
         click.echo(context.get_help())
 
 
-@cli.command()
+@cli.command(short_help="Compile the decks into .apkg packages.")
 @_cards_dir_argument
 @_output_option("decks", "Folder for the .apkg files.")
 @click.option(
@@ -235,7 +250,7 @@ def _checked_line(planned: list[PlannedDeck], report: Report) -> str:
     return f"up to date: {plural(len(planned), 'deck')}; {report.summary()}"
 
 
-@cli.command()
+@cli.command(short_help="Rebuild whenever a card file or image changes.")
 @_cards_dir_argument
 @_output_option("decks", "Folder for the .apkg files.")
 @click.option(
@@ -326,7 +341,7 @@ def _notes_and_cards(compiled: list[CompiledDeck]) -> str:
     return f"{plural(len(notes) - retired, 'note')}{shipped}, {plural(cards, 'card')}"
 
 
-@cli.command()
+@cli.command(short_help="Check the decks without writing anything.")
 @_cards_dir_argument
 @_format_option
 @_handle_errors
@@ -344,7 +359,7 @@ def check(cards_dir: Path, output_format: str) -> None:
     )
 
 
-@cli.command()
+@cli.command(short_help="Warn about cards that are hard to learn from.")
 @_cards_dir_argument
 @click.option("--strict", is_flag=True, help="Exit 1 when there is any finding.")
 @_format_option
@@ -371,7 +386,7 @@ def lint(cards_dir: Path, strict: bool, output_format: str) -> None:
         raise SystemExit(1)
 
 
-@cli.command()
+@cli.command(short_help="Write every card as Anki shows it, as web pages.")
 @_cards_dir_argument
 @_output_option("preview", "Folder for the site: OUT_DIR/index.html and the images.")
 @click.option("--open", "open_browser", is_flag=True, help="Open the page in the browser.")
@@ -395,7 +410,7 @@ def preview(cards_dir: Path, out_dir: Path, open_browser: bool) -> None:
         open_in_browser(site.index)
 
 
-@cli.command()
+@cli.command(short_help="Print a JSON Schema for editors.")
 @click.option(
     "--for",
     "kind",
@@ -414,7 +429,7 @@ def schema(kind: str) -> None:
     click.echo(schema_text(kind), nl=False)
 
 
-@cli.command()
+@cli.command(short_help="Start a deck with an example of every card type.")
 @click.argument("folder", default=".", type=click.Path(file_okay=False, path_type=Path))
 @_handle_errors
 def init(folder: Path) -> None:
@@ -430,7 +445,7 @@ def init(folder: Path) -> None:
     click.echo(f"deck id: {scaffold.deck_id} (never change it once students have the deck)")
 
 
-@cli.command()
+@cli.command(short_help="Count notes and cards per subdeck, type and tag.")
 @_cards_dir_argument
 @_handle_errors
 def stats(cards_dir: Path) -> None:
@@ -449,7 +464,7 @@ def stats(cards_dir: Path) -> None:
     click.echo(stats_text(compiled, findings))
 
 
-@cli.command()
+@cli.command(short_help="Draw every card's body map for a look.")
 @_cards_dir_argument
 @_output_option("maps", "Folder for the pictures: <deck folder>/<card id>.svg.")
 @_handle_errors
@@ -484,7 +499,7 @@ def _since_last_release(compare: Callable[..., R], cards_dir: Path, against: Pat
     return result
 
 
-@cli.command()
+@cli.command(short_help="Rehearse the students' upgrade in Anki's engine.")
 @_cards_dir_argument
 @_against_option
 @_format_option
@@ -512,7 +527,7 @@ def verify(cards_dir: Path, against: Path | None, output_format: str) -> None:
         raise SystemExit(1)
 
 
-@cli.command()
+@cli.command(short_help="Print the cards changed since the last release.")
 @_cards_dir_argument
 @_against_option
 @_handle_errors
@@ -526,7 +541,7 @@ def changelog(cards_dir: Path, against: Path | None) -> None:
     click.echo(_since_last_release(changes_since, cards_dir, against), nl=False)
 
 
-@cli.command()
+@cli.command(short_help="Bump the version, stamp the decks, write notes.")
 @click.argument("bump", metavar="major|minor|patch|X.Y.Z")
 @_cards_dir_argument
 @_output_option("decks", "Folder for the .apkg files.")

@@ -409,6 +409,16 @@ def _load_card(
             elif not value.markdown.strip():
                 checker.report.error(value.location, f"{label} has an empty {key}")
                 ok = False
+        for key, value in (("question", question), ("answer", answer), ("extra", extra)):
+            if value is not None and (deletion := _CLOZE_OPEN.search(value.markdown)):
+                # Only a cloze card hides a deletion; anywhere else students see the braces.
+                checker.report.error(
+                    value.location,
+                    f"{label} is a {kind.value} card but its {key} holds the cloze deletion "
+                    f"'{deletion.group(0)}': students would see the braces; put the text in "
+                    "'cloze:' to make it a cloze card, or remove the braces",
+                )
+                ok = False
     bodymap = None
     bodymap_node = mapping.get("bodymap")
     if bodymap_node is not None:

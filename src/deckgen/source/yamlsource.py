@@ -40,6 +40,9 @@ _FAST_LOADER: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoad
 _FORBIDDEN_IN_FILE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x84\x86-\x9f\ufffe\uffff]")
 _FORBIDDEN_IN_TEXT = re.compile("[\x00-\x08\x0b-\x1f\x7f\ud800-\udfff]")
 
+_SWALLOWED_COMMENT = re.compile(r"[ \t]+(#[^\s#].*)")
+"""A comment that starts right at a word ('#1', '#hashtag'): text the author meant to keep."""
+
 _STANDARD_TAGS = {
     f"tag:yaml.org,2002:{name}"
     for name in ("str", "int", "float", "bool", "null", "timestamp", "seq", "map")
@@ -137,8 +140,9 @@ class _Builder:
     counted as they are expanded.
     """
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, text: str) -> None:
         self.path = path
+        self.lines = text.split("\n")
         self.diagnostics: list[tuple[Location, str]] = []
         self.documents: list[Node | None] = []
         self.document_locations: list[Location] = []
@@ -213,9 +217,34 @@ class _Builder:
                 # Keep the value, so no "missing key" follows, but never the bad characters.
                 text = _FORBIDDEN_IN_TEXT.sub("\ufffd", text)
             node = Scalar(text, location)
+            if not event.style:  # plain: the only style in which YAML ends text at ' #'
+                self.check_swallowed_comment(event)
         characters = len(node.text) if node is not None else 0
         self.register(event.anchor, (node, 1, characters))
         self.attach(node, 1, characters, location)
+
+    def check_swallowed_comment(self, event: yaml.ScalarEvent) -> None:
+        """Refuse ' #word' right after plain text: YAML drops it as a comment, so
+        ``answer: ranked #1 in strength`` would silently ship as "ranked".
+
+        A comment written as ``# note`` (a space after the '#') is taken as meant."""
+        end = event.end_mark
+        assert end is not None  # both parsers mark every event
+        rest = self.lines[end.line][end.column :]
+        swallowed = _SWALLOWED_COMMENT.match(rest)
+        if swallowed:
+            shown = swallowed.group(1)
+            if len(shown) > 40:
+                shown = shown[:37] + "..."
+            self.diagnostics.append(
+                (
+                    Location(
+                        self.path, end.line + 1, end.column + len(rest) - len(rest.lstrip()) + 1
+                    ),
+                    f"YAML reads '{shown}' as a comment, so it would be left off the card: "
+                    "put the whole value in quotes if it belongs to the text (a comment needs a space after '#')",
+                )
+            )
 
     def alias(self, event: yaml.AliasEvent) -> None:
         location = self.location(event)
@@ -351,10 +380,7 @@ def load_yaml(path: Path, report: Report, *, within: Path | None = None) -> Node
         where = Location(path, mark.line + 1, mark.column + 1) if mark else whole_file
         problem = exc.problem or exc.context or "invalid YAML"
         context = f" ({exc.context})" if exc.context and exc.problem else ""
-        hint = ""
-        if exc.context in ("while scanning an alias", "while scanning an anchor"):
-            # Most often Markdown bold or a list marker at the start of a value.
-            hint = "; a value that starts with '*' or '&' must be put in quotes"
+        hint = _syntax_hint(exc, text)
         report.error(where, f"YAML syntax: {problem}{context}{hint}")
         return None
     except yaml.YAMLError as exc:
@@ -374,8 +400,51 @@ def load_yaml(path: Path, report: Report, *, within: Path | None = None) -> Node
     return builder.documents[0]
 
 
+_KEY_ONLY = re.compile(r"\s*(?:-\s+)?[\w-]+\s*")
+_KEY_AND_VALUE = re.compile(r"(\s*(?:-\s+)?[\w-]+):\s+(.*?)\s*")
+
+
+def _syntax_hint(exc: yaml.MarkedYAMLError, text: str) -> str:
+    """Advice for the parser messages beginners meet most, phrased as what to do.
+
+    PyYAML says where the file stops making sense but not why; these patterns are the usual
+    why: a colon inside a value, a key indented unlike its neighbours, a tab."""
+    if exc.context in ("while scanning an alias", "while scanning an anchor"):
+        # Most often Markdown bold or a list marker at the start of a value.
+        return "; a value that starts with '*' or '&' must be put in quotes"
+    problem = exc.problem or ""
+    if "found character '\\t'" in problem:
+        return "; YAML does not allow tabs for indentation: indent with spaces"
+    if problem.startswith("expected <block end>"):
+        return (
+            "; this line is indented differently from the lines above it: "
+            "give every key of one card the same indentation, using spaces"
+        )
+    mark = exc.problem_mark
+    if problem == "mapping values are not allowed here" and mark is not None:
+        line = text.split("\n")[mark.line]
+        before_colon = line[: mark.column]
+        if _KEY_ONLY.fullmatch(before_colon):
+            return (
+                "; this key is indented more than the keys above it: "
+                "give every key of one card the same indentation"
+            )
+        written = _KEY_AND_VALUE.fullmatch(line)
+        if written:
+            key, value = written.groups()
+            quoted = value.replace("\\", "\\\\").replace('"', '\\"')
+            example = f'{key.strip(" -")}: "{quoted}"'
+            if len(example) > 80:
+                example = example[:77] + '..."'
+            return (
+                "; the value contains ': ', which YAML reads as the start of another key: "
+                f"put the whole value in quotes, e.g. {example}"
+            )
+    return ""
+
+
 def _build(path: Path, text: str, loader: type[yaml.SafeLoader]) -> _Builder:
-    builder = _Builder(path)
+    builder = _Builder(path, text)
     for event in yaml.parse(text, Loader=loader):
         builder.feed(event)
     return builder

@@ -38,6 +38,7 @@ RULES: dict[str, str] = {
     "duplicate-question": "the same question text as another card",
     "cloze-deletions": f"more than {MAX_DELETIONS_PER_NUMBER} deletions under one cloze number",
     "no-source": "a card without a source",
+    "typein-case": "a type-in answer that starts with a small letter",
 }
 
 _TAG = re.compile(r"<[^>]*>")
@@ -140,6 +141,15 @@ def _check_card(card: _Card, warn: _Warn) -> None:
         _check_enumeration(card, spec.cloze, card.note.fields[0], warn)
         return
     assert spec.question is not None and spec.answer is not None
+    if spec.kind is CardKind.TYPEIN and card.answer[:1].islower():
+        warn(
+            card,
+            "typein-case",
+            spec.answer.location,
+            f"the type-in answer of card '{spec.id}' starts with a small letter: Anki "
+            "compares a typed answer letter for letter, capitals included, so a student who "
+            "starts with a capital is marked wrong; write it as students will type it",
+        )
     recalled = [(spec.answer, card.answer, card.note.fields[1])]
     if spec.kind is CardKind.REVERSED:  # the second card asks the answer and recalls the question
         recalled.append((spec.question, card.question, card.note.fields[0]))

@@ -1,0 +1,156 @@
+"""A new author's commonest slips: each gets a message at its place that says what to do, and
+no text is lost without a word (issue 19). Every case is the exact author input."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+from anki_engine import StudentCollection
+from conftest import run_deckgen
+
+DECK_YAML = "name: Hip\nid: hip-test\n"
+
+
+def write_deck(root: Path, cards: str) -> Path:
+    """A deck whose one card file is ``cards:`` followed by ``cards`` (the list of cards)."""
+    deck = root / "cards" / "hip"
+    deck.mkdir(parents=True, exist_ok=True)
+    (deck / "deck.yaml").write_text(DECK_YAML)
+    (deck / "cards.yaml").write_text("source: Gray's Anatomy\ncards:\n" + cards)
+    return deck
+
+
+@pytest.mark.parametrize(
+    ("cards", "where", "advice"),
+    [
+        (
+            "- id: joint\n  question: Hip joint type: ball-and-socket or hinge?\n  answer: Ball\n",
+            "cards.yaml:4:27: error:",
+            "the value contains ': ', which YAML reads as the start of another key: put the "
+            'whole value in quotes, e.g. question: "Hip joint type: ball-and-socket or hinge?"',
+        ),
+        (
+            "- id: joint\n  question: Which joint?\n answer: Hip\n",
+            "cards.yaml:5:2: error:",
+            "this line is indented differently from the lines above it: give every key of one "
+            "card the same indentation, using spaces",
+        ),
+        (
+            "- id: joint\n  question: Which joint?\n    answer: Hip\n",
+            "cards.yaml:5:11: error:",
+            "this key is indented more than the keys above it: give every key of one card the "
+            "same indentation",
+        ),
+        (
+            "- id: joint\n\tquestion: Which joint?\n",
+            "cards.yaml:4:1: error:",
+            "YAML does not allow tabs for indentation: indent with spaces",
+        ),
+        (
+            "- id: ligament\n  question: Strongest hip ligament?\n"
+            "  answer: The iliofemoral ligament #1 in strength.\n",
+            "cards.yaml:5:36: error:",
+            "YAML reads '#1 in strength.' as a comment, so it would be left off the card: put "
+            "the whole value in quotes if it belongs to the text (a comment needs a space "
+            "after '#')",
+        ),
+        (
+            "- id: joint\n  question: Which joint?\n  answer: A {{c1::ball-and-socket}} joint.\n",
+            "cards.yaml:5:11: error:",
+            "card 'joint' is a basic card but its answer holds the cloze deletion '{{c1::': "
+            "students would see the braces; put the text in 'cloze:' to make it a cloze card, "
+            "or remove the braces",
+        ),
+    ],
+    ids=["colon-in-value", "under-indented", "over-indented", "tab", "comment", "cloze-in-basic"],
+)
+def test_each_slip_is_explained_at_its_place(
+    empty_project: Path, cards: str, where: str, advice: str
+) -> None:
+    write_deck(empty_project, cards)
+    result = run_deckgen("check")
+    assert result.exit_code == 1, result.output
+    assert f"{where} " in result.output
+    assert advice in result.output
+    assert "Traceback" not in result.output
+
+
+def test_a_comment_written_as_one_is_kept_quiet(empty_project: Path) -> None:
+    write_deck(
+        empty_project,
+        "- id: ligament  # the strongest one\n  question: Strongest hip ligament?\n"
+        "  answer: Iliofemoral  # Gray's\n",
+    )
+    result = run_deckgen("check")
+    assert result.exit_code == 0, result.output
+    assert "0 errors, 0 warnings" in result.output
+
+
+def test_quoted_hash_reaches_the_student(
+    empty_project: Path, student: StudentCollection
+) -> None:
+    write_deck(
+        empty_project,
+        '- id: ligament\n  question: Strongest hip ligament?\n'
+        '  answer: "The iliofemoral ligament #1 in strength."\n',
+    )
+    result = run_deckgen("build")
+    assert result.exit_code == 0, result.output
+    student.import_package(empty_project / "decks" / "hip.apkg")
+    (answer,) = [note["Answer"] for note in student.notes().values()]
+    assert "#1 in strength." in answer
+
+
+def test_a_lower_case_type_in_answer_is_linted_because_anki_compares_capitals(
+    empty_project: Path, student: StudentCollection
+) -> None:
+    # The reason for the rule, measured: Anki's own comparison marks the capital wrong.
+    assert "typeBad" in student.col.compare_answer(
+        "superior gluteal nerve", "Superior gluteal nerve"
+    )
+    write_deck(
+        empty_project,
+        "- id: nerve\n  type: typein\n  question: Nerve to gluteus medius?\n"
+        "  answer: superior gluteal nerve\n",
+    )
+    result = run_deckgen("lint")
+    assert "cards.yaml:6:11: warning: the type-in answer of card 'nerve' starts with a " in (
+        result.output
+    )
+    assert "[typein-case]" in result.output
+
+
+def test_build_inside_a_deck_folder_names_the_package_after_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`deckgen init` makes a deck in the current folder; `deckgen build` (no argument) and
+    `deckgen build .` there both write decks/<folder>.apkg, never a nameless decks/.apkg."""
+    folder = tmp_path / "hip-anatomy"
+    folder.mkdir()
+    monkeypatch.chdir(folder)
+    assert run_deckgen("init").exit_code == 0
+    for args in (("build",), ("build", ".")):
+        result = run_deckgen(*args)
+        assert result.exit_code == 0, result.output
+        assert sorted(os.listdir(folder / "decks")) == ["hip-anatomy.apkg"]
+
+
+def test_no_cards_folder_says_what_to_do(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    result = run_deckgen("check")
+    assert result.exit_code == 2
+    assert (
+        "no 'cards' folder here: run deckgen where 'cards' is, pass the cards folder "
+        "(e.g. deckgen build path/to/cards), or start a deck with 'deckgen init'"
+    ) in result.output
+
+
+def test_top_level_help_shows_whole_summaries() -> None:
+    result = run_deckgen("--help")
+    assert result.exit_code == 0
+    commands = result.output.split("Commands:")[1]
+    assert "..." not in commands and "…" not in commands
+    assert len(commands.strip().splitlines()) == 12
