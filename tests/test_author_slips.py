@@ -89,12 +89,10 @@ def test_a_comment_written_as_one_is_kept_quiet(empty_project: Path) -> None:
     assert "0 errors, 0 warnings" in result.output
 
 
-def test_quoted_hash_reaches_the_student(
-    empty_project: Path, student: StudentCollection
-) -> None:
+def test_quoted_hash_reaches_the_student(empty_project: Path, student: StudentCollection) -> None:
     write_deck(
         empty_project,
-        '- id: ligament\n  question: Strongest hip ligament?\n'
+        "- id: ligament\n  question: Strongest hip ligament?\n"
         '  answer: "The iliofemoral ligament #1 in strength."\n',
     )
     result = run_deckgen("build")

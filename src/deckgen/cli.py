@@ -41,6 +41,7 @@ DEFAULT_PACKAGES_DIR = Path("decks")
 P = ParamSpec("P")
 R = TypeVar("R")
 
+
 def _default_cards_dir() -> str:
     """``cards`` where it exists; inside a deck folder (``deckgen init`` makes one in the
     current folder) that folder itself; otherwise a usage error that says what to do."""

@@ -242,7 +242,8 @@ class _Builder:
                         self.path, end.line + 1, end.column + len(rest) - len(rest.lstrip()) + 1
                     ),
                     f"YAML reads '{shown}' as a comment, so it would be left off the card: "
-                    "put the whole value in quotes if it belongs to the text (a comment needs a space after '#')",
+                    "put the whole value in quotes if it belongs to the text "
+                    "(a comment needs a space after '#')",
                 )
             )
 
