@@ -152,3 +152,16 @@ def test_top_level_help_shows_whole_summaries() -> None:
     commands = result.output.split("Commands:")[1]
     assert "..." not in commands and "…" not in commands
     assert len(commands.strip().splitlines()) == 12
+
+
+def test_a_missing_image_suggests_the_one_that_is_there(empty_project: Path) -> None:
+    deck = write_deck(
+        empty_project,
+        "- id: pelvis\n  question: '![Pelvis](images/pelvis.jpeg) Which bone?'\n  answer: Ilium\n",
+    )
+    (deck / "images").mkdir()
+    (deck / "images" / "pelvis.jpg").write_bytes(b"\xff\xd8\xff\xe0" + b"\0" * 64)
+    result = run_deckgen("check")
+    assert result.exit_code == 1
+    assert "image 'images/pelvis.jpeg' not found" in result.output
+    assert "(did you mean 'pelvis.jpg'?)" in result.output

@@ -15,8 +15,8 @@ from xml.etree.ElementTree import Element
 
 import defusedxml.ElementTree
 
-from deckgen.diagnostics import Location, Report
-from deckgen.source.safe_files import MissingFile, UnsafeFile, read_file, resolve
+from deckgen.diagnostics import Location, Report, did_you_mean
+from deckgen.source.safe_files import MissingFile, UnsafeFile, check_folder, read_file, resolve
 from deckgen.source.yamlsource import text_problem
 
 MAX_IMAGE_BYTES = 10 * 1024 * 1024
@@ -117,7 +117,11 @@ class MediaResolver:
         try:
             data = read_file(path, within=self.deck_folder, max_bytes=MAX_IMAGE_BYTES)
         except MissingFile:
-            self.report.error(location, f"image '{reference}' not found (looked for {path})")
+            self.report.error(
+                location,
+                f"image '{reference}' not found (looked for {path})"
+                f"{did_you_mean(path.name, self._neighbours(path))}",
+            )
             return None
         except UnsafeFile as exc:
             self.report.error(location, f"image '{reference}' {exc}")
@@ -127,6 +131,15 @@ class MediaResolver:
             self.report.error(location, f"image '{reference}' {problem}")
             return None
         return MediaFile(media_name(data, extension), data)
+
+    def _neighbours(self, path: Path) -> list[str]:
+        """The image names next to a missing one, to suggest ``pelvis.jpg`` for ``pelvis.jpeg``
+        (listed only when that folder lies inside the deck folder)."""
+        try:
+            check_folder(path.parent, within=self.deck_folder)
+            return [entry.name for entry in path.parent.iterdir() if entry.suffix]
+        except (UnsafeFile, OSError):
+            return []
 
 
 def _reference_problem(reference: str) -> str | None:
