@@ -129,7 +129,7 @@ def test_upgrade_updates_in_place_and_keeps_history(
 
     assert notes[guid("insertion")]["Answer"] == "Lateral greater trochanter."
     assert sorted(notes[guid("referral-low-back")].tags) == ["demo", "referral", "trp"]
-    assert notes[guid("nerve")]["Answer"] == "superior gluteal nerve"
+    assert notes[guid("nerve")]["Answer"] == "Superior gluteal nerve"
     assert notes[guid("nerve-root")]["Answer"] == "L4, L5 and S1."
     assert notes[guid("layers")]["Extra"] == "my mnemonic"
 

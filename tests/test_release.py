@@ -65,7 +65,7 @@ def edit_for_the_second_release(project: Path) -> None:
         "  - id: nerve\n"
         "    type: typein\n"
         "    question: Which nerve supplies gluteus medius?\n"
-        "    answer: superior gluteal nerve\n",
+        "    answer: Superior gluteal nerve\n",
         "  - id: width\n"
         "    question: How wide is the muscle's origin?\n"
         "    answer: About a hand's width along the iliac crest.\n",

@@ -19,7 +19,7 @@ NERVE = (
     "  - id: nerve\n"
     "    type: typein\n"
     "    question: Which nerve supplies gluteus medius?\n"
-    "    answer: superior gluteal nerve\n"
+    "    answer: Superior gluteal nerve\n"
 )
 
 

@@ -351,9 +351,12 @@ def check(cards_dir: Path, output_format: str) -> None:
 
     Example: deckgen check cards
     """
+    from deckgen.cache import BuildCache
+
     output = Output(output_format)
     report = Report()
-    compiled = _compile(cards_dir, report)
+    # The same per-file cache as build: the pre-commit hook runs check on every commit.
+    compiled = _compile(cards_dir, report, cache=BuildCache.for_cards(cards_dir))
     output.report(report)
     output.say(
         f"checked {plural(len(compiled), 'deck')}, {_notes_and_cards(compiled)}; {report.summary()}"

@@ -47,7 +47,7 @@ cards:
   - id: typein-example          # the student types the answer
     type: typein
     question: Which nerve supplies gluteus medius?
-    answer: superior gluteal nerve
+    answer: Superior gluteal nerve
 
   - id: cloze-example           # one card per number: c1 and c2 give two cards
     cloze: >-
