@@ -40,7 +40,7 @@ _FAST_LOADER: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoad
 _FORBIDDEN_IN_FILE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x84\x86-\x9f\ufffe\uffff]")
 _FORBIDDEN_IN_TEXT = re.compile("[\x00-\x08\x0b-\x1f\x7f\ud800-\udfff]")
 
-_SWALLOWED_COMMENT = re.compile(r"[ \t]+(#[^\s#].*)")
+_SWALLOWED_COMMENT = re.compile("[ \t]+(#[^\\s#][^\n\r\x85\u2028\u2029]*)")
 """A comment that starts right at a word ('#1', '#hashtag'): text the author meant to keep."""
 
 _STANDARD_TAGS = {
@@ -142,7 +142,7 @@ class _Builder:
 
     def __init__(self, path: Path, text: str) -> None:
         self.path = path
-        self.lines = text.split("\n")
+        self.text = text
         self.diagnostics: list[tuple[Location, str]] = []
         self.documents: list[Node | None] = []
         self.document_locations: list[Location] = []
@@ -230,8 +230,7 @@ class _Builder:
         A comment written as ``# note`` (a space after the '#') is taken as meant."""
         end = event.end_mark
         assert end is not None  # both parsers mark every event
-        rest = self.lines[end.line][end.column :]
-        swallowed = _SWALLOWED_COMMENT.match(rest)
+        swallowed = _SWALLOWED_COMMENT.match(self.text, end.index)
         if swallowed:
             shown = swallowed.group(1)
             if len(shown) > 40:
@@ -239,7 +238,7 @@ class _Builder:
             self.diagnostics.append(
                 (
                     Location(
-                        self.path, end.line + 1, end.column + len(rest) - len(rest.lstrip()) + 1
+                        self.path, end.line + 1, end.column + swallowed.start(1) - end.index + 1
                     ),
                     f"YAML reads '{shown}' as a comment, so it would be left off the card: "
                     "put the whole value in quotes if it belongs to the text "
