@@ -12,6 +12,7 @@ from collections import defaultdict
 from pathlib import Path
 
 import pytest
+from anki.notes import Note as AnkiNote
 
 from anki_engine import StudentCollection
 from conftest import run_deckgen
@@ -61,15 +62,29 @@ def test_shipped_package_imports_with_every_image(
 # --- the gluteus medius deck's quality bar (issue: an instructor would hand it out unchanged) ---
 
 TOPICS = {
-    "anatomy": "Anatomy",
-    "function": "Function",
-    "referral": "Referral patterns",
-    "causes": "Causes and perpetuating factors",
-    "symptoms_exam": "Symptoms and examination",
-    "red_flags": "Red flags",
-    "treatment": "Treatment and self-care",
-    "differential": "Differential diagnosis",
+    "anatomy": "1 Anatomy",
+    "function": "2 Function",
+    "symptoms_exam": "3 Trigger points and examination",
+    "red_flags": "4 Red flags",
+    "referral": "5 Referral patterns",
+    "causes": "6 Causes and perpetuating factors",
+    "treatment": "7 Treatment and self-care",
+    "differential": "8 Differential diagnosis",
 }
+"""Each topic's subdeck, in the order a new student should meet them: the basics first, red
+flags early. Anki gathers new cards deck by deck in the order of the decks' names, so the
+numbers are what orders the topics."""
+SUBDECKS_OF_THE_PREVIOUS_RELEASE = {
+    "Anatomy": "1 Anatomy",
+    "Function": "2 Function",
+    "Symptoms and examination": "3 Trigger points and examination",
+    "Red flags": "4 Red flags",
+    "Referral patterns": "5 Referral patterns",
+    "Causes and perpetuating factors": "6 Causes and perpetuating factors",
+    "Treatment and self-care": "7 Treatment and self-care",
+    "Differential diagnosis": "8 Differential diagnosis",
+}
+"""The renaming the README asks existing students to make before importing this release."""
 MAX_ANSWER_CHARACTERS = 150
 _TAGS = re.compile(r"<[^>]+>")
 
@@ -431,3 +446,78 @@ def test_upgrading_from_the_previous_release_keeps_history_and_makes_no_duplicat
         first_fields[student_note.mid].append(student_note.fields[0])
     for fields in first_fields.values():
         assert sorted(field for field in fields if fields.count(field) > 1) == []
+
+
+def _topic_rank(note: AnkiNote) -> int | None:
+    """The position of a live note's topic in the teaching order; None for a retired note."""
+    if RETIRED_TAG in note.tags:
+        return None
+    (topic,) = [tag.removeprefix("topic::") for tag in note.tags if tag.startswith("topic::")]
+    return list(TOPICS).index(topic)
+
+
+def test_a_new_student_meets_the_topics_in_teaching_order(
+    gluteus_medius: CompiledDeck, student: StudentCollection
+) -> None:
+    """Measured with Anki's own scheduler and its default options, on a fresh collection."""
+    student.import_package(REPO / "decks" / "gluteus-medius.apkg")
+    col = student.col
+    deck_id = col.decks.id_for_name(gluteus_medius.spec.name)
+    assert deck_id is not None
+    col.decks.select(deck_id)
+
+    # The first day with the default options (20 new cards a day): anatomy, then function.
+    first_day = [
+        col.get_card(queued.card.id) for queued in col.sched.get_queued_cards(fetch_limit=100).cards
+    ]
+    assert len(first_day) == 20
+    assert first_day[0].note().guid == _guid_of(gluteus_medius, "anatomy-origin")
+    assert {_topic_rank(card.note()) for card in first_day} == {0, 1}
+
+    # Every later day continues where the last stopped, so the whole queue with the daily limit
+    # lifted is the order of all days; a note's first card is the one gathered in deck order
+    # (Anki then sorts a day's gathered cards by card type, so second cards come later).
+    # (Anki also caps new cards by the review limit.)
+    config = col.decks.get_config(col.decks.get(deck_id)["conf"])
+    assert config is not None
+    config["new"]["perDay"] = config["rev"]["perDay"] = 9999  # the most Anki accepts
+    col.decks.update_config(config)
+    queue = [
+        col.get_card(queued.card.id)
+        for queued in col.sched.get_queued_cards(fetch_limit=10_000).cards
+    ]
+    ranks = [_topic_rank(card.note()) for card in queue if card.ord == 0]
+    live_ranks = [rank for rank in ranks if rank is not None]
+    assert len(live_ranks) == len(gluteus_medius.notes)
+    assert live_ranks == sorted(live_ranks)
+    assert set(live_ranks) == set(range(len(TOPICS)))
+    # Retired notes, if any are still new, come after every live card.
+    assert ranks[: len(live_ranks)] == live_ranks
+
+
+def _guid_of(deck: CompiledDeck, card_id: str) -> str:
+    (note,) = [note for note in deck.notes if note.card_id == card_id]
+    return note.guid
+
+
+def test_students_who_rename_their_subdecks_first_keep_every_card_together(
+    gluteus_medius: CompiledDeck, student: StudentCollection
+) -> None:
+    """What the README tells existing students: Anki files an updated note's cards where they
+    already are and a new card under the package's deck name, so renaming the old subdecks
+    before importing leaves no card behind in a deck this release no longer uses."""
+    student.import_package(PREVIOUS_RELEASE)
+    assert student.study_everything(gluteus_medius.spec.name) > 0
+    reviews = student.review_count()
+    col = student.col
+    for old, new in SUBDECKS_OF_THE_PREVIOUS_RELEASE.items():
+        deck_id = col.decks.id_for_name(f"{gluteus_medius.spec.name}::{old}")
+        assert deck_id is not None, old
+        col.decks.rename(deck_id, f"{gluteus_medius.spec.name}::{new}")
+
+    student.import_package(REPO / "decks" / "gluteus-medius.apkg")
+
+    assert student.review_count() == reviews
+    notes = student.notes()
+    for note in gluteus_medius.notes:
+        assert set(student.deck_names_of(notes[note.guid])) == {note.deck_name}, note.card_id
