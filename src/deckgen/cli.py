@@ -17,6 +17,7 @@ import click
 
 from deckgen.diagnostics import (
     DeckgenError,
+    Location,
     Report,
     SourceErrors,
     display_path,
@@ -153,10 +154,13 @@ def build(cards_dir: Path, out_dir: Path, check_only: bool, output_format: str) 
 
 def _build(cards_dir: Path, out_dir: Path, *, check_only: bool, output: Output) -> None:
     from deckgen.build import cycle_collection_paused, plan, remember_packages, write
-    from deckgen.cache import BuildCache, project_state
+    from deckgen.cache import CACHE_DIR, BuildCache, project_state
     from deckgen.workflow.progress import progress_bar
 
+    report = Report()
     cache = BuildCache.for_cards(cards_dir)
+    if cache.refused is not None:
+        report.warning(Location(cards_dir / CACHE_DIR), cache.refused)
     # Nothing changed since a build that left nothing to do: say what that build said. The
     # record is of text output, so other formats always build.
     replay = output.format == "text"
@@ -167,7 +171,6 @@ def _build(cards_dir: Path, out_dir: Path, *, check_only: bool, output: Output) 
             click.echo(line, err=to_stderr)
         return
 
-    report = Report()
     bar = progress_bar(cards_dir, sys.stderr) if output.format == "text" else None
     with cycle_collection_paused():
         try:

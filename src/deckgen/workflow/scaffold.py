@@ -7,8 +7,8 @@ import secrets
 from dataclasses import dataclass
 from pathlib import Path
 
-from deckgen.build import write_atomically
 from deckgen.diagnostics import DeckgenError, display_path
+from deckgen.source.safe_files import write_atomically
 from deckgen.source.validate import DECK_FILE
 
 EXAMPLE_FILE = "example.yaml"
@@ -94,6 +94,7 @@ def init_deck(folder: Path) -> Scaffold:
         _DECK_YAML.format(
             cards=cards, name=name, deck_id=deck_id, tag=slug.replace("-", "_")
         ).encode("utf-8"),
+        within=folder,
     )
-    write_atomically(example, _EXAMPLE_YAML.encode("utf-8"))
+    write_atomically(example, _EXAMPLE_YAML.encode("utf-8"), within=folder)
     return Scaffold(folder=folder, deck_id=deck_id, files=(deck_file, example))
