@@ -84,6 +84,7 @@ def environment_digest() -> str:
     package = Path(__file__).parent
     for source in sorted(package.rglob("*.py")):
         name = source.relative_to(package).as_posix()
+        # deckgen's own installed source, not a project file: read plainly.
         digest.update(name.encode() + b"\0" + source.read_bytes() + b"\0")
     return digest.hexdigest()
 

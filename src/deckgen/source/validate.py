@@ -147,6 +147,7 @@ def find_deck_folders(cards_dir: Path, report: Report) -> list[Path]:
         return [cards_dir]
     folders = []
     holders = []
+    # Listings read names only; every file found is read through safe_files.
     for child in sorted(cards_dir.iterdir()):
         if not child.is_dir() or child.name.startswith("."):
             continue
@@ -293,7 +294,7 @@ def load_deck(
 def _card_files(folder: Path, report: Report) -> list[Path]:
     """Card files of a deck; files that resolve outside the deck folder are refused."""
     files = []
-    for path in sorted(folder.rglob("*")):
+    for path in sorted(folder.rglob("*")):  # names only (rglob enters no linked folder)
         if path.name == DECK_FILE and path.parent == folder:
             continue
         if path.suffix == ".yml":
