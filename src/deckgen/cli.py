@@ -6,6 +6,7 @@ would hurt students (verify), 2 usage errors, 3 a bug in deckgen.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import os
 import sys
@@ -280,21 +281,12 @@ def watch(cards_dir: Path, out_dir: Path, preview_dir: Path) -> None:
 
 
 def _refresh_preview(cards_dir: Path, preview_dir: Path) -> None:
-    """The preview hook of ``watch``: an existing preview folder is rewritten by the preview
-    command."""
-    preview_command = cli.commands.get("preview")
-    if preview_command is None or not preview_dir.is_dir():
+    """The preview hook of ``watch``: an existing preview folder is rewritten as ``deckgen
+    preview`` would (by the library: folder names are never parsed again as options)."""
+    if not preview_dir.is_dir():
         return
-    try:
-        preview_command.main(
-            [str(cards_dir), "-o", str(preview_dir)],
-            prog_name="deckgen preview",
-            standalone_mode=False,
-        )
-    except SystemExit:
-        pass  # the preview command printed its own errors
-    except click.ClickException as exc:
-        exc.show()
+    with contextlib.suppress(SystemExit):  # the errors are printed; the last preview stays
+        _handle_errors(_write_preview)(cards_dir, preview_dir)
 
 
 def _compile(
@@ -384,7 +376,16 @@ def preview(cards_dir: Path, out_dir: Path, open_browser: bool) -> None:
 
     Example: deckgen preview cards --open
     """
-    from deckgen.workflow.preview import open_in_browser, write_preview
+    from deckgen.workflow.preview import open_in_browser
+
+    index = _write_preview(cards_dir, out_dir)
+    if open_browser:
+        open_in_browser(index)
+
+
+def _write_preview(cards_dir: Path, out_dir: Path) -> Path:
+    """Compile and write the review site; returns its page."""
+    from deckgen.workflow.preview import write_preview
 
     report = Report()
     compiled = _compile(cards_dir, report)
@@ -394,8 +395,7 @@ def preview(cards_dir: Path, out_dir: Path, open_browser: bool) -> None:
         f"wrote {display_path(site.index)} ({plural(site.cards, 'card')}, "
         f"{plural(site.media, 'image')})"
     )
-    if open_browser:
-        open_in_browser(site.index)
+    return site.index
 
 
 @cli.command()

@@ -147,8 +147,16 @@ def find_deck_folders(cards_dir: Path, report: Report) -> list[Path]:
         return [cards_dir]
     folders = []
     holders = []
-    # Listings read names only; every file found is read through safe_files.
-    for child in sorted(cards_dir.iterdir()):
+    try:  # listings read names only; every file found is read through safe_files
+        children = sorted(cards_dir.iterdir())
+    except OSError as exc:  # gone while `deckgen watch` waits, say, or not readable
+        report.error(
+            Location(cards_dir),
+            f"cards folder cannot be read: {exc.strerror}; restore it, or name the folder "
+            "that holds the decks",
+        )
+        return []
+    for child in children:
         if not child.is_dir() or child.name.startswith("."):
             continue
         try:
