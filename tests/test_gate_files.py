@@ -8,11 +8,16 @@ from __future__ import annotations
 import shutil
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
+import yaml
 
+from conftest import run_deckgen
 from deckgen.cache import CACHE_DIR
 from hostile_project import make_project, run_build, snapshot
+
+REPOSITORY = Path(__file__).parent.parent
 
 VICTIM_FILES = {"notes.txt": b"the author's notes\n", "entry": b"looks like a cache entry\n"}
 
@@ -116,3 +121,62 @@ def test_a_sound_cache_is_used_and_pruned(built: Path) -> None:
     assert result.code == 0 and "warning" not in result.stderr, result.output
     assert len(sorted(entries.iterdir())) == len(old)
     assert sorted(entries.iterdir()) != old
+
+
+# --- init ---------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("folder", "message"),
+    [
+        (
+            "cards/alpha/sub",
+            "deckgen: error: cards/alpha/sub is inside the deck folder cards/alpha (it has a "
+            "deck.yaml): a deck cannot hold another; start the new deck next to it, e.g. "
+            "deckgen init cards/new-deck\n",
+        ),
+        (
+            "cards/alpha/images",
+            "deckgen: error: cards/alpha/images is inside the deck folder cards/alpha",
+        ),
+        (
+            "cards",
+            "deckgen: error: cards already holds a deck (cards/alpha/deck.yaml): a deck cannot "
+            "hold another; start the new deck in a folder of its own, e.g. deckgen init "
+            "cards/new-deck\n",
+        ),
+        (".", "deckgen: error: . already holds a deck (cards/alpha/deck.yaml)"),
+    ],
+)
+def test_init_refuses_a_deck_inside_or_around_a_deck(
+    built: Path, monkeypatch: pytest.MonkeyPatch, folder: str, message: str
+) -> None:
+    """A deck.yaml inside a deck is read as a card file of it: `check` failed after init."""
+    monkeypatch.chdir(built)
+    before = snapshot(built)
+    result = run_deckgen("init", folder)
+    assert (result.exit_code, result.stdout) == (1, "")
+    assert result.stderr.startswith(message), result.stderr
+    assert "Traceback" not in result.output
+    assert snapshot(built) == before
+    assert run_build(built, "--check").code == 0
+
+
+def _trigger_point(cards: list[dict[str, Any]], card_id: str) -> tuple[object, list[str]]:
+    (card,) = (card for card in cards if card["id"] == card_id)
+    return card["bodymap"]["trigger_points"][0]["at"], card["bodymap"].get("muscles", [])
+
+
+def test_the_init_example_places_trp1_where_the_shipped_deck_does(empty_project: Path) -> None:
+    """On the muscle, lateral to the PSIS and below the crest, with the muscle drawn, as the
+    shipped deck's TrP1 location card has it (the example once put TrP1 on the PSIS)."""
+    assert run_deckgen("init", "cards/hip").exit_code == 0
+    example = yaml.safe_load(Path("cards/hip/example.yaml").read_text())["cards"]
+    shipped = yaml.safe_load((REPOSITORY / "cards/gluteus-medius/referral.yaml").read_text())
+    at, muscles = _trigger_point(example, "bodymap-example")
+    shipped_at, _ = _trigger_point(shipped["cards"], "referral-trp1-location")
+    assert at == shipped_at
+    assert muscles == ["gluteus-medius"]
+    assert run_deckgen("maps").exit_code == 0
+    svg = Path("maps/hip/bodymap-example.svg").read_text()
+    assert 'class="muscle"' in svg and 'class="trigger-point"' in svg
