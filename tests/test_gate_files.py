@@ -180,3 +180,57 @@ def test_the_init_example_places_trp1_where_the_shipped_deck_does(empty_project:
     assert run_deckgen("maps").exit_code == 0
     svg = Path("maps/hip/bodymap-example.svg").read_text()
     assert 'class="muscle"' in svg and 'class="trigger-point"' in svg
+
+
+# --- maps ---------------------------------------------------------------------------------
+
+_MAP = "{view: posterior, essential: [sacrum], trigger_points: [{label: TrP1, at: psis}]}"
+
+
+@pytest.mark.parametrize(
+    ("cards", "clash"),
+    [
+        (
+            f"  - {{id: x, question: Q, answer: A, bodymap: {{reveal: true, {_MAP[1:]}}}\n"
+            f"  - {{id: x-answer, question: Q2, answer: A2, bodymap: {_MAP}}}\n",
+            "cards 'x' and 'x-answer' would both be drawn to maps/d/x-answer.svg",
+        ),
+        (
+            f"  - {{id: Hip, question: Q, answer: A, bodymap: {_MAP}}}\n"
+            f"  - {{id: hip, question: Q2, answer: A2, bodymap: {_MAP}}}\n",
+            "cards 'Hip' and 'hip' would both be drawn to maps/d/hip.svg",
+        ),
+    ],
+    ids=["answer side and a card named like it", "ids differing in case"],
+)
+def test_maps_refuses_two_pictures_for_one_file_name(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, cards: str, clash: str
+) -> None:
+    """`maps` once wrote the second picture over the first under one name."""
+    deck = tmp_path / "cards/d"
+    deck.mkdir(parents=True)
+    (deck / "deck.yaml").write_text("name: D\nid: d\n")
+    (deck / "c.yaml").write_text("cards:\n" + cards)
+    monkeypatch.chdir(tmp_path)
+    result = run_deckgen("maps")
+    assert (result.exit_code, result.stdout) == (1, "")
+    assert result.stderr == f"deckgen: error: {clash}: give one of them another id\n"
+    assert not (tmp_path / "maps").exists()
+
+
+def test_maps_writes_nothing_through_a_link(
+    built: Path, victim: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (built / "cards/alpha/cards.yaml").write_text(
+        "cards:\n  - {id: m, question: Q, answer: A, bodymap: " + _MAP + "}\n"
+    )
+    (built / "maps").mkdir()
+    (built / "maps/alpha").symlink_to(victim)
+    monkeypatch.chdir(built)
+    result = run_deckgen("maps")
+    assert result.exit_code == 1
+    assert result.stderr == (
+        "deckgen: error: cannot write maps/alpha/m.svg: maps/alpha is a link: refused; deckgen "
+        "never writes or deletes through a link, so replace it with a real folder (or delete it)\n"
+    )
+    assert {p.name: p.read_bytes() for p in victim.iterdir()} == VICTIM_FILES
