@@ -2,11 +2,13 @@
 
 Run: python bench/hostile_and_large_inputs.py
 Prints seconds per case; every hostile case must finish (refused or built) within seconds.
+The lint cases are the near-duplicate rule's worst inputs: it once compared every pair.
 """
 
 from __future__ import annotations
 
 import os
+import random
 import tempfile
 import time
 from pathlib import Path
@@ -46,14 +48,45 @@ def time_load(text: str, loader: type[yaml.SafeLoader], folder: Path) -> float:
         yamlsource._FAST_LOADER = original
 
 
-def time_check(card_file: str, folder: Path) -> tuple[float, int, str]:
+def alike_questions(count: int, per_file: int = 2_000) -> list[str]:
+    """Questions differing in one word: each is a near-duplicate of every other."""
+    return [
+        "cards:\n"
+        + "".join(
+            f"  - {{id: c{i}, question: What is the origin of muscle number {i}?, "
+            f"answer: Bone {i}, source: S}}\n"
+            for i in range(start, min(start + per_file, count))
+        )
+        for start in range(0, count, per_file)
+    ]
+
+
+def shuffled_questions(count: int, per_file: int = 1_000) -> list[str]:
+    """Questions of the same 60 words in shuffled order: alike by words and letters, not by
+    text, so every candidate costs a full character-by-character comparison."""
+    rng = random.Random(1)
+    words = [f"w{number}" for number in range(60)]
+    files = []
+    for start in range(0, count, per_file):
+        cards = []
+        for i in range(start, min(start + per_file, count)):
+            rng.shuffle(words)
+            cards.append(f"  - {{id: c{i}, question: '{' '.join(words * 3)}', answer: A{i}}}\n")
+        files.append("cards:\n" + "".join(cards))
+    return files
+
+
+def time_check(
+    card_file: str | list[str], folder: Path, command: str = "check"
+) -> tuple[float, int, str]:
     deck = folder / "cards/d"
     deck.mkdir(parents=True, exist_ok=True)
-    (deck / "deck.yaml").write_text("name: D\nid: d\n")
-    (deck / "c.yaml").write_text(card_file)
+    (deck / "deck.yaml").write_text("name: D\nid: d\nlint: {ignore: [no-source]}\n")
+    for number, text in enumerate([card_file] if isinstance(card_file, str) else card_file):
+        (deck / f"c{number}.yaml").write_text(text)
     os.chdir(folder)
     started = time.perf_counter()
-    result = CliRunner().invoke(cli, ["check"])
+    result = CliRunner().invoke(cli, [command])
     first_error = next((line for line in result.output.splitlines() if "error:" in line), "")
     return time.perf_counter() - started, result.exit_code, first_error.partition("error: ")[2]
 
@@ -83,6 +116,13 @@ def main() -> None:
         for name, card_file in cases.items():
             seconds, code, error = time_check(card_file, folder / name.replace(" ", "_")[:20])
             print(f"check, {name:42} {seconds:6.2f} s  exit {code}  {error[:60]}")
+        lint_cases = {
+            "6,000 alike questions": alike_questions(6_000),
+            "6,000 questions of one shuffled word set": shuffled_questions(6_000),
+        }
+        for name, card_files in lint_cases.items():
+            seconds, code, _ = time_check(card_files, folder / f"lint{len(name)}", "lint")
+            print(f"lint,  {name:42} {seconds:6.2f} s  exit {code}")
 
 
 if __name__ == "__main__":

@@ -2,14 +2,20 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import re
 import shutil
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from conftest import FIXTURES, run_deckgen
+from deckgen.build import compile_project
+from deckgen.diagnostics import Report
+from deckgen.notes import CompiledDeck
+from deckgen.workflow import lint as lint_module
 from deckgen.workflow.lint import RULES
 
 # (file, line, column, rule) of every planted problem; the card 'clean' has none.
@@ -167,3 +173,56 @@ def test_every_rule_is_documented_in_the_readme() -> None:
     readme = (Path(__file__).resolve().parent.parent / "README.md").read_text(encoding="utf-8")
     table = readme.split("<!-- lint-rules -->", 1)[1].split("\n\n", 1)[0]
     assert re.findall(r"^\| `([a-z-]+)` \|", table, re.MULTILINE) == list(RULES)
+
+
+def _alike_bank(root: Path, count: int) -> list[CompiledDeck]:
+    """``count`` questions that differ in one word: each a near-duplicate of every other."""
+    deck = root / "cards" / "bank"
+    deck.mkdir(parents=True)
+    (deck / "deck.yaml").write_text("name: Bank\nid: bank\nlint: {ignore: [no-source]}\n")
+    (deck / "cards.yaml").write_text(
+        "cards:\n"
+        + "".join(
+            f"  - {{id: c{i}, question: What is the origin of muscle number {i}?, "
+            f"answer: Bone {i}}}\n"
+            for i in range(count)
+        )
+    )
+    return compile_project(root / "cards", now=1, report=Report(), packages_dir=root / "decks")
+
+
+@pytest.mark.parametrize("same_answer", [False, True], ids=["answers differ", "one answer"])
+def test_the_near_duplicate_rule_does_linear_work(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, same_answer: bool
+) -> None:
+    """It once compared every pair of alike questions: minutes on 6,000, where stats and lint
+    also run. Counted, not timed: the candidates compared grow with the deck, not its square,
+    and each card is warned once, naming the latest alike card. With one answer for all (no
+    finding, so no early stop) the work stays linear too."""
+    compared = 0
+    real_check = lint_module._alike_enough
+
+    def counting_check(*args: Any) -> bool:
+        nonlocal compared
+        compared += 1
+        return real_check(*args)
+
+    monkeypatch.setattr(lint_module, "_alike_enough", counting_check)
+    if same_answer:
+        make_card = lint_module._card
+        monkeypatch.setattr(
+            lint_module,
+            "_card",
+            lambda spec, note: dataclasses.replace(make_card(spec, note), answer="Bone"),
+        )
+    work = {}
+    for count in (500, 2_000):
+        compiled = _alike_bank(tmp_path / str(count), count)
+        compared = 0
+        report = Report()
+        lint_module.lint(compiled, report)
+        work[count] = compared
+        named = [re.findall(r"card '(c\d+)'", d.message) for d in report.diagnostics]
+        expected = [] if same_answer else [[f"c{i}", f"c{i - 1}"] for i in range(1, count)]
+        assert named == expected
+    assert 0 < work[2_000] <= 4.5 * work[500], work  # the pairs grew 16-fold

@@ -1,15 +1,28 @@
-"""Reading project files: links out, special files and sizes are refused, never followed."""
+"""Project files: reads refuse links out, special files and sizes; writes and deletions never
+go through a link at all."""
 
 from __future__ import annotations
 
 import os
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
 from deckgen.diagnostics import display_path
-from deckgen.source.safe_files import MissingFile, UnsafeFile, check_folder, read_file
+from deckgen.source.safe_files import (
+    LinkInTheWay,
+    MissingFile,
+    UnsafeFile,
+    check_folder,
+    list_files,
+    make_folders,
+    overwrite_file,
+    read_file,
+    remove_file,
+    write_atomically,
+)
 
 SECRET = b"-----BEGIN PRIVATE KEY----- do not print"
 
@@ -96,3 +109,78 @@ def test_names_the_file_system_cannot_hold_are_refused(deck: Path) -> None:
         "cannot be opened: the name is not a valid file name"
     )
     assert refusal(deck / ("x" * 300 + ".png"), deck) == "cannot be read: File name too long"
+
+
+# --- writing and deleting: never through a link ---------------------------------------------
+
+
+@pytest.fixture
+def outside(tmp_path: Path) -> Path:
+    folder = tmp_path / "outside"
+    folder.mkdir()
+    (folder / "keep.txt").write_bytes(SECRET)
+    return folder
+
+
+def test_a_regular_file_is_removed_and_a_link_never(deck: Path, outside: Path) -> None:
+    assert remove_file(deck / "card.yaml", within=deck)
+    assert not (deck / "card.yaml").exists()
+    assert not remove_file(deck / "card.yaml", within=deck), "nothing there: False"
+    (deck / "entry").symlink_to(outside / "keep.txt")
+    with pytest.raises(LinkInTheWay, match="entry is a link: refused"):
+        remove_file(deck / "entry", within=deck)
+    assert (deck / "entry").is_symlink() and (outside / "keep.txt").read_bytes() == SECRET
+
+
+@pytest.mark.parametrize(
+    "operation",
+    [
+        lambda path, within: remove_file(path / "keep.txt", within=within),
+        lambda path, within: write_atomically(path / "keep.txt", b"x", within=within),
+        lambda path, within: overwrite_file(path / "keep.txt", b"x", within=within),
+        lambda path, within: make_folders(path / "new", within=within),
+        lambda path, within: list_files(path, within=within),
+    ],
+    ids=["remove", "write", "overwrite", "make folder", "list"],
+)
+def test_a_link_on_the_way_is_never_followed(
+    deck: Path, outside: Path, operation: Callable[[Path, Path], object]
+) -> None:
+    (deck / "cache").symlink_to(outside)
+    with pytest.raises(LinkInTheWay) as refused:
+        operation(deck / "cache", deck)
+    assert str(refused.value) == (
+        f"[Errno 40] {display_path(deck / 'cache')} is a link: refused; deckgen never writes "
+        "or deletes through a link, so replace it with a real folder (or delete it)"
+    )
+    assert sorted(p.name for p in outside.iterdir()) == ["keep.txt"]
+    assert (outside / "keep.txt").read_bytes() == SECRET
+
+
+def test_a_path_out_of_the_folder_by_name_is_refused(deck: Path, outside: Path) -> None:
+    with pytest.raises(LinkInTheWay, match="outside the folder"):
+        remove_file(deck / ".." / "outside" / "keep.txt", within=deck)
+    assert (outside / "keep.txt").read_bytes() == SECRET
+
+
+def test_a_link_at_the_name_is_replaced_not_written_through(deck: Path, outside: Path) -> None:
+    (deck / "deck.lock").symlink_to(outside / "keep.txt")
+    write_atomically(deck / "deck.lock", b"new lock", within=deck)
+    assert not (deck / "deck.lock").is_symlink()
+    assert (deck / "deck.lock").read_bytes() == b"new lock"
+    assert (outside / "keep.txt").read_bytes() == SECRET
+    assert sorted(p.name for p in deck.iterdir()) == ["card.yaml", "deck.lock"], "no temporary"
+
+
+def test_an_entry_rewritten_in_place_refuses_links_and_fifos(deck: Path, outside: Path) -> None:
+    (deck / "entry").symlink_to(outside / "keep.txt")
+    with pytest.raises(OSError):
+        overwrite_file(deck / "entry", b"x", within=deck)
+    os.mkfifo(deck / "fifo")
+    started = time.monotonic()
+    with pytest.raises(OSError):
+        overwrite_file(deck / "fifo", b"x", within=deck)
+    assert time.monotonic() - started < 5, "a FIFO without a reader must not block"
+    assert (outside / "keep.txt").read_bytes() == SECRET
+    overwrite_file(deck / "sub" / "entry", b"made", within=deck)
+    assert (deck / "sub" / "entry").read_bytes() == b"made"

@@ -9,9 +9,9 @@ import subprocess
 import sys
 import threading
 import time
+import webbrowser
 from pathlib import Path
 
-import click
 import pytest
 
 from conftest import FIRST_BUILD_TIME
@@ -106,23 +106,58 @@ def test_watch_rebuilds_on_real_changes_and_keeps_the_last_good_package(project:
     assert log.read_text().endswith("stopped watching\n")
 
 
-def test_an_existing_preview_folder_is_refreshed_after_a_good_build(
-    project: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    calls: list[tuple[str, str]] = []
+def test_a_cards_folder_that_vanishes_is_reported_and_watched_again(project: Path) -> None:
+    """A `git checkout` or a sync tool may take the whole folder away for a moment: watch
+    says so (no internal error) and builds again once it is back."""
+    log = project / "watch.log"
+    env = os.environ | {"SOURCE_DATE_EPOCH": str(FIRST_BUILD_TIME)}
+    with log.open("w") as output:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "deckgen", "watch"],
+            stdout=output,
+            stderr=subprocess.STDOUT,
+            env=env,
+        )
+    try:
+        wait_for(lambda: "built 1 deck" in log.read_text(), "the first build")
+        Path("cards").rename("cards-away")
+        wait_for(lambda: "nothing was written" in log.read_text(), "the error")
+        assert (
+            "cards: error: cards folder cannot be read: No such file or directory; restore it, "
+            "or name the folder that holds the decks\n"
+        ) in log.read_text()
+        Path("cards-away").rename("cards")
+        wait_for(lambda: log.read_text().count("built 1 deck") == 2, "the build once it is back")
+        assert process.poll() is None
+    finally:
+        process.send_signal(signal.SIGINT)
+        process.wait(timeout=30)
+    assert process.returncode == 0
+    assert "internal error" not in log.read_text() and "Traceback" not in log.read_text()
 
-    @click.command()
-    @click.argument("cards_dir")
-    @click.option("-o", "out_dir")
-    def preview(cards_dir: str, out_dir: str) -> None:
-        calls.append((cards_dir, out_dir))
 
-    monkeypatch.setitem(cli_module.cli.commands, "preview", preview)
+def test_an_existing_preview_folder_is_refreshed_after_a_good_build(project: Path) -> None:
     cli_module._refresh_preview(Path("cards"), Path("preview"))
-    assert calls == []  # no preview folder: the author never asked for one
+    assert not Path("preview").exists()  # no preview folder: the author never asked for one
     Path("preview").mkdir()
     cli_module._refresh_preview(Path("cards"), Path("preview"))
-    assert calls == [("cards", "preview")]
+    assert 'data-card-id="' in Path("preview/index.html").read_text()
+
+
+@pytest.mark.parametrize("name", ["--open", "-o", "--help"])
+def test_a_cards_folder_named_like_an_option_is_previewed_as_a_folder(
+    project: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], name: str
+) -> None:
+    """The refresh once re-parsed the folder name as a command line: '--open' opened a
+    browser on another folder's preview, '-o' swallowed the next argument."""
+    opened: list[object] = []
+    monkeypatch.setattr(webbrowser, "open", lambda *args, **kwargs: opened.append(args))
+    Path("cards").rename(name)
+    Path("preview").mkdir()
+    cli_module._refresh_preview(Path(name), Path("preview"))
+    assert opened == []
+    assert capsys.readouterr().out.startswith("wrote preview/index.html (")
+    assert f"{name}/demo/" in Path("preview/index.html").read_text()
 
 
 def test_builds_pause_the_cycle_collector_only_while_they_run(project: Path) -> None:

@@ -9,23 +9,31 @@ files that the next build brings up to date.
 from __future__ import annotations
 
 import contextlib
-import errno
 import fcntl
 import gc
 import os
-import re
-import tempfile
 import time
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
 from deckgen.anki.anki_package import package_bytes, package_content
-from deckgen.anki.identity import LOCK_FILE, MAX_TIME, fingerprint
-from deckgen.cache import BuildCache, environment_digest
+from deckgen.anki.identity import LOCK_FILE, MAX_LOCK_BYTES, MAX_TIME, fingerprint
+from deckgen.cache import MAX_PACKAGE_BYTES, BuildCache, environment_digest
 from deckgen.diagnostics import DeckgenError, Report, SourceErrors, display_path, plural
 from deckgen.filestage import FileCompiler
 from deckgen.notes import CompiledDeck, compile_deck
+from deckgen.source.safe_files import (
+    TEMPORARY_NAME,
+    UnsafeFile,
+    list_files,
+    read_file,
+    remove_file,
+    replace_file,
+    stage_file,
+    sync_folder,
+    write_atomically,
+)
 from deckgen.source.validate import collect_decks
 
 
@@ -233,8 +241,7 @@ def write(planned: list[PlannedDeck]) -> list[Path]:
             for path, data in outputs:
                 staged.append((_stage(path, data), path))
         except BaseException:
-            for temporary, _ in staged:
-                temporary.unlink(missing_ok=True)
+            _remove_quietly(temporary for temporary, _ in staged)
             raise
         _rename_all(staged)
     return removed
@@ -248,7 +255,7 @@ def _output_paths(planned: list[PlannedDeck]) -> list[Path]:
 def _exclusive(paths: list[Path]) -> Iterator[None]:
     """Hold a lock on every folder written to, so a second build waits instead of removing
     this one's temporary files as stale. The locks are released when the process ends, even
-    when it is killed."""
+    when it is killed. (Opening a folder only to lock it writes nothing: safe through links.)"""
     with contextlib.ExitStack() as stack:
         for folder in sorted({path.parent.resolve() for path in paths if path.parent.is_dir()}):
             try:
@@ -262,59 +269,35 @@ def _exclusive(paths: list[Path]) -> Iterator[None]:
 
 
 def _stage(path: Path, data: bytes) -> Path:
-    """Write ``data`` to a synced temporary file beside ``path``; returns the temporary file."""
+    """Write ``data`` to a synced temporary file beside ``path``; returns the temporary file.
+    Each output is written in its own folder (the output folder, a deck folder) and never
+    through a link below it."""
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        # A folder in the way would make os.replace fail only after other outputs were replaced.
-        if path.is_dir() and not path.is_symlink():
-            raise IsADirectoryError(errno.EISDIR, os.strerror(errno.EISDIR))
-        handle, name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+        return stage_file(path, data, within=path.parent)
     except OSError as exc:
         raise DeckgenError(f"cannot write {display_path(path)}: {exc.strerror}") from exc
-    temporary = Path(name)
-    try:
-        with os.fdopen(handle, "wb") as file:
-            file.write(data)
-            file.flush()
-            os.fsync(file.fileno())
-        os.chmod(temporary, 0o644)
-    except BaseException as exc:
-        temporary.unlink(missing_ok=True)
-        if isinstance(exc, OSError):
-            raise DeckgenError(f"cannot write {display_path(path)}: {exc.strerror}") from exc
-        raise
-    return temporary
 
 
 def _rename_all(staged: list[tuple[Path, Path]]) -> None:
     """Rename every staged file over its target, then make the renames durable."""
     for done, (temporary, path) in enumerate(staged):
         try:
-            os.replace(temporary, path)
+            replace_file(temporary, path, within=path.parent)
         except OSError as exc:
-            for left, _ in staged[done:]:
-                left.unlink(missing_ok=True)
+            _remove_quietly(left for left, _ in staged[done:])
             replaced = ", ".join(display_path(target) for _, target in staged[:done]) or "none"
             raise DeckgenError(
                 f"cannot write {display_path(path)}: {exc.strerror}; already replaced: "
                 f"{replaced}; fix the problem and build again"
             ) from exc
     for folder in {path.parent for _, path in staged}:
-        _sync_folder(folder)
+        sync_folder(folder, within=folder)
 
 
-def _sync_folder(folder: Path) -> None:
-    # Best effort: the files are whole already, and some file systems cannot sync a folder.
-    with contextlib.suppress(OSError):
-        descriptor = os.open(folder, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
-        try:
-            os.fsync(descriptor)
-        finally:
-            os.close(descriptor)
-
-
-_TEMPORARY_NAME = re.compile(r"\.(?P<target>.+)\.[a-z0-9_]{8}\.tmp")
-"""The names ``tempfile.mkstemp`` gives with deckgen's prefix and suffix."""
+def _remove_quietly(temporaries: Iterable[Path]) -> None:
+    for temporary in temporaries:
+        with contextlib.suppress(OSError):  # the write already failed; that is what is reported
+            remove_file(temporary, within=temporary.parent)
 
 
 def remove_stale_temporaries(paths: list[Path]) -> list[Path]:
@@ -329,42 +312,52 @@ def remove_stale_temporaries(paths: list[Path]) -> list[Path]:
     removed = []
     for folder, names in targets.items():
         try:
-            candidates = [entry for entry in os.scandir(folder) if entry.name.endswith(".tmp")]
-        except OSError:  # no folder yet: nothing left behind
+            found = list_files(folder, within=folder)  # regular files only, never a link
+        except OSError:  # writing there fails next, and says why
             continue
-        for entry in candidates:
-            match = _TEMPORARY_NAME.fullmatch(entry.name)
-            if match and match["target"] in names and entry.is_file(follow_symlinks=False):
+        for name in found:
+            match = TEMPORARY_NAME.fullmatch(name)
+            if match and match["target"] in names:
                 try:
-                    Path(entry.path).unlink(missing_ok=True)
+                    remove_file(folder / name, within=folder)
                 except OSError:  # a read-only folder: writing there fails next, and says why
                     continue
-                removed.append(Path(entry.path))
+                removed.append(folder / name)
     return removed
 
 
 def write_bodymaps(compiled: list[CompiledDeck], out_dir: Path) -> int:
-    """Write each card's body map as ``out_dir/<deck folder>/<card id>.svg``; returns how many."""
-    written = 0
+    """Write each card's body map as ``out_dir/<deck folder>/<card id>.svg``; returns how many.
+
+    Two pictures may not share a name (card 'x-answer' and the answer side of card 'x'; names
+    that differ only in case, which many file systems treat as one): that is an error, raised
+    before anything is written."""
+    pictures: dict[str, tuple[Path, str, bytes]] = {}
     for deck in compiled:
         for card in deck.spec.cards:
             for number, (field, picture) in enumerate(card.bodymaps):
                 # A reveal pair: the question's picture, then the answer's as <id>-answer.svg.
                 name = f"{card.id}-{field}.svg" if number else f"{card.id}.svg"
-                write_atomically(out_dir / deck.spec.folder.name / name, picture.data)
-                written += 1
-    return written
-
-
-def write_atomically(path: Path, data: bytes) -> None:
-    """Replace ``path`` with ``data`` all at once: readers see the old file or the new one."""
-    _rename_all([(_stage(path, data), path)])
+                path = out_dir / deck.spec.folder.name / name
+                key = str(path).casefold()
+                if key in pictures:
+                    raise DeckgenError(
+                        f"cards '{pictures[key][1]}' and '{card.id}' would both be drawn to "
+                        f"{display_path(path)}: give one of them another id"
+                    )
+                pictures[key] = (path, card.id, picture.data)
+    for path, _, data in pictures.values():
+        try:
+            write_atomically(path, data, within=out_dir)
+        except OSError as exc:
+            raise DeckgenError(f"cannot write {display_path(path)}: {exc.strerror}") from exc
+    return len(pictures)
 
 
 def _package_differs(path: Path, package: bytes) -> bool:
     try:
-        existing = path.read_bytes()
-    except OSError:  # missing or unreadable: write it (a real problem surfaces when writing)
+        existing = read_file(path, within=path.parent, max_bytes=MAX_PACKAGE_BYTES)
+    except UnsafeFile:  # missing, too large, a link out: write it (a problem surfaces there)
         return True
     if existing == package:
         return False
@@ -373,6 +366,6 @@ def _package_differs(path: Path, package: bytes) -> bool:
 
 def _read_text(path: Path) -> str | None:
     try:
-        return path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError):
+        return read_file(path, within=path.parent, max_bytes=MAX_LOCK_BYTES).decode("utf-8")
+    except (UnsafeFile, UnicodeDecodeError):
         return None

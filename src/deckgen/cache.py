@@ -25,8 +25,6 @@ import hmac
 import json
 import os
 import sqlite3
-import stat
-import tempfile
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -37,18 +35,33 @@ import yaml
 
 from deckgen.anki.anki_package import GENANKI_VERSION
 from deckgen.anki.notetypes import NOTETYPES
-from deckgen.diagnostics import Diagnostic, Location, Severity
+from deckgen.diagnostics import Diagnostic, Location, Severity, display_path
 from deckgen.filestage import CompiledFile, ImageInput, RenderedCard, image_bytes
 from deckgen.render.media import MediaFile
-from deckgen.source.safe_files import UnsafeFile, read_file
+from deckgen.source.safe_files import (
+    MissingFile,
+    TooLarge,
+    UnsafeFile,
+    file_digest,
+    first_link,
+    list_files,
+    overwrite_file,
+    publish_file,
+    read_file,
+    remove_file,
+    write_atomically,
+)
 from deckgen.source.validate import CardKind
 from deckgen.source.yamlsource import MAX_FILE_BYTES
 
 CACHE_DIR = ".deckgen-cache"
 MAX_ENTRY_BYTES = 512 * 1024 * 1024
 """A card file's rendered cards with their pictures: far below this, even for the largest."""
-_WRITE_FLAGS = os.O_WRONLY | os.O_CREAT | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC | os.O_TRUNC
-"""No link followed; a FIFO without a reader fails at once (O_NONBLOCK) instead of waiting."""
+MAX_PACKAGE_BYTES = 2 * 1024 * 1024 * 1024
+"""The largest package read back (to compare or hash it); a larger one is rewritten."""
+MAX_HASHED_BYTES = 2 * 1024 * 1024 * 1024
+"""The largest file in the cards folder a build hashes to see whether anything changed; with
+a larger one (nothing a deck needs), builds always run in full."""
 CACHE_FORMAT = 2
 _MAGIC = b"deckgen-cache"
 _T = TypeVar("_T")
@@ -71,6 +84,7 @@ def environment_digest() -> str:
     package = Path(__file__).parent
     for source in sorted(package.rglob("*.py")):
         name = source.relative_to(package).as_posix()
+        # deckgen's own installed source, not a project file: read plainly.
         digest.update(name.encode() + b"\0" + source.read_bytes() + b"\0")
     return digest.hexdigest()
 
@@ -78,18 +92,35 @@ def environment_digest() -> str:
 class BuildCache:
     """One cards folder's cache; every method degrades to "not cached" on any problem."""
 
-    def __init__(self, folder: Path, *, within: Path, key: bytes | None) -> None:
+    def __init__(
+        self, folder: Path, *, within: Path, key: bytes | None, refused: str | None = None
+    ) -> None:
         self.folder = folder
         self.within = within
         """The cards folder: the cache never reads or writes outside it, whatever links a
         hostile checkout puts in its place."""
         self.key = key
         """Signs every entry; None turns the cache off."""
+        self.refused = refused
+        """Why the cache folder is not used (a warning for the build to show), or None."""
         self._used: set[str] = set()
 
     @classmethod
     def for_cards(cls, cards_dir: Path) -> BuildCache:
-        return cls(cards_dir / CACHE_DIR, within=cards_dir, key=cache_key())
+        """The cache of ``cards_dir``; off, with the reason in ``refused``, when the cache
+        folder is a link or holds anything but folders and regular files. Such a folder came
+        with the checkout (deckgen never makes links): a link in it could point a write or the
+        prune anywhere, so it is not touched at all."""
+        folder = cards_dir / CACHE_DIR
+        link = first_link(folder, within=cards_dir)
+        if link is None:
+            return cls(folder, within=cards_dir, key=cache_key())
+        what = "is" if link == folder else f"holds {display_path(link)}, which is"
+        refused = (
+            f"build cache not used: it {what} a link or a special file, which deckgen never "
+            f"makes there; delete the folder {display_path(folder)} (it is rebuilt)"
+        )
+        return cls(folder, within=cards_dir, key=None, refused=refused)
 
     # --- per card file ---------------------------------------------------------------------
 
@@ -137,15 +168,19 @@ class BuildCache:
         self._write(self.folder / "files" / key, document)
 
     def prune(self) -> None:
-        """Delete card-file entries this run did not use: old versions of edited files."""
+        """Delete card-file entries this run did not use: old versions of edited files. Only
+        regular files in the cache's own folders go, never through a link (safe_files)."""
+        if self.key is None:
+            return  # the cache is off: its folder, whatever it is, is not touched
+        entries = self.folder / "files"
         try:
-            entries = list((self.folder / "files").iterdir())
-        except OSError:
+            names = list_files(entries, within=self.within)
+        except OSError:  # a link swapped in since the cache was opened
             return
-        for entry in entries:
-            if entry.name not in self._used:
+        for name in names:
+            if name not in self._used:
                 with contextlib.suppress(OSError):  # another build's, or not ours to delete
-                    entry.unlink()
+                    remove_file(entries / name, within=self.within)
 
     # --- per package -----------------------------------------------------------------------
 
@@ -155,18 +190,16 @@ class BuildCache:
         document = self._read(self._package_record(package_path))
         if document is None:
             return None
-        try:
-            written = hashlib.sha256(package_path.read_bytes()).hexdigest()
-        except OSError:
+        written = _package_digest(package_path)
+        if written is None:
             return None
         inputs = document.get("inputs")
         return inputs if document.get("package") == written and isinstance(inputs, str) else None
 
     def record_package(self, package_path: Path, inputs: str) -> None:
         """Remember that the package now on disk is current for ``inputs``."""
-        try:
-            written = hashlib.sha256(package_path.read_bytes()).hexdigest()
-        except OSError:
+        written = _package_digest(package_path)
+        if written is None:
             return
         record = {"format": CACHE_FORMAT, "inputs": inputs, "package": written}
         self._write(self._package_record(package_path), record)
@@ -219,18 +252,10 @@ class BuildCache:
         body = json.dumps(document, ensure_ascii=False, separators=(",", ":")).encode()
         # Written in place, not renamed: the header's checksum already exposes a torn entry
         # (a killed build, two builds at once), which is then ignored, and a build leaves no
-        # temporary file behind and renames nothing but its outputs.
-        try:
-            entry.parent.mkdir(parents=True, exist_ok=True)
-            if not entry.parent.resolve().is_relative_to(self.within.resolve()):
-                return  # a link out of the project where the cache should be: never write there
-            descriptor = os.open(entry, _WRITE_FLAGS, 0o644)
-            with os.fdopen(descriptor, "wb") as file:
-                if not stat.S_ISREG(os.fstat(file.fileno()).st_mode):
-                    return  # a FIFO or device planted as an entry: not ours to write into
-                file.write(_header(body, self.key) + b"\n" + body)
-        except OSError:
-            pass  # a cache that cannot be written only makes the next build slower
+        # temporary file behind and renames nothing but its outputs. Never through a link,
+        # and never into a FIFO or device planted as an entry (safe_files).
+        with contextlib.suppress(OSError):  # a cache not written only makes builds slower
+            overwrite_file(entry, _header(body, self.key) + b"\n" + body, within=self.within)
 
 
 def project_state(cards_dir: Path, out_dir: Path) -> str | None:
@@ -253,15 +278,17 @@ def project_state(cards_dir: Path, out_dir: Path) -> str | None:
                 if path.is_symlink():
                     digest.update(f"link {os.readlink(path)}\0".encode())
                 elif path.is_file():  # a link's target is not read: it may lie outside
-                    digest.update(hashlib.sha256(path.read_bytes()).digest())
+                    content = file_digest(path, within=cards_dir, max_bytes=MAX_HASHED_BYTES)
+                    digest.update(content.encode())
         if out_dir.is_dir():
             # Every name counts, so a temporary file a killed build left there makes the next
             # build a real one, which removes it.
             for entry in sorted(out_dir.iterdir()):
                 digest.update(f"\0{entry}\0".encode())
-                if entry.suffix == ".apkg" and entry.is_file():
-                    digest.update(hashlib.sha256(entry.read_bytes()).digest())
-    except OSError:
+                if entry.suffix == ".apkg" and (entry.is_file() or entry.is_symlink()):
+                    package = file_digest(entry, within=out_dir, max_bytes=MAX_PACKAGE_BYTES)
+                    digest.update(package.encode())
+    except (OSError, UnsafeFile):  # unreadable, a link out, too large: build in full
         return None
     return digest.hexdigest()
 
@@ -281,48 +308,42 @@ def cache_key() -> bytes | None:
     base = Path(os.environ.get("XDG_CACHE_HOME", ""))
     if not base.is_absolute():  # unset, or relative: the XDG spec says to ignore it
         base = Path(os.path.expanduser("~")) / ".cache"
-    path = base / "deckgen" / "cache-key"
+    folder = base / "deckgen"
+    path = folder / "cache-key"
     try:
-        path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-        key = _read_key(path)
+        # The user's own cache folder, outside every project: made as the user named it.
+        folder.mkdir(parents=True, exist_ok=True, mode=0o700)
+        key = _read_key(path, folder)
         if key is None:
-            _publish_key(path)
-            key = _read_key(path)
-    except OSError:  # a read-only home, a link where the key should be: no cache
+            # Written and synced beside it, then linked into place, so a build killed halfway
+            # leaves no half key; when builds race, the first link wins and the others read
+            # its key. A file that is no key (empty, truncated) is replaced.
+            publish_file(path, os.urandom(KEY_BYTES), within=folder, mode=0o600)
+            key = _read_key(path, folder)
+            if key is None:
+                write_atomically(path, os.urandom(KEY_BYTES), within=folder, mode=0o600)
+                key = _read_key(path, folder)
+    except (OSError, UnsafeFile):  # a read-only home, a link or FIFO where the key should be
         return None
     return key
 
 
-def _read_key(path: Path) -> bytes | None:
+def _read_key(path: Path, folder: Path) -> bytes | None:
     """The key at ``path``; None when there is none, or the file is not one deckgen made
-    (empty, truncated)."""
+    (empty, truncated, too long)."""
     try:
-        descriptor = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
-    except FileNotFoundError:
+        key = read_file(path, within=folder, max_bytes=KEY_BYTES)
+    except (MissingFile, TooLarge):
         return None
-    with os.fdopen(descriptor, "rb") as file:
-        key = file.read(KEY_BYTES + 1)
     return key if len(key) == KEY_BYTES else None
 
 
-def _publish_key(path: Path) -> None:
-    """Put a new key at ``path`` whole or not at all: written and synced beside it, then
-    linked into place, so a build killed halfway leaves no half key. When builds race, the
-    first link wins and the others read its key; a file that is no key is replaced."""
-    handle, name = tempfile.mkstemp(prefix=".cache-key.", dir=path.parent)  # mode 0600
+def _package_digest(package_path: Path) -> str | None:
+    """SHA-256 of the package on disk; None when it is missing, too large or a link out."""
     try:
-        with os.fdopen(handle, "wb") as file:
-            file.write(os.urandom(KEY_BYTES))
-            file.flush()
-            os.fsync(file.fileno())
-        try:
-            os.link(name, path)
-        except FileExistsError:
-            if _read_key(path) is None:
-                os.replace(name, path)
-    finally:
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(name)
+        return file_digest(package_path, within=package_path.parent, max_bytes=MAX_PACKAGE_BYTES)
+    except UnsafeFile:
+        return None
 
 
 def _file_to_json(compiled: CompiledFile) -> dict[str, Any]:

@@ -6,6 +6,7 @@ would hurt students (verify), 2 usage errors, 3 a bug in deckgen.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import os
 import sys
@@ -17,6 +18,7 @@ import click
 
 from deckgen.diagnostics import (
     DeckgenError,
+    Location,
     Report,
     SourceErrors,
     display_path,
@@ -169,10 +171,13 @@ def build(cards_dir: Path, out_dir: Path, check_only: bool, output_format: str) 
 
 def _build(cards_dir: Path, out_dir: Path, *, check_only: bool, output: Output) -> None:
     from deckgen.build import cycle_collection_paused, plan, remember_packages, write
-    from deckgen.cache import BuildCache, project_state
+    from deckgen.cache import CACHE_DIR, BuildCache, project_state
     from deckgen.workflow.progress import progress_bar
 
+    report = Report()
     cache = BuildCache.for_cards(cards_dir)
+    if cache.refused is not None:
+        report.warning(Location(cards_dir / CACHE_DIR), cache.refused)
     # Nothing changed since a build that left nothing to do: say what that build said. The
     # record is of text output, so other formats always build.
     replay = output.format == "text"
@@ -183,7 +188,6 @@ def _build(cards_dir: Path, out_dir: Path, *, check_only: bool, output: Output) 
             click.echo(line, err=to_stderr)
         return
 
-    report = Report()
     bar = progress_bar(cards_dir, sys.stderr) if output.format == "text" else None
     with cycle_collection_paused():
         try:
@@ -293,21 +297,12 @@ def watch(cards_dir: Path, out_dir: Path, preview_dir: Path) -> None:
 
 
 def _refresh_preview(cards_dir: Path, preview_dir: Path) -> None:
-    """The preview hook of ``watch``: an existing preview folder is rewritten by the preview
-    command."""
-    preview_command = cli.commands.get("preview")
-    if preview_command is None or not preview_dir.is_dir():
+    """The preview hook of ``watch``: an existing preview folder is rewritten as ``deckgen
+    preview`` would (by the library: folder names are never parsed again as options)."""
+    if not preview_dir.is_dir():
         return
-    try:
-        preview_command.main(
-            [str(cards_dir), "-o", str(preview_dir)],
-            prog_name="deckgen preview",
-            standalone_mode=False,
-        )
-    except SystemExit:
-        pass  # the preview command printed its own errors
-    except click.ClickException as exc:
-        exc.show()
+    with contextlib.suppress(SystemExit):  # the errors are printed; the last preview stays
+        _handle_errors(_write_preview)(cards_dir, preview_dir)
 
 
 def _compile(
@@ -400,7 +395,16 @@ def preview(cards_dir: Path, out_dir: Path, open_browser: bool) -> None:
 
     Example: deckgen preview cards --open
     """
-    from deckgen.workflow.preview import open_in_browser, write_preview
+    from deckgen.workflow.preview import open_in_browser
+
+    index = _write_preview(cards_dir, out_dir)
+    if open_browser:
+        open_in_browser(index)
+
+
+def _write_preview(cards_dir: Path, out_dir: Path) -> Path:
+    """Compile and write the review site; returns its page."""
+    from deckgen.workflow.preview import write_preview
 
     report = Report()
     compiled = _compile(cards_dir, report)
@@ -410,8 +414,7 @@ def preview(cards_dir: Path, out_dir: Path, open_browser: bool) -> None:
         f"wrote {display_path(site.index)} ({plural(site.cards, 'card')}, "
         f"{plural(site.media, 'image')})"
     )
-    if open_browser:
-        open_in_browser(site.index)
+    return site.index
 
 
 @cli.command(short_help="Print a JSON Schema for editors.")

@@ -11,8 +11,10 @@ from pathlib import Path
 
 from deckgen.anki.identity import (
     LOCK_FILE,
+    MAX_TIME,
     Lock,
     Stamp,
+    TimeExhausted,
     next_stamp,
     note_fingerprint,
     note_guid,
@@ -20,7 +22,7 @@ from deckgen.anki.identity import (
 )
 from deckgen.anki.notetypes import NOTETYPES, Notetype
 from deckgen.anki.retire import carry_retired
-from deckgen.diagnostics import Report
+from deckgen.diagnostics import Location, Report
 from deckgen.filestage import RenderedCard
 from deckgen.render.cardrender import card_ords
 from deckgen.render.media import MediaFile
@@ -121,7 +123,11 @@ def compile_deck(
             tags=card.tags,
             deck=deck_name,
         )
-        stamp = next_stamp(old, fingerprint=content_fingerprint, kind=card.kind.value, now=now)
+        try:
+            stamp = next_stamp(old, fingerprint=content_fingerprint, kind=card.kind.value, now=now)
+        except TimeExhausted as exc:
+            report.error(Location(deck.folder / LOCK_FILE), f"card '{card.id}' {exc}")
+            stamp = Stamp(content_fingerprint, MAX_TIME, card.kind.value)  # the deck fails
         note_stamps[card.id] = stamp
         notes.append(
             Note(
@@ -154,15 +160,17 @@ def compile_deck(
         for card_id, r in retired.items()
     )
 
-    notetype_stamps = {
-        kind.value: next_stamp(
-            previous.notetypes.get(kind.value),
-            fingerprint=NOTETYPES[kind].fingerprint(),
-            kind=kind.value,
-            now=now,
-        )
-        for kind in sorted({note.notetype.kind for note in notes}, key=lambda k: k.value)
-    }
+    notetype_stamps = {}
+    for kind in sorted({note.notetype.kind for note in notes}, key=lambda k: k.value):
+        try:
+            notetype_stamps[kind.value] = next_stamp(
+                previous.notetypes.get(kind.value),
+                fingerprint=NOTETYPES[kind].fingerprint(),
+                kind=kind.value,
+                now=now,
+            )
+        except TimeExhausted as exc:
+            report.error(Location(deck.folder / LOCK_FILE), f"notetype '{kind.value}' {exc}")
     if report.error_count > errors_before:
         return None
     return CompiledDeck(

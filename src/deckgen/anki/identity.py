@@ -25,7 +25,9 @@ LOCK_FORMAT = 1
 
 MAX_TIME = 253_402_300_799
 """The last second of year 9999: the latest modification time deckgen writes or accepts.
-Note ids are derived from times times 1000, so this keeps them far inside SQLite's int64."""
+Note ids are derived from times times 1000, so this keeps them far inside SQLite's int64.
+The writer and the reader share it: an edit of a note whose recorded time is already this is
+an error (``newer_time``), so deckgen never writes a lock it would then reject."""
 
 
 MAX_LOCK_BYTES = 64 * 1024 * 1024
@@ -271,10 +273,30 @@ def _read_retired(section: dict[str, dict[str, object]]) -> dict[str, RetiredNot
     return retired
 
 
+class TimeExhausted(ValueError):
+    """No time strictly newer than a recorded one is left under ``MAX_TIME``; the message
+    follows the card or notetype it concerns."""
+
+
+def newer_time(recorded: int, now: int) -> int:
+    """The time an edit gets: ``now``, or just after ``recorded`` when that is not older.
+    Raises ``TimeExhausted`` rather than go past ``MAX_TIME``, which the lock's reader
+    refuses."""
+    time = max(now, recorded + 1)
+    if time > MAX_TIME:
+        raise TimeExhausted(
+            f"has the time {recorded} in {LOCK_FILE}, and the latest time deckgen writes is "
+            f"{MAX_TIME} (the end of year 9999): no newer time is left to ship the edit; "
+            f"restore {LOCK_FILE} from version control (deckgen never gives a time this late)"
+        )
+    return time
+
+
 def next_stamp(previous: Stamp | None, *, fingerprint: str, kind: str, now: int) -> Stamp:
-    """Keep the recorded time when nothing changed; else a time strictly newer than it."""
+    """Keep the recorded time when nothing changed; else a time strictly newer than it
+    (``TimeExhausted`` when none is left)."""
     if previous is None:
         return Stamp(fingerprint, now, kind)
     if previous.fingerprint == fingerprint and previous.kind == kind:
         return previous
-    return Stamp(fingerprint, max(now, previous.mod + 1), kind)
+    return Stamp(fingerprint, newer_time(previous.mod, now), kind)

@@ -15,7 +15,7 @@ from typing import Any
 from deckgen.render.bodymap import FRAMES, SIDES
 from deckgen.render.bodymap_atlas import LANDMARKS, REGIONS, VIEWS
 from deckgen.render.bodymap_muscles import MUSCLES
-from deckgen.source.validate import CardKind
+from deckgen.source.validate import MAX_MARKS_PER_MAP, CardKind
 from deckgen.workflow.lint import RULES
 
 KINDS = ("deck", "cards")
@@ -52,9 +52,14 @@ def _map_properties() -> dict[str, Any]:
         },
         "essential": {"type": "array", "items": {"$ref": "#/$defs/region"}},
         "spillover": {"type": "array", "items": {"$ref": "#/$defs/region"}},
-        "landmarks": {"type": "array", "items": {"$ref": "#/$defs/landmark"}},
+        "landmarks": {
+            "type": "array",
+            "maxItems": MAX_MARKS_PER_MAP,
+            "items": {"$ref": "#/$defs/landmark"},
+        },
         "trigger_points": {
             "type": "array",
+            "maxItems": MAX_MARKS_PER_MAP,
             "items": {
                 "type": "object",
                 "additionalProperties": False,

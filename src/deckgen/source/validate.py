@@ -47,6 +47,13 @@ with both, so a file of many long marker-heavy fields is refused rather than ren
 minutes. A 2 MiB file of ordinary cards uses about a twentieth of it."""
 _MARKUP = re.compile(r"[\[!*_`<|\n]")
 MAX_CARDS_PER_DECK = 200_000
+MAX_MARKS_PER_MAP = 12
+"""Trigger points, and landmarks, per map (per panel): the shipped deck uses at most 3, and
+laying out the labels grows faster than the square of their number (96 took 16 seconds)."""
+MAX_DECK_NAME_PARTS = 11
+"""Parts of a full deck name (deck.yaml's ``name`` and a card file's ``deck`` together, split at
+``::``): Anki refuses to import a package with a deeper deck ("deck nesting level too deep";
+measured with Anki 26.09's engine: 11 parts import, 12 do not)."""
 
 
 class CardKind(enum.Enum):
@@ -103,6 +110,9 @@ class SourcedCard(Protocol):
     @property
     def location(self) -> Location: ...
 
+    @property
+    def subdeck(self) -> str | None: ...
+
 
 CardT = TypeVar("CardT", bound=SourcedCard)
 
@@ -147,7 +157,16 @@ def find_deck_folders(cards_dir: Path, report: Report) -> list[Path]:
         return [cards_dir]
     folders = []
     holders = []
-    for child in sorted(cards_dir.iterdir()):
+    try:  # listings read names only; every file found is read through safe_files
+        children = sorted(cards_dir.iterdir())
+    except OSError as exc:  # gone while `deckgen watch` waits, say, or not readable
+        report.error(
+            Location(cards_dir),
+            f"cards folder cannot be read: {exc.strerror}; restore it, or name the folder "
+            "that holds the decks",
+        )
+        return []
+    for child in children:
         if not child.is_dir() or child.name.startswith("."):
             continue
         try:
@@ -252,7 +271,7 @@ def load_deck(
     name = checker.required_text(mapping, "name", "deck.yaml")
     deck_id = checker.required_text(mapping, "id", "deck.yaml")
     if name is not None:
-        checker.deck_name(name.text, name.location)
+        checker.deck_name(name.text, name.location, max_parts=MAX_DECK_NAME_PARTS)
     if deck_id is not None:
         checker.identifier(deck_id, "deck id")
     description = checker.optional_text(mapping, "description")
@@ -276,6 +295,7 @@ def load_deck(
         return None
     if name is None or deck_id is None:
         return None
+    _check_nesting(name.text.strip(), cards, report)
     if not cards:
         report.warning(mapping.location, "deck has no cards")
     return DeckSpec(
@@ -293,7 +313,7 @@ def load_deck(
 def _card_files(folder: Path, report: Report) -> list[Path]:
     """Card files of a deck; files that resolve outside the deck folder are refused."""
     files = []
-    for path in sorted(folder.rglob("*")):
+    for path in sorted(folder.rglob("*")):  # names only (rglob enters no linked folder)
         if path.name == DECK_FILE and path.parent == folder:
             continue
         if path.suffix == ".yml":
@@ -309,6 +329,45 @@ def _card_files(folder: Path, report: Report) -> list[Path]:
         if not resolved.is_dir():  # folders are walked; anything else is read, or refused
             files.append(path)
     return files
+
+
+def deck_name_problem(name: str, *, max_parts: int | None = MAX_DECK_NAME_PARTS) -> str | None:
+    """What Anki would refuse or change in the deck name ``name`` (phrased to follow the
+    name), or None. Anki strips spaces around each part and drops a ':' next to '::', so such a
+    name would differ between the lock and the students' collections; it refuses a name of more
+    than ``max_parts`` parts (None: not checked here)."""
+    parts = name.strip().split("::")
+    if any(not part.strip() for part in parts):
+        return "has an empty part between '::'"
+    if any(part != part.strip() for part in parts):
+        return "has spaces around a part: Anki removes them; write 'Part::Subpart'"
+    if any(part.startswith(":") or part.endswith(":") for part in parts):
+        return "has a ':' next to '::': Anki drops it; separate parts with exactly '::'"
+    if max_parts is not None and len(parts) > max_parts:
+        return (
+            f"has {len(parts)} parts: Anki refuses a deck nested deeper than {max_parts} parts; "
+            "use fewer '::'"
+        )
+    return None
+
+
+def _check_nesting(deck_name: str, cards: Iterable[SourcedCard], report: Report) -> None:
+    """A card file's ``deck`` nests under the deck's name: each part may be fine alone and the
+    two together too deep for Anki. Reported once per file, at its first card."""
+    deck_parts = len(deck_name.split("::"))
+    seen: set[tuple[Path, str]] = set()
+    for card in cards:
+        if card.subdeck is None or (card.location.path, card.subdeck) in seen:
+            continue
+        seen.add((card.location.path, card.subdeck))
+        parts = deck_parts + len(card.subdeck.split("::"))
+        if parts > MAX_DECK_NAME_PARTS:
+            report.error(
+                card.location,
+                f"the cards of this file go to the deck '{deck_name}::{card.subdeck}' of "
+                f"{parts} parts: Anki refuses a deck nested deeper than {MAX_DECK_NAME_PARTS} "
+                "parts; shorten the file's 'deck' or the deck's name",
+            )
 
 
 def check_card_files(
@@ -333,7 +392,8 @@ def check_card_file(
     subdeck_node = checker.optional_text(mapping, "deck")
     subdeck = None
     if subdeck_node is not None:
-        checker.deck_name(subdeck_node.markdown, subdeck_node.location)
+        # How deep it nests depends on the deck's name too: checked per deck (_check_nesting).
+        checker.deck_name(subdeck_node.markdown, subdeck_node.location, max_parts=None)
         subdeck = subdeck_node.markdown.strip()
     file_tags = checker.tags(mapping)
     file_source = checker.optional_text(mapping, "source")
@@ -421,7 +481,9 @@ def _load_card(
                 ok = False
     bodymap = None
     bodymap_node = mapping.get("bodymap")
-    if bodymap_node is not None:
+    if bodymap_node is not None and not _map_sizes_allowed(bodymap_node, checker.report):
+        ok = False
+    elif bodymap_node is not None:
         # Imported on first use: the body-map atlas is a tenth of a build's imports, and
         # most card files draw none.
         from deckgen.render.bodymap import parse_bodymap
@@ -450,6 +512,29 @@ def _load_card(
         location=mapping.location,
         lint_ignore=checker.lint_ignore(mapping),
     )
+
+
+def _map_sizes_allowed(node: Node, report: Report) -> bool:
+    """Count the marks of each map before anything is parsed or laid out (the shapes are left
+    to ``parse_bodymap``)."""
+    if not isinstance(node, Mapping):
+        return True
+    panels = node.get("panels")
+    maps = panels.items if isinstance(panels, Sequence) else [node]
+    allowed = True
+    for map_node in maps:
+        if not isinstance(map_node, Mapping):
+            continue
+        for key in ("trigger_points", "landmarks"):
+            marks = map_node.get(key)
+            if isinstance(marks, Sequence) and len(marks.items) > MAX_MARKS_PER_MAP:
+                report.error(
+                    marks.location,
+                    f"'{key}' has {len(marks.items)} entries; a map may have at most "
+                    f"{MAX_MARKS_PER_MAP}: spread them over several maps (panels or cards)",
+                )
+                allowed = False
+    return allowed
 
 
 def _card_kind(
@@ -581,9 +666,10 @@ class _Checker:
                 "starting with a letter or digit",
             )
 
-    def deck_name(self, name: str, location: Location) -> None:
-        if any(not part.strip() for part in name.strip().split("::")):
-            self.report.error(location, f"deck name '{name}' has an empty part between '::'")
+    def deck_name(self, name: str, location: Location, *, max_parts: int | None) -> None:
+        problem = deck_name_problem(name, max_parts=max_parts)
+        if problem is not None:
+            self.report.error(location, f"deck name '{name}' {problem}")
 
     def lint_ignore(self, mapping: Mapping) -> tuple[Text, ...]:
         """The rule names of ``lint: {ignore: [...]}``; lint.py knows which names exist."""

@@ -8,13 +8,17 @@ import html
 import re
 from dataclasses import dataclass
 
-from deckgen.diagnostics import Report
+from deckgen.diagnostics import DeckgenError, Report
 from deckgen.source.yamlsource import Mapping, Scalar, describe
 
 RELEASE_KEYS = frozenset({"version", "released", "drop_retired_after"})
 """The deck.yaml keys this module reads."""
 
-_VERSION = re.compile(r"^(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)$")
+MAX_VERSION_DIGITS = 9
+"""Digits per part of a version: far beyond any real release, and a bound where versions enter
+(a part of thousands of digits once crashed every command)."""
+MAX_VERSION_PART = 10**MAX_VERSION_DIGITS - 1
+_VERSION = re.compile(r"(0|[1-9][0-9]*)\.(0|[1-9][0-9]*)\.(0|[1-9][0-9]*)", re.ASCII)
 BUMPS = ("major", "minor", "patch")
 
 
@@ -30,18 +34,28 @@ class Version:
         return f"{self.major}.{self.minor}.{self.patch}"
 
     def bumped(self, part: str) -> Version:
-        """The next version: ``part`` is major, minor or patch."""
+        """The next version: ``part`` is major, minor or patch. A part past
+        ``MAX_VERSION_PART`` is an error: deckgen would then refuse the version it wrote."""
         if part == "major":
-            return Version(self.major + 1, 0, 0)
-        if part == "minor":
-            return Version(self.major, self.minor + 1, 0)
-        return Version(self.major, self.minor, self.patch + 1)
+            bumped = Version(self.major + 1, 0, 0)
+        elif part == "minor":
+            bumped = Version(self.major, self.minor + 1, 0)
+        else:
+            bumped = Version(self.major, self.minor, self.patch + 1)
+        if max(bumped.major, bumped.minor, bumped.patch) > MAX_VERSION_PART:
+            raise DeckgenError(
+                f"version {self} cannot get a new {part} number: a part of a version has at "
+                f"most {MAX_VERSION_DIGITS} digits; give the version to release (X.Y.Z)",
+                exit_code=2,
+            )
+        return bumped
 
 
 def parse_version(text: str) -> Version | None:
-    """The version written as ``text``, or None when it is not ``X.Y.Z``."""
-    match = _VERSION.match(text.strip())
-    if match is None:
+    """The version written as ``text``, or None when it is not ``X.Y.Z`` in ASCII digits with
+    at most ``MAX_VERSION_DIGITS`` per part (checked before any digit is converted)."""
+    match = _VERSION.fullmatch(text.strip())
+    if match is None or any(len(part) > MAX_VERSION_DIGITS for part in match.groups()):
         return None
     return Version(*(int(part) for part in match.groups()))
 
@@ -89,13 +103,22 @@ def _version(mapping: Mapping, key: str, report: Report) -> Version | None:
     if node is None:
         return None
     version = parse_version(node.text)
-    if version is None:
+    if version is not None:
+        return version
+    if _VERSION.fullmatch(node.text.strip()):
+        report.error(
+            node.location,
+            f"'{key}' has a part longer than {MAX_VERSION_DIGITS} digits: a version's major, "
+            f"minor and patch numbers are at most {MAX_VERSION_PART}",
+        )
+    else:
+        shown = node.text if len(node.text) <= 40 else f"{node.text[:40]}..."
         report.error(
             node.location,
             f"'{key}' must be a version written major.minor.patch, e.g. 1.2.0, "
-            f"not '{node.text}' (quote it if YAML reads it as a number)",
+            f"not '{shown}' (quote it if YAML reads it as a number)",
         )
-    return version
+    return None
 
 
 def _scalar(mapping: Mapping, key: str, report: Report) -> Scalar | None:

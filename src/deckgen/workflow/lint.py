@@ -28,6 +28,14 @@ SIMILAR_QUESTIONS = 0.85
 """difflib ratio from which two different questions count as near-duplicates."""
 _SHARED_WORDS = 0.6
 """Share of words (Jaccard) two questions need in common before their text is compared."""
+_RECENT_CANDIDATES = 16
+"""Per rare word of a question, how many of the latest cards holding it are candidates."""
+_MAX_COMPARED = 32
+"""Candidates compared with one question at most, latest first, by their words."""
+_MAX_TEXT_COMPARISONS = 2
+"""Of those, compared character by character (the costly part) at most. With the two bounds
+above, what keeps the near-duplicate rule linear on a bank of thousands of alike questions (the
+shipped deck's questions have at most 16 candidates)."""
 
 RULES: dict[str, str] = {
     "long-answer": f"an answer longer than {MAX_ANSWER_WORDS} words",
@@ -245,12 +253,17 @@ def _check_repeats(cards: list[_Card], warn: _Warn) -> None:
 
 
 def _similar_pairs(cards: list[_Card]) -> list[tuple[_Card, _Card]]:
-    """Pairs of cards whose questions are nearly, not exactly, alike and answers differ.
+    """Each card paired with the latest earlier card whose question is nearly, not exactly,
+    alike and whose answer differs; a card is paired once (its warning names one card).
 
-    Only questions sharing at least half their words (Jaccard) are compared character by
-    character. Candidates come from prefix filtering: with each question's words ordered
-    rarest first, two questions that alike must share one of their first few words, so only
-    those are indexed and large decks are not compared pair by pair.
+    Only questions sharing at least ``_SHARED_WORDS`` of their words (Jaccard) are compared
+    character by character. Candidates come from prefix filtering: with each question's words
+    ordered rarest first, two questions that alike must share one of their first few words, so
+    only those are indexed. Each of those words offers the latest ``_RECENT_CANDIDATES`` cards
+    holding it; at most ``_MAX_COMPARED`` of them are compared, latest first, up to the first
+    match, and at most ``_MAX_TEXT_COMPARISONS`` character by character. A deck's rare words
+    are held by few cards, which are all compared; a bank of thousands of alike questions finds
+    its match among the latest. The work per card is bounded: the rule is linear.
     """
     words = [set(_words(card.question)) for card in cards]
     frequency = Counter(word for question in words for word in question)
@@ -261,24 +274,50 @@ def _similar_pairs(cards: list[_Card]) -> list[tuple[_Card, _Card]]:
         prefix = ordered[: len(ordered) - math.ceil(_SHARED_WORDS * len(ordered)) + 1]
         candidates: set[int] = set()
         for word in prefix:
-            candidates.update(index[word])
-            index[word].append(position)
-        for other in sorted(candidates):
-            shared = len(words[position] & words[other])
-            if shared < _SHARED_WORDS * (len(words[position]) + len(words[other]) - shared):
+            holders = index[word]
+            candidates.update(holders[-_RECENT_CANDIDATES:])
+            holders.append(position)
+        text_comparisons = 0
+        # The card's question is the matcher's second text, indexed once for all candidates.
+        matcher = difflib.SequenceMatcher(None, "", card.question.casefold())
+        for other in sorted(candidates, reverse=True)[:_MAX_COMPARED]:
+            if not _alike_enough(cards[other], card, words[other], words[position], matcher):
                 continue
-            earlier = cards[other]
-            if earlier.pictures != card.pictures:
-                continue  # a different picture tells the questions apart
-            if earlier.answer.casefold() == card.answer.casefold():
-                continue  # asking one fact two ways is harmless
-            a, b = earlier.question.casefold(), card.question.casefold()
-            matcher = difflib.SequenceMatcher(None, a, b)
-            if a == b or matcher.quick_ratio() < SIMILAR_QUESTIONS:
-                continue  # identical is duplicate-question's; quick_ratio bounds ratio cheaply
             if matcher.ratio() >= SIMILAR_QUESTIONS:
-                pairs.append((earlier, card))
+                pairs.append((cards[other], card))
+                break
+            text_comparisons += 1
+            if text_comparisons == _MAX_TEXT_COMPARISONS:
+                break
     return pairs
+
+
+def _alike_enough(
+    earlier: _Card,
+    card: _Card,
+    earlier_words: set[str],
+    words: set[str],
+    matcher: difflib.SequenceMatcher[str],
+) -> bool:
+    """Whether the cheap tests leave two questions possibly near-alike, ``matcher`` (holding
+    the card's question) then set to compare them: its ratio decides. False for different
+    words, pictures or answers, or identical text."""
+    shared = len(words & earlier_words)
+    if shared < _SHARED_WORDS * (len(words) + len(earlier_words) - shared):
+        return False
+    if earlier.pictures != card.pictures:
+        return False  # a different picture tells the questions apart
+    if earlier.answer.casefold() == card.answer.casefold():
+        return False  # asking one fact two ways is harmless
+    a = earlier.question.casefold()
+    if a == card.question.casefold():
+        return False  # identical is duplicate-question's
+    matcher.set_seq1(a)
+    # The quick ratios bound the ratio cheaply.
+    return (
+        matcher.real_quick_ratio() >= SIMILAR_QUESTIONS
+        and matcher.quick_ratio() >= SIMILAR_QUESTIONS
+    )
 
 
 def _question_location(card: _Card) -> Location:

@@ -21,10 +21,10 @@ from pathlib import Path
 from latex2mathml.converter import convert as latex_to_mathml
 
 from deckgen.anki.identity import LOCK_FILE
-from deckgen.build import write_atomically
-from deckgen.diagnostics import Location
+from deckgen.diagnostics import DeckgenError, Location, display_path
 from deckgen.notes import CompiledDeck, Note
 from deckgen.render.cardrender import CardFaces, render_cards
+from deckgen.source.safe_files import write_atomically
 
 INDEX = "index.html"
 
@@ -85,10 +85,13 @@ def write_preview(compiled: list[CompiledDeck], out_dir: Path) -> Preview:
         script=_SCRIPT,
     )
     media = {file.name: file for deck in compiled for file in deck.media}
-    for file in media.values():
-        write_atomically(out_dir / file.name, file.data)
     index = out_dir / INDEX
-    write_atomically(index, page.encode("utf-8"))
+    outputs = [(out_dir / file.name, file.data) for file in media.values()]
+    for path, data in [*outputs, (index, page.encode("utf-8"))]:
+        try:  # in the preview folder, never through a link in it
+            write_atomically(path, data, within=out_dir)
+        except OSError as exc:
+            raise DeckgenError(f"cannot write {display_path(path)}: {exc.strerror}") from exc
     return Preview(index=index, cards=cards, media=len(media))
 
 

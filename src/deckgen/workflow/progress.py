@@ -56,5 +56,6 @@ def progress_bar(cards_dir: Path, stream: TextIO) -> ProgressBar | None:
     """A bar for a build of ``cards_dir`` when ``stream`` is a terminal, else None."""
     if not stream.isatty() or os.environ.get("TERM") == "dumb":
         return None
+    # Counts names only: nothing is read, so no link is followed to a file.
     card_files = sum(1 for path in cards_dir.rglob("*.yaml") if path.name != "deck.yaml")
     return ProgressBar(card_files, stream)

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import os
 import re
 import secrets
 from dataclasses import dataclass
 from pathlib import Path
 
-from deckgen.build import write_atomically
 from deckgen.diagnostics import DeckgenError, display_path
+from deckgen.source.safe_files import write_atomically
 from deckgen.source.validate import DECK_FILE
 
 EXAMPLE_FILE = "example.yaml"
@@ -60,8 +61,9 @@ cards:
     bodymap:
       view: posterior
       essential: [posterior-iliac-crest, sacroiliac-joint]
-      trigger_points:
-        - {label: TrP1, at: psis}
+      muscles: [gluteus-medius]   # drawn under the zones
+      trigger_points:             # on the muscle: lateral to the PSIS, below the crest
+        - {label: TrP1, at: {muscle: gluteus-medius, across: 0.2, along: 0.15}}
       landmarks: [iliac-crest, psis]
 """
 
@@ -76,14 +78,17 @@ class Scaffold:
 
 
 def init_deck(folder: Path) -> Scaffold:
-    """Create ``folder`` with a deck.yaml and an example card file; never overwrites."""
+    """Create ``folder`` with a deck.yaml and an example card file; never overwrites, and
+    never starts a deck inside a deck or around one (its deck.yaml would then be read as a
+    card file of the other deck, and ``check`` would fail)."""
     deck_file = folder / DECK_FILE
     example = folder / EXAMPLE_FILE
     for path in (deck_file, example):
-        if path.exists():
+        if path.exists() or path.is_symlink():
             raise DeckgenError(
                 f"{display_path(path)} already exists: init writes only into a new deck folder"
             )
+    _refuse_nested_decks(folder)
     slug = re.sub(r"[^a-z0-9]+", "-", folder.resolve().name.lower()).strip("-") or "deck"
     # The random part keeps two decks started from the same folder name apart for ever.
     deck_id = f"{slug}-{secrets.token_hex(4)}"
@@ -94,6 +99,26 @@ def init_deck(folder: Path) -> Scaffold:
         _DECK_YAML.format(
             cards=cards, name=name, deck_id=deck_id, tag=slug.replace("-", "_")
         ).encode("utf-8"),
+        within=folder,
     )
-    write_atomically(example, _EXAMPLE_YAML.encode("utf-8"))
+    write_atomically(example, _EXAMPLE_YAML.encode("utf-8"), within=folder)
     return Scaffold(folder=folder, deck_id=deck_id, files=(deck_file, example))
+
+
+def _refuse_nested_decks(folder: Path) -> None:
+    absolute = Path(os.path.abspath(folder))  # by name: the folder may not exist yet
+    for parent in absolute.parents:
+        if (parent / DECK_FILE).is_file():
+            raise DeckgenError(
+                f"{display_path(folder)} is inside the deck folder {display_path(parent)} "
+                f"(it has a {DECK_FILE}): a deck cannot hold another; start the new deck next "
+                f"to it, e.g. deckgen init {display_path(parent.parent / 'new-deck')}"
+            )
+    if folder.is_dir():
+        inner = next(iter(sorted(folder.rglob(DECK_FILE))), None)
+        if inner is not None:
+            raise DeckgenError(
+                f"{display_path(folder)} already holds a deck ({display_path(inner)}): a deck "
+                f"cannot hold another; start the new deck in a folder of its own, e.g. "
+                f"deckgen init {display_path(folder / 'new-deck')}"
+            )
