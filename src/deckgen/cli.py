@@ -163,8 +163,8 @@ def _build(cards_dir: Path, out_dir: Path, *, check_only: bool, output: Output) 
     state = project_state(cards_dir, out_dir) if replay else None
     recorded = cache.quiet_output(state, "check" if check_only else "build") if state else None
     if recorded is not None:
-        for line, to_stderr in recorded:
-            click.echo(line, err=to_stderr)
+        for line, to_stderr in recorded:  # read back from the cache folder: escaped again
+            click.echo(printable(line), err=to_stderr)
         return
 
     report = Report()
