@@ -131,7 +131,10 @@ class MediaResolver:
 def _reference_problem(reference: str) -> str | None:
     parsed = urllib.parse.urlsplit(reference)
     if parsed.scheme or parsed.netloc:
-        return "is not a file in the deck folder: deckgen ships only local images"
+        return (
+            "is not a file in the deck folder: deckgen ships only local images; copy it into "
+            "the deck folder and write its path, e.g. images/x.png"
+        )
     if PurePosixPath(parsed.path).is_absolute() or Path(parsed.path).is_absolute():
         return "is an absolute path: write it relative to the card file, e.g. images/x.svg"
     if not parsed.path or parsed.query or parsed.fragment:
