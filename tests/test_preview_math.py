@@ -76,6 +76,14 @@ def hostile_preview(empty_project: Path) -> Path:
             "answer": r"\(x < y \le z\)",
         }
     )
+    cards.append(
+        {
+            "id": "in-attribute",
+            "question": 'A [link](https://a.example "\\(\\text{x" onmouseover="window.__pwned=1"}'
+            '\\) [[type:Answer]]")',
+            "answer": "inert",
+        }
+    )
     (deck / "cards.yaml").write_text(yaml.safe_dump({"cards": cards}, allow_unicode=True))
     compiled = compile_project(  # raises if any card is refused: all of them ship
         empty_project / "cards", now=FIRST_BUILD_TIME, report=Report(), packages_dir=Path("decks")
@@ -107,7 +115,7 @@ def test_hostile_math_text_shows_as_text_and_runs_nothing(
         active = page.eval_on_selector_all(
             ".dg-card .card *", "nodes => nodes.map(n => n.localName)"
         )
-        assert {"img", "script", "svg", "iframe", "b", "a"}.isdisjoint(active)
+        assert {"img", "script", "svg", "iframe", "b", "input"}.isdisjoint(active)
         assert set(active) & MATHML_ELEMENTS >= {"math", "mtext", "mi", "mo"}
         attributes = page.eval_on_selector_all(
             ".dg-card math, .dg-card math *",
@@ -120,6 +128,10 @@ def test_hostile_math_text_shows_as_text_and_runs_nothing(
                 "node => node.textContent",
             )
             assert text.replace("\u00a0", " ") == shown, card_id
+        # Math and type-in boxes are made between tags only: in an attribute they stay text.
+        title = page.get_attribute('.dg-card[data-card-id="in-attribute"] .dg-front a', "title")
+        assert title == '\\(\\text{x" onmouseover="window.__pwned=1"}\\) [[type:Answer]]'
+        assert page.locator("[onmouseover]").count() == 0
         question, answer = page.eval_on_selector_all(
             '.dg-card[data-card-id="mathrm-tag"] .dg-back math',
             "nodes => nodes.map(n => n.textContent)",

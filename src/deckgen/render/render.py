@@ -67,8 +67,9 @@ _AV_MARKUP = re.compile(r"\[(?=(?:sound|anki):)", re.IGNORECASE)
 _AV_HINT = re.compile(r"(?<=::)(?:s(?=ound:)|a(?=nki:))", re.IGNORECASE)
 MAX_CLOZE_NUMBER = 500
 """Anki adds cards for c1 to c500 only (higher numbers all land on card 500, c0 on none)."""
-# Start tags as html5ever writes them: every attribute value in double quotes, '"' escaped.
-_SERIALISED_TAG = re.compile(r'<[^>"]*(?:"[^"]*"[^>"]*)*>')
+SERIALISED_TAG = re.compile(r'<[^>"]*(?:"[^"]*"[^>"]*)*>')
+"""A tag as html5ever writes it: every attribute value in double quotes, '"' escaped (a '>'
+inside a value does not end the tag)."""
 _SINGLE_PARAGRAPH = re.compile(r"^<p>((?:(?!<p>).)*)</p>$", re.DOTALL)
 
 _markdown = MarkdownIt("commonmark", {"html": True}).enable(["table", "strikethrough"])
@@ -177,7 +178,7 @@ def _unsafe_math(rendered: str) -> str | None:
 
     Checked on the final HTML with tags removed and entities decoded, which is the text MathJax
     reads, so math assembled from entities or around tags is caught too."""
-    shown = html.unescape(_SERIALISED_TAG.sub("", rendered))
+    shown = html.unescape(SERIALISED_TAG.sub("", rendered))
     for math in _MATH.finditer(shown):
         for command in _TEX_COMMAND.findall(math.group(0)):
             if command in UNSAFE_TEX_COMMANDS:
@@ -229,7 +230,7 @@ def is_blank(rendered: str) -> bool:
     """Whether HTML shows nothing: no image and no text but spaces once tags are removed."""
     if "<img src=" in rendered:
         return False
-    text = html.unescape(_SERIALISED_TAG.sub("", rendered))
+    text = html.unescape(SERIALISED_TAG.sub("", rendered))
     return not text.replace("\u200b", "").strip()
 
 
@@ -253,7 +254,7 @@ def _restore_math(clean: str, math_spans: list[str], placeholder: re.Pattern[str
 
     pieces = []
     position = 0
-    for tag in _SERIALISED_TAG.finditer(clean):
+    for tag in SERIALISED_TAG.finditer(clean):
         text = clean[position : tag.start()]
         pieces.append(placeholder.sub(lambda m: restore(m, in_tag=False), text))
         pieces.append(placeholder.sub(lambda m: restore(m, in_tag=True), tag.group(0)))

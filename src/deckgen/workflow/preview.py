@@ -29,12 +29,12 @@ from deckgen.build import write_atomically
 from deckgen.diagnostics import Location
 from deckgen.notes import CompiledDeck, Note
 from deckgen.render.cardrender import CardFaces, render_cards
+from deckgen.render.render import SERIALISED_TAG
 
 INDEX = "index.html"
 
 _MATH = re.compile(r"\\\((.+?)\\\)|\\\[(.+?)\\\]", re.DOTALL)
 _TYPE_ANSWER = re.compile(r"\[\[type:([^\]]+)\]\]")
-_TAGS = re.compile(r"<[^>]*>")
 
 
 @dataclass(frozen=True)
@@ -105,7 +105,7 @@ def _card_html(note: Note, location: Location, rendered: CardFaces) -> str:
     answer_text = ""
     if "Answer" in note.notetype.fields:
         answer = note.fields[note.notetype.fields.index("Answer")]
-        answer_text = html.unescape(_TAGS.sub("", answer))
+        answer_text = html.unescape(SERIALISED_TAG.sub("", answer))
     front = _for_page(rendered.question, typed=None)
     back = _for_page(rendered.answer, typed=answer_text)
     return (
@@ -136,7 +136,17 @@ def _for_page(card_html: str, *, typed: str | None) -> str:
             )
         return f'<code class="dg-typeans">{html.escape(typed)}</code>'
 
-    return _MATH.sub(_mathml, _TYPE_ANSWER.sub(type_answer, card_html))
+    # Only between tags: math or a box put into an attribute value would end the attribute
+    # (MathJax does not typeset attribute values either).
+    pieces = []
+    position = 0
+    for tag in SERIALISED_TAG.finditer(card_html):
+        text = card_html[position : tag.start()]
+        pieces += [_MATH.sub(_mathml, _TYPE_ANSWER.sub(type_answer, text)), tag.group()]
+        position = tag.end()
+    text = card_html[position:]
+    pieces.append(_MATH.sub(_mathml, _TYPE_ANSWER.sub(type_answer, text)))
+    return "".join(pieces)
 
 
 def _mathml(match: re.Match[str]) -> str:
