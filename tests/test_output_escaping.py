@@ -85,6 +85,22 @@ def test_stats_prints_names_and_tags_escaped(empty_project: Path) -> None:
         assert printable(f"tag{hostile}") in result.stdout
 
 
+def test_release_prints_the_deck_name_escaped(empty_project: Path) -> None:
+    hostile = "".join(BIDI + ZERO_WIDTH)
+    write_deck(
+        empty_project,
+        {"cards.yaml": "cards:\n  - {id: a, question: Q, answer: A}\n"},
+        name=f"Deck{hostile}",
+    )
+    result = run_deckgen("release", "1.0.0")
+    assert "Traceback" not in result.output
+    assert not _RAW_UNSAFE.search(result.output)
+    if result.exit_code == 0:  # (a stricter validation may refuse the name; escaped too)
+        assert f"released {printable(f'Deck{hostile}')} 1.0.0" in result.stdout
+        notes = (empty_project / "cards/deck/CHANGELOG.md").read_text()
+        assert not _RAW_UNSAFE.search(notes.replace("\u2060", ""))
+
+
 def runner_annotation(line: str) -> tuple[str, dict[str, str], str]:
     """A workflow command as GitHub's runner parses it: the command section ends at the
     first '::' after the opening one; properties split at ',' and the first '='."""

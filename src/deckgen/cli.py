@@ -549,7 +549,7 @@ def release(bump: str, cards_dir: Path, out_dir: Path) -> None:
     for done in releases:
         deck = done.planned
         click.echo(
-            f"released {deck.compiled.spec.name} {done.version}: "
+            f"released {printable(deck.compiled.spec.name)} {done.version}: "
             f"{display_path(deck.package_path)}, "
             f"notes in {display_path(deck.compiled.spec.folder / CHANGELOG_FILE)}"
         )
