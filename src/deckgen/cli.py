@@ -22,6 +22,7 @@ from deckgen.diagnostics import (
     display_path,
     plural,
     printable,
+    printable_message,
 )
 from deckgen.output import FORMATS, Output
 
@@ -98,7 +99,8 @@ def _handle_errors(command: Callable[P, R]) -> Callable[P, R]:
             raise SystemExit(exc.exit_code) from None
         except Exception as exc:  # the promise is "never a traceback", even for our own bugs
             click.echo(
-                f"deckgen: internal error: {exc.__class__.__name__}: {printable(str(exc))}\n"
+                f"deckgen: internal error: {exc.__class__.__name__}: "
+                f"{printable_message(str(exc))}\n"
                 "nothing was written; please report this with the command you ran",
                 err=True,
             )
