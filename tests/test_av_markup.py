@@ -21,6 +21,11 @@ CARDS = [
     {"id": "typein", "question": "Type", "answer": "[sound:typed.mp3]", "type": "typein"},
     {"id": "hint", "cloze": "It is {{c1::loud::sound:hint.mp3}} and {{c2::x::anki:tts lang=en]y}}"},
     {"id": "inside", "cloze": "It is {{c1::[sound:inside.mp3]}}"},
+    # Anki writes a cloze inside MathJax without a span: '[' + content would be the markup.
+    {
+        "id": "in-math",
+        "cloze": "\\([{{c1::sound:m.mp3}}]\\) {{c2::y}} \\([{{c3::x::anki:tts lang=en]}}\\)",
+    },
 ]
 
 
@@ -36,12 +41,12 @@ def test_media_markup_reaches_students_as_text_and_never_plays(
 
     assert result.exit_code == 0, result.output
     assert (
-        result.output.count("Anki's media markup ([sound:...] or [anki:...]) is shown") == 11
+        result.output.count("Anki's media markup ([sound:...] or [anki:...]) is shown") == 12
     )  # one per field
     student.import_package(empty_project / "decks" / "d.apkg")
     shown = []
     cards = [student.col.get_card(card_id) for card_id in student.col.find_cards("")]
-    assert len(cards) == 12
+    assert len(cards) == 15
     for card in cards:
         assert card.question_av_tags() == [] and card.answer_av_tags() == []
         assert "[anki:play" not in card.question() + card.answer()
