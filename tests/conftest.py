@@ -11,8 +11,10 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner, Result
 from hypothesis import settings
+from playwright.sync_api import Browser, sync_playwright
 
 from anki_engine import StudentCollection
+from browser import chromium
 from deckgen.cli import cli
 
 # In CI the property tests replay one fixed sequence of examples, so a run can be repeated
@@ -60,3 +62,16 @@ def student(tmp_path_factory: pytest.TempPathFactory) -> Iterator[StudentCollect
     collection = StudentCollection(tmp_path_factory.mktemp("student"))
     yield collection
     collection.close()
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[Browser]:
+    """Chromium driven through Playwright, for pages whose scripts must run (or must not)."""
+    executable = chromium()
+    with sync_playwright() as playwright:
+        launched = playwright.chromium.launch(
+            executable_path=executable,
+            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking"],
+        )
+        yield launched
+        launched.close()

@@ -108,16 +108,16 @@ def test_symlink_out_of_the_deck_is_refused(deck: Path, tmp_path: Path) -> None:
             "is not a valid .png file (its bytes do not match the extension)",
         ),
         ("broken.svg", b"<svg", "is not a well-formed SVG file"),
-        ("html.svg", b"<html/>", "is not an SVG file (its root element is not <svg>)"),
+        ("html.svg", b"<html/>", "is not an SVG file (its root element is not <svg>"),
         (
             "script.svg",
             b'<svg xmlns="http://www.w3.org/2000/svg"><script>alert(1)</script></svg>',
-            "contains <script>, which is not allowed in card images",
+            "contains <script> at line 1, which card images may not hold",
         ),
         (
             "handler.svg",
             b'<svg xmlns="http://www.w3.org/2000/svg" onload="alert(1)"/>',
-            "has an event handler 'onload', which is not allowed in card images",
+            "has an event handler 'onload' at line 1, which card images may not hold",
         ),
         (
             "entities.svg",

@@ -10,10 +10,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Browser, ConsoleMessage, Page, sync_playwright
+from playwright.sync_api import Browser, ConsoleMessage, Page
 
 from anki_engine import StudentCollection
-from browser import chromium
 from conftest import FIRST_BUILD_TIME, FIXTURES, run_deckgen
 from deckgen.build import compile_project
 from deckgen.diagnostics import Report
@@ -129,18 +128,6 @@ def test_math_becomes_mathml_and_type_in_cards_get_a_box(
     assert '<code class="dg-typeans">9</code>' in page
     assert '<code class="dg-math-error">\\(x^\\)</code>' in page
     assert "[[type:" not in page
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    executable = chromium()
-    with sync_playwright() as playwright:
-        launched = playwright.chromium.launch(
-            executable_path=executable,
-            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking"],
-        )
-        yield launched
-        launched.close()
 
 
 @dataclass

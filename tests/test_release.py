@@ -43,8 +43,8 @@ CHANGES = (
 
 """
     + HOW_TO_UPDATE
-    + "4. Retired cards are no longer part of the deck. To find them, open **Browse** and "
-    "search `tag:deckgen::retired`; suspend or delete them as you like.\n"
+    + "4. Retired: these cards now show a retirement notice; delete them in Anki with "
+    "**Browse** → `tag:deckgen::retired`.\n"
 )
 
 

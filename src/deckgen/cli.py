@@ -24,6 +24,7 @@ from deckgen.diagnostics import (
     display_path,
     plural,
     printable,
+    printable_message,
 )
 from deckgen.output import FORMATS, Output
 
@@ -116,7 +117,8 @@ def _handle_errors(command: Callable[P, R]) -> Callable[P, R]:
             raise SystemExit(exc.exit_code) from None
         except Exception as exc:  # the promise is "never a traceback", even for our own bugs
             click.echo(
-                f"deckgen: internal error: {exc.__class__.__name__}: {printable(str(exc))}\n"
+                f"deckgen: internal error: {exc.__class__.__name__}: "
+                f"{printable_message(str(exc))}\n"
                 "nothing was written; please report this with the command you ran",
                 err=True,
             )
@@ -184,8 +186,8 @@ def _build(cards_dir: Path, out_dir: Path, *, check_only: bool, output: Output) 
     state = project_state(cards_dir, out_dir) if replay else None
     recorded = cache.quiet_output(state, "check" if check_only else "build") if state else None
     if recorded is not None:
-        for line, to_stderr in recorded:
-            click.echo(line, err=to_stderr)
+        for line, to_stderr in recorded:  # read back from the cache folder: escaped again
+            click.echo(printable(line), err=to_stderr)
         return
 
     bar = progress_bar(cards_dir, sys.stderr) if output.format == "text" else None
@@ -571,7 +573,7 @@ def release(bump: str, cards_dir: Path, out_dir: Path) -> None:
     for done in releases:
         deck = done.planned
         click.echo(
-            f"released {deck.compiled.spec.name} {done.version}: "
+            f"released {printable(deck.compiled.spec.name)} {done.version}: "
             f"{display_path(deck.package_path)}, "
             f"notes in {display_path(deck.compiled.spec.folder / CHANGELOG_FILE)}"
         )

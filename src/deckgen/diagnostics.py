@@ -65,7 +65,7 @@ class Diagnostic:
 
     def __str__(self) -> str:
         suffix = f" [{self.rule}]" if self.rule else ""
-        return f"{self.location}: {self.severity.value}: {printable(self.message)}{suffix}"
+        return f"{self.location}: {self.severity.value}: {printable_message(self.message)}{suffix}"
 
 
 @dataclass
@@ -107,7 +107,7 @@ class DeckgenError(Exception):
         self.exit_code = exit_code
 
     def __str__(self) -> str:
-        return printable(super().__str__())
+        return printable_message(super().__str__())
 
 
 class SourceErrors(DeckgenError):
@@ -119,16 +119,46 @@ class SourceErrors(DeckgenError):
 
 
 # Control characters (C0, DEL, C1), lone surrogates, and the invisible marks that reorder or
-# hide text on screen. Messages quote card text, and card files are untrusted: an ESC could
-# drive the terminal (clear it, set the clipboard), a newline could forge a line of output.
+# hide text on screen: bidi embeddings, overrides, isolates and marks (U+202A-E, U+2066-9,
+# U+200E/F, U+061C), zero-width spaces, joiners and the BOM, line and paragraph separators.
+# Messages quote card text, and card files are untrusted: an ESC could drive the terminal
+# (clear it, set the clipboard), a newline could forge a line of output, a bidi override
+# could show a different text than the one there.
 _UNPRINTABLE = re.compile(
-    "[\x00-\x1f\x7f-\x9f\u200b-\u200f\u202a-\u202e\u2066-\u2069\ud800-\udfff]"
+    "[\x00-\x1f\x7f-\x9f\u061c\u180e\u200b-\u200f\u2028-\u202e\u2060-\u2064"
+    "\u2066-\u2069\ufeff\ud800-\udfff]"
+)
+MAX_QUOTED_CHARS = 80
+"""Foreign text quoted in a message ('...') is cut to this many characters."""
+MAX_MESSAGE_CHARS = 1000
+"""A whole message is cut in the middle beyond this, keeping its start and what to do."""
+# A quotation opens after a space or bracket and closes before one (or punctuation), so the
+# text between two quotations ("'a' is ... ('b'") is never taken for one.
+_LONG_QUOTE = re.compile(
+    rf"(?<![^\s(\[{{=,:])'([^'\n]{{{MAX_QUOTED_CHARS + 1},}}?)'(?![^\s)\]}},.:;!?])"
 )
 
 
 def printable(text: str) -> str:
     """``text`` with every character that could act on a terminal written as an escape."""
     return _UNPRINTABLE.sub(lambda match: _escape(match.group()), text)
+
+
+def printable_message(message: str) -> str:
+    """A message as every output shows it: foreign text quoted in it ('...') cut to
+    MAX_QUOTED_CHARS, the whole to MAX_MESSAGE_CHARS, each cut marked '…', and every
+    character that could act on a terminal escaped. (A one-megabyte key in a card file is
+    named by its start, not echoed whole.)"""
+    return printable(bounded(message))
+
+
+def bounded(message: str) -> str:
+    """``message`` with long quoted text and a long whole cut, as ``printable_message``."""
+    cut = _LONG_QUOTE.sub(lambda match: f"'{shorten(match.group(1), MAX_QUOTED_CHARS)}'", message)
+    if len(cut) <= MAX_MESSAGE_CHARS:
+        return cut
+    tail = MAX_MESSAGE_CHARS // 4
+    return f"{cut[: MAX_MESSAGE_CHARS - tail - 1]}…{cut[-tail:]}"
 
 
 def _escape(character: str) -> str:

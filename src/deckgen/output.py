@@ -17,7 +17,15 @@ from dataclasses import dataclass
 
 import click
 
-from deckgen.diagnostics import Diagnostic, Report, Severity, display_path, printable
+from deckgen.diagnostics import (
+    Diagnostic,
+    Report,
+    Severity,
+    bounded,
+    display_path,
+    printable,
+    printable_message,
+)
 
 FORMATS = ("text", "json", "github")
 
@@ -39,7 +47,7 @@ class Output:
     def report(self, report: Report) -> None:
         diagnostics = report.sorted()
         if self.format == "json":
-            click.echo(json.dumps([_as_json(d) for d in diagnostics], indent=2))
+            click.echo(json.dumps([diagnostic_json(d) for d in diagnostics], indent=2))
         elif self.format == "github":
             for diagnostic in diagnostics:
                 click.echo(github_annotation(diagnostic))
@@ -49,7 +57,7 @@ class Output:
 
     def say(self, line: str) -> None:
         """A summary line for people: stdout, except in JSON where stdout holds only JSON."""
-        click.echo(line, err=self.format == "json")
+        click.echo(printable(line), err=self.format == "json")
 
     def _styled(self, diagnostic: Diagnostic) -> str:
         location = click.style(str(diagnostic.location), bold=True)
@@ -58,11 +66,14 @@ class Output:
         )
         rule = f" [{diagnostic.rule}]" if diagnostic.rule else ""
         return (
-            f"{location}: {severity} {printable(diagnostic.message)}{click.style(rule, dim=True)}"
+            f"{location}: {severity} {printable_message(diagnostic.message)}"
+            f"{click.style(rule, dim=True)}"
         )
 
 
-def _as_json(diagnostic: Diagnostic) -> dict[str, object]:
+def diagnostic_json(diagnostic: Diagnostic) -> dict[str, object]:
+    """A diagnostic as a JSON object; dumped with ASCII escapes, so no character in it acts
+    on a terminal."""
     location = diagnostic.location
     return {
         "file": display_path(location.path),
@@ -70,12 +81,14 @@ def _as_json(diagnostic: Diagnostic) -> dict[str, object]:
         "column": location.column or None,
         "severity": diagnostic.severity.value,
         "rule": diagnostic.rule,
-        "message": diagnostic.message,
+        "message": bounded(diagnostic.message),
     }
 
 
 def github_annotation(diagnostic: Diagnostic) -> str:
-    """A workflow command, escaped as the Actions runner expects."""
+    """A workflow command, escaped as the Actions runner expects: '%', CR and LF in the
+    message; those and ':' and ',' in property values, so a file name cannot end its
+    property and add one (``file=a,line=1``) or end the properties (``::``)."""
     location = diagnostic.location
     properties = [f"file={_escape_property(display_path(location.path))}"]
     if location.line:
@@ -84,7 +97,7 @@ def github_annotation(diagnostic: Diagnostic) -> str:
         properties.append(f"col={location.column}")
     title = f"deckgen [{diagnostic.rule}]" if diagnostic.rule else "deckgen"
     properties.append(f"title={_escape_property(title)}")
-    message = _escape_data(printable(diagnostic.message))
+    message = _escape_data(printable_message(diagnostic.message))
     return f"::{diagnostic.severity.value} {','.join(properties)}::{message}"
 
 

@@ -26,13 +26,17 @@ from deckgen.anki.retire import RETIRED_TAG
 from deckgen.build import PlannedDeck, compile_project, last_release_packages, plan
 from deckgen.diagnostics import (
     DeckgenError,
+    Diagnostic,
     Location,
     Report,
+    Severity,
     display_path,
     plural,
+    printable,
     shorten,
 )
 from deckgen.notes import Note
+from deckgen.output import diagnostic_json, github_annotation
 
 FAILING_RULES = frozenset(
     {
@@ -67,6 +71,11 @@ class Finding:
     @property
     def severity(self) -> str:
         return "error" if self.rule in FAILING_RULES else "warning"
+
+    @property
+    def diagnostic(self) -> Diagnostic:
+        """The finding as every other diagnostic is printed (escaped for its medium)."""
+        return Diagnostic(self.location, Severity(self.severity), self.message, self.rule)
 
 
 @dataclass(frozen=True)
@@ -407,27 +416,25 @@ def format_results(results: list[DeckVerification], output_format: str) -> str:
                 }
                 for result in results
             ],
-            "diagnostics": [_as_json(finding) for finding in findings],
+            "diagnostics": [diagnostic_json(finding.diagnostic) for finding in findings],
         }
-        return json.dumps(document, indent=2, ensure_ascii=False)
+        return json.dumps(document, indent=2)  # ASCII escapes: nothing acts on a terminal
     lines = []
     for result in results:
         baseline = (
             "nothing (first release)" if result.baseline is None else display_path(result.baseline)
         )
         lines.append(
-            f"{result.deck_name}: upgrade from {baseline} "
+            f"{printable(result.deck_name)}: upgrade from {baseline} "
             f"after {plural(result.studied, 'answer')}: "
             f"{result.new} new, {result.updated} updated, {result.unchanged} unchanged, "
             f"{result.retired} retired"
         )
     for finding in findings:
         if output_format == "github":
-            lines.append(_as_github(finding))
+            lines.append(github_annotation(finding.diagnostic))
         else:
-            lines.append(
-                f"{finding.location}: {finding.severity}: {finding.message} [{finding.rule}]"
-            )
+            lines.append(str(finding.diagnostic))
     failed = [result for result in results if result.failed]
     if failed:
         lines.append(
@@ -437,24 +444,3 @@ def format_results(results: list[DeckVerification], output_format: str) -> str:
     else:
         lines.append(f"verify passed: {plural(len(results), 'deck')} upgrade in place")
     return "\n".join(lines)
-
-
-def _as_json(finding: Finding) -> dict[str, object]:
-    return {
-        "file": display_path(finding.location.path),
-        "line": finding.location.line or None,
-        "column": finding.location.column or None,
-        "severity": finding.severity,
-        "rule": finding.rule,
-        "message": finding.message,
-    }
-
-
-def _as_github(finding: Finding) -> str:
-    place = f"file={display_path(finding.location.path)}"
-    if finding.location.line:
-        place += f",line={finding.location.line}"
-    if finding.location.column:
-        place += f",col={finding.location.column}"
-    message = finding.message.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
-    return f"::{finding.severity} {place},title=deckgen {finding.rule}::{message}"

@@ -5,7 +5,10 @@
   and read ``_`` as emphasis, so math is set aside before and put back after);
 - images are resolved to content-hashed media files (see media.py);
 - raw HTML is cut down to an allowlist (no script, no event handlers, no javascript: links),
-  and the author is warned about anything removed.
+  and the author is warned about anything removed;
+- Anki's media markup (``[sound:x.mp3]``, ``[anki:tts ...]``) is shown as text: Anki finds it in
+  the card's HTML as written and plays it, so its ``[`` is written as ``&#91;`` (and a cloze
+  hint that would become ``[sound:...]`` gets its first letter as an entity).
 
 Math is put back only as escaped text: in text it cannot open a tag, and a span that ended up
 inside an attribute is escaped quotes and all, so it can never end the attribute or add one.
@@ -60,13 +63,21 @@ UNSAFE_TEX_COMMANDS = frozenset(
 _PRIVATE_USE = (*range(0xE000, 0xF900), *range(0xF0000, 0xFFFFE))
 """Placeholder candidates: more than a field may hold, so two are always free."""
 _CLOZE = re.compile(r"\{\{c(\d+)::(.*?)\}\}", re.DOTALL)
+_AV_MARKUP = re.compile(r"\[(?=(?:sound|anki):)", re.IGNORECASE)
+_AV_HINT = re.compile(r"(?<=::)(?:s(?=ound:)|a(?=nki:))", re.IGNORECASE)
 MAX_CLOZE_NUMBER = 500
 """Anki adds cards for c1 to c500 only (higher numbers all land on card 500, c0 on none)."""
-# Start tags as html5ever writes them: every attribute value in double quotes, '"' escaped.
-_SERIALISED_TAG = re.compile(r'<[^>"]*(?:"[^"]*"[^>"]*)*>')
+SERIALISED_TAG = re.compile(r'<[^>"]*(?:"[^"]*"[^>"]*)*>')
+"""A tag as html5ever writes it: every attribute value in double quotes, '"' escaped (a '>'
+inside a value does not end the tag)."""
 _SINGLE_PARAGRAPH = re.compile(r"^<p>((?:(?!<p>).)*)</p>$", re.DOTALL)
 
 _markdown = MarkdownIt("commonmark", {"html": True}).enable(["table", "strikethrough"])
+# markdown-it leaves an image or link whose URL it distrusts (file:, javascript:, data:, ...)
+# as literal text, so `![x](file:///etc/passwd)` would ship as text with no error. Every URL is
+# let through instead: an image then reaches the media check, which refuses all but local
+# files, and a link reaches the sanitiser, which drops the URL and warns the author.
+_markdown.validateLink = lambda url: True  # type: ignore[method-assign]
 
 
 @dataclass
@@ -121,19 +132,45 @@ def render_field(
     problem = text_problem(restored) or _unsafe_math(restored)
     if problem:
         report.error(location, problem)
+    if _has_av_markup(raw_html) or _has_av_markup(restored):
+        report.warning(
+            location,
+            "Anki's media markup ([sound:...] or [anki:...]) is shown as text: Anki would play "
+            "it, and deckgen ships no audio",
+        )
+        restored = inert_av_markup(restored)
     return RenderedField(restored, images)
 
 
 def sanitise(raw_html: str, image_names: set[str]) -> str:
-    """The HTML with everything a card may not hold removed; images only by these names."""
-    return nh3.clean(
-        raw_html,
-        tags=set(ALLOWED_TAGS),
-        attributes=ALLOWED_ATTRIBUTES,
-        tag_attribute_values={"img": {"src": image_names}},
-        url_schemes=_LINK_SCHEMES,
-        clean_content_tags=_REMOVED_WITH_CONTENT,
+    """The HTML with everything a card may not hold removed; images only by these names;
+    Anki's media markup made text."""
+    return inert_av_markup(
+        nh3.clean(
+            raw_html,
+            tags=set(ALLOWED_TAGS),
+            attributes=ALLOWED_ATTRIBUTES,
+            tag_attribute_values={"img": {"src": image_names}},
+            url_schemes=_LINK_SCHEMES,
+            clean_content_tags=_REMOVED_WITH_CONTENT,
+        )
     )
+
+
+def _has_av_markup(card_html: str) -> bool:
+    return bool(_AV_MARKUP.search(card_html) or _AV_HINT.search(card_html))
+
+
+def inert_av_markup(card_html: str) -> str:
+    """``card_html`` with Anki's audio and text-to-speech markup written so that Anki shows it
+    as text instead of playing it.
+
+    Anki looks for ``[sound:`` and ``[anki:`` in the card's HTML exactly as written (in text
+    and attribute values alike; an entity or a tag in between is not matched), so the ``[``
+    becomes ``&#91;``. A cloze hint is shown in brackets (``{{c1::x::sound:a.mp3}}`` asks
+    ``[sound:a.mp3]``), so a hint's first letter becomes an entity. Both read the same."""
+    escaped = _AV_MARKUP.sub("&#91;", card_html)
+    return _AV_HINT.sub(lambda letter: f"&#{ord(letter.group())};", escaped)
 
 
 def _unsafe_math(rendered: str) -> str | None:
@@ -141,7 +178,7 @@ def _unsafe_math(rendered: str) -> str | None:
 
     Checked on the final HTML with tags removed and entities decoded, which is the text MathJax
     reads, so math assembled from entities or around tags is caught too."""
-    shown = html.unescape(_SERIALISED_TAG.sub("", rendered))
+    shown = html.unescape(SERIALISED_TAG.sub("", rendered))
     for math in _MATH.finditer(shown):
         for command in _TEX_COMMAND.findall(math.group(0)):
             if command in UNSAFE_TEX_COMMANDS:
@@ -193,7 +230,7 @@ def is_blank(rendered: str) -> bool:
     """Whether HTML shows nothing: no image and no text but spaces once tags are removed."""
     if "<img src=" in rendered:
         return False
-    text = html.unescape(_SERIALISED_TAG.sub("", rendered))
+    text = html.unescape(SERIALISED_TAG.sub("", rendered))
     return not text.replace("\u200b", "").strip()
 
 
@@ -217,7 +254,7 @@ def _restore_math(clean: str, math_spans: list[str], placeholder: re.Pattern[str
 
     pieces = []
     position = 0
-    for tag in _SERIALISED_TAG.finditer(clean):
+    for tag in SERIALISED_TAG.finditer(clean):
         text = clean[position : tag.start()]
         pieces.append(placeholder.sub(lambda m: restore(m, in_tag=False), text))
         pieces.append(placeholder.sub(lambda m: restore(m, in_tag=True), tag.group(0)))

@@ -2,6 +2,10 @@
 
 The last release is a package (by default the one in decks/): it holds exactly what students
 imported, field by field, which the lock (fingerprints only) does not.
+
+Everything quoted from cards (text, deck names, ids, tags, file names) is untrusted and goes
+through ``markdown_text`` or ``markdown_code``: students read the notes rendered, where raw
+text would become HTML, links, images, comments that hide the rest, or @mentions.
 """
 
 from __future__ import annotations
@@ -15,7 +19,7 @@ from pathlib import Path
 from deckgen.anki.anki_package import package_content
 from deckgen.anki.retire import RETIRED_TAG
 from deckgen.build import compile_project, last_release_packages, package_path
-from deckgen.diagnostics import DeckgenError, Report, display_path, shorten
+from deckgen.diagnostics import DeckgenError, Report, display_path, printable, shorten
 from deckgen.notes import CompiledDeck, Note
 
 _TAG = re.compile(r"<[^>]*>")
@@ -82,12 +86,12 @@ def release_notes(
         old = shipped.get(note.guid)
         if RETIRED_TAG in note.tags:
             if old is None or RETIRED_TAG not in old.tags:
-                retired.append(f"- `{note.card_id}`: {shorten(_text(note.fields[0]))}")
+                retired.append(_entry(note))
         elif old is None:
-            added.append(f"- `{note.card_id}`: {shorten(_text(note.fields[0]))}")
+            added.append(_entry(note))
         elif (old.fields, sorted(old.tags)) != (note.fields, sorted(note.tags)):
             changed.append(_changed(note, old))
-    lines = [f"## {title}", ""]
+    lines = [f"## {markdown_text(title)}", ""]
     for heading, entries in (("Added", added), ("Changed", changed), ("Retired", retired)):
         if entries:
             lines += [f"### {heading}", "", *entries, ""]
@@ -96,17 +100,22 @@ def release_notes(
     lines += [
         "### How to update",
         "",
-        f"1. Download `{package_name}`.",
+        f"1. Download {markdown_code(package_name)}.",
         "2. In Anki, choose **File → Import…** and pick the file.",
         "3. Keep the default options and click **Import**. Your review history stays, and so do "
         "your own edits to cards this release does not change.",
     ]
-    if retired or any(RETIRED_TAG in note.tags for note in deck.notes):
+    if retired:
         lines.append(
-            "4. Retired cards are no longer part of the deck. To find them, open **Browse** and "
-            f"search `tag:{RETIRED_TAG}`; suspend or delete them as you like."
+            "4. Retired: these cards now show a retirement notice; delete them in Anki with "
+            f"**Browse** → {markdown_code(f'tag:{RETIRED_TAG}')}."
         )
     return "\n".join(lines) + "\n"
+
+
+def _entry(note: Note) -> str:
+    """A note's list item: its card id and the start of its first field."""
+    return f"- {markdown_code(note.card_id)}: {markdown_text(shorten(_text(note.fields[0])))}"
 
 
 def _changed(note: Note, old: ShippedNote) -> str:
@@ -114,17 +123,19 @@ def _changed(note: Note, old: ShippedNote) -> str:
     for name, before, after in zip(note.notetype.fields, old.fields, note.fields, strict=False):
         if before != after:
             diff = word_diff(_text(before), _text(after))
-            parts.append(f"  - {name}: {diff or '(formatting or images)'}")
+            parts.append(f"  - {markdown_text(name)}: {diff or '(formatting or images)'}")
     added_tags = sorted(set(note.tags) - set(old.tags))
     removed_tags = sorted(set(old.tags) - set(note.tags))
     if added_tags or removed_tags:
-        tags = [f"**{tag}**" for tag in added_tags] + [f"~~{tag}~~" for tag in removed_tags]
+        tags = [f"**{markdown_text(tag)}**" for tag in added_tags]
+        tags += [f"~~{markdown_text(tag)}~~" for tag in removed_tags]
         parts.append(f"  - tags: {' '.join(tags)}")
-    return "\n".join([f"- `{note.card_id}`: {shorten(_text(note.fields[0]))}", *parts])
+    return "\n".join([_entry(note), *parts])
 
 
 def word_diff(before: str, after: str) -> str:
-    """The changed words, ``~~removed~~ **added**``, with a little unchanged context."""
+    """The changed words, ``~~removed~~ **added**``, with a little unchanged context, as
+    Markdown (the words escaped)."""
     old, new = before.split(), after.split()
     pieces: list[str] = []
     opcodes = difflib.SequenceMatcher(a=old, b=new, autojunk=False).get_opcodes()
@@ -137,15 +148,54 @@ def word_diff(before: str, after: str) -> str:
                 words = words[:_CONTEXT_WORDS] + (["…"] if len(words) > _CONTEXT_WORDS else [])
             elif len(words) > 2 * _CONTEXT_WORDS:
                 words = [*words[:_CONTEXT_WORDS], "…", *words[-_CONTEXT_WORDS:]]
-            pieces.extend(words)
+            pieces.append(markdown_text(" ".join(words)))
             continue
         if i2 > i1:
-            pieces.append(f"~~{' '.join(old[i1:i2])}~~")
+            pieces.append(f"~~{markdown_text(' '.join(old[i1:i2]))}~~")
         if j2 > j1:
-            pieces.append(f"**{' '.join(new[j1:j2])}**")
+            pieces.append(f"**{markdown_text(' '.join(new[j1:j2]))}**")
     return " ".join(pieces) if any(tag != "equal" for tag, *_ in opcodes) else ""
 
 
 def _text(field_html: str) -> str:
     """What a student reads in a field, on one line."""
     return " ".join(html.unescape(_TAG.sub(" ", field_html)).split())
+
+
+# ASCII punctuation that Markdown (CommonMark and GitHub's) acts on inside a line: emphasis,
+# code, links, tables, headings' closing #, math ($); ':' of '://' and '.' of 'www.' start
+# GitHub's autolinks. A backslash makes each one literal.
+_MARKDOWN_ACTIVE = re.compile(r"[\\`*_~\[\]|#$]|:(?=//)|(?<=www)\.", re.IGNORECASE)
+_HTML_ACTIVE = {"&": "&amp;", "<": "&lt;", ">": "&gt;"}
+_BLOCK_START = re.compile(r"^(\d*)([-+=.)])")
+"""What would open a list, a heading underline or a numbered list at the start of a line."""
+_REFERENCE = re.compile(r"(?<=[@#])(?=[A-Za-z0-9])")
+"""Between '@' or '#' and a name or number: GitHub links @mentions and #123 in the rendered
+text itself, after any escape is gone, so only a character in between stops it."""
+_WORD_JOINER = "\u2060"
+_BACKTICKS = re.compile(r"`+")
+
+
+def markdown_text(text: str) -> str:
+    """Untrusted text as Markdown that renders as exactly this text on one line, inert: no
+    HTML, link, image, comment, mention, heading or list, wherever in a line it is put.
+
+    Control, bidi and zero-width characters are shown escaped, as on a terminal, and line
+    breaks become spaces. A word joiner (invisible) follows '@' and '#' before a name."""
+    line = _one_line(text)
+    escaped = _MARKDOWN_ACTIVE.sub(lambda match: "\\" + match.group(), line)
+    escaped = _BLOCK_START.sub(r"\1\\\2", escaped, count=1)
+    escaped = "".join(_HTML_ACTIVE.get(character, character) for character in escaped)
+    return _REFERENCE.sub(_WORD_JOINER, escaped)
+
+
+def markdown_code(text: str) -> str:
+    """Untrusted text as a Markdown code span: shown literally, whatever backticks it holds."""
+    line = _one_line(text)
+    fence = "`" * (max((len(run) for run in _BACKTICKS.findall(line)), default=0) + 1)
+    padding = " " if line.startswith("`") or line.endswith("`") else ""
+    return f"{fence}{padding}{line}{padding}{fence}"
+
+
+def _one_line(text: str) -> str:
+    return printable(" ".join(text.split()))

@@ -5,7 +5,10 @@ flat too), so it opens from disk with no server and no network:
 - each card is rendered by ``cardrender`` from the same notes, templates and CSS that go into
   the package, so the page shows what Anki shows;
 - math (``\\( \\)``, ``\\[ \\]``) is turned into MathML here, which Chromium, Firefox and Safari
-  draw natively, instead of loading MathJax from the web as Anki's viewer does;
+  draw natively, instead of loading MathJax from the web as Anki's viewer does. The converter
+  copies ``\\text{}`` contents into its output unescaped, so its tree is written out here
+  instead: MathML elements and attributes from an allowlist only, every text escaped, so math
+  shows as inert text exactly where Anki's MathJax shows inert text;
 - ``[[type:Answer]]`` becomes an input box on the front and the expected answer on the back,
   as Anki's reviewer does when nothing was typed.
 """
@@ -17,20 +20,21 @@ import re
 import webbrowser
 from dataclasses import dataclass
 from pathlib import Path
+from xml.etree.ElementTree import Element
 
-from latex2mathml.converter import convert as latex_to_mathml
+from latex2mathml.converter import convert_to_element as latex_to_mathml
 
 from deckgen.anki.identity import LOCK_FILE
 from deckgen.diagnostics import DeckgenError, Location, display_path
 from deckgen.notes import CompiledDeck, Note
 from deckgen.render.cardrender import CardFaces, render_cards
+from deckgen.render.render import SERIALISED_TAG
 from deckgen.source.safe_files import write_atomically
 
 INDEX = "index.html"
 
 _MATH = re.compile(r"\\\((.+?)\\\)|\\\[(.+?)\\\]", re.DOTALL)
 _TYPE_ANSWER = re.compile(r"\[\[type:([^\]]+)\]\]")
-_TAGS = re.compile(r"<[^>]*>")
 
 
 @dataclass(frozen=True)
@@ -104,7 +108,7 @@ def _card_html(note: Note, location: Location, rendered: CardFaces) -> str:
     answer_text = ""
     if "Answer" in note.notetype.fields:
         answer = note.fields[note.notetype.fields.index("Answer")]
-        answer_text = html.unescape(_TAGS.sub("", answer))
+        answer_text = html.unescape(SERIALISED_TAG.sub("", answer))
     front = _for_page(rendered.question, typed=None)
     back = _for_page(rendered.answer, typed=answer_text)
     return (
@@ -135,16 +139,93 @@ def _for_page(card_html: str, *, typed: str | None) -> str:
             )
         return f'<code class="dg-typeans">{html.escape(typed)}</code>'
 
-    return _MATH.sub(_mathml, _TYPE_ANSWER.sub(type_answer, card_html))
+    # Only between tags: math or a box put into an attribute value would end the attribute
+    # (MathJax does not typeset attribute values either).
+    pieces = []
+    position = 0
+    for tag in SERIALISED_TAG.finditer(card_html):
+        text = card_html[position : tag.start()]
+        pieces += [_MATH.sub(_mathml, _TYPE_ANSWER.sub(type_answer, text)), tag.group()]
+        position = tag.end()
+    text = card_html[position:]
+    pieces.append(_MATH.sub(_mathml, _TYPE_ANSWER.sub(type_answer, text)))
+    return "".join(pieces)
 
 
 def _mathml(match: re.Match[str]) -> str:
     inline, display = match.group(1), match.group(2)
+    # The text MathJax reads in Anki: the field's HTML as text, entities decoded.
     latex = html.unescape(inline if inline is not None else display)
+    # The converter writes its symbols as character references into the same texts; the
+    # author's own "&#" is set aside so that it shows as written, as MathJax shows it.
+    ampersand = next(chr(code) for code in range(0xE000, 0xF900) if chr(code) not in latex)
     try:
-        return str(latex_to_mathml(latex, display="inline" if inline is not None else "block"))
+        tree = latex_to_mathml(
+            latex.replace("&#", f"{ampersand}#"),
+            display="inline" if inline is not None else "block",
+        )
     except Exception:  # an author's typo in LaTeX: show the source rather than fail the preview
         return f'<code class="dg-math-error">{html.escape(match.group(0))}</code>'
+    return _serialise_mathml(tree, ampersand)
+
+
+_MATHML_NAMESPACE = "http://www.w3.org/1998/Math/MathML"
+MATHML_ELEMENTS = frozenset(
+    {
+        "math", "menclose", "merror", "mfrac", "mi", "mmultiscripts", "mn", "mo", "mover",
+        "mpadded", "mphantom", "mprescripts", "mroot", "mrow", "ms", "mspace", "msqrt",
+        "mstyle", "msub", "msubsup", "msup", "mtable", "mtd", "mtext", "mtr", "munder",
+        "munderover", "none",
+    }
+)  # fmt: skip
+"""Presentation MathML: layout only, nothing that links, loads or holds HTML."""
+MATHML_ATTRIBUTES = frozenset(
+    {
+        "accent", "accentunder", "columnalign", "columnlines", "columnspacing", "depth",
+        "display", "displaystyle", "fence", "form", "height", "largeop", "linethickness",
+        "lspace", "mathbackground", "mathsize", "mathvariant", "maxsize", "minsize",
+        "movablelimits", "notation", "rowalign", "rowlines", "rowspacing", "rspace",
+        "scriptlevel", "separator", "stretchy", "symmetric", "voffset", "width",
+    }
+)  # fmt: skip
+"""Attributes that only size, space or style the layout (no href, no style, no events)."""
+_CHARACTER_REFERENCE = re.compile(r"&#(?:[xX][0-9A-Fa-f]{1,8}|[0-9]{1,10});")
+
+
+def _serialise_mathml(tree: Element, ampersand: str) -> str:
+    """The converter's tree as MathML markup that can only draw math.
+
+    The converter writes symbols into its texts as character references (``&#x0003C;``) and
+    copies ``\\text{}`` contents raw; a text is therefore decoded (references only, the author's
+    ``&`` written as ``ampersand`` put back after) and then escaped, so whatever it holds is
+    shown, never parsed. An element outside the allowlist
+    becomes an ``mrow`` (its content still shows); an attribute outside it is dropped."""
+    pieces: list[str] = []
+
+    def write(element: Element) -> None:
+        name = str(element.tag) if element.tag in MATHML_ELEMENTS else "mrow"
+        attributes = "".join(
+            f' {key}="{html.escape(str(value))}"'
+            for key, value in element.attrib.items()
+            if key in MATHML_ATTRIBUTES
+        )
+        if name == "math":
+            attributes = f' xmlns="{_MATHML_NAMESPACE}"{attributes}'
+        pieces.append(f"<{name}{attributes}>{_mathml_text(element.text, ampersand)}")
+        for child in element:
+            write(child)
+            pieces.append(_mathml_text(child.tail, ampersand))
+        pieces.append(f"</{name}>")
+
+    write(tree)
+    return "".join(pieces)
+
+
+def _mathml_text(text: str | None, ampersand: str) -> str:
+    if not text:
+        return ""
+    decoded = _CHARACTER_REFERENCE.sub(lambda reference: html.unescape(reference.group()), text)
+    return html.escape(decoded.replace(ampersand, "&"), quote=False)
 
 
 _PAGE = """\

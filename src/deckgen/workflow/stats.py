@@ -1,10 +1,13 @@
-"""``deckgen stats``: what a deck holds, counted the way Anki will count it."""
+"""``deckgen stats``: what a deck holds, counted the way Anki will count it.
+
+Deck names, subdecks and tags are the author's text: each is printed escaped (``printable``),
+so no control, bidi or zero-width character reaches the terminal."""
 
 from __future__ import annotations
 
 from collections import Counter
 
-from deckgen.diagnostics import Report
+from deckgen.diagnostics import Report, printable
 from deckgen.notes import CompiledDeck
 from deckgen.workflow.lint import RULES
 
@@ -21,7 +24,11 @@ def stats_text(compiled: list[CompiledDeck], findings: Report) -> str:
         written = deck.written_cards()
         for card, note in written:
             count = len(note.card_ords)
-            keys = {"subdeck": [note.deck_name], "type": [card.kind.value], "tag": note.tags}
+            keys = {
+                "subdeck": [printable(note.deck_name)],
+                "type": [card.kind.value],
+                "tag": [printable(tag) for tag in note.tags],
+            }
             for title in _TABLES:
                 for key in keys[title]:
                     notes_by[title][key] += 1
@@ -35,7 +42,10 @@ def stats_text(compiled: list[CompiledDeck], findings: Report) -> str:
             for d in findings.diagnostics
             if d.rule is not None and d.location.path.resolve().is_relative_to(folder)
         )
-        lines = [f"{deck.spec.name} ({deck.spec.folder.name}): {notes} notes, {cards} cards"]
+        lines = [
+            f"{printable(deck.spec.name)} ({printable(deck.spec.folder.name)}): "
+            f"{notes} notes, {cards} cards"
+        ]
         for title in _TABLES:
             rows = [
                 (key, notes_by[title][key], cards_by[title][key]) for key in sorted(notes_by[title])

@@ -1,0 +1,64 @@
+"""Anki's media markup in card text ([sound:...], [anki:tts ...]) reaches students as text:
+Anki's engine finds no audio or text-to-speech tag on any card, and shows the text."""
+
+from __future__ import annotations
+
+import html
+import json
+from pathlib import Path
+
+from anki_engine import StudentCollection
+from conftest import run_deckgen
+
+CARDS = [
+    {"id": "plain", "question": "Play [sound:x.mp3] now", "answer": "ok"},
+    {"id": "tts", "question": "Say", "answer": "[anki:tts lang=en_US]hello[/anki:tts]"},
+    {"id": "entity", "question": "&#91;sound:entity.mp3]", "answer": "&lbrack;anki:tts lang=en]x"},
+    {"id": "upper", "question": "[SOUND:upper.mp3] [Anki:play:q:0]", "answer": "ok"},
+    {"id": "math", "question": r"\([sound:math.mp3]\)", "answer": "ok"},
+    {"id": "title", "question": '[link](https://a.example "[sound:title.mp3]")', "answer": "ok"},
+    {"id": "code", "question": "`[sound:code.mp3]`", "answer": "ok", "type": "reversed"},
+    {"id": "typein", "question": "Type", "answer": "[sound:typed.mp3]", "type": "typein"},
+    {"id": "hint", "cloze": "It is {{c1::loud::sound:hint.mp3}} and {{c2::x::anki:tts lang=en]y}}"},
+    {"id": "inside", "cloze": "It is {{c1::[sound:inside.mp3]}}"},
+    # Anki writes a cloze inside MathJax without a span: '[' + content would be the markup.
+    {
+        "id": "in-math",
+        "cloze": "\\([{{c1::sound:m.mp3}}]\\) {{c2::y}} \\([{{c3::x::anki:tts lang=en]}}\\)",
+    },
+]
+
+
+def test_media_markup_reaches_students_as_text_and_never_plays(
+    empty_project: Path, student: StudentCollection
+) -> None:
+    deck = empty_project / "cards" / "d"
+    deck.mkdir()
+    (deck / "deck.yaml").write_text("name: D\nid: d\n")
+    (deck / "c.yaml").write_text(json.dumps({"cards": CARDS}))
+
+    result = run_deckgen("build")
+
+    assert result.exit_code == 0, result.output
+    assert (
+        result.output.count("Anki's media markup ([sound:...] or [anki:...]) is shown") == 12
+    )  # one per field
+    student.import_package(empty_project / "decks" / "d.apkg")
+    shown = []
+    cards = [student.col.get_card(card_id) for card_id in student.col.find_cards("")]
+    assert len(cards) == 15
+    for card in cards:
+        assert card.question_av_tags() == [] and card.answer_av_tags() == []
+        assert "[anki:play" not in card.question() + card.answer()
+        shown.append(html.unescape(card.answer()))
+    text = "\n".join(shown)
+    for written in [
+        "Play [sound:x.mp3] now",
+        "[anki:tts lang=en_US]hello[/anki:tts]",
+        "[sound:entity.mp3]",
+        "[sound:math.mp3]",
+        "[sound:inside.mp3]",
+    ]:
+        assert written in text
+    questions = "\n".join(html.unescape(card.question()) for card in cards)
+    assert "[sound:hint.mp3]" in questions, "a cloze hint shows as written"
