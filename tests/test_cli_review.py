@@ -144,7 +144,7 @@ def test_preview_whole_output(project: Path) -> None:
     result = run_deckgen("preview")
     assert (result.exit_code, result.stdout, result.stderr) == (
         0,
-        "wrote preview/index.html (8 cards, 3 images)\n",
+        "wrote preview/index.html (6 notes, 8 cards, 3 images)\n",
         "",
     )
     page = Path("preview/index.html").read_text()

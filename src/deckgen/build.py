@@ -20,8 +20,9 @@ from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-from deckgen.anki.anki_package import package_bytes, package_content
+from deckgen.anki.anki_package import package_bytes
 from deckgen.anki.identity import LOCK_FILE, MAX_TIME, fingerprint
+from deckgen.anki.package_reader import UnreadablePackage, package_content, read_package_bytes
 from deckgen.cache import BuildCache, environment_digest
 from deckgen.diagnostics import DeckgenError, Report, SourceErrors, display_path, plural
 from deckgen.filestage import FileCompiler
@@ -361,13 +362,16 @@ def write_atomically(path: Path, data: bytes) -> None:
 
 
 def _package_differs(path: Path, package: bytes) -> bool:
+    """Whether the package on disk imports otherwise than ``package``. It is an output about
+    to be replaced: missing, unsafe or unreadable, it differs (writing it says what is wrong)."""
     try:
-        existing = path.read_bytes()
-    except OSError:  # missing or unreadable: write it (a real problem surfaces when writing)
+        existing = read_package_bytes(path, within=path.parent)
+        if existing == package:
+            return False
+        name = display_path(path)
+        return package_content(existing, name=name) != package_content(package, name=name)
+    except UnreadablePackage:
         return True
-    if existing == package:
-        return False
-    return package_content(existing) != package_content(package)
 
 
 def _read_text(path: Path) -> str | None:

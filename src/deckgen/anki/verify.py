@@ -270,11 +270,15 @@ class _Rehearsal:
         now = self.after.notes[note.guid]
         where = self._where(note)
         # A duplicate only if the student's note still holds that first field after the import
-        # (the release may have rewritten it while adding the new card).
+        # (the release may have rewritten it while adding the new card), or now holds a
+        # retirement notice: the content moved to a new id, and its history stays behind.
         if (
             old is None
             and owner is not None
-            and self.after.notes[owner].first_field == now.first_field
+            and (
+                self.after.notes[owner].first_field == now.first_field
+                or RETIRED_TAG in self.after.notes[owner].tags
+            )
         ):
             yield Finding(
                 "duplicate",

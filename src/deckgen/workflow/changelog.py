@@ -12,10 +12,10 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-from deckgen.anki.anki_package import package_content
+from deckgen.anki.package_reader import read_package
 from deckgen.anki.retire import RETIRED_TAG
 from deckgen.build import compile_project, last_release_packages, package_path
-from deckgen.diagnostics import DeckgenError, Report, display_path, shorten
+from deckgen.diagnostics import Report, display_path, shorten
 from deckgen.notes import CompiledDeck, Note
 
 _TAG = re.compile(r"<[^>]*>")
@@ -35,15 +35,9 @@ def last_release(package: Path) -> dict[str, ShippedNote] | None:
     """Fields and tags of every note in the package, by guid; None when there is no package."""
     if not package.exists():
         return None
-    try:
-        content = package_content(package.read_bytes())
-    except OSError as exc:
-        raise DeckgenError(f"cannot read {display_path(package)}: {exc.strerror}") from exc
-    if content is None:
-        raise DeckgenError(f"{display_path(package)} is not an Anki package")
+    content = read_package(package, within=package.parent)
     return {
-        guid: ShippedNote(tuple(note["fields"].split("\x1f")), tuple(note["tags"].split()))
-        for guid, note in content["notes"].items()
+        guid: ShippedNote(note.field_list, note.tag_list) for guid, note in content.notes.items()
     }
 
 
@@ -82,7 +76,9 @@ def release_notes(
         old = shipped.get(note.guid)
         if RETIRED_TAG in note.tags:
             if old is None or RETIRED_TAG not in old.tags:
-                retired.append(f"- `{note.card_id}`: {shorten(_text(note.fields[0]))}")
+                # The note now ships as a notice: name the card by what students knew.
+                last_text = (old.fields if old is not None else note.fields)[0]
+                retired.append(f"- `{note.card_id}`: {shorten(_text(last_text))}")
         elif old is None:
             added.append(f"- `{note.card_id}`: {shorten(_text(note.fields[0]))}")
         elif (old.fields, sorted(old.tags)) != (note.fields, sorted(note.tags)):
