@@ -5,6 +5,7 @@ comes back is live again. No retired card's old text ever ships, whatever the lo
 from __future__ import annotations
 
 import json
+import re
 import zipfile
 from pathlib import Path
 
@@ -331,3 +332,21 @@ def test_a_retired_entry_deckgen_never_wrote_is_an_error_naming_the_lock(
     assert message in result.output
     assert (project / DECK / "deck.lock").read_bytes() == lock_bytes
     assert (project / PACKAGE).read_bytes() == package
+
+
+def test_the_preview_shows_a_retired_card_as_retired(
+    project: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    build_at(monkeypatch, 0)
+    delete(project, NERVE)
+    build_at(monkeypatch, 3600)
+
+    result = run_deckgen("preview", "-o", "preview")
+
+    assert result.exit_code == 0, result.output
+    assert "(5 notes, 7 cards; 1 retired note, 1 card, 3 images)" in result.output
+    page = (project / "preview/index.html").read_text()
+    retired = re.findall(r'<article class="dg-card dg-retired" data-card-id="([^"]+)"', page)
+    assert retired == ["nerve"]
+    assert page.count('<span class="dg-retired-badge">Retired</span>') == 1
+    assert page.count('<article class="dg-card"') == 7
