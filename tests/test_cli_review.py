@@ -151,7 +151,7 @@ def test_preview_whole_output(project: Path) -> None:
     assert page.count('<article class="dg-card"') == 8
     assert len(list(Path("preview").glob("deckgen-*"))) == 3
     other = run_deckgen("preview", "cards", "-o", "site")
-    assert other.stdout == "wrote site/index.html (8 cards, 3 images)\n"
+    assert other.stdout == "wrote site/index.html (6 notes, 8 cards, 3 images)\n"
 
 
 def test_preview_open_opens_the_page(project: Path, monkeypatch: pytest.MonkeyPatch) -> None:

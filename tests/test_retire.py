@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import re
+import sqlite3
 import zipfile
 from pathlib import Path
 
@@ -350,3 +351,62 @@ def test_the_preview_shows_a_retired_card_as_retired(
     assert retired == ["nerve"]
     assert page.count('<span class="dg-retired-badge">Retired</span>') == 1
     assert page.count('<article class="dg-card"') == 7
+
+
+def test_hostile_text_in_the_previous_package_never_ships(
+    project: Path, student: StudentCollection, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    build_at(monkeypatch, 0)
+    package = project / PACKAGE
+    with zipfile.ZipFile(package) as archive:
+        members = {name: archive.read(name) for name in archive.namelist()}
+    database = project / "collection.db"
+    database.write_bytes(members["collection.anki2"])
+    connection = sqlite3.connect(database)
+    connection.execute(
+        "UPDATE notes SET flds = ? WHERE guid = ?",
+        (
+            '<script>alert(1)</script>{{c1::<img src=x onerror="alert(2)">}}\x1f\x1f',
+            note_guid("demo-gm", "layers"),
+        ),
+    )
+    connection.commit()
+    connection.close()
+    members["collection.anki2"] = database.read_bytes()
+    with zipfile.ZipFile(package, "w") as archive:
+        for name, data in members.items():
+            archive.writestr(name, data)
+    delete(project, LAYERS)
+
+    build_at(monkeypatch, 3600)
+
+    with zipfile.ZipFile(package) as archive:
+        collection = archive.read("collection.anki2")
+    assert b"alert" not in collection and b"onerror" not in collection
+    student.import_package(package)
+    sides = shown(student, note_guid("demo-gm", "layers"))
+    assert len(sides) == 4 and all("Retired card" in side for side in sides)
+    assert all(executable_constructs(side) == [] for side in sides)
+
+
+def test_an_unreadable_previous_package_is_an_error_naming_it_when_a_cloze_retires(
+    project: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    build_at(monkeypatch, 0)
+    with zipfile.ZipFile(project / PACKAGE, "w", zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("collection.anki2", b"\0" * (40 * 1024 * 1024))
+    delete(project, LAYERS)
+    lock_before = (project / DECK / "deck.lock").read_bytes()
+
+    result = run_deckgen("build")
+
+    assert result.exit_code == 1, result.output
+    assert (
+        result.output.startswith(
+            "decks/demo.apkg: error: decks/demo.apkg inflates past deckgen's bound"
+        )
+        or "refused as a possible zip bomb" in result.output
+    )
+    assert "decks/demo.apkg" in result.output and "Traceback" not in result.output
+    assert "restore the previous release's package" in result.output
+    assert (project / DECK / "deck.lock").read_bytes() == lock_before

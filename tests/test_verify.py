@@ -204,7 +204,7 @@ def test_a_deleted_lock_fails_because_students_edits_would_be_overwritten(
     assert len(annotations) == 6
     assert annotations[0].startswith("::error file=cards/demo/anatomy.yaml,line=")
     assert annotations[0].endswith(
-        ",title=deckgen overwrites-edits::card 'origin' is re-stamped without a change, so a "
+        ",title=deckgen [overwrites-edits]::card 'origin' is re-stamped without a change, so a "
         "student's own edit to it is overwritten: was deck.lock deleted or reset? restore it"
     )
 

@@ -77,4 +77,4 @@ def test_the_workflow_passes_a_good_release_and_annotates_a_broken_identity(
     assert check.returncode == 0 and stale.returncode == 0, check.stderr + stale.stdout
     assert rehearsal.returncode == 1
     assert "::error file=cards/demo/anatomy.yaml,line=" in rehearsal.stdout
-    assert "title=deckgen duplicate::card 'origin' arrives as a second note" in rehearsal.stdout
+    assert "title=deckgen [duplicate]::card 'origin' arrives as a second note" in rehearsal.stdout

@@ -172,7 +172,9 @@ def last_release_packages(
     """The last release's package of each deck, in order: ``previous`` itself when it is one
     package (the project must then have one deck), else the package in that folder named after
     the deck's folder."""
-    if previous.is_file():
+    # Anything but a folder is taken for a package, so that a FIFO or a link to a device is
+    # read, and refused, by the package reader rather than taken for an empty folder.
+    if os.path.lexists(previous) and not previous.is_dir():
         if len(compiled) != 1:
             raise DeckgenError(
                 f"{display_path(previous)} is one package, but {display_path(cards_dir)} has "

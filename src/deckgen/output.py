@@ -39,7 +39,7 @@ class Output:
     def report(self, report: Report) -> None:
         diagnostics = report.sorted()
         if self.format == "json":
-            click.echo(json.dumps([_as_json(d) for d in diagnostics], indent=2))
+            click.echo(json.dumps([diagnostic_json(d) for d in diagnostics], indent=2))
         elif self.format == "github":
             for diagnostic in diagnostics:
                 click.echo(github_annotation(diagnostic))
@@ -62,7 +62,8 @@ class Output:
         )
 
 
-def _as_json(diagnostic: Diagnostic) -> dict[str, object]:
+def diagnostic_json(diagnostic: Diagnostic) -> dict[str, object]:
+    """A diagnostic as one entry of the JSON formats."""
     location = diagnostic.location
     return {
         "file": display_path(location.path),

@@ -125,7 +125,7 @@ def package_content(data: bytes, *, name: str) -> PackageContent:
         with zipfile.ZipFile(io.BytesIO(data)) as archive:
             return _Reader(archive).content()
     except _Refused as exc:
-        raise UnreadablePackage(f"{name} {exc}; is it the right file?") from exc
+        raise UnreadablePackage(f"{name} {exc}") from exc
     except (zipfile.BadZipFile, zipfile.LargeZipFile, EOFError, ValueError, OSError) as exc:
         # The zip's own damage (a truncated file, a bad CRC): not a package deckgen can read.
         raise UnreadablePackage(
@@ -363,6 +363,8 @@ def _read_collection(database: Path) -> dict[str, Any]:
                 isinstance(v, int) for v in (mid, mod)
             ):
                 raise _Refused("has a note with values of the wrong type")
+            if str(mid) not in notetypes:
+                raise _Refused("has a note of a notetype it does not define")
             notes[guid] = PackageNote(notetype_id=mid, mod=mod, tags=tags, fields=flds)
         names = {deck_id: name for deck_id, (name, _) in decks.items()}
         cards = []

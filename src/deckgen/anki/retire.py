@@ -257,7 +257,7 @@ def _previous_package(path: Path, lock: Location, report: Report) -> PackageCont
     except UnreadablePackage as exc:
         report.error(
             Location(path),
-            f"{exc}: deckgen reads it to retire deleted cloze cards; restore the previous "
+            f"{exc}; deckgen reads it to retire deleted cloze cards: restore the previous "
             "release's package, or remove it (the deleted cards then ship without a notice)",
         )
         return None
