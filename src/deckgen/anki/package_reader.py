@@ -23,10 +23,12 @@ from __future__ import annotations
 import hashlib
 import io
 import json
+import lzma
 import os
 import sqlite3
 import tempfile
 import zipfile
+import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -126,7 +128,17 @@ def package_content(data: bytes, *, name: str) -> PackageContent:
             return _Reader(archive).content()
     except _Refused as exc:
         raise UnreadablePackage(f"{name} {exc}") from exc
-    except (zipfile.BadZipFile, zipfile.LargeZipFile, EOFError, ValueError, OSError) as exc:
+    except (
+        zipfile.BadZipFile,
+        zipfile.LargeZipFile,
+        zlib.error,
+        lzma.LZMAError,
+        EOFError,
+        ValueError,
+        OSError,
+        NotImplementedError,  # a compression method Python lacks
+        RuntimeError,  # an encrypted member
+    ) as exc:
         # The zip's own damage (a truncated file, a bad CRC): not a package deckgen can read.
         raise UnreadablePackage(
             f"{name} is not an Anki package (not a readable zip file: "
