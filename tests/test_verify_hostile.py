@@ -222,3 +222,42 @@ def test_a_query_that_does_not_end_is_stopped(
 
     with pytest.raises(package_reader.UnreadablePackage, match="takes too long to read"):
         package_reader.read_package(previous, within=project)
+
+
+def _without_templates(connection: sqlite3.Connection) -> None:
+    (models,) = connection.execute("SELECT models FROM col").fetchone()
+    shapeless = {
+        key: {k: v for k, v in m.items() if k != "tmpls"} for key, m in json.loads(models).items()
+    }
+    connection.execute("UPDATE col SET models = ?", (json.dumps(shapeless),))
+
+
+@pytest.mark.parametrize(
+    ("spoil", "message"),
+    [
+        (
+            lambda c: c.execute("UPDATE col SET ver = 99"),
+            "previous.apkg was written by a newer Anki (collection schema 99",
+        ),
+        (
+            lambda c: c.execute("UPDATE notes SET flds = 'one field'"),
+            "previous.apkg has a note whose fields do not match its notetype",
+        ),
+        # Notetypes the reader needs no more of, but Anki's engine refuses to decode.
+        (
+            _without_templates,
+            "previous.apkg cannot be imported by Anki's engine (JsonError",
+        ),
+    ],
+)
+def test_what_anki_refuses_is_refused_with_a_message_naming_the_package(
+    project: Path, spoil: Callable[[sqlite3.Connection], None], message: str
+) -> None:
+    previous = released(project)
+    rewritten(previous, database=spoil)
+
+    result = run_deckgen("verify", "--against", "previous.apkg")
+
+    assert result.exit_code == 1, result.output
+    assert "Traceback" not in result.output and "internal error" not in result.output
+    assert result.output.startswith(f"deckgen: error: {message}"), result.output

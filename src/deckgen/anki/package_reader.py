@@ -58,6 +58,8 @@ _STEPS_PER_CHECK = 10_000
 _CHUNK = 1024 * 1024
 _NEWEST_FORMAT = 3
 """``meta``'s version field: 1 collection.anki2, 2 collection.anki21, 3 collection.anki21b."""
+_NEWEST_SCHEMA = 18
+"""The collection's ``ver``: 11 in collection.anki2 and .anki21, 18 in .anki21b."""
 _COLLECTIONS = ("collection.anki21b", "collection.anki21", "collection.anki2")
 """Newest first: Anki's exports also carry an old-format collection that only says "update
 Anki"."""
@@ -363,10 +365,27 @@ def _read_collection(database: Path) -> dict[str, Any]:
         }
         if not {"col", "notes", "cards"} <= tables:
             raise _Refused("is not an Anki package (its collection lacks Anki's tables)")
-        if {"notetypes", "decks"} <= tables:
+        (version,) = connection.execute("SELECT ver FROM col").fetchone() or (None,)
+        if not isinstance(version, int) or version > _NEWEST_SCHEMA:
+            raise _Refused(
+                f"was written by a newer Anki (collection schema {_quoted(str(version))}; "
+                f"deckgen reads up to {_NEWEST_SCHEMA})"
+            )
+        if {"notetypes", "decks", "fields"} <= tables:
             notetypes, decks = _schema18(connection)
+            field_counts = {
+                str(notetype_id): count
+                for notetype_id, count in connection.execute(
+                    "SELECT ntid, count() FROM fields GROUP BY ntid"
+                )
+            }
         else:
             notetypes, decks = _legacy_schema(connection)
+            field_counts = {
+                notetype_id: len(notetype["flds"])
+                for notetype_id, notetype in notetypes.items()
+                if isinstance(notetype["flds"], list)
+            }
         notes = {}
         for guid, mid, mod, tags, flds in connection.execute(
             "SELECT guid, mid, mod, tags, flds FROM notes"
@@ -377,6 +396,8 @@ def _read_collection(database: Path) -> dict[str, Any]:
                 raise _Refused("has a note with values of the wrong type")
             if str(mid) not in notetypes:
                 raise _Refused("has a note of a notetype it does not define")
+            if flds.count("\x1f") + 1 != field_counts.get(str(mid)):
+                raise _Refused("has a note whose fields do not match its notetype")
             notes[guid] = PackageNote(notetype_id=mid, mod=mod, tags=tags, fields=flds)
         names = {deck_id: name for deck_id, (name, _) in decks.items()}
         cards = []
