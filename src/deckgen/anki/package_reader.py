@@ -20,6 +20,7 @@ protobuf). Any failure is ``UnreadablePackage``, whose message names the file.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import io
 import json
@@ -106,8 +107,15 @@ class PackageContent:
     """SHA-256 of each media file, by its name."""
 
     def card_ords(self, guid: str) -> tuple[int, ...]:
-        """The ordinals of the cards the package holds for the note ``guid``."""
-        return tuple(sorted(ord_ for note, ord_, _, _ in self.cards if note == guid))
+        """The ordinals of the cards the package holds for the note ``guid``, ascending."""
+        return self._ords_by_guid.get(guid, ())
+
+    @functools.cached_property
+    def _ords_by_guid(self) -> dict[str, tuple[int, ...]]:
+        ords: dict[str, list[int]] = {}
+        for guid, ord_, _, _ in self.cards:  # sorted by guid, then ordinal
+            ords.setdefault(guid, []).append(ord_)
+        return {guid: tuple(values) for guid, values in ords.items()}
 
 
 def read_package(path: Path, *, within: Path) -> PackageContent:
