@@ -189,6 +189,18 @@ def test_one_element_per_card_anki_creates(page: LoadedPage, shipped: Built) -> 
     assert {(card_id, ord_) for card_id, ord_ in shown} == set(shipped.anki_cards)
 
 
+def test_retired_cards_are_marked_retired(page: LoadedPage, shipped: Built) -> None:
+    marked = page.page.eval_on_selector_all(
+        ".dg-card.dg-retired", "cards => cards.map(c => c.dataset.cardId)"
+    )
+    assert set(marked) == shipped.retired
+    assert len(marked) == sum(1 for card_id, _ in shipped.anki_cards if card_id in shipped.retired)
+    badge = page.page.locator(".dg-retired .dg-retired-badge").first
+    assert badge.is_visible() and badge.inner_text() == "Retired"
+    unmarked = page.page.locator(".dg-card:not(.dg-retired) .dg-retired-badge")
+    assert unmarked.count() == 0
+
+
 def test_every_image_loads_and_the_console_stays_clean(page: LoadedPage) -> None:
     images = page.page.eval_on_selector_all(
         "img", "images => images.map(i => [i.getAttribute('src'), i.complete && i.naturalWidth])"
