@@ -104,7 +104,7 @@ def compile_project(
 
     Card files go through the per-file stage (from ``cache`` when given and current), then
     each deck through the per-deck stage. ``packages_dir`` holds the packages last built,
-    where deleted cards were last shipped."""
+    where the build finds the cards of deleted cloze notes."""
     files = FileCompiler(cache, on_file_done)
     compiled = [
         deck

@@ -171,8 +171,8 @@ def verify_project(
     """Build every deck in memory and rehearse its upgrade from the previous release.
 
     ``previous`` is the previous release's package (a project of one deck) or a folder of
-    them, named like the packages in ``packages_dir`` (where the build finds deleted cards'
-    last shipped version)."""
+    them, named like the packages in ``packages_dir`` (where the build finds the cards
+    of deleted cloze notes)."""
     compiled = compile_project(cards_dir, now=now, report=report, packages_dir=packages_dir)
     baselines = last_release_packages(previous, cards_dir, compiled)
     return [
