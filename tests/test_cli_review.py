@@ -144,14 +144,14 @@ def test_preview_whole_output(project: Path) -> None:
     result = run_deckgen("preview")
     assert (result.exit_code, result.stdout, result.stderr) == (
         0,
-        "wrote preview/index.html (8 cards, 3 images)\n",
+        "wrote preview/index.html (6 notes, 8 cards, 3 images)\n",
         "",
     )
     page = Path("preview/index.html").read_text()
     assert page.count('<article class="dg-card"') == 8
     assert len(list(Path("preview").glob("deckgen-*"))) == 3
     other = run_deckgen("preview", "cards", "-o", "site")
-    assert other.stdout == "wrote site/index.html (8 cards, 3 images)\n"
+    assert other.stdout == "wrote site/index.html (6 notes, 8 cards, 3 images)\n"
 
 
 def test_preview_open_opens_the_page(project: Path, monkeypatch: pytest.MonkeyPatch) -> None:

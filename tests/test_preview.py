@@ -14,6 +14,7 @@ from playwright.sync_api import Browser, ConsoleMessage, Page
 
 from anki_engine import StudentCollection
 from conftest import FIRST_BUILD_TIME, FIXTURES, run_deckgen
+from deckgen.anki.retire import RETIRED_TAG as RETIRED
 from deckgen.build import compile_project
 from deckgen.diagnostics import Report
 from deckgen.render.cardrender import render_cards
@@ -30,6 +31,8 @@ class Built:
     package: Path
     anki_cards: dict[tuple[str, int], tuple[str, str]]
     """(card id, ord) -> (question, answer) as Anki's engine renders them."""
+    retired: set[str]
+    """Card ids of the notes Anki holds tagged retired."""
     preview: Path
 
 
@@ -53,6 +56,7 @@ def build_and_import(
     try:
         student.import_package(package)
         anki_cards = {}
+        retired = {card_ids[note.guid] for note in student.notes().values() if RETIRED in note.tags}
         for card_id in student.col.find_cards(""):
             card = student.col.get_card(card_id)
             output = card.render_output()
@@ -62,7 +66,7 @@ def build_and_import(
             )
     finally:
         student.close()
-    return Built(folder / "cards", package, anki_cards, folder / "preview" / "index.html")
+    return Built(folder / "cards", package, anki_cards, retired, folder / "preview" / "index.html")
 
 
 @pytest.fixture(scope="module")
@@ -96,9 +100,19 @@ def test_cards_render_exactly_as_ankis_engine_renders_them(
         assert ours[key] == rendered, key
 
 
-def test_summary_counts_the_cards_anki_creates(shipped: Built) -> None:
-    result = run_deckgen("check", str(shipped.cards_dir))
-    assert f", {len(shipped.anki_cards)} cards;" in result.stdout
+def test_every_summary_counts_the_notes_and_cards_anki_creates(shipped: Built) -> None:
+    notes = {card_id for card_id, _ in shipped.anki_cards}
+    retired_cards = sum(1 for card_id, _ in shipped.anki_cards if card_id in shipped.retired)
+    counts = (
+        f"{len(notes) - len(shipped.retired)} notes, "
+        f"{len(shipped.anki_cards) - retired_cards} cards; "
+        f"{len(shipped.retired)} retired notes, {retired_cards} cards"
+    )
+    assert shipped.retired, "the shipped deck retires cards: both counts are checked"
+    assert f"checked 1 deck, {counts};" in run_deckgen("check", str(shipped.cards_dir)).stdout
+    assert f": {counts}\n" in run_deckgen("stats", str(shipped.cards_dir)).stdout
+    preview = run_deckgen("preview", str(shipped.cards_dir), "-o", str(shipped.preview.parent))
+    assert f"({counts}, " in preview.stdout
 
 
 def test_math_becomes_mathml_and_type_in_cards_get_a_box(
@@ -160,6 +174,18 @@ def test_one_element_per_card_anki_creates(page: LoadedPage, shipped: Built) -> 
     )
     assert len(shown) == len(shipped.anki_cards) > 0
     assert {(card_id, ord_) for card_id, ord_ in shown} == set(shipped.anki_cards)
+
+
+def test_retired_cards_are_marked_retired(page: LoadedPage, shipped: Built) -> None:
+    marked = page.page.eval_on_selector_all(
+        ".dg-card.dg-retired", "cards => cards.map(c => c.dataset.cardId)"
+    )
+    assert set(marked) == shipped.retired
+    assert len(marked) == sum(1 for card_id, _ in shipped.anki_cards if card_id in shipped.retired)
+    badge = page.page.locator(".dg-retired .dg-retired-badge").first
+    assert badge.is_visible() and badge.inner_text() == "Retired"
+    unmarked = page.page.locator(".dg-card:not(.dg-retired) .dg-retired-badge")
+    assert unmarked.count() == 0
 
 
 def test_every_image_loads_and_the_console_stays_clean(page: LoadedPage) -> None:

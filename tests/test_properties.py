@@ -5,13 +5,19 @@
   deckgen's own errors; never another exception.
 - Whatever the nesting of HTML, Markdown and math, nothing executable reaches a field.
 - HTML the sanitiser leaves unchanged holds nothing to warn about.
+- Whatever a lock's retired section holds, the package ships notices Anki imports, or deckgen
+  reports errors; a previous package damaged anywhere is read or refused, never a crash.
 """
 
 from __future__ import annotations
 
+import io
+import json
 import shutil
 import tempfile
+import zipfile
 from pathlib import Path
+from typing import TypeVar
 
 import pytest
 import yaml
@@ -21,6 +27,7 @@ from hypothesis import strategies as st
 from anki_engine import StudentCollection
 from conftest import FIRST_BUILD_TIME
 from deckgen.anki.anki_package import package_bytes
+from deckgen.anki.package_reader import UnreadablePackage, package_content
 from deckgen.build import compile_project
 from deckgen.diagnostics import Location, Report, SourceErrors
 from deckgen.render.media import MediaResolver
@@ -78,17 +85,20 @@ card_file = st.lists(st.one_of(_cloze_card, _sided_card), min_size=1, max_size=4
 FIELD_COUNT = {"basic": 4, "reversed": 4, "typein": 4, "cloze": 3}
 
 
-def _write_project(root: Path, card_yaml: str) -> None:
+def _write_project(root: Path, card_yaml: str, lock: str | None) -> None:
     (root / "cards/d").mkdir(parents=True)
     (root / "cards/d/deck.yaml").write_text("name: D\nid: d\n")
     (root / "cards/d/c.yaml").write_text(card_yaml, encoding="utf-8", errors="surrogatepass")
+    if lock is not None:
+        (root / "cards/d/deck.lock").write_text(lock, encoding="utf-8", errors="surrogatepass")
 
 
-def _compile_and_import(card_yaml: str) -> None:
-    """The property: deckgen's errors, or a package Anki imports whole."""
+def _compile_and_import(card_yaml: str, lock: str | None = None) -> None:
+    """The property: deckgen's errors, or a package Anki imports whole (``lock``: the deck's
+    lock file, untrusted too)."""
     root = Path(tempfile.mkdtemp(prefix="deckgen-property-"))
     try:
-        _write_project(root, card_yaml)
+        _write_project(root, card_yaml, lock)
         report = Report()
         try:
             decks = compile_project(
@@ -114,6 +124,8 @@ def _compile_and_import(card_yaml: str) -> None:
         for note in decks[0].notes:
             for rendered in note.fields:
                 assert executable_constructs(rendered) == [], rendered
+        for note in decks[0].retired_notes:
+            assert note.fields[0].startswith(("<strong>Retired card</strong>", "<p><strong>"))
     finally:
         shutil.rmtree(root)
 
@@ -154,6 +166,122 @@ def test_generated_card_files_build_importable_packages_or_report_errors(
 def test_arbitrary_yaml_text_never_raises_anything_but_deckgen_errors(text: str) -> None:
     _compile_and_import("cards:\n  - id: x\n    question: " + text + "\n    answer: A\n")
     _compile_and_import(text)
+
+
+T = TypeVar("T")
+
+
+def _mostly(usual: st.SearchStrategy[T], odd: st.SearchStrategy[T]) -> st.SearchStrategy[T]:
+    """``usual`` nine times in ten, else ``odd`` (one_of would draw each half the time)."""
+    return st.tuples(st.integers(0, 9), usual, odd).map(lambda d: d[2] if d[0] == 0 else d[1])
+
+
+def _entry_deckgen_wrote(kind: str) -> st.SearchStrategy[dict[str, object]]:
+    """An entry of the shape deckgen writes for ``kind``: a format-1 one with hostile old
+    text, or a format-2 one with cards."""
+    first = _cloze_text if kind == "cloze" else field_text
+    common = {
+        "announced_in": st.one_of(st.none(), st.just("1.2.0")),
+        "mod": st.integers(min_value=0, max_value=253_402_300_799),
+        "type": st.just(kind),
+    }
+    return st.one_of(
+        st.fixed_dictionaries(
+            {
+                **common,
+                "fields": st.tuples(first, *[field_text] * (FIELD_COUNT[kind] - 1)).map(list),
+                "deck": field_text,
+                "tags": st.lists(field_text, max_size=3),
+            }
+        ),
+        st.fixed_dictionaries(
+            {
+                **common,
+                # Small numbers: genanki, the reference rows are compared with, orders a cloze
+                # note's cards as a set of ints iterates, which is ascending only below 8.
+                "cards": st.lists(st.integers(0, 6), min_size=1, max_size=3, unique=True).map(
+                    sorted
+                ),
+                "fingerprint": st.text(max_size=4),
+            }
+        ),
+    )
+
+
+# Now and then what deckgen never writes: another type, card numbers or field count, a
+# release that is no version.
+_odd_entry = st.fixed_dictionaries(
+    {
+        "announced_in": st.one_of(st.none(), st.sampled_from(["x", "9" * 50]), field_text),
+        "mod": st.integers(min_value=0, max_value=253_402_300_799),
+        "type": st.one_of(st.sampled_from(["basic", "cloze"]), field_text),
+        "cards": st.lists(st.sampled_from([-2, 0, 1, 6, 500, 600]), max_size=4),
+        "fingerprint": st.text(max_size=4),
+    }
+)
+_retired_entry = _mostly(
+    st.sampled_from(sorted(FIELD_COUNT)).flatmap(_entry_deckgen_wrote), _odd_entry
+)
+
+
+_retired_section = st.dictionaries(  # keys: mostly card ids, now and then any text
+    _mostly(_word, field_text), _retired_entry, max_size=3
+)
+
+
+@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(_retired_section, st.sampled_from([1, 2]))
+def test_a_lock_retired_section_gives_notices_anki_imports_or_errors(
+    retired: dict[str, dict[str, object]], lock_format: int
+) -> None:
+    lock = {"format": lock_format, "notes": {}, "notetypes": {}, "retired": retired}
+    _compile_and_import("cards:\n  - id: live\n    question: Q\n    answer: A\n", json.dumps(lock))
+
+
+def _package_members(package: bytes) -> dict[str, bytes]:
+    with zipfile.ZipFile(io.BytesIO(package)) as archive:
+        return {name: archive.read(name) for name in archive.namelist()}
+
+
+_SAMPLE_PACKAGE = (Path(__file__).parent / "fixtures/gluteus-medius-e5aada0.apkg").read_bytes()
+_SAMPLE_MEMBERS = _package_members(_SAMPLE_PACKAGE)
+_replacements = st.lists(st.tuples(st.integers(min_value=0), st.binary(min_size=1, max_size=8)))
+
+
+def _damaged(data: bytes, replacements: list[tuple[int, bytes]]) -> bytes:
+    damaged = bytearray(data)
+    for position, piece in replacements:
+        at = position % max(len(damaged), 1)
+        damaged[at : at + len(piece)] = piece
+    return bytes(damaged)
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    st.sampled_from([*sorted(_SAMPLE_MEMBERS), "meta", "collection.anki21b", "(zip)"]),
+    _replacements,
+)
+def test_the_package_reader_reads_or_refuses_any_damaged_package(
+    member: str, replacements: list[tuple[int, bytes]]
+) -> None:
+    """A package with damage anywhere, in the zip or inside a member (the collection's SQLite
+    pages, its JSON, the media list), is read or refused with UnreadablePackage, nothing else."""
+    if member == "(zip)":
+        package = _damaged(_SAMPLE_PACKAGE, replacements)
+    else:
+        members = dict(_SAMPLE_MEMBERS)
+        members[member] = _damaged(members.get(member, b"\x08\x03"), replacements)
+        buffer = io.BytesIO()
+        with zipfile.ZipFile(buffer, "w") as archive:
+            for name, data in members.items():
+                archive.writestr(name, data)
+        package = buffer.getvalue()
+    try:
+        content = package_content(package, name="old.apkg")
+    except UnreadablePackage as exc:
+        assert str(exc).startswith("old.apkg ")
+        return
+    assert all(isinstance(note.fields, str) for note in content.notes.values())
 
 
 @settings(max_examples=300, deadline=None)

@@ -101,8 +101,8 @@ def shipped_deck() -> CompiledDeck:
 
 @pytest.fixture(scope="module")
 def gluteus_medius(shipped_deck: CompiledDeck) -> CompiledDeck:
-    """The live deck, which the editorial rules apply to: retired notes ship as they were
-    last shipped, unchanged by design."""
+    """The live deck, which the editorial rules apply to: retired notes ship as notices
+    deckgen writes, not as cards of the deck."""
     live = tuple(note for note in shipped_deck.notes if RETIRED_TAG not in note.tags)
     return dataclasses.replace(shipped_deck, notes=live)
 

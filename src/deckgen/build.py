@@ -17,9 +17,10 @@ from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-from deckgen.anki.anki_package import package_bytes, package_content
+from deckgen.anki.anki_package import package_bytes
 from deckgen.anki.identity import LOCK_FILE, MAX_LOCK_BYTES, MAX_TIME, fingerprint
-from deckgen.cache import MAX_PACKAGE_BYTES, BuildCache, environment_digest
+from deckgen.anki.package_reader import UnreadablePackage, package_content, read_package_bytes
+from deckgen.cache import BuildCache, environment_digest
 from deckgen.diagnostics import DeckgenError, Report, SourceErrors, display_path, plural
 from deckgen.filestage import FileCompiler
 from deckgen.notes import CompiledDeck, compile_deck
@@ -111,7 +112,7 @@ def compile_project(
 
     Card files go through the per-file stage (from ``cache`` when given and current), then
     each deck through the per-deck stage. ``packages_dir`` holds the packages last built,
-    where deleted cards were last shipped."""
+    where the build finds the cards of deleted cloze notes."""
     files = FileCompiler(cache, on_file_done)
     compiled = [
         deck
@@ -180,7 +181,9 @@ def last_release_packages(
     """The last release's package of each deck, in order: ``previous`` itself when it is one
     package (the project must then have one deck), else the package in that folder named after
     the deck's folder."""
-    if previous.is_file():
+    # Anything but a folder is taken for a package, so that a FIFO or a link to a device is
+    # read, and refused, by the package reader rather than taken for an empty folder.
+    if os.path.lexists(previous) and not previous.is_dir():
         if len(compiled) != 1:
             raise DeckgenError(
                 f"{display_path(previous)} is one package, but {display_path(cards_dir)} has "
@@ -355,13 +358,16 @@ def write_bodymaps(compiled: list[CompiledDeck], out_dir: Path) -> int:
 
 
 def _package_differs(path: Path, package: bytes) -> bool:
+    """Whether the package on disk imports otherwise than ``package``. It is an output about
+    to be replaced: missing, unsafe or unreadable, it differs (writing it says what is wrong)."""
     try:
-        existing = read_file(path, within=path.parent, max_bytes=MAX_PACKAGE_BYTES)
-    except UnsafeFile:  # missing, too large, a link out: write it (a problem surfaces there)
+        existing = read_package_bytes(path, within=path.parent)
+        if existing == package:
+            return False
+        name = display_path(path)
+        return package_content(existing, name=name) != package_content(package, name=name)
+    except UnreadablePackage:
         return True
-    if existing == package:
-        return False
-    return package_content(existing) != package_content(package)
 
 
 def _read_text(path: Path) -> str | None:

@@ -330,13 +330,9 @@ def _compile(
 
 
 def _notes_and_cards(compiled: list[CompiledDeck]) -> str:
-    """Notes are what authors write; cards are what students study (a cloze note makes one
-    card per number, a reversed note two)."""
-    notes = [note for deck in compiled for note in deck.notes]
-    retired = sum(len(deck.retired_notes) for deck in compiled)
-    shipped = f", {retired} retired" if retired else ""
-    cards = sum(len(note.card_ords) for note in notes)
-    return f"{plural(len(notes) - retired, 'note')}{shipped}, {plural(cards, 'card')}"
+    from deckgen.notes import total_counts
+
+    return str(total_counts(compiled))
 
 
 @cli.command(short_help="Check the decks without writing anything.")
@@ -412,10 +408,7 @@ def _write_preview(cards_dir: Path, out_dir: Path) -> Path:
     compiled = _compile(cards_dir, report)
     _print_report(report)
     site = write_preview(compiled, out_dir)
-    click.echo(
-        f"wrote {display_path(site.index)} ({plural(site.cards, 'card')}, "
-        f"{plural(site.media, 'image')})"
-    )
+    click.echo(f"wrote {display_path(site.index)} ({site.counts}, {plural(site.media, 'image')})")
     return site.index
 
 

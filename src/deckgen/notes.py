@@ -21,10 +21,9 @@ from deckgen.anki.identity import (
     read_lock,
 )
 from deckgen.anki.notetypes import NOTETYPES, Notetype
-from deckgen.anki.retire import carry_retired
-from deckgen.diagnostics import Location, Report
+from deckgen.anki.retire import RETIRED_TAG, carry_retired
+from deckgen.diagnostics import Location, Report, plural
 from deckgen.filestage import RenderedCard
-from deckgen.render.cardrender import card_ords
 from deckgen.render.media import MediaFile
 from deckgen.render.render import render_field
 from deckgen.source.validate import CardKind, CardSpec, DeckSpec
@@ -46,6 +45,36 @@ class Note:
     mod: int
     card_ords: tuple[int, ...]
     """The cards Anki makes of this note, by ordinal: the package holds exactly these."""
+
+
+@dataclass(frozen=True)
+class DeckCounts:
+    """What a deck holds, counted as Anki counts it: the one count check, build, preview,
+    stats and the README give. Notes are what authors write; cards are what students study (a
+    cloze note makes one card per number, a reversed note two). Retired notes, shipped as
+    notices, are counted apart."""
+
+    notes: int
+    cards: int
+    retired_notes: int = 0
+    retired_cards: int = 0
+
+    def __add__(self, other: DeckCounts) -> DeckCounts:
+        return DeckCounts(
+            self.notes + other.notes,
+            self.cards + other.cards,
+            self.retired_notes + other.retired_notes,
+            self.retired_cards + other.retired_cards,
+        )
+
+    def __str__(self) -> str:
+        text = f"{plural(self.notes, 'note')}, {plural(self.cards, 'card')}"
+        if self.retired_notes:
+            text += (
+                f"; {plural(self.retired_notes, 'retired note')}, "
+                f"{plural(self.retired_cards, 'card')}"
+            )
+        return text
 
 
 @dataclass(frozen=True)
@@ -73,9 +102,20 @@ class CompiledDeck:
 
     @property
     def retired_notes(self) -> tuple[Note, ...]:
-        """Notes of deleted cards, shipped as last shipped with the retired tag; they follow
-        the live notes, which match the deck's cards one to one."""
+        """Notes of deleted cards, shipped as retirement notices (retire.py); they follow the
+        live notes, which match the deck's cards one to one."""
         return self.notes[len(self.spec.cards) :]
+
+    @property
+    def counts(self) -> DeckCounts:
+        live = self.notes[: len(self.spec.cards)]
+        retired = self.retired_notes
+        return DeckCounts(
+            notes=len(live),
+            cards=sum(len(note.card_ords) for note in live),
+            retired_notes=len(retired),
+            retired_cards=sum(len(note.card_ords) for note in retired),
+        )
 
     @property
     def media(self) -> tuple[MediaFile, ...]:
@@ -84,11 +124,21 @@ class CompiledDeck:
         return tuple(by_name[name] for name in sorted(by_name))
 
 
+def total_counts(compiled: list[CompiledDeck]) -> DeckCounts:
+    return sum((deck.counts for deck in compiled), DeckCounts(0, 0))
+
+
 def compile_deck(
-    deck: DeckSpec[RenderedCard], *, now: int, report: Report, previous_package: Path
+    deck: DeckSpec[RenderedCard],
+    *,
+    now: int,
+    report: Report,
+    previous_package: Path,
+    releasing: bool = False,
 ) -> CompiledDeck | None:
     """Stamp one deck's rendered cards; None when it had errors (they are in ``report``).
-    ``previous_package`` holds the last shipped version of cards deleted since."""
+    ``previous_package`` holds the cards of cloze cards deleted since; ``releasing``: this is
+    the release ``deck.release.version``, which announces every retirement not yet announced."""
     errors_before = report.error_count
     previous = read_lock(deck.folder / LOCK_FILE, report)
     description = ""
@@ -143,21 +193,27 @@ def compile_deck(
             )
         )
     retired = carry_retired(
-        deck, previous, note_stamps, now=now, previous_package=previous_package, report=report
+        deck,
+        previous,
+        note_stamps,
+        now=now,
+        previous_package=previous_package,
+        report=report,
+        releasing=releasing,
     )
     notes.extend(
         Note(
             card_id,
             note_guid(deck.id, card_id),
-            NOTETYPES[CardKind(r.kind)],
+            r.notetype,
             r.fields,
-            r.tags,
-            r.deck,
+            (RETIRED_TAG,),
+            r.deck_name,
             (),
-            r.mod,
-            card_ords(NOTETYPES[CardKind(r.kind)], r.fields),
+            r.entry.mod,
+            r.card_ords,
         )
-        for card_id, r in retired.items()
+        for card_id, r in sorted(retired.items())
     )
 
     notetype_stamps = {}
@@ -178,5 +234,9 @@ def compile_deck(
         description=description,
         notes=tuple(notes),
         notetype_mods={CardKind(kind): stamp.mod for kind, stamp in notetype_stamps.items()},
-        lock=Lock(notes=note_stamps, notetypes=notetype_stamps, retired=retired),
+        lock=Lock(
+            notes=note_stamps,
+            notetypes=notetype_stamps,
+            retired={card_id: r.entry for card_id, r in retired.items()},
+        ),
     )

@@ -23,7 +23,7 @@ from genanki.apkg_schema import APKG_SCHEMA
 
 from deckgen.anki.notetypes import NOTETYPES, Notetype
 
-if TYPE_CHECKING:  # notes.py reads previous packages through this module (retired cards)
+if TYPE_CHECKING:
     from deckgen.notes import CompiledDeck, Note
 
 _ZIP_TIME = (1980, 1, 1, 0, 0, 0)
@@ -158,51 +158,3 @@ def _deterministic_zip(members: list[tuple[str, bytes]]) -> bytes:
             info.create_system = _UNIX
             archive.writestr(info, data)
     return buffer.getvalue()
-
-
-def package_content(data: bytes) -> dict[str, Any] | None:
-    """What Anki would import from a package, independent of SQLite's and zlib's byte layout;
-    None when ``data`` is not a readable package. Two packages with equal content import alike."""
-    try:
-        with zipfile.ZipFile(io.BytesIO(data)) as archive:
-            collection = archive.read("collection.anki2")
-            media_names: dict[str, str] = json.loads(archive.read("media"))
-            media = {
-                name: hashlib.sha256(archive.read(i)).hexdigest() for i, name in media_names.items()
-            }
-        connection = sqlite3.connect(":memory:")
-        try:
-            connection.deserialize(collection)
-            return _collection_content(connection) | {"media": media}
-        finally:
-            connection.close()
-    except (zipfile.BadZipFile, KeyError, ValueError, sqlite3.DatabaseError, OSError):
-        return None
-
-
-def _collection_content(connection: sqlite3.Connection) -> dict[str, Any]:
-    models_json, decks_json = connection.execute("SELECT models, decks FROM col").fetchone()
-    decks = {deck["id"]: deck for deck in json.loads(decks_json).values()}
-    models = json.loads(models_json)
-    notes = {
-        guid: {"mid": mid, "mod": mod, "tags": tags, "fields": flds}
-        for guid, mid, mod, tags, flds in connection.execute(
-            "SELECT guid, mid, mod, tags, flds FROM notes"
-        )
-    }
-    cards = sorted(
-        (guid, ord_, decks[did]["name"], mod)
-        for guid, ord_, did, mod in connection.execute(
-            "SELECT notes.guid, cards.ord, cards.did, cards.mod"
-            " FROM cards JOIN notes ON cards.nid = notes.id"
-        )
-    )
-    return {
-        "models": {
-            model_id: {key: model[key] for key in ("name", "mod", "flds", "tmpls", "css", "type")}
-            for model_id, model in models.items()
-        },
-        "decks": sorted((deck["name"], deck["desc"]) for deck in decks.values()),
-        "notes": notes,
-        "cards": cards,
-    }

@@ -18,10 +18,13 @@ from pathlib import Path
 
 from deckgen.diagnostics import Location, Report
 from deckgen.source.safe_files import MissingFile, UnsafeFile, read_file
-from deckgen.source.yamlsource import text_problem
 
 LOCK_FILE = "deck.lock"
 LOCK_FORMAT = 1
+RETIRED_LOCK_FORMAT = 2
+"""A lock with retired notices: an older deckgen, which would ship its own reading of the
+retired section, says the lock is newer than itself instead."""
+READABLE_LOCK_FORMATS = (LOCK_FORMAT, RETIRED_LOCK_FORMAT)
 
 MAX_TIME = 253_402_300_799
 """The last second of year 9999: the latest modification time deckgen writes or accepts.
@@ -77,19 +80,22 @@ class Stamp:
 
 @dataclass(frozen=True)
 class RetiredNote:
-    """A card deleted from the sources that keeps shipping, tagged, as it was last shipped."""
+    """A card deleted from the sources that keeps shipping, tagged, with its fields replaced by
+    a retirement notice (retire.py): the lock keeps none of its old text."""
 
     mod: int
-    """Newer than the last live version's, so the retired tag reaches students."""
+    """Newer than the last live version's, so the notice reaches students."""
     kind: str
-    fields: tuple[str, ...]
-    """HTML as last shipped, in the notetype's field order."""
-    tags: tuple[str, ...]
-    """As last shipped, plus the retired tag."""
-    deck: str
-    """The full Anki deck name it was last shipped in."""
+    card_ords: tuple[int, ...] | None
+    """The cards students have of it, by ordinal: the notice fills each of them. None in an
+    entry of a lock written before notices, whose ``legacy_fields`` tell them instead."""
+    fingerprint: str = ""
+    """Of the note as shipped with its notice; empty in a lock written before notices."""
     announced_in: str | None = None
     """The first release whose notes announced the retirement; None until one does."""
+    legacy_fields: tuple[str, ...] = ()
+    """The old text a lock written before notices kept: read only to count its cards, never
+    shipped, never written back."""
 
 
 @dataclass(frozen=True)
@@ -122,7 +128,7 @@ class Lock:
             }
 
         document: dict[str, object] = {
-            "format": LOCK_FORMAT,
+            "format": RETIRED_LOCK_FORMAT if self.retired else LOCK_FORMAT,
             "notes": section(self.notes),
             "notetypes": section(self.notetypes),
         }
@@ -130,10 +136,9 @@ class Lock:
             document["retired"] = {
                 card_id: {
                     "announced_in": note.announced_in,
-                    "deck": note.deck,
-                    "fields": list(note.fields),
+                    "cards": list(note.card_ords or ()),
+                    "fingerprint": note.fingerprint,
                     "mod": note.mod,
-                    "tags": list(note.tags),
                     "type": note.kind,
                 }
                 for card_id, note in sorted(self.retired.items())
@@ -187,11 +192,12 @@ def read_lock(path: Path, report: Report) -> Lock:
         # JSON nested past Python's recursion limit raises RecursionError (json's parser and
         # str() of what it built both check the limit), reported below like any damage.
         document = json.loads(data.decode("utf-8"))
-        if document.get("format") != LOCK_FORMAT:
+        if document.get("format") not in READABLE_LOCK_FORMATS:
             # The content is not quoted: a file that is not a deckgen lock may hold anything.
             report.error(
                 where,
-                f"lock file is not a deckgen lock of format {LOCK_FORMAT}: a newer deckgen "
+                f"lock file is not a deckgen lock of format {READABLE_LOCK_FORMATS[-1]} or "
+                "older: a newer deckgen "
                 "wrote it (upgrade deckgen), or it is not a lock (restore it from version control)",
             )
             return EMPTY_LOCK
@@ -250,26 +256,38 @@ def _checked_mod(mod: object) -> int:
 
 
 def _read_retired(section: dict[str, dict[str, object]]) -> dict[str, RetiredNote]:
+    """The retired section's structure; retire.py checks what it means (card ids, types,
+    cards, versions) before anything ships. A lock written before notices holds each card's
+    old text instead of its cards: read to count them, never kept."""
     retired = {}
     for key, entry in section.items():
         mod, announced = _checked_mod(entry["mod"]), entry["announced_in"]
-        fields, tags = entry["fields"], entry["tags"]
-        if not isinstance(fields, list) or not isinstance(tags, list):
-            raise ValueError("a retired card needs lists of fields and tags")
-        # The lock's content is shipped as it is, so it must be what deckgen would ship.
-        texts = [str(value) for value in (*fields, *tags)]
-        if any(text_problem(text) for text in texts) or any(
-            not tag or any(char.isspace() for char in str(tag)) for tag in tags
-        ):
-            raise ValueError("a retired card holds text deckgen would never ship")
-        retired[key] = RetiredNote(
-            mod=mod,
-            kind=str(entry["type"]),
-            fields=tuple(str(value) for value in fields),
-            tags=tuple(str(tag) for tag in tags),
-            deck=str(entry["deck"]),
-            announced_in=None if announced is None else str(announced),
-        )
+        if announced is not None and not isinstance(announced, str):
+            raise ValueError("a retired card's release is not text")
+        if "cards" in entry:
+            cards = entry["cards"]
+            if not isinstance(cards, list) or not all(
+                isinstance(o, int) and not isinstance(o, bool) for o in cards
+            ):
+                raise ValueError("a retired card's cards are not a list of numbers")
+            retired[str(key)] = RetiredNote(
+                mod=mod,
+                kind=str(entry["type"]),
+                card_ords=tuple(cards),
+                fingerprint=str(entry["fingerprint"]),
+                announced_in=announced,
+            )
+        else:
+            fields = entry["fields"]
+            if not isinstance(fields, list) or not all(isinstance(f, str) for f in fields):
+                raise ValueError("a retired card needs a list of fields")
+            retired[str(key)] = RetiredNote(
+                mod=mod,
+                kind=str(entry["type"]),
+                card_ords=None,
+                announced_in=announced,
+                legacy_fields=tuple(fields),
+            )
     return retired
 
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import functools
 import json
+import os
 import re
 import tempfile
 from collections.abc import Iterator
@@ -20,8 +21,10 @@ from pathlib import Path
 
 from anki.collection import Collection, ImportAnkiPackageRequest, StripHtmlMode
 from anki.decks import DeckId
+from anki.errors import AnkiException
 from anki.import_export_pb2 import ImportResponse
 
+from deckgen.anki.package_reader import package_content, read_package_bytes, write_scratch_copy
 from deckgen.anki.retire import RETIRED_TAG
 from deckgen.build import PlannedDeck, compile_project, last_release_packages, plan
 from deckgen.diagnostics import (
@@ -48,6 +51,7 @@ FAILING_RULES = frozenset(
         "overwrites-edits",
         "missing-media",
         "stale-media",
+        "edit-lost",
     }
 )
 """Findings that make verify exit 1; the others ("orphaned") are warnings."""
@@ -63,7 +67,7 @@ class Finding:
 
     rule: str
     """duplicate, identity-swap, notetype-copy, conflict, lost-history, overwrites-edits,
-    missing-media, stale-media or orphaned."""
+    edit-lost, missing-media, stale-media or orphaned."""
     message: str
     location: Location
     """The card's place in the sources when it has one, else the deck's deck.yaml."""
@@ -74,8 +78,9 @@ class Finding:
 
     @property
     def diagnostic(self) -> Diagnostic:
-        """The finding as every other diagnostic is printed (escaped for its medium)."""
-        return Diagnostic(self.location, Severity(self.severity), self.message, self.rule)
+        """As every other command reports: printed, annotated and escaped the same way."""
+        severity = Severity.ERROR if self.rule in FAILING_RULES else Severity.WARNING
+        return Diagnostic(self.location, severity, self.message, self.rule)
 
 
 @dataclass(frozen=True)
@@ -166,12 +171,13 @@ def verify_project(
     """Build every deck in memory and rehearse its upgrade from the previous release.
 
     ``previous`` is the previous release's package (a project of one deck) or a folder of
-    them, named like the packages in ``packages_dir`` (where the build finds deleted cards'
-    last shipped version)."""
+    them, named like the packages in ``packages_dir`` (where the build finds the cards
+    of deleted cloze notes)."""
     compiled = compile_project(cards_dir, now=now, report=report, packages_dir=packages_dir)
     baselines = last_release_packages(previous, cards_dir, compiled)
     return [
-        verify_deck(deck, baseline if baseline.is_file() else None)
+        # Anything at the path is read, and refused if it is no package (a FIFO, a link out).
+        verify_deck(deck, baseline if os.path.lexists(baseline) else None)
         for deck, baseline in zip(plan(compiled, packages_dir), baselines, strict=True)
     ]
 
@@ -179,19 +185,22 @@ def verify_project(
 def verify_deck(planned: PlannedDeck, baseline: Path | None) -> DeckVerification:
     """Rehearse importing ``planned`` over ``baseline`` in a scratch collection."""
     deck = planned.compiled
-    if baseline is not None and not baseline.is_file():
-        raise DeckgenError(f"no previous release to verify against: {display_path(baseline)}")
+    baseline_data = None
+    if baseline is not None:
+        # The previous package is untrusted: read through the bounded reader, and refused with
+        # a message naming it, before Anki's engine sees a scratch copy of the same bytes.
+        baseline_data = read_package_bytes(baseline, within=baseline.parent)
+        package_content(baseline_data, name=display_path(baseline))
     with tempfile.TemporaryDirectory(prefix="deckgen-verify-") as scratch:
         col = Collection(str(Path(scratch) / "collection.anki2"))
         try:
             studied = 0
-            if baseline is not None:
-                _import(col, baseline)
+            if baseline is not None and baseline_data is not None:
+                _import(col, write_scratch_copy(baseline_data, Path(scratch)), baseline)
                 studied = _study_everything(col)
             before = _Snapshot.of(col)
-            new_package = Path(scratch) / "new.apkg"
-            new_package.write_bytes(planned.package)
-            log = _import(col, new_package)
+            new_package = write_scratch_copy(planned.package, Path(scratch))
+            log = _import(col, new_package, None)
             after = _Snapshot.of(col)
             findings = _Rehearsal(planned, before, after, media_dir=Path(col.media.dir()))
             found = findings.run(conflicting=len(log.conflicting))
@@ -279,11 +288,15 @@ class _Rehearsal:
         now = self.after.notes[note.guid]
         where = self._where(note)
         # A duplicate only if the student's note still holds that first field after the import
-        # (the release may have rewritten it while adding the new card).
+        # (the release may have rewritten it while adding the new card), or now holds a
+        # retirement notice: the content moved to a new id, and its history stays behind.
         if (
             old is None
             and owner is not None
-            and self.after.notes[owner].first_field == now.first_field
+            and (
+                self.after.notes[owner].first_field == now.first_field
+                or RETIRED_TAG in self.after.notes[owner].tags
+            )
         ):
             yield Finding(
                 "duplicate",
@@ -310,6 +323,15 @@ class _Rehearsal:
                 f"card '{note.card_id}' now carries the content of another note "
                 f"('{shorten(now.first_field)}'): students' history of one card now belongs to "
                 "another's content; give each card back its id",
+                where,
+            )
+        if old is not None and old.fields == now.fields != note.fields:
+            yield Finding(
+                "edit-lost",
+                f"card '{note.card_id}' changed, but students' copy carries a time no older "
+                f"than the package's ({old.mod} against {note.mod}), so Anki keeps theirs and "
+                "the edit never arrives: deck.lock is older than the previous release; restore "
+                "the lock that release was built with, then build again",
                 where,
             )
         if (
@@ -371,11 +393,25 @@ class _Rehearsal:
             )
 
 
-def _import(col: Collection, package: Path) -> ImportResponse.Log:
-    """Import as the desktop import dialog does with its default options."""
+def _import(col: Collection, package: Path, baseline: Path | None) -> ImportResponse.Log:
+    """Import as the desktop import dialog does with its default options. ``baseline``: the
+    previous release ``package`` is a copy of, named in errors; None for the new package."""
     options = col._backend.get_import_anki_package_presets()
     request = ImportAnkiPackageRequest(package_path=str(package), options=options)
-    return col.import_anki_package(request).log
+    try:
+        return col.import_anki_package(request).log
+    except AnkiException as exc:
+        reason = shorten(printable(str(exc)), 160)
+        if baseline is None:
+            raise DeckgenError(
+                f"Anki's engine refuses the package the sources build now ({reason}); "
+                "run 'deckgen check' and report this to deckgen if it passes"
+            ) from exc
+        raise DeckgenError(
+            f"{display_path(baseline)} cannot be imported by Anki's engine ({reason}): it is "
+            "not the previous release students imported; pass the released package with "
+            "--against"
+        ) from exc
 
 
 def _study_everything(col: Collection) -> int:
@@ -399,8 +435,9 @@ def _study_everything(col: Collection) -> int:
 
 
 def format_results(results: list[DeckVerification], output_format: str) -> str:
-    """The results as text for people, JSON for programs, or GitHub annotations."""
-    findings = [finding for result in results for finding in result.findings]
+    """The results as text for people, JSON for programs, or GitHub annotations; findings are
+    diagnostics, escaped like every other command's (card text is quoted in them)."""
+    diagnostics = [finding.diagnostic for result in results for finding in result.findings]
     if output_format == "json":
         document = {
             "decks": [
@@ -416,9 +453,9 @@ def format_results(results: list[DeckVerification], output_format: str) -> str:
                 }
                 for result in results
             ],
-            "diagnostics": [diagnostic_json(finding.diagnostic) for finding in findings],
+            "diagnostics": [diagnostic_json(diagnostic) for diagnostic in diagnostics],
         }
-        return json.dumps(document, indent=2)  # ASCII escapes: nothing acts on a terminal
+        return json.dumps(document, indent=2)
     lines = []
     for result in results:
         baseline = (
@@ -430,11 +467,10 @@ def format_results(results: list[DeckVerification], output_format: str) -> str:
             f"{result.new} new, {result.updated} updated, {result.unchanged} unchanged, "
             f"{result.retired} retired"
         )
-    for finding in findings:
-        if output_format == "github":
-            lines.append(github_annotation(finding.diagnostic))
-        else:
-            lines.append(str(finding.diagnostic))
+    for diagnostic in diagnostics:
+        lines.append(
+            github_annotation(diagnostic) if output_format == "github" else str(diagnostic)
+        )
     failed = [result for result in results if result.failed]
     if failed:
         lines.append(

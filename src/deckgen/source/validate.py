@@ -148,6 +148,12 @@ _CARD_KEYS = {
 _LINT_KEYS = {"ignore"}
 
 
+def is_identifier(text: str) -> bool:
+    """Whether ``text`` is a valid deck or card id; fullmatch, since with match and '$',
+    'x\n' would pass and change every guid of the deck."""
+    return _ID_PATTERN.fullmatch(text) is not None
+
+
 def find_deck_folders(cards_dir: Path, report: Report) -> list[Path]:
     """Every folder directly under ``cards_dir`` that has a deck.yaml, in name order.
 
@@ -658,8 +664,7 @@ class _Checker:
         return node
 
     def identifier(self, node: Scalar, what: str) -> None:
-        # fullmatch: with match and '$', 'x\n' would pass and change every guid of the deck.
-        if not _ID_PATTERN.fullmatch(node.text):
+        if not is_identifier(node.text):
             self.report.error(
                 node.location,
                 f"{what} '{node.text}' may hold only letters, digits, '.', '_' and '-', "

@@ -16,10 +16,10 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-from deckgen.anki.anki_package import package_content
+from deckgen.anki.package_reader import read_package
 from deckgen.anki.retire import RETIRED_TAG
 from deckgen.build import compile_project, last_release_packages, package_path
-from deckgen.diagnostics import DeckgenError, Report, display_path, printable, shorten
+from deckgen.diagnostics import Report, display_path, printable, shorten
 from deckgen.notes import CompiledDeck, Note
 
 _TAG = re.compile(r"<[^>]*>")
@@ -39,15 +39,9 @@ def last_release(package: Path) -> dict[str, ShippedNote] | None:
     """Fields and tags of every note in the package, by guid; None when there is no package."""
     if not package.exists():
         return None
-    try:
-        content = package_content(package.read_bytes())
-    except OSError as exc:
-        raise DeckgenError(f"cannot read {display_path(package)}: {exc.strerror}") from exc
-    if content is None:
-        raise DeckgenError(f"{display_path(package)} is not an Anki package")
+    content = read_package(package, within=package.parent)
     return {
-        guid: ShippedNote(tuple(note["fields"].split("\x1f")), tuple(note["tags"].split()))
-        for guid, note in content["notes"].items()
+        guid: ShippedNote(note.field_list, note.tag_list) for guid, note in content.notes.items()
     }
 
 
@@ -86,9 +80,11 @@ def release_notes(
         old = shipped.get(note.guid)
         if RETIRED_TAG in note.tags:
             if old is None or RETIRED_TAG not in old.tags:
-                retired.append(_entry(note))
+                # The note now ships as a notice: name the card by what students knew.
+                last_text = (old.fields if old is not None else note.fields)[0]
+                retired.append(_entry(note.card_id, last_text))
         elif old is None:
-            added.append(_entry(note))
+            added.append(_entry(note.card_id, note.fields[0]))
         elif (old.fields, sorted(old.tags)) != (note.fields, sorted(note.tags)):
             changed.append(_changed(note, old))
     lines = [f"## {markdown_text(title)}", ""]
@@ -113,9 +109,9 @@ def release_notes(
     return "\n".join(lines) + "\n"
 
 
-def _entry(note: Note) -> str:
-    """A note's list item: its card id and the start of its first field."""
-    return f"- {markdown_code(note.card_id)}: {markdown_text(shorten(_text(note.fields[0])))}"
+def _entry(card_id: str, first_field: str) -> str:
+    """A card's list item: its id and the start of its first field."""
+    return f"- {markdown_code(card_id)}: {markdown_text(shorten(_text(first_field)))}"
 
 
 def _changed(note: Note, old: ShippedNote) -> str:
@@ -130,7 +126,7 @@ def _changed(note: Note, old: ShippedNote) -> str:
         tags = [f"**{markdown_text(tag)}**" for tag in added_tags]
         tags += [f"~~{markdown_text(tag)}~~" for tag in removed_tags]
         parts.append(f"  - tags: {' '.join(tags)}")
-    return "\n".join([_entry(note), *parts])
+    return "\n".join([_entry(note.card_id, note.fields[0]), *parts])
 
 
 def word_diff(before: str, after: str) -> str:

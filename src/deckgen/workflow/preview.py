@@ -25,8 +25,9 @@ from xml.etree.ElementTree import Element
 from latex2mathml.converter import convert_to_element as latex_to_mathml
 
 from deckgen.anki.identity import LOCK_FILE
+from deckgen.anki.retire import RETIRED_TAG
 from deckgen.diagnostics import DeckgenError, Location, display_path
-from deckgen.notes import CompiledDeck, Note
+from deckgen.notes import CompiledDeck, DeckCounts, Note, total_counts
 from deckgen.render.cardrender import CardFaces, render_cards
 from deckgen.render.render import SERIALISED_TAG
 from deckgen.source.safe_files import write_atomically
@@ -44,7 +45,9 @@ class Preview:
     index: Path
     """The page to open."""
     cards: int
-    """Card elements on the page: one per card Anki creates."""
+    """Card elements on the page: one per card Anki creates, retired notices included."""
+    counts: DeckCounts
+    """What the decks hold, counted as everywhere else."""
     media: int
     """Media files copied next to the page."""
 
@@ -57,8 +60,8 @@ def write_preview(compiled: list[CompiledDeck], out_dir: Path) -> Preview:
     for deck in compiled:
         by_subdeck: dict[str, list[str]] = {}
         places = {card.id: card.location for card, _ in deck.written_cards()}
-        # A retired card ships as last shipped and no card file holds it: it is shown (students
-        # get it, tagged) and linked to the lock that keeps it.
+        # A retired card ships as a notice and no card file holds it: it is shown as students
+        # get it, marked retired, and linked to the lock that keeps it.
         lock = Location(deck.spec.folder / LOCK_FILE)
         for note in deck.notes:
             tags.update(note.tags)
@@ -96,7 +99,7 @@ def write_preview(compiled: list[CompiledDeck], out_dir: Path) -> Preview:
             write_atomically(path, data, within=out_dir)
         except OSError as exc:
             raise DeckgenError(f"cannot write {display_path(path)}: {exc.strerror}") from exc
-    return Preview(index=index, cards=cards, media=len(media))
+    return Preview(index=index, cards=cards, counts=total_counts(compiled), media=len(media))
 
 
 def open_in_browser(index: Path) -> None:
@@ -111,10 +114,13 @@ def _card_html(note: Note, location: Location, rendered: CardFaces) -> str:
         answer_text = html.unescape(SERIALISED_TAG.sub("", answer))
     front = _for_page(rendered.question, typed=None)
     back = _for_page(rendered.answer, typed=answer_text)
+    retired = RETIRED_TAG in note.tags
+    badge = '<span class="dg-retired-badge">Retired</span> ' if retired else ""
     return (
-        f'<article class="dg-card" data-card-id="{html.escape(note.card_id)}" '
+        f'<article class="dg-card{" dg-retired" if retired else ""}" '
+        f'data-card-id="{html.escape(note.card_id)}" '
         f'data-card-ord="{rendered.ord}" data-tags="{html.escape(" ".join(note.tags))}">'
-        f'<header><a class="dg-where" href="{location.path.resolve().as_uri()}">'
+        f'<header>{badge}<a class="dg-where" href="{location.path.resolve().as_uri()}">'
         f"{html.escape(where)}</a> "
         f'<span class="dg-kind">{html.escape(note.notetype.name)} · '
         f"{html.escape(rendered.template_name)}</span> "
@@ -271,6 +277,9 @@ body.dg-page.nightMode { background: #121212; color: #e8e8e8; }
   color: inherit; padding: 0.1em 0.7em; cursor: pointer; }
 .dg-tag[aria-pressed="true"] { background: #0b5cad; border-color: #0b5cad; color: #fff; }
 main { padding: 0 1em 2em; }
+.dg-card.dg-retired { opacity: 0.75; border-left: 0.4em solid #b3261e; }
+.dg-retired-badge { font-size: 0.8em; font-weight: bold; color: #fff; background: #b3261e;
+  border-radius: 0.3em; padding: 0.1em 0.5em; }
 .dg-card { margin: 1em 0; border: 1px solid #bbb; border-radius: 6px; overflow: hidden; }
 .dg-card > header { padding: 0.3em 0.6em; font-size: 0.8em; border-bottom: 1px solid #bbb;
   display: flex; flex-wrap: wrap; gap: 0 1em; }

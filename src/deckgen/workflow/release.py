@@ -14,11 +14,10 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-from deckgen.anki.identity import Lock
 from deckgen.build import PlannedDeck, package_path, plan, write, write_atomically
 from deckgen.diagnostics import DeckgenError, Report, SourceErrors
 from deckgen.filestage import FileCompiler, RenderedCard
-from deckgen.notes import CompiledDeck, compile_deck
+from deckgen.notes import compile_deck
 from deckgen.source.validate import DECK_FILE, DeckSpec, collect_decks
 from deckgen.source.versions import BUMPS, DeckRelease, Version, parse_version
 from deckgen.workflow.changelog import last_release, release_notes
@@ -54,10 +53,11 @@ def plan_release(
             spec, release=DeckRelease(version, day, spec.release.drop_retired_after)
         )
         previous_package = package_path(packages_dir, spec.folder)
-        compiled = compile_deck(released, now=now, report=report, previous_package=previous_package)
+        compiled = compile_deck(
+            released, now=now, report=report, previous_package=previous_package, releasing=True
+        )
         if compiled is None:
             continue
-        compiled = _announce_retirements(compiled, version)
         notes = release_notes(
             compiled,
             last_release(previous_package),
@@ -100,18 +100,6 @@ def next_version(current: Version | None, bump: str) -> Version:
     if current is not None and explicit <= current:
         raise DeckgenError(f"version {explicit} is not newer than {current}", exit_code=2)
     return explicit
-
-
-def _announce_retirements(deck: CompiledDeck, version: Version) -> CompiledDeck:
-    """Record that this release's notes announce every retirement not announced before."""
-    retired = {
-        card_id: note
-        if note.announced_in is not None
-        else dataclasses.replace(note, announced_in=str(version))
-        for card_id, note in deck.lock.retired.items()
-    }
-    lock = Lock(notes=deck.lock.notes, notetypes=deck.lock.notetypes, retired=retired)
-    return dataclasses.replace(deck, lock=lock)
 
 
 def _with_release(spec: DeckSpec[RenderedCard], version: Version, day: datetime.date) -> str:

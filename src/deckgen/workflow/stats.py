@@ -33,19 +33,16 @@ def stats_text(compiled: list[CompiledDeck], findings: Report) -> str:
                 for key in keys[title]:
                     notes_by[title][key] += 1
                     cards_by[title][key] += count
-        cards = sum(cards_by["subdeck"].values())
         sourced = sum(1 for card, _ in written if card.source and card.source.markdown.strip())
         bodymaps = sum(1 for card, _ in written if card.bodymap is not None)
-        notes = len(written)
+        counts = deck.counts
+        notes = counts.notes
         rules = Counter(
             d.rule
             for d in findings.diagnostics
             if d.rule is not None and d.location.path.resolve().is_relative_to(folder)
         )
-        lines = [
-            f"{printable(deck.spec.name)} ({printable(deck.spec.folder.name)}): "
-            f"{notes} notes, {cards} cards"
-        ]
+        lines = [f"{printable(deck.spec.name)} ({printable(deck.spec.folder.name)}): {counts}"]
         for title in _TABLES:
             rows = [
                 (key, notes_by[title][key], cards_by[title][key]) for key in sorted(notes_by[title])
@@ -56,11 +53,6 @@ def stats_text(compiled: list[CompiledDeck], findings: Report) -> str:
             f"images: {len(deck.media) - _bodymap_files(deck)}, body maps: {bodymaps}, "
             f"sourced: {sourced} of {notes} notes ({share})"
         )
-        if deck.retired_notes:
-            lines.append(
-                f"retired: {len(deck.retired_notes)} notes of deleted cards, shipped tagged "
-                "deckgen::retired"
-            )
         lines.append("lint findings:" + ("" if rules else " none"))
         lines.extend(f"  {rule:<20} {rules[rule]:>5}" for rule in RULES if rules[rule])
         blocks.append("\n".join(lines))
