@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, ParamSpec, TypeVar
 
 import click
 
+from deckgen import DISTRIBUTION
 from deckgen.diagnostics import (
     DeckgenError,
     Report,
@@ -34,6 +35,13 @@ if TYPE_CHECKING:
 
 SCHEMA_KINDS = ("deck", "cards")
 """schema.KINDS, written out so that `deckgen --help` need not import the schema."""
+
+VERIFY_INSTALL_HINT = (
+    "verify needs Anki's engine, deckgen's verify extra: in deckgen's checkout run "
+    "pip install -e '.[verify]' (or, with the repository and commit of your deckgen, "
+    f"pip install '{DISTRIBUTION}[verify] @ git+https://github.com/OWNER/deckgen@COMMIT')"
+)
+"""Names deckgen's own distribution: the public index's "deckgen" is another project."""
 
 DEFAULT_PACKAGES_DIR = Path("decks")
 """Where packages are written, and where the last release is found unless told otherwise."""
@@ -500,12 +508,10 @@ def verify(cards_dir: Path, against: Path | None, output_format: str) -> None:
     """
     try:
         from deckgen.anki.verify import format_results, verify_project
-    except ModuleNotFoundError as exc:  # the optional extra deckgen[verify]
+    except ModuleNotFoundError as exc:  # the optional extra [verify]
         if exc.name is None or exc.name.split(".")[0] != "anki":
             raise
-        raise DeckgenError(
-            "verify needs Anki's engine: pip install 'deckgen[verify]'", exit_code=2
-        ) from None
+        raise DeckgenError(VERIFY_INSTALL_HINT, exit_code=2) from None
     results = _since_last_release(verify_project, cards_dir, against)
     click.echo(format_results(results, output_format))
     if any(result.failed for result in results):
