@@ -48,9 +48,9 @@ CHANGES = (
 )
 
 
-def release(monkeypatch: pytest.MonkeyPatch, bump: str, *, day: int) -> str:
+def release(monkeypatch: pytest.MonkeyPatch, bump: str, *options: str, day: int) -> str:
     monkeypatch.setenv("SOURCE_DATE_EPOCH", str(FIRST_BUILD_TIME + day * DAY))
-    result = run_deckgen("release", bump)
+    result = run_deckgen("release", bump, *options)
     assert result.exit_code == 0, result.output
     return result.output
 
@@ -78,8 +78,10 @@ def edit_for_the_second_release(project: Path) -> None:
 def test_changelog_and_release_notes_of_a_release_pinned_whole(
     project: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    assert release(monkeypatch, "1.0.0", day=0) == (
-        "released Demo::Gluteus medius 1.0.0: decks/demo.apkg, notes in cards/demo/CHANGELOG.md\n"
+    assert release(monkeypatch, "1.0.0", "--first", day=0) == (
+        "released Demo::Gluteus medius 1.0.0 (upgrade from nothing (first release): 6 new, "
+        "0 updated, 0 unchanged): decks/demo.apkg, notes in cards/demo/CHANGELOG.md, recorded "
+        "as cards/demo/releases/demo-1.0.0.apkg\n"
     )
     first_notes = (project / DECK / "CHANGELOG.md").read_text()
     edit_for_the_second_release(project)
@@ -89,7 +91,8 @@ def test_changelog_and_release_notes_of_a_release_pinned_whole(
 
     assert changelog.exit_code == 0
     assert changelog.output == (
-        "## Demo::Gluteus medius: changes since decks/demo.apkg\n\n" + CHANGES
+        "## Demo::Gluteus medius: changes since release 1.0.0 "
+        "(cards/demo/releases/demo-1.0.0.apkg)\n\n" + CHANGES
     )
 
     release(monkeypatch, "minor", day=1)
@@ -114,7 +117,7 @@ def test_students_see_the_version_and_a_release_alone_changes_no_note(
     assert run_deckgen("build").exit_code == 0
     student.import_package(project / PACKAGE)
 
-    release(monkeypatch, "patch", day=3)
+    release(monkeypatch, "patch", "--first", day=3)
     log = student.import_package(project / PACKAGE)
 
     assert len(log.new) == 0 and len(log.updated) == 0
@@ -133,7 +136,7 @@ def test_students_see_the_version_and_a_release_alone_changes_no_note(
 def test_a_bad_bump_is_refused_and_changes_nothing(
     project: Path, monkeypatch: pytest.MonkeyPatch, bump: str, message: str
 ) -> None:
-    release(monkeypatch, "1.0.0", day=0)
+    release(monkeypatch, "1.0.0", "--first", day=0)
     before = {path: path.read_bytes() for path in project.rglob("*") if path.is_file()}
 
     result = run_deckgen("release", bump)
@@ -163,7 +166,7 @@ def test_a_bad_version_in_deck_yaml_is_reported_where_it_is(project: Path) -> No
 def test_a_release_announces_retirements_that_drop_retired_after_then_drops(
     project: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    release(monkeypatch, "1.0.0", day=0)
+    release(monkeypatch, "1.0.0", "--first", day=0)
     edit_for_the_second_release(project)
     release(monkeypatch, "minor", day=1)
     deck_yaml = project / DECK / "deck.yaml"

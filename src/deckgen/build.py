@@ -16,14 +16,14 @@ import os
 import re
 import tempfile
 import time
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 from deckgen.anki.anki_package import package_bytes, package_content
 from deckgen.anki.identity import LOCK_FILE, MAX_TIME, fingerprint
 from deckgen.cache import BuildCache, environment_digest
-from deckgen.diagnostics import DeckgenError, Report, SourceErrors, display_path, plural
+from deckgen.diagnostics import DeckgenError, Report, SourceErrors, display_path
 from deckgen.filestage import FileCompiler
 from deckgen.notes import CompiledDeck, compile_deck
 from deckgen.source.validate import collect_decks
@@ -165,23 +165,6 @@ def package_path(out_dir: Path, deck_folder: Path) -> Path:
     return out_dir / f"{deck_folder.name}.apkg"
 
 
-def last_release_packages(
-    previous: Path, cards_dir: Path, compiled: list[CompiledDeck]
-) -> list[Path]:
-    """The last release's package of each deck, in order: ``previous`` itself when it is one
-    package (the project must then have one deck), else the package in that folder named after
-    the deck's folder."""
-    if previous.is_file():
-        if len(compiled) != 1:
-            raise DeckgenError(
-                f"{display_path(previous)} is one package, but {display_path(cards_dir)} has "
-                f"{plural(len(compiled), 'deck')}: name the folder of the previous packages",
-                exit_code=2,
-            )
-        return [previous]
-    return [package_path(previous, deck.spec.folder) for deck in compiled]
-
-
 def package_inputs(deck: CompiledDeck, lock_text: str) -> str:
     """What the deck's package is made from, as ``<deckgen>:<content>:<order>`` hashes.
 
@@ -207,8 +190,9 @@ def remember_packages(current: list[PlannedDeck], cache: BuildCache) -> None:
         cache.record_package(deck.package_path, deck.inputs)
 
 
-def write(planned: list[PlannedDeck]) -> list[Path]:
-    """Write what changed, all or nothing across decks.
+def write(planned: list[PlannedDeck], also: Sequence[tuple[Path, bytes]] = ()) -> list[Path]:
+    """Write what changed, all or nothing across decks, and the files ``also`` names (a
+    release's record, notes and deck.yaml, renamed last in that order).
 
     Every output goes to a temporary file beside it first; only when all of them are written
     and synced are they renamed over the old files. A failure before that removes the
@@ -225,7 +209,8 @@ def write(planned: list[PlannedDeck]) -> list[Path]:
         (deck.lock_path, deck.lock_text.encode("utf-8")) for deck in planned if deck.lock_changed
     ]
     outputs += [(deck.package_path, deck.package) for deck in planned if deck.package_changed]
-    with _exclusive(deck_paths := _output_paths(planned)):
+    outputs += also
+    with _exclusive(deck_paths := _output_paths(planned) + [path for path, _ in also]):
         removed = remove_stale_temporaries(deck_paths)
         staged: list[tuple[Path, Path]] = []
         try:

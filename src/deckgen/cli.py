@@ -6,10 +6,11 @@ would hurt students (verify), 2 usage errors, 3 a bug in deckgen.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import os
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, ParamSpec, TypeVar
 
@@ -71,8 +72,14 @@ def _output_option(default: str, help_text: str) -> Callable[[Callable[P, R]], C
 _against_option = click.option(
     "--against",
     type=click.Path(exists=True, path_type=Path),
-    help="The last release: its package, or a folder of packages named after the deck "
-    "folders (default: decks).",
+    help="What students have: the last release's package, or a folder of packages named "
+    "after the deck folders (default: the release recorded in each deck folder).",
+)
+
+_first_option = click.option(
+    "--first",
+    is_flag=True,
+    help="Decks never released before are released for the first time (students have nothing yet).",
 )
 
 _format_option = click.option(
@@ -475,17 +482,32 @@ def maps(cards_dir: Path, out_dir: Path) -> None:
     click.echo(f"wrote {plural(written, 'body map')} to {display_path(out_dir)}")
 
 
-def _since_last_release(compare: Callable[..., R], cards_dir: Path, against: Path | None) -> R:
+@contextlib.contextmanager
+def _needs_anki() -> Iterator[None]:
+    """Anki's engine is the optional extra [verify]: say how to install it when missing."""
+    try:
+        yield
+    except ModuleNotFoundError as exc:
+        if exc.name is None or exc.name.split(".")[0] != "anki":
+            raise
+        raise DeckgenError(VERIFY_INSTALL_HINT, exit_code=2) from None
+
+
+def _since_last_release(
+    compare: Callable[..., R], cards_dir: Path, against: Path | None, first: bool
+) -> R:
     """Run ``verify_project`` or ``changes_since`` against the last release (``--against``,
-    else the packages in decks/) and print what the build reported."""
+    ``--first``, else the release recorded in each deck folder) and print what the build
+    reported."""
     from deckgen.build import build_time
+    from deckgen.workflow.baseline import BaselineChoice
 
     report = Report()
     result = compare(
         cards_dir,
         now=build_time(os.environ),
         packages_dir=DEFAULT_PACKAGES_DIR,
-        previous=against or DEFAULT_PACKAGES_DIR,
+        baseline=BaselineChoice(against, first),
         report=report,
     )
     _print_report(report)
@@ -495,9 +517,10 @@ def _since_last_release(compare: Callable[..., R], cards_dir: Path, against: Pat
 @cli.command()
 @_cards_dir_argument
 @_against_option
+@_first_option
 @_format_option
 @_handle_errors
-def verify(cards_dir: Path, against: Path | None, output_format: str) -> None:
+def verify(cards_dir: Path, against: Path | None, first: bool, output_format: str) -> None:
     """Rehearse the students' upgrade with Anki's engine; exit 1 if they would suffer.
 
     Imports the previous release into a scratch collection, studies every card, then imports
@@ -506,13 +529,9 @@ def verify(cards_dir: Path, against: Path | None, output_format: str) -> None:
 
     Example: deckgen verify --against previous.apkg
     """
-    try:
+    with _needs_anki():
         from deckgen.anki.verify import format_results, verify_project
-    except ModuleNotFoundError as exc:  # the optional extra [verify]
-        if exc.name is None or exc.name.split(".")[0] != "anki":
-            raise
-        raise DeckgenError(VERIFY_INSTALL_HINT, exit_code=2) from None
-    results = _since_last_release(verify_project, cards_dir, against)
+    results = _since_last_release(verify_project, cards_dir, against, first)
     click.echo(format_results(results, output_format))
     if any(result.failed for result in results):
         raise SystemExit(1)
@@ -521,43 +540,58 @@ def verify(cards_dir: Path, against: Path | None, output_format: str) -> None:
 @cli.command()
 @_cards_dir_argument
 @_against_option
+@_first_option
 @_handle_errors
-def changelog(cards_dir: Path, against: Path | None) -> None:
+def changelog(cards_dir: Path, against: Path | None, first: bool) -> None:
     """Print, in Markdown, the cards added, changed and retired since the last release.
 
     Example: deckgen changelog --against previous.apkg
     """
     from deckgen.workflow.changelog import changes_since
 
-    click.echo(_since_last_release(changes_since, cards_dir, against), nl=False)
+    click.echo(_since_last_release(changes_since, cards_dir, against, first), nl=False)
 
 
 @cli.command()
 @click.argument("bump", metavar="major|minor|patch|X.Y.Z")
 @_cards_dir_argument
 @_output_option("decks", "Folder for the .apkg files.")
+@_against_option
+@_first_option
 @_handle_errors
-def release(bump: str, cards_dir: Path, out_dir: Path) -> None:
-    """Release every deck under CARDS_DIR: bump its version, stamp version and date on the
-    deck overview, add release notes to its CHANGELOG.md and build its package.
+def release(bump: str, cards_dir: Path, out_dir: Path, against: Path | None, first: bool) -> None:
+    """Release every deck under CARDS_DIR: rehearse the students' upgrade from the last
+    release in Anki's engine (stopping on any error), bump the version, stamp version and
+    date on the deck overview, add release notes to its CHANGELOG.md, build its package and
+    keep a copy as the deck's release record (the next baseline).
 
-    Example: deckgen release minor
+    Example: deckgen release minor; the first time: deckgen release 1.0.0 --first
     """
     from deckgen.build import build_time
+    from deckgen.workflow.baseline import BaselineChoice
     from deckgen.workflow.release import CHANGELOG_FILE, plan_release, write_release
 
     report = Report()
-    releases = plan_release(
-        cards_dir, bump=bump, now=build_time(os.environ), packages_dir=out_dir, report=report
-    )
+    with _needs_anki():
+        releases = plan_release(
+            cards_dir,
+            bump=bump,
+            now=build_time(os.environ),
+            packages_dir=out_dir,
+            baseline=BaselineChoice(against, first),
+            report=report,
+        )
     _print_report(report)
     write_release(releases)
     for done in releases:
         deck = done.planned
+        result = done.verification
         click.echo(
-            f"released {deck.compiled.spec.name} {done.version}: "
-            f"{display_path(deck.package_path)}, "
-            f"notes in {display_path(deck.compiled.spec.folder / CHANGELOG_FILE)}"
+            f"released {printable(deck.compiled.spec.name)} {done.version} "
+            f"(upgrade from {done.baseline.label}: {result.new} new, {result.updated} "
+            f"updated, {result.unchanged} unchanged): {display_path(deck.package_path)}, "
+            f"notes in {display_path(deck.compiled.spec.folder / CHANGELOG_FILE)}, "
+            f"recorded as {display_path(done.record)}"
         )
 
 

@@ -23,7 +23,7 @@ from anki.decks import DeckId
 from anki.import_export_pb2 import ImportResponse
 
 from deckgen.anki.retire import RETIRED_TAG
-from deckgen.build import PlannedDeck, compile_project, last_release_packages, plan
+from deckgen.build import PlannedDeck, compile_project, plan
 from deckgen.diagnostics import (
     DeckgenError,
     Location,
@@ -33,6 +33,7 @@ from deckgen.diagnostics import (
     shorten,
 )
 from deckgen.notes import Note
+from deckgen.workflow.baseline import Baseline, BaselineChoice
 
 FAILING_RULES = frozenset(
     {
@@ -74,8 +75,8 @@ class DeckVerification:
     """The rehearsal of one deck's upgrade."""
 
     deck_name: str
-    baseline: Path | None
-    """The previous release's package; None when there is none (a first release)."""
+    baseline: Baseline
+    """What students have: the last release's package, or nothing (a first release)."""
     new: int
     updated: int
     unchanged: int
@@ -151,33 +152,31 @@ def verify_project(
     *,
     now: int,
     packages_dir: Path,
-    previous: Path,
+    baseline: BaselineChoice,
     report: Report,
 ) -> list[DeckVerification]:
-    """Build every deck in memory and rehearse its upgrade from the previous release.
-
-    ``previous`` is the previous release's package (a project of one deck) or a folder of
-    them, named like the packages in ``packages_dir`` (where the build finds deleted cards'
-    last shipped version)."""
+    """Build every deck in memory and rehearse its upgrade from the last release (see
+    workflow/baseline.py; ``packages_dir`` is where the build finds deleted cards' last
+    shipped version)."""
     compiled = compile_project(cards_dir, now=now, report=report, packages_dir=packages_dir)
-    baselines = last_release_packages(previous, cards_dir, compiled)
+    baselines = baseline.resolve(cards_dir, compiled)
     return [
-        verify_deck(deck, baseline if baseline.is_file() else None)
-        for deck, baseline in zip(plan(compiled, packages_dir), baselines, strict=True)
+        verify_deck(deck, previous)
+        for deck, previous in zip(plan(compiled, packages_dir), baselines, strict=True)
     ]
 
 
-def verify_deck(planned: PlannedDeck, baseline: Path | None) -> DeckVerification:
+def verify_deck(planned: PlannedDeck, baseline: Baseline) -> DeckVerification:
     """Rehearse importing ``planned`` over ``baseline`` in a scratch collection."""
     deck = planned.compiled
-    if baseline is not None and not baseline.is_file():
-        raise DeckgenError(f"no previous release to verify against: {display_path(baseline)}")
     with tempfile.TemporaryDirectory(prefix="deckgen-verify-") as scratch:
         col = Collection(str(Path(scratch) / "collection.anki2"))
         try:
             studied = 0
-            if baseline is not None:
-                _import(col, baseline)
+            if baseline.path is not None:
+                previous_package = Path(scratch) / "previous.apkg"
+                previous_package.write_bytes(baseline.data)  # the bytes that were checked
+                _import(col, previous_package)
                 studied = _study_everything(col)
             before = _Snapshot.of(col)
             new_package = Path(scratch) / "new.apkg"
@@ -397,7 +396,9 @@ def format_results(results: list[DeckVerification], output_format: str) -> str:
             "decks": [
                 {
                     "deck": result.deck_name,
-                    "baseline": None if result.baseline is None else display_path(result.baseline),
+                    "baseline": None
+                    if result.baseline.path is None
+                    else display_path(result.baseline.path),
                     "new": result.new,
                     "updated": result.updated,
                     "unchanged": result.unchanged,
@@ -412,11 +413,8 @@ def format_results(results: list[DeckVerification], output_format: str) -> str:
         return json.dumps(document, indent=2, ensure_ascii=False)
     lines = []
     for result in results:
-        baseline = (
-            "nothing (first release)" if result.baseline is None else display_path(result.baseline)
-        )
         lines.append(
-            f"{result.deck_name}: upgrade from {baseline} "
+            f"{result.deck_name}: upgrade from {result.baseline.label} "
             f"after {plural(result.studied, 'answer')}: "
             f"{result.new} new, {result.updated} updated, {result.unchanged} unchanged, "
             f"{result.retired} retired"

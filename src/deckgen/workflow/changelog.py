@@ -12,11 +12,11 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-from deckgen.anki.anki_package import package_content
 from deckgen.anki.retire import RETIRED_TAG
-from deckgen.build import compile_project, last_release_packages, package_path
-from deckgen.diagnostics import DeckgenError, Report, display_path, shorten
+from deckgen.build import compile_project, package_path
+from deckgen.diagnostics import Report, shorten
 from deckgen.notes import CompiledDeck, Note
+from deckgen.workflow.baseline import Baseline, BaselineChoice
 
 _TAG = re.compile(r"<[^>]*>")
 _CONTEXT_WORDS = 4
@@ -31,16 +31,12 @@ class ShippedNote:
     tags: tuple[str, ...]
 
 
-def last_release(package: Path) -> dict[str, ShippedNote] | None:
-    """Fields and tags of every note in the package, by guid; None when there is no package."""
-    if not package.exists():
-        return None
-    try:
-        content = package_content(package.read_bytes())
-    except OSError as exc:
-        raise DeckgenError(f"cannot read {display_path(package)}: {exc.strerror}") from exc
+def last_release(baseline: Baseline) -> dict[str, ShippedNote] | None:
+    """Fields and tags of every note the last release shipped, by guid; None for a first
+    release."""
+    content = baseline.content
     if content is None:
-        raise DeckgenError(f"{display_path(package)} is not an Anki package")
+        return None
     return {
         guid: ShippedNote(tuple(note["fields"].split("\x1f")), tuple(note["tags"].split()))
         for guid, note in content["notes"].items()
@@ -48,21 +44,19 @@ def last_release(package: Path) -> dict[str, ShippedNote] | None:
 
 
 def changes_since(
-    cards_dir: Path, *, now: int, packages_dir: Path, previous: Path, report: Report
+    cards_dir: Path, *, now: int, packages_dir: Path, baseline: BaselineChoice, report: Report
 ) -> str:
-    """Release notes of every deck for what changed since the last release: ``previous`` is
-    its package (a project of one deck) or a folder of them named like those in
-    ``packages_dir``."""
+    """Release notes of every deck for what changed since its last release (see
+    workflow/baseline.py)."""
     compiled = compile_project(cards_dir, now=now, report=report, packages_dir=packages_dir)
     notes = []
-    for deck, baseline in zip(
-        compiled, last_release_packages(previous, cards_dir, compiled), strict=True
-    ):
+    for deck, previous in zip(compiled, baseline.resolve(cards_dir, compiled), strict=True):
+        since = "first release" if previous.path is None else f"changes since {previous.label}"
         notes.append(
             release_notes(
                 deck,
-                last_release(baseline),
-                title=f"{deck.spec.name}: changes since {display_path(baseline)}",
+                last_release(previous),
+                title=f"{deck.spec.name}: {since}",
                 package_name=package_path(packages_dir, deck.spec.folder).name,
             )
         )
