@@ -111,7 +111,8 @@ def plan_release(
         planned = plan([compiled], packages_dir)[0]
         verification = verify_deck(planned, previous)
         if verification.failed:
-            raise DeckgenError(_stopped(verification))
+            _report_stop(verification, spec.location, report)
+            continue
         notes = release_notes(
             compiled,
             last_release(previous),
@@ -135,6 +136,8 @@ def plan_release(
                 replaced_record=replaced if replaced != record else None,
             )
         )
+    if report.error_count:
+        raise SourceErrors(report)
     return releases
 
 
@@ -166,19 +169,18 @@ def next_version(current: Version | None, bump: str) -> Version:
     return explicit
 
 
-def _stopped(verification: DeckVerification) -> str:
-    """Why the release stopped: every error the rehearsal found, each with its fix."""
-    errors = [finding for finding in verification.findings if finding.severity == "error"]
-    lines = [
-        f"release stopped: the upgrade of '{printable(verification.deck_name)}' from "
-        f"{verification.baseline.label} would hurt students "
-        f"({len(errors)} error{'s' if len(errors) != 1 else ''}):"
-    ]
-    lines += [
-        f"  {finding.location}: {printable(finding.message)} [{finding.rule}]" for finding in errors
-    ]
-    lines.append("fix each as it says ('deckgen verify' shows them again); nothing was written")
-    return "\n".join(lines)
+def _report_stop(verification: DeckVerification, deck_yaml: Location, report: Report) -> None:
+    """Report every error the rehearsal found at its card, each with its fix, and why the
+    release stops at the deck."""
+    for finding in verification.findings:
+        if finding.severity == "error":
+            report.error(finding.location, f"{finding.message} [{finding.rule}]")
+    report.error(
+        deck_yaml,
+        f"release stopped: the upgrade of '{verification.deck_name}' from "
+        f"{verification.baseline.label} would hurt students; fix each error reported here "
+        "('deckgen verify' shows them again)",
+    )
 
 
 def _announce_retirements(deck: CompiledDeck, version: Version) -> CompiledDeck:
@@ -246,12 +248,13 @@ def _with_value(path: Path, text: str, key: str, value: str) -> str:
             "'",
             '"',
         )
-        one_line = "\n" not in text[start:end]
-        if not (plain_or_quoted and one_line and re.fullmatch(r"[ \t]*:[ \t]+", between)):
+        quote = value_node.style or ""
+        # Exactly the value as written, nothing else: no anchor, tag, escape or line break.
+        as_written = text[start:end] == f"{quote}{value_node.value}{quote}"
+        if not (plain_or_quoted and as_written and re.fullmatch(r"[ \t]*:[ \t]+", between)):
             raise _unusual_layout(
                 path, f"'{key}' is not written as one plain value on its key's line", key_node
             )
-        quote = value_node.style or ""
         return f"{text[:start]}{quote}{value}{quote}{text[end:]}"
     return f"{text}{'' if text.endswith(chr(10)) or not text else chr(10)}{key}: {value}\n"
 
