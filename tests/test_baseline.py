@@ -215,3 +215,50 @@ def test_the_shipped_deck_can_be_released_against_its_previous_package(
         tmp_path / "cards/gluteus-medius/releases/gluteus-medius-1.0.0.apkg"
     )
     assert len(log.updated) > 0 and len(student.notes()) == len(log.updated) + len(log.new)
+
+
+@pytest.mark.parametrize("command", ["build", "check"])
+def test_a_missing_lock_next_to_a_package_stops_build_and_check(
+    project: Path, monkeypatch: pytest.MonkeyPatch, command: str
+) -> None:
+    ok("build")
+    (project / DECK / "deck.lock").unlink()
+    at_day(monkeypatch, 1)
+    before = snapshot(project)
+
+    result = run_deckgen(command)
+
+    assert result.exit_code == 1
+    assert result.output == (
+        "cards/demo/deck.lock: error: lock file is missing, but decks/demo.apkg exists: building "
+        "now would give every note a new time and overwrite students' own edits on their next "
+        "import; restore it from git (git checkout -- cards/demo/deck.lock), or, to start a "
+        "fresh lock on purpose, pass --new-lock\n"
+        "deckgen: stopped: 1 error, 0 warnings; nothing was written\n"
+    )
+    assert snapshot(project) == before
+
+
+def test_a_missing_lock_of_a_released_deck_stops_the_build_without_packages(
+    project: Path, monkeypatch: pytest.MonkeyPatch, student: StudentCollection
+) -> None:
+    ok("release", "1.0.0", "--first")
+    student.import_package(project / RECORD)
+    shutil.rmtree(project / "decks")
+    (project / DECK / "deck.lock").unlink()
+    at_day(monkeypatch, 1)
+
+    result = run_deckgen("build")
+    assert result.exit_code == 1
+    assert "lock file is missing, but deck.yaml records release 1.0.0: " in result.output
+
+    # A deliberate fresh start re-stamps every note, as the message warned.
+    ok("build", "--new-lock")
+    log = student.import_package(project / PACKAGE)
+    assert len(log.updated) == 6 and len(log.new) == 0
+
+
+def test_a_new_deck_needs_no_lock(project: Path) -> None:
+    assert not (project / DECK / "deck.lock").exists()
+    ok("check")
+    ok("build")

@@ -23,10 +23,10 @@ from pathlib import Path
 from deckgen.anki.anki_package import package_bytes, package_content
 from deckgen.anki.identity import LOCK_FILE, MAX_TIME, fingerprint
 from deckgen.cache import BuildCache, environment_digest
-from deckgen.diagnostics import DeckgenError, Report, SourceErrors, display_path
-from deckgen.filestage import FileCompiler
+from deckgen.diagnostics import DeckgenError, Location, Report, SourceErrors, display_path
+from deckgen.filestage import FileCompiler, RenderedCard
 from deckgen.notes import CompiledDeck, compile_deck
-from deckgen.source.validate import collect_decks
+from deckgen.source.validate import DeckSpec, collect_decks
 
 
 @dataclass(frozen=True)
@@ -98,17 +98,20 @@ def compile_project(
     packages_dir: Path,
     cache: BuildCache | None = None,
     on_file_done: Callable[[], None] | None = None,
+    lock_required: bool = False,
 ) -> list[CompiledDeck]:
     """Check and compile every deck; raises SourceErrors when any deck has an error.
 
     Card files go through the per-file stage (from ``cache`` when given and current), then
     each deck through the per-deck stage. ``packages_dir`` holds the packages last built,
-    where deleted cards were last shipped."""
+    where deleted cards were last shipped. With ``lock_required``, a deck whose lock is
+    missing although students have it is an error (see ``_missing_lock``)."""
     files = FileCompiler(cache, on_file_done)
     compiled = [
         deck
         for spec in collect_decks(cards_dir, report, load_files=files)
-        if (
+        if not (lock_required and _missing_lock(spec, packages_dir, report))
+        and (
             deck := compile_deck(
                 spec,
                 now=now,
@@ -122,6 +125,30 @@ def compile_project(
         raise SourceErrors(report)
     files.save()
     return compiled
+
+
+def _missing_lock(spec: DeckSpec[RenderedCard], packages_dir: Path, report: Report) -> bool:
+    """Whether the deck's lock is gone although students have the deck (its package exists,
+    or deck.yaml records a release); reported as an error. Compiling then would give every
+    note a new time, and the next import would overwrite every student's own edits."""
+    lock = spec.folder / LOCK_FILE
+    package = package_path(packages_dir, spec.folder)
+    if os.path.lexists(lock):
+        return False
+    if os.path.lexists(package):
+        shipped = f"{display_path(package)} exists"
+    elif spec.release.version is not None:
+        shipped = f"deck.yaml records release {spec.release.version}"
+    else:
+        return False  # a new deck: its first build starts the lock
+    report.error(
+        Location(lock),
+        f"lock file is missing, but {shipped}: building now would give every note a new time "
+        "and overwrite students' own edits on their next import; restore it from git "
+        f"(git checkout -- {display_path(lock)}), or, to start a fresh lock on purpose, "
+        "pass --new-lock",
+    )
+    return True
 
 
 def plan(

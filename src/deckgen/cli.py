@@ -82,6 +82,13 @@ _first_option = click.option(
     help="Decks never released before are released for the first time (students have nothing yet).",
 )
 
+_new_lock_option = click.option(
+    "--new-lock",
+    is_flag=True,
+    help="Start a fresh deck.lock on purpose although students have the deck (every note "
+    "gets a new time, which overwrites students' own edits on their next import).",
+)
+
 _format_option = click.option(
     "--format",
     "output_format",
@@ -156,17 +163,24 @@ def cli(context: click.Context) -> None:
     is_flag=True,
     help="Write nothing; exit 1 if a package or lock file is out of date.",
 )
+@_new_lock_option
 @_format_option
 @_handle_errors
-def build(cards_dir: Path, out_dir: Path, check_only: bool, output_format: str) -> None:
+def build(
+    cards_dir: Path, out_dir: Path, check_only: bool, new_lock: bool, output_format: str
+) -> None:
     """Compile every deck under CARDS_DIR (default: cards) into OUT_DIR/<deck folder>.apkg.
 
     Example: deckgen build cards -o decks
     """
-    _build(cards_dir, out_dir, check_only=check_only, output=Output(output_format))
+    _build(
+        cards_dir, out_dir, check_only=check_only, output=Output(output_format), new_lock=new_lock
+    )
 
 
-def _build(cards_dir: Path, out_dir: Path, *, check_only: bool, output: Output) -> None:
+def _build(
+    cards_dir: Path, out_dir: Path, *, check_only: bool, output: Output, new_lock: bool = False
+) -> None:
     from deckgen.build import cycle_collection_paused, plan, remember_packages, write
     from deckgen.cache import BuildCache, project_state
     from deckgen.workflow.progress import progress_bar
@@ -192,6 +206,7 @@ def _build(cards_dir: Path, out_dir: Path, *, check_only: bool, output: Output) 
                 packages_dir=out_dir,
                 cache=cache,
                 on_file_done=bar.advance if bar is not None else None,
+                lock_required=not new_lock,
             )
         finally:
             if bar is not None:
@@ -316,6 +331,7 @@ def _compile(
     packages_dir: Path = DEFAULT_PACKAGES_DIR,
     cache: BuildCache | None = None,
     on_file_done: Callable[[], None] | None = None,
+    lock_required: bool = False,
 ) -> list[CompiledDeck]:
     """Compile every deck at the build clock; retired cards come from ``packages_dir``.
     Without a cache every card keeps its checked spec, which lint, stats and preview read."""
@@ -328,6 +344,7 @@ def _compile(
         packages_dir=packages_dir,
         cache=cache,
         on_file_done=on_file_done,
+        lock_required=lock_required,
     )
 
 
@@ -343,16 +360,17 @@ def _notes_and_cards(compiled: list[CompiledDeck]) -> str:
 
 @cli.command()
 @_cards_dir_argument
+@_new_lock_option
 @_format_option
 @_handle_errors
-def check(cards_dir: Path, output_format: str) -> None:
+def check(cards_dir: Path, new_lock: bool, output_format: str) -> None:
     """Check every deck under CARDS_DIR (default: cards) without writing anything.
 
     Example: deckgen check cards
     """
     output = Output(output_format)
     report = Report()
-    compiled = _compile(cards_dir, report)
+    compiled = _compile(cards_dir, report, lock_required=not new_lock)
     output.report(report)
     output.say(
         f"checked {plural(len(compiled), 'deck')}, {_notes_and_cards(compiled)}; {report.summary()}"
