@@ -104,7 +104,10 @@ def test_changelog_and_release_notes_of_a_release_pinned_whole(
         + first_notes.removeprefix("# Release notes\n\n")
     )
     deck_yaml = (project / DECK / "deck.yaml").read_text()
-    assert deck_yaml.endswith("tags: [demo]\nversion: 1.1.0\nreleased: 2023-11-15\n")
+    assert deck_yaml.endswith(
+        'tags: [demo]\nversion: 1.1.0\nreleased: 2023-11-15\nchanges: "New: 1 note. Changed: 2 '
+        'notes. Retired: 1 note."\n'
+    )
     lock = (project / DECK / "deck.lock").read_text()
     assert '"announced_in": "1.1.0"' in lock
     assert run_deckgen("build", "--check").exit_code == 0, "release built the package"
@@ -123,7 +126,14 @@ def test_students_see_the_version_and_a_release_alone_changes_no_note(
     assert len(log.new) == 0 and len(log.updated) == 0
     deck = student.col.decks.by_name("Demo::Gluteus medius")
     assert deck is not None
-    assert deck["desc"].endswith('<p class="deckgen-release">Release 0.0.1, 2023-11-17</p>')
+    assert deck["desc"] == (
+        "A small deck for deckgen's tests."
+        '<div class="deckgen-release"><p><b>Release 0.0.1</b>, 2023-11-17</p>'
+        '<div class="deckgen-changes">First release: 6 notes.</div>'
+        "<p>To update, import the package of a newer release with the default options: your "
+        "review history stays, and so do your own edits to cards the release does not "
+        "change.</p></div>"
+    )
 
 
 @pytest.mark.parametrize(
@@ -193,3 +203,54 @@ def test_a_release_announces_retirements_that_drop_retired_after_then_drops(
 def test_next_version(current: str | None, bump: str, expected: str) -> None:
     base = None if current is None else parse_version(current)
     assert str(next_version(base, bump)) == expected
+
+
+def test_the_deck_overview_says_what_changed_and_what_retired_means(
+    project: Path, student: StudentCollection, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    release(monkeypatch, "1.0.0", "--first", day=0)
+    student.import_package(project / PACKAGE)
+    edit_for_the_second_release(project)
+    release(monkeypatch, "minor", day=1)
+
+    student.import_package(project / PACKAGE)
+
+    deck = student.col.decks.by_name("Demo::Gluteus medius")
+    assert deck is not None
+    assert (
+        '<p><b>Release 1.1.0</b>, 2023-11-15</p><div class="deckgen-changes">New: 1 note. '
+        in (deck["desc"])
+    )
+    assert "Changed: 2 notes. Retired: 1 note.</div>" in deck["desc"]
+    assert deck["desc"].endswith(
+        "<p>An import never deletes cards: cards the instructor removed stay in your "
+        "collection, tagged <code>deckgen::retired</code>. Search "
+        "<code>tag:deckgen::retired</code> in Browse to suspend or delete them.</p></div>"
+    )
+    deck_yaml = (project / DECK / "deck.yaml").read_text()
+    assert deck_yaml.endswith('changes: "New: 1 note. Changed: 2 notes. Retired: 1 note."\n')
+
+
+def test_changes_written_by_hand_are_sanitised_like_card_text(
+    project: Path, student: StudentCollection, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    release(monkeypatch, "1.0.0", "--first", day=0)
+    deck_yaml = project / DECK / "deck.yaml"
+    text = deck_yaml.read_text()
+    deck_yaml.write_text(
+        text.replace(
+            'changes: "First release: 6 notes."',
+            "changes: '**Welcome** <img src=x onerror=alert(1)><script>alert(2)</script>"
+            "[link](javascript:alert(3))'",
+        )
+    )
+    assert run_deckgen("build").exit_code == 0
+
+    student.import_package(project / PACKAGE)
+
+    deck = student.col.decks.by_name("Demo::Gluteus medius")
+    assert deck is not None
+    description = deck["desc"]
+    assert "<strong>Welcome</strong>" in description
+    for active in ("onerror", "<script", 'href="javascript:', "alert(2)"):
+        assert active not in description

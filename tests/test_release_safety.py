@@ -101,7 +101,9 @@ def test_a_quoted_description_mentioning_a_version_is_left_alone(project: Path) 
     result = run_deckgen("release", "1.0.0", "--first")
 
     assert result.exit_code == 0, result.output
-    assert deck_yaml.read_text() == text + "version: 1.0.0\nreleased: 2023-11-14\n"
+    assert deck_yaml.read_text() == (
+        text + 'version: 1.0.0\nreleased: 2023-11-14\nchanges: "First release: 6 notes."\n'
+    )
 
 
 def test_existing_values_are_replaced_in_place_quotes_and_comments_kept(
@@ -117,7 +119,7 @@ def test_existing_values_are_replaced_in_place_quotes_and_comments_kept(
     assert result.exit_code == 0, result.output
     assert deck_yaml.read_text() == text.replace("'1.0.0'", "'1.1.0'").replace(
         "released: 2023-11-14", "released: 2023-11-15"
-    )
+    ).replace('changes: "First release: 6 notes."', 'changes: "No card changed."')
 
 
 @pytest.mark.parametrize(

@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
+from deckgen.anki.deck_description import deck_description
 from deckgen.anki.identity import (
     LOCK_FILE,
     Lock,
@@ -24,7 +25,6 @@ from deckgen.diagnostics import Report
 from deckgen.filestage import RenderedCard
 from deckgen.render.cardrender import card_ords
 from deckgen.render.media import MediaFile
-from deckgen.render.render import render_field
 from deckgen.source.validate import CardKind, CardSpec, DeckSpec
 
 
@@ -89,17 +89,6 @@ def compile_deck(
     ``previous_package`` holds the last shipped version of cards deleted since."""
     errors_before = report.error_count
     previous = read_lock(deck.folder / LOCK_FILE, report)
-    description = ""
-    if deck.description is not None:
-        description = render_field(
-            deck.description.markdown,
-            location=deck.description.location,
-            card_folder=deck.folder,
-            media=None,
-            report=report,
-        ).html
-    description += deck.release.stamp()
-
     notes: list[Note] = []
     note_stamps: dict[str, Stamp] = {}
     for card in deck.cards:
@@ -163,6 +152,9 @@ def compile_deck(
         )
         for kind in sorted({note.notetype.kind for note in notes}, key=lambda k: k.value)
     }
+    description = deck_description(
+        deck.description, deck.release, has_retired=bool(retired), folder=deck.folder, report=report
+    )
     if report.error_count > errors_before:
         return None
     return CompiledDeck(

@@ -207,6 +207,10 @@ def schema(kind: str) -> dict[str, Any]:
                     "description": "The day of that release (YYYY-MM-DD); written by 'deckgen "
                     "release'.",
                 },
+                "changes": _text(
+                    "What changed in that release, shown on the deck overview; written by "
+                    "'deckgen release'."
+                ),
                 "drop_retired_after": {
                     **_VERSION,
                     "description": "Stop shipping retired cards announced in this release or "

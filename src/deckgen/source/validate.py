@@ -6,6 +6,7 @@ folder is a card file. Every problem is reported with its place; nothing stops a
 
 from __future__ import annotations
 
+import dataclasses
 import enum
 import os
 import re
@@ -257,7 +258,9 @@ def load_deck(
         checker.identifier(deck_id, "deck id")
     description = checker.optional_text(mapping, "description")
     deck_tags = checker.tags(mapping)
-    release = read_deck_release(mapping, report)
+    release = dataclasses.replace(
+        read_deck_release(mapping, report), changes=checker.optional_text(mapping, "changes")
+    )
 
     cards = load_files(folder, _card_files(folder, report), deck_tags, report)
     _report_repeats(

@@ -63,24 +63,43 @@ def changes_since(
     return "\n".join(notes)
 
 
+@dataclass(frozen=True)
+class Changes:
+    """The notes a release adds, changes and retires, each in card id order."""
+
+    added: tuple[Note, ...]
+    changed: tuple[tuple[Note, ShippedNote], ...]
+    """Each with its version in the last release."""
+    retired: tuple[Note, ...]
+
+
+def changes(deck: CompiledDeck, previous: dict[str, ShippedNote] | None) -> Changes:
+    """What students of ``previous`` (None: nothing yet) get from ``deck``."""
+    shipped = previous or {}
+    added: list[Note] = []
+    changed: list[tuple[Note, ShippedNote]] = []
+    retired: list[Note] = []
+    for note in sorted(deck.notes, key=lambda n: n.card_id):
+        old = shipped.get(note.guid)
+        if RETIRED_TAG in note.tags:
+            if old is None or RETIRED_TAG not in old.tags:
+                retired.append(note)
+        elif old is None:
+            added.append(note)
+        elif (old.fields, sorted(old.tags)) != (note.fields, sorted(note.tags)):
+            changed.append((note, old))
+    return Changes(tuple(added), tuple(changed), tuple(retired))
+
+
 def release_notes(
     deck: CompiledDeck, previous: dict[str, ShippedNote] | None, *, title: str, package_name: str
 ) -> str:
     """Markdown: the cards added, changed (with a word diff) and retired since ``previous``,
     then how a student imports the update."""
-    shipped = previous or {}
-    added: list[str] = []
-    changed: list[str] = []
-    retired: list[str] = []
-    for note in sorted(deck.notes, key=lambda n: n.card_id):
-        old = shipped.get(note.guid)
-        if RETIRED_TAG in note.tags:
-            if old is None or RETIRED_TAG not in old.tags:
-                retired.append(f"- `{note.card_id}`: {shorten(_text(note.fields[0]))}")
-        elif old is None:
-            added.append(f"- `{note.card_id}`: {shorten(_text(note.fields[0]))}")
-        elif (old.fields, sorted(old.tags)) != (note.fields, sorted(note.tags)):
-            changed.append(_changed(note, old))
+    since = changes(deck, previous)
+    added = [f"- `{note.card_id}`: {shorten(_text(note.fields[0]))}" for note in since.added]
+    changed = [_changed(note, old) for note, old in since.changed]
+    retired = [f"- `{note.card_id}`: {shorten(_text(note.fields[0]))}" for note in since.retired]
     lines = [f"## {title}", ""]
     for heading, entries in (("Added", added), ("Changed", changed), ("Retired", retired)):
         if entries:

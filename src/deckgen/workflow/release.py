@@ -23,17 +23,18 @@ from typing import TYPE_CHECKING
 
 import yaml
 
+from deckgen.anki.deck_description import deck_description
 from deckgen.anki.identity import Lock
 from deckgen.build import PlannedDeck, package_path, plan, write
-from deckgen.diagnostics import DeckgenError, Location, Report, SourceErrors, printable
+from deckgen.diagnostics import DeckgenError, Location, Report, SourceErrors, plural, printable
 from deckgen.filestage import FileCompiler
 from deckgen.notes import CompiledDeck, compile_deck
 from deckgen.source.safe_files import MissingFile, UnsafeFile, read_file
-from deckgen.source.validate import DECK_FILE, collect_decks
+from deckgen.source.validate import DECK_FILE, Text, collect_decks
 from deckgen.source.versions import BUMPS, DeckRelease, Version, parse_version
 from deckgen.source.yamlsource import MAX_FILE_BYTES
 from deckgen.workflow.baseline import Baseline, BaselineChoice, recorded_release
-from deckgen.workflow.changelog import last_release, release_notes
+from deckgen.workflow.changelog import Changes, changes, last_release, release_notes
 
 if TYPE_CHECKING:
     from deckgen.anki.verify import DeckVerification
@@ -107,6 +108,9 @@ def plan_release(
 
     releases = []
     for compiled, version, previous in zip(compiled_releases, versions, baselines, strict=True):
+        shipped = last_release(previous)
+        summary = _summary(changes(compiled, shipped), first=shipped is None)
+        compiled = _with_changes(compiled, summary, report)
         spec = compiled.spec
         planned = plan([compiled], packages_dir)[0]
         verification = verify_deck(planned, previous)
@@ -115,7 +119,7 @@ def plan_release(
             continue
         notes = release_notes(
             compiled,
-            last_release(previous),
+            shipped,
             title=f"{spec.name} {version} ({day.isoformat()})",
             package_name=planned.package_path.name,
         )
@@ -131,7 +135,10 @@ def plan_release(
                 files=(
                     (record, planned.package),
                     (spec.folder / CHANGELOG_FILE, _with_notes(spec.folder, notes).encode()),
-                    (spec.folder / DECK_FILE, _with_release(spec.folder, version, day).encode()),
+                    (
+                        spec.folder / DECK_FILE,
+                        _with_release(spec.folder, version, day, summary).encode(),
+                    ),
                 ),
                 replaced_record=replaced if replaced != record else None,
             )
@@ -167,6 +174,40 @@ def next_version(current: Version | None, bump: str) -> Version:
     if current is not None and explicit <= current:
         raise DeckgenError(f"version {explicit} is not newer than {current}", exit_code=2)
     return explicit
+
+
+def _summary(since: Changes, *, first: bool) -> str:
+    """What changed, in a few words for the deck overview."""
+    if first:
+        return f"First release: {plural(len(since.added), 'note')}."
+    counts = [
+        f"{heading}: {plural(len(notes), 'note')}."
+        for heading, notes in (
+            ("New", since.added),
+            ("Changed", since.changed),
+            ("Retired", since.retired),
+        )
+        if notes
+    ]
+    return " ".join(counts) or "No card changed."
+
+
+def _with_changes(deck: CompiledDeck, summary: str, report: Report) -> CompiledDeck:
+    """The deck with ``summary`` as its release's changes, as the next build will read them
+    from deck.yaml, and the deck description that shows them."""
+    spec = deck.spec
+    changes_text = Text(summary, spec.location)
+    spec = dataclasses.replace(
+        spec, release=dataclasses.replace(spec.release, changes=changes_text)
+    )
+    description = deck_description(
+        spec.description,
+        spec.release,
+        has_retired=bool(deck.lock.retired),
+        folder=spec.folder,
+        report=report,
+    )
+    return dataclasses.replace(deck, spec=spec, description=description)
 
 
 def _report_stop(verification: DeckVerification, deck_yaml: Location, report: Report) -> None:
@@ -210,28 +251,31 @@ def _read_text(path: Path, folder: Path, max_bytes: int) -> str | None:
         ) from None
 
 
-def _with_release(folder: Path, version: Version, day: datetime.date) -> str:
-    """deck.yaml with its ``version`` and ``released`` set, every other byte kept.
+def _with_release(folder: Path, version: Version, day: datetime.date, summary: str) -> str:
+    """deck.yaml with its ``version``, ``released`` and ``changes`` set, every other byte kept.
 
     Only the exact value of each key is replaced, found by its position in the parsed file
     (or the key is appended to the top-level mapping when absent); a layout where that is
     not certain to mean the same, a quoted multi-line value, an alias, a flow mapping, is
     refused with what to write instead. The result is parsed again and must equal the old
-    file with just those two values changed."""
+    file with just those values changed."""
     path = folder / DECK_FILE
     text = _read_text(path, folder, MAX_FILE_BYTES)
     if text is None:
         raise DeckgenError(f"{Location(path)}: disappeared during the release; nothing was written")
+    values = [("version", str(version)), ("released", day.isoformat()), ("changes", summary)]
     updated = text
-    for key, value in (("version", str(version)), ("released", day.isoformat())):
-        updated = _with_value(path, updated, key, value)
-    expected = {**_loaded(path, text), "version": str(version), "released": day.isoformat()}
+    for key, value in values:
+        # The summary is our own text of words, digits and ': ', always double-quoted.
+        updated = _with_value(path, updated, key, value, quote='"' if key == "changes" else None)
+    expected = _loaded(path, text)
+    expected.update(values)
     if _loaded(path, updated) != expected:
         raise _unusual_layout(path, "the rewritten file would mean something else")
     return updated
 
 
-def _with_value(path: Path, text: str, key: str, value: str) -> str:
+def _with_value(path: Path, text: str, key: str, value: str, *, quote: str | None) -> str:
     try:
         root = yaml.compose(text, Loader=yaml.SafeLoader)
     except yaml.YAMLError:
@@ -248,15 +292,17 @@ def _with_value(path: Path, text: str, key: str, value: str) -> str:
             "'",
             '"',
         )
-        quote = value_node.style or ""
+        style = value_node.style or ""
         # Exactly the value as written, nothing else: no anchor, tag, escape or line break.
-        as_written = text[start:end] == f"{quote}{value_node.value}{quote}"
+        as_written = text[start:end] == f"{style}{value_node.value}{style}"
         if not (plain_or_quoted and as_written and re.fullmatch(r"[ \t]*:[ \t]+", between)):
             raise _unusual_layout(
                 path, f"'{key}' is not written as one plain value on its key's line", key_node
             )
-        return f"{text[:start]}{quote}{value}{quote}{text[end:]}"
-    return f"{text}{'' if text.endswith(chr(10)) or not text else chr(10)}{key}: {value}\n"
+        kept = style if quote is None else quote
+        return f"{text[:start]}{kept}{value}{kept}{text[end:]}"
+    separator = "" if text.endswith("\n") or not text else "\n"
+    return f"{text}{separator}{key}: {quote or ''}{value}{quote or ''}\n"
 
 
 def _loaded(path: Path, text: str) -> dict[object, object]:
@@ -279,7 +325,7 @@ def _unusual_layout(path: Path, why: str, node: yaml.Node | None = None) -> Deck
     return DeckgenError(
         f"{where}: cannot set the release's version and date here: {why}; write them as "
         "lines 'version: 1.2.0' and 'released: 2026-01-31' at the top level, or remove "
-        "them; nothing was written",
+        "them (and 'changes' as one quoted line); nothing was written",
         exit_code=1,
     )
 
