@@ -9,6 +9,7 @@ files that the next build brings up to date.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import errno
 import fcntl
 import gc
@@ -196,9 +197,13 @@ def package_inputs(deck: CompiledDeck, lock_text: str) -> str:
     """What the deck's package is made from, as ``<deckgen>:<content>:<order>`` hashes.
 
     The lock holds every note's content fingerprint and time and every notetype's, so with
-    the deck's name and description it fixes the package's content; the notes' order only
-    changes its bytes."""
-    content = fingerprint([deck.spec.name, deck.description, lock_text])
+    the deck's name, description and options preset it fixes the package's content; the
+    notes' order only changes its bytes."""
+    options = deck.spec.options
+    content = fingerprint(
+        [deck.spec.name, deck.description, lock_text]
+        + ([dataclasses.asdict(options)] if options is not None else [])
+    )
     order = fingerprint([note.card_id for note in deck.notes])
     return f"{environment_digest()}:{content}:{order}"
 

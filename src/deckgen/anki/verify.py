@@ -17,6 +17,7 @@ import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from anki.collection import Collection, ImportAnkiPackageRequest, StripHtmlMode
 from anki.decks import DeckId
@@ -33,6 +34,7 @@ from deckgen.diagnostics import (
     shorten,
 )
 from deckgen.notes import Note
+from deckgen.source.deck_options import DeckOptions
 from deckgen.workflow.baseline import Baseline, BaselineChoice
 
 FAILING_RULES = frozenset(
@@ -45,6 +47,7 @@ FAILING_RULES = frozenset(
         "overwrites-edits",
         "missing-media",
         "stale-media",
+        "preset",
     }
 )
 """Findings that make verify exit 1; the others ("orphaned") are warnings."""
@@ -187,6 +190,8 @@ def verify_deck(planned: PlannedDeck, baseline: Baseline) -> DeckVerification:
             found = findings.run(conflicting=len(log.conflicting))
         finally:
             col.close()
+        if deck.spec.options is not None:
+            found += _rehearse_preset(planned, baseline, Path(scratch) / "presets")
     shipped = [note.guid for note in deck.notes]
     kept = [guid for guid in shipped if guid in before.notes]
     updated = sum(1 for guid in kept if after.notes[guid].mod != before.notes[guid].mod)
@@ -361,9 +366,80 @@ class _Rehearsal:
             )
 
 
-def _import(col: Collection, package: Path) -> ImportResponse.Log:
-    """Import as the desktop import dialog does with its default options."""
+def _rehearse_preset(planned: PlannedDeck, baseline: Baseline, scratch: Path) -> list[Finding]:
+    """Import the previous release and then this one both ways a student may: with the
+    default options, every deck keeps the preset it had (the Default one for new decks);
+    with "Import any deck presets" ticked, every deck of the package gets the deck's preset
+    with the settings deck.yaml gives."""
+    findings = []
+    for with_presets in (False, True):
+        folder = scratch / ("with-presets" if with_presets else "without-presets")
+        folder.mkdir(parents=True)
+        col = Collection(str(folder / "collection.anki2"))
+        try:
+            if baseline.path is not None:
+                (folder / "previous.apkg").write_bytes(baseline.data)
+                _import(col, folder / "previous.apkg", with_presets=with_presets)
+            before = _presets_by_deck(col)
+            (folder / "new.apkg").write_bytes(planned.package)
+            _import(col, folder / "new.apkg", with_presets=with_presets)
+            after = _presets_by_deck(col)
+        finally:
+            col.close()
+        deck = planned.compiled.spec
+        ours = sorted(
+            name for name in after if name == deck.name or name.startswith(f"{deck.name}::")
+        )
+        for name in ours:
+            if with_presets:
+                problem = _preset_problem(deck.options, after[name])
+            elif after[name]["id"] != before.get(name, {"id": 1})["id"]:
+                problem = "changed preset under the default import options"
+            else:
+                problem = None
+            if problem is not None:
+                findings.append(
+                    Finding(
+                        "preset",
+                        f"deck '{name}', imported with 'Import any deck presets' "
+                        f"{'ticked' if with_presets else 'off'}: {problem}",
+                        deck.location,
+                    )
+                )
+    return findings
+
+
+def _preset_problem(options: DeckOptions | None, preset: dict[str, Any]) -> str | None:
+    """How ``preset`` differs from what deck.yaml's options set; None when it does not."""
+    if options is None:
+        return None
+    settings = (
+        ("new cards a day", options.new_per_day, preset["new"]["perDay"]),
+        ("learning steps", options.learning_steps, tuple(preset["new"]["delays"])),
+        ("desired retention", options.desired_retention, preset.get("desiredRetention")),
+    )
+    wrong = [
+        f"{name} {got} instead of {wanted}"
+        for name, wanted, got in settings
+        if wanted is not None and got != wanted
+    ]
+    if not wrong:
+        return None
+    return f"{', '.join(wrong)}: Anki kept a preset it had (the preset's id must change with it)"
+
+
+def _presets_by_deck(col: Collection) -> dict[str, dict[str, Any]]:
+    return {
+        entry.name: dict(col.decks.config_dict_for_deck_id(DeckId(entry.id)))
+        for entry in col.decks.all_names_and_ids()
+    }
+
+
+def _import(col: Collection, package: Path, *, with_presets: bool = False) -> ImportResponse.Log:
+    """Import as the desktop import dialog does with its default options, or with "Import
+    any deck presets" ticked."""
     options = col._backend.get_import_anki_package_presets()
+    options.with_deck_configs = with_presets
     request = ImportAnkiPackageRequest(package_path=str(package), options=options)
     return col.import_anki_package(request).log
 

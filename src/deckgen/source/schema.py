@@ -207,6 +207,27 @@ def schema(kind: str) -> dict[str, Any]:
                     "description": "The day of that release (YYYY-MM-DD); written by 'deckgen "
                     "release'.",
                 },
+                "options": {
+                    "type": "object",
+                    "additionalProperties": False,
+                    "minProperties": 1,
+                    "description": "Study settings shipped as a deck options preset; students "
+                    "get them only by ticking 'Import any deck presets'.",
+                    "properties": {
+                        "new_per_day": {"type": "integer", "minimum": 0, "maximum": 9999},
+                        "learning_steps": {
+                            "type": "array",
+                            "minItems": 1,
+                            "maxItems": 20,
+                            "items": {
+                                "type": "string",
+                                "pattern": "^[0-9]{1,6}(\\.[0-9]{1,3})?[smhd]$",
+                            },
+                            "description": "Durations like 1m, 10m, 1d.",
+                        },
+                        "desired_retention": {"type": "number", "minimum": 0.7, "maximum": 0.99},
+                    },
+                },
                 "changes": _text(
                     "What changed in that release, shown on the deck overview; written by "
                     "'deckgen release'."

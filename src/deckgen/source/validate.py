@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Generic, Protocol, TypeVar
 
 from deckgen.diagnostics import Location, Report, did_you_mean, display_path
+from deckgen.source.deck_options import DeckOptions, read_deck_options
 from deckgen.source.safe_files import UnsafeFile, check_folder, resolve_within
 from deckgen.source.versions import RELEASE_KEYS, DeckRelease, read_deck_release
 
@@ -129,9 +130,11 @@ class DeckSpec(Generic[CardT]):
     """Lint rules silenced for the whole deck (``lint: {ignore: [...]}``)."""
     release: DeckRelease = field(default_factory=DeckRelease)
     """Version, release date and when to stop shipping retired cards."""
+    options: DeckOptions | None = None
+    """The study settings shipped as the deck's preset; None ships none."""
 
 
-_DECK_KEYS = {"name", "id", "description", "tags", "lint", *RELEASE_KEYS}
+_DECK_KEYS = {"name", "id", "description", "tags", "lint", "options", *RELEASE_KEYS}
 _FILE_KEYS = {"deck", "tags", "source", "cards"}
 _CARD_KEYS = {
     "id", "type", "question", "answer", "cloze", "extra", "source", "tags", "bodymap", "lint",
@@ -258,6 +261,7 @@ def load_deck(
         checker.identifier(deck_id, "deck id")
     description = checker.optional_text(mapping, "description")
     deck_tags = checker.tags(mapping)
+    options = read_deck_options(mapping, report)
     release = dataclasses.replace(
         read_deck_release(mapping, report), changes=checker.optional_text(mapping, "changes")
     )
@@ -290,6 +294,7 @@ def load_deck(
         location=mapping.location,
         lint_ignore=checker.lint_ignore(mapping),
         release=release,
+        options=options,
     )
 
 
