@@ -25,6 +25,7 @@ from deckgen.diagnostics import Report
 from deckgen.filestage import RenderedCard
 from deckgen.render.cardrender import card_ords
 from deckgen.render.media import MediaFile
+from deckgen.render.report_link import report_link, with_report_link
 from deckgen.source.validate import CardKind, CardSpec, DeckSpec
 
 
@@ -90,6 +91,7 @@ def compile_deck(
     errors_before = report.error_count
     previous = read_lock(deck.folder / LOCK_FILE, report)
     notes: list[Note] = []
+    release = str(deck.release.version) if deck.release.version is not None else "unreleased"
     note_stamps: dict[str, Stamp] = {}
     for card in deck.cards:
         notetype = NOTETYPES[card.kind]
@@ -103,10 +105,18 @@ def compile_deck(
                 "who imported it keep the old note unchanged; give the card a new id to ship "
                 "it as a new note",
             )
+        fields = card.fields
+        if deck.report_url is not None:
+            url = deck.report_url.filled(deck=deck.name, card=card.id, release=release)
+            fields = with_report_link(notetype.fields, fields, report_link(url))
         content_fingerprint = note_fingerprint(
             guid=guid,
             notetype_id=notetype.id,
-            fields=card.fields,
+            # The report link's template, not the link: the release it names is no change of
+            # the card, and a release must re-stamp no note.
+            fields=card.fields
+            if deck.report_url is None
+            else (*card.fields, deck.report_url.template),
             tags=card.tags,
             deck=deck_name,
         )
@@ -117,7 +127,7 @@ def compile_deck(
                 card.id,
                 guid,
                 notetype,
-                card.fields,
+                fields,
                 card.tags,
                 deck_name,
                 card.media,

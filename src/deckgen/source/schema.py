@@ -228,6 +228,13 @@ def schema(kind: str) -> dict[str, Any]:
                         "desired_retention": {"type": "number", "minimum": 0.7, "maximum": 0.99},
                     },
                 },
+                "report_url": {
+                    "type": "string",
+                    "pattern": "^[Hh][Tt][Tt][Pp][Ss]?://",
+                    "maxLength": 2000,
+                    "description": "Where students report a problem with a card: a URL with "
+                    "{deck}, {card} and {release}; every card's back links to it.",
+                },
                 "changes": _text(
                     "What changed in that release, shown on the deck overview; written by "
                     "'deckgen release'."

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Generic, Protocol, TypeVar
 
 from deckgen.diagnostics import Location, Report, did_you_mean, display_path
 from deckgen.source.deck_options import DeckOptions, read_deck_options
+from deckgen.source.report_url import ReportUrl, read_report_url
 from deckgen.source.safe_files import UnsafeFile, check_folder, resolve_within
 from deckgen.source.versions import RELEASE_KEYS, DeckRelease, read_deck_release
 
@@ -132,9 +133,13 @@ class DeckSpec(Generic[CardT]):
     """Version, release date and when to stop shipping retired cards."""
     options: DeckOptions | None = None
     """The study settings shipped as the deck's preset; None ships none."""
+    report_url: ReportUrl | None = None
+    """Where students report a problem with a card; None puts no link on the cards."""
 
 
-_DECK_KEYS = {"name", "id", "description", "tags", "lint", "options", *RELEASE_KEYS}
+_DECK_KEYS = {
+    "name", "id", "description", "tags", "lint", "options", "report_url", *RELEASE_KEYS,
+}  # fmt: skip
 _FILE_KEYS = {"deck", "tags", "source", "cards"}
 _CARD_KEYS = {
     "id", "type", "question", "answer", "cloze", "extra", "source", "tags", "bodymap", "lint",
@@ -295,6 +300,7 @@ def load_deck(
         lint_ignore=checker.lint_ignore(mapping),
         release=release,
         options=options,
+        report_url=read_report_url(mapping, report),
     )
 
 

@@ -16,6 +16,7 @@ from deckgen.anki.retire import RETIRED_TAG
 from deckgen.build import compile_project, package_path
 from deckgen.diagnostics import Report, shorten
 from deckgen.notes import CompiledDeck, Note
+from deckgen.render.report_link import without_report_link
 from deckgen.workflow.baseline import Baseline, BaselineChoice
 
 _TAG = re.compile(r"<[^>]*>")
@@ -86,7 +87,10 @@ def changes(deck: CompiledDeck, previous: dict[str, ShippedNote] | None) -> Chan
                 retired.append(note)
         elif old is None:
             added.append(note)
-        elif (old.fields, sorted(old.tags)) != (note.fields, sorted(note.tags)):
+        elif (without_report_link(old.fields), sorted(old.tags)) != (
+            without_report_link(note.fields),
+            sorted(note.tags),
+        ):
             changed.append((note, old))
     return Changes(tuple(added), tuple(changed), tuple(retired))
 
