@@ -254,3 +254,22 @@ def test_changes_written_by_hand_are_sanitised_like_card_text(
     assert "<strong>Welcome</strong>" in description
     for active in ("onerror", "<script", 'href="javascript:', "alert(2)"):
         assert active not in description
+
+
+def test_a_release_announces_only_the_retirements_its_notes_list(
+    project: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    assert run_deckgen("build").exit_code == 0
+    anatomy = project / DECK / "anatomy.yaml"
+    text = anatomy.read_text()
+    anatomy.write_text(text[: text.index("  - id: nerve")])
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", str(FIRST_BUILD_TIME + DAY))
+    assert run_deckgen("build").exit_code == 0  # students got 'nerve' retired from this build
+    (project / "shipped").mkdir()
+    (project / PACKAGE).rename(project / "shipped/demo.apkg")
+
+    release(monkeypatch, "1.0.0", "--against", "shipped", day=2)
+
+    notes = (project / DECK / "CHANGELOG.md").read_text()
+    assert "### Retired" not in notes
+    assert '"announced_in": null' in (project / DECK / "deck.lock").read_text()

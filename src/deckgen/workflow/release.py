@@ -28,7 +28,7 @@ from deckgen.anki.identity import Lock
 from deckgen.build import PlannedDeck, package_path, plan, write
 from deckgen.diagnostics import DeckgenError, Location, Report, SourceErrors, plural, printable
 from deckgen.filestage import FileCompiler
-from deckgen.notes import CompiledDeck, compile_deck
+from deckgen.notes import CompiledDeck, Note, compile_deck
 from deckgen.source.safe_files import MissingFile, UnsafeFile, read_file
 from deckgen.source.validate import DECK_FILE, Text, collect_decks
 from deckgen.source.versions import BUMPS, DeckRelease, Version, parse_version
@@ -100,7 +100,7 @@ def plan_release(
         if compiled is None:
             continue
         unreleased.append(dataclasses.replace(compiled, spec=spec))
-        compiled_releases.append(_announce_retirements(compiled, version))
+        compiled_releases.append(compiled)
         versions.append(version)
     if report.error_count:
         raise SourceErrors(report)
@@ -109,7 +109,9 @@ def plan_release(
     releases = []
     for compiled, version, previous in zip(compiled_releases, versions, baselines, strict=True):
         shipped = last_release(previous)
-        summary = _summary(changes(compiled, shipped), first=shipped is None)
+        since = changes(compiled, shipped)
+        summary = _summary(since, first=shipped is None)
+        compiled = _announce_retirements(compiled, since.retired, version)
         compiled = _with_changes(compiled, summary, report)
         spec = compiled.spec
         planned = plan([compiled], packages_dir)[0]
@@ -224,12 +226,16 @@ def _report_stop(verification: DeckVerification, deck_yaml: Location, report: Re
     )
 
 
-def _announce_retirements(deck: CompiledDeck, version: Version) -> CompiledDeck:
-    """Record that this release's notes announce every retirement not announced before."""
+def _announce_retirements(
+    deck: CompiledDeck, listed: tuple[Note, ...], version: Version
+) -> CompiledDeck:
+    """Record that this release's notes announce the retirements they list (those new since
+    the last release), so that ``drop_retired_after`` never drops a card no notes named."""
+    named = {note.card_id for note in listed}
     retired = {
-        card_id: note
-        if note.announced_in is not None
-        else dataclasses.replace(note, announced_in=str(version))
+        card_id: dataclasses.replace(note, announced_in=str(version))
+        if note.announced_in is None and card_id in named
+        else note
         for card_id, note in deck.lock.retired.items()
     }
     lock = Lock(notes=deck.lock.notes, notetypes=deck.lock.notetypes, retired=retired)
