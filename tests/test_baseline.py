@@ -262,3 +262,30 @@ def test_a_new_deck_needs_no_lock(project: Path) -> None:
     assert not (project / DECK / "deck.lock").exists()
     ok("check")
     ok("build")
+
+
+def test_first_on_a_released_deck_is_an_error(project: Path) -> None:
+    ok("release", "1.0.0", "--first")
+
+    result = run_deckgen("release", "2.0.0", "--first")
+
+    assert result.exit_code == 2
+    assert result.output == (
+        "deckgen: error: --first is for decks never released, but every deck was: "
+        "'Demo::Gluteus medius' 1.0.0; leave it out to compare with the last release, or pass "
+        "--against\n"
+    )
+
+
+def test_a_release_against_another_package_still_replaces_the_record(
+    project: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    ok("release", "1.0.0", "--first")
+    shutil.copy(project / RECORD, project / "students-have.apkg")
+    at_day(monkeypatch, 1)
+
+    ok("release", "minor", "--against", "students-have.apkg")
+
+    assert sorted(path.name for path in (project / DECK / "releases").iterdir()) == [
+        "demo-1.1.0.apkg"
+    ]

@@ -176,3 +176,25 @@ def test_a_release_that_fails_half_way_leaves_nothing_written(
         "CHANGELOG.md",
     }
     assert snapshot(released) == before, "nothing stamped, rewritten or left behind"
+
+
+def test_a_record_folder_linking_out_of_the_deck_is_refused(
+    released: Path, tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    outside = tmp_path_factory.mktemp("outside")
+    (outside / "demo-1.0.0.apkg").write_bytes(
+        (released / DECK / "releases/demo-1.0.0.apkg").read_bytes()
+    )
+    (released / DECK / "releases/demo-1.0.0.apkg").unlink()
+    (released / DECK / "releases").rmdir()
+    (released / DECK / "releases").symlink_to(outside)
+    before = snapshot(released)
+
+    for against in ([], ["--against", "decks"]):  # the record is read, or only written
+        result = run_deckgen("release", "patch", *against)
+
+        assert result.exit_code != 0
+        assert "cards/demo/releases" in result.output
+        assert "links outside the folder cards/demo" in result.output
+        assert sorted(path.name for path in outside.iterdir()) == ["demo-1.0.0.apkg"]
+        assert snapshot(released) == before

@@ -89,6 +89,15 @@ class BaselineChoice:
                     _against_packages(self.against, cards_dir, decks), decks, strict=True
                 )
             ]
+        if self.first and all(deck.spec.release.version is not None for deck in decks):
+            released = ", ".join(
+                f"'{deck.spec.name}' {deck.spec.release.version}" for deck in decks
+            )
+            raise DeckgenError(
+                f"--first is for decks never released, but every deck was: {released}; "
+                "leave it out to compare with the last release, or pass --against",
+                exit_code=2,
+            )
         return [self._recorded(deck) for deck in decks]
 
     def _recorded(self, deck: CompiledDeck) -> Baseline:

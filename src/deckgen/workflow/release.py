@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime
+import os
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -29,7 +30,7 @@ from deckgen.build import PlannedDeck, package_path, plan, write
 from deckgen.diagnostics import DeckgenError, Location, Report, SourceErrors, plural, printable
 from deckgen.filestage import FileCompiler
 from deckgen.notes import CompiledDeck, Note, compile_deck
-from deckgen.source.safe_files import MissingFile, UnsafeFile, read_file
+from deckgen.source.safe_files import MissingFile, UnsafeFile, check_folder, read_file
 from deckgen.source.validate import DECK_FILE, Text, collect_decks
 from deckgen.source.versions import BUMPS, DeckRelease, Version, parse_version
 from deckgen.source.yamlsource import MAX_FILE_BYTES
@@ -107,7 +108,9 @@ def plan_release(
     baselines = baseline.resolve(cards_dir, unreleased)
 
     releases = []
-    for compiled, version, previous in zip(compiled_releases, versions, baselines, strict=True):
+    for compiled, before, version, previous in zip(
+        compiled_releases, unreleased, versions, baselines, strict=True
+    ):
         shipped = last_release(previous)
         since = changes(compiled, shipped)
         summary = _summary(since, first=shipped is None)
@@ -126,7 +129,9 @@ def plan_release(
             package_name=planned.package_path.name,
         )
         record = recorded_release(spec.folder, version)
-        replaced = previous.path if previous.version is not None else None
+        _check_inside(record.parent, spec.folder)
+        last = before.spec.release.version
+        replaced = recorded_release(spec.folder, last) if last is not None else None
         releases.append(
             Release(
                 planned=planned,
@@ -240,6 +245,17 @@ def _announce_retirements(
     }
     lock = Lock(notes=deck.lock.notes, notetypes=deck.lock.notetypes, retired=retired)
     return dataclasses.replace(deck, lock=lock)
+
+
+def _check_inside(folder: Path, deck_folder: Path) -> None:
+    """Refuse a release record folder that is a link out of the deck (or no folder): the
+    record is written there, and the last one removed from there."""
+    if not os.path.lexists(folder):
+        return
+    try:
+        check_folder(folder, within=deck_folder)
+    except UnsafeFile as exc:
+        raise DeckgenError(f"{Location(folder)}: {exc}; nothing was written") from None
 
 
 def _read_text(path: Path, folder: Path, max_bytes: int) -> str | None:
