@@ -289,3 +289,35 @@ def test_a_release_against_another_package_still_replaces_the_record(
     assert sorted(path.name for path in (project / DECK / "releases").iterdir()) == [
         "demo-1.1.0.apkg"
     ]
+
+
+def test_students_of_each_of_the_last_two_releases_upgrade_in_place(
+    project: Path, monkeypatch: pytest.MonkeyPatch, tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    ok("release", "1.0.0", "--first")
+    first = (project / RECORD).read_bytes()
+    edit_an_answer(project)
+    at_day(monkeypatch, 1)
+    ok("release", "minor")
+    second = (project / DECK / "releases/demo-1.1.0.apkg").read_bytes()
+    anatomy = project / DECK / "anatomy.yaml"
+    anatomy.write_text(anatomy.read_text().replace("The greater trochanter.", "The trochanter."))
+    at_day(monkeypatch, 2)
+    ok("release", "minor")
+    third = project / DECK / "releases/demo-1.2.0.apkg"
+
+    for previous, updated in ((first, 1), (second, 1)):
+        student = StudentCollection(tmp_path_factory.mktemp("student"))
+        try:
+            package = tmp_path_factory.mktemp("package") / "demo.apkg"
+            package.write_bytes(previous)
+            student.import_package(package)
+            student.study_everything("Demo::Gluteus medius")
+            reviews = student.review_count()
+
+            log = student.import_package(third)
+
+            assert (len(log.new), len(log.updated), len(student.notes())) == (0, updated, 6)
+            assert student.review_count() == reviews
+        finally:
+            student.close()
