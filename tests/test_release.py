@@ -141,6 +141,11 @@ def test_students_see_the_version_and_a_release_alone_changes_no_note(
     [
         ("huge", "deckgen: error: 'huge' is neither major, minor, patch nor a version like 1.2.0"),
         ("0.9.0", "deckgen: error: version 0.9.0 is not newer than 1.0.0"),
+        (
+            "1" * 5000 + ".0.0",
+            "deckgen: error: '" + "1" * 40 + "' is neither major, minor, patch nor a version "
+            "like 1.2.0",
+        ),
     ],
 )
 def test_a_bad_bump_is_refused_and_changes_nothing(

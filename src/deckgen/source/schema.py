@@ -22,7 +22,10 @@ KINDS = ("deck", "cards")
 DRAFT = "https://json-schema.org/draft/2020-12/schema"
 
 _TEXT = {"type": ["string", "number", "boolean", "null"]}
-_VERSION = {"type": "string", "pattern": r"^(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)$"}
+_VERSION = {
+    "type": "string",
+    "pattern": r"^(0|[1-9]\d{0,8})\.(0|[1-9]\d{0,8})\.(0|[1-9]\d{0,8})$",
+}
 _ID = {"type": "string", "pattern": "^[A-Za-z0-9][A-Za-z0-9._-]*$"}
 
 

@@ -17,7 +17,9 @@ if TYPE_CHECKING:  # validate.py reads deck.yaml's text keys, this module's incl
 RELEASE_KEYS = frozenset({"version", "released", "drop_retired_after", "changes"})
 """The deck.yaml keys this module reads."""
 
-_VERSION = re.compile(r"^(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)$")
+_VERSION = re.compile(r"^(0|[1-9]\d{0,8})\.(0|[1-9]\d{0,8})\.(0|[1-9]\d{0,8})$")
+"""Each part at most nine digits: a version of thousands of digits is refused where it is
+written, never converted."""
 BUMPS = ("major", "minor", "patch")
 
 
