@@ -48,9 +48,9 @@ CHANGES = (
 )
 
 
-def release(monkeypatch: pytest.MonkeyPatch, bump: str, *, day: int) -> str:
+def release(monkeypatch: pytest.MonkeyPatch, bump: str, *options: str, day: int) -> str:
     monkeypatch.setenv("SOURCE_DATE_EPOCH", str(FIRST_BUILD_TIME + day * DAY))
-    result = run_deckgen("release", bump)
+    result = run_deckgen("release", bump, *options)
     assert result.exit_code == 0, result.output
     return result.output
 
@@ -78,8 +78,10 @@ def edit_for_the_second_release(project: Path) -> None:
 def test_changelog_and_release_notes_of_a_release_pinned_whole(
     project: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    assert release(monkeypatch, "1.0.0", day=0) == (
-        "released Demo::Gluteus medius 1.0.0: decks/demo.apkg, notes in cards/demo/CHANGELOG.md\n"
+    assert release(monkeypatch, "1.0.0", "--first", day=0) == (
+        "released Demo::Gluteus medius 1.0.0 (upgrade from nothing (first release): 6 new, "
+        "0 updated, 0 unchanged): decks/demo.apkg, notes in cards/demo/CHANGELOG.md, recorded "
+        "as cards/demo/releases/demo-1.0.0.apkg\n"
     )
     first_notes = (project / DECK / "CHANGELOG.md").read_text()
     edit_for_the_second_release(project)
@@ -89,7 +91,8 @@ def test_changelog_and_release_notes_of_a_release_pinned_whole(
 
     assert changelog.exit_code == 0
     assert changelog.output == (
-        "## Demo::Gluteus medius: changes since decks/demo.apkg\n\n" + CHANGES
+        "## Demo::Gluteus medius: changes since release 1.0.0 "
+        "(cards/demo/releases/demo-1.0.0.apkg)\n\n" + CHANGES
     )
 
     release(monkeypatch, "minor", day=1)
@@ -101,7 +104,10 @@ def test_changelog_and_release_notes_of_a_release_pinned_whole(
         + first_notes.removeprefix("# Release notes\n\n")
     )
     deck_yaml = (project / DECK / "deck.yaml").read_text()
-    assert deck_yaml.endswith("tags: [demo]\nversion: 1.1.0\nreleased: 2023-11-15\n")
+    assert deck_yaml.endswith(
+        'tags: [demo]\nversion: 1.1.0\nreleased: 2023-11-15\nchanges: "New: 1 note. Changed: 2 '
+        'notes. Retired: 1 note."\n'
+    )
     lock = (project / DECK / "deck.lock").read_text()
     assert '"announced_in": "1.1.0"' in lock
     assert run_deckgen("build", "--check").exit_code == 0, "release built the package"
@@ -114,13 +120,20 @@ def test_students_see_the_version_and_a_release_alone_changes_no_note(
     assert run_deckgen("build").exit_code == 0
     student.import_package(project / PACKAGE)
 
-    release(monkeypatch, "patch", day=3)
+    release(monkeypatch, "patch", "--first", day=3)
     log = student.import_package(project / PACKAGE)
 
     assert len(log.new) == 0 and len(log.updated) == 0
     deck = student.col.decks.by_name("Demo::Gluteus medius")
     assert deck is not None
-    assert deck["desc"].endswith('<p class="deckgen-release">Release 0.0.1, 2023-11-17</p>')
+    assert deck["desc"] == (
+        "A small deck for deckgen's tests."
+        '<div class="deckgen-release"><p><b>Release 0.0.1</b>, 2023-11-17</p>'
+        '<div class="deckgen-changes">First release: 6 notes.</div>'
+        "<p>To update, import the package of a newer release with the default options: your "
+        "review history stays, and so do your own edits to cards the release does not "
+        "change.</p></div>"
+    )
 
 
 @pytest.mark.parametrize(
@@ -128,12 +141,17 @@ def test_students_see_the_version_and_a_release_alone_changes_no_note(
     [
         ("huge", "deckgen: error: 'huge' is neither major, minor, patch nor a version like 1.2.0"),
         ("0.9.0", "deckgen: error: version 0.9.0 is not newer than 1.0.0"),
+        (
+            "1" * 5000 + ".0.0",
+            "deckgen: error: '" + "1" * 40 + "' is neither major, minor, patch nor a version "
+            "like 1.2.0",
+        ),
     ],
 )
 def test_a_bad_bump_is_refused_and_changes_nothing(
     project: Path, monkeypatch: pytest.MonkeyPatch, bump: str, message: str
 ) -> None:
-    release(monkeypatch, "1.0.0", day=0)
+    release(monkeypatch, "1.0.0", "--first", day=0)
     before = {path: path.read_bytes() for path in project.rglob("*") if path.is_file()}
 
     result = run_deckgen("release", bump)
@@ -163,7 +181,7 @@ def test_a_bad_version_in_deck_yaml_is_reported_where_it_is(project: Path) -> No
 def test_a_release_announces_retirements_that_drop_retired_after_then_drops(
     project: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    release(monkeypatch, "1.0.0", day=0)
+    release(monkeypatch, "1.0.0", "--first", day=0)
     edit_for_the_second_release(project)
     release(monkeypatch, "minor", day=1)
     deck_yaml = project / DECK / "deck.yaml"
@@ -190,3 +208,73 @@ def test_a_release_announces_retirements_that_drop_retired_after_then_drops(
 def test_next_version(current: str | None, bump: str, expected: str) -> None:
     base = None if current is None else parse_version(current)
     assert str(next_version(base, bump)) == expected
+
+
+def test_the_deck_overview_says_what_changed_and_what_retired_means(
+    project: Path, student: StudentCollection, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    release(monkeypatch, "1.0.0", "--first", day=0)
+    student.import_package(project / PACKAGE)
+    edit_for_the_second_release(project)
+    release(monkeypatch, "minor", day=1)
+
+    student.import_package(project / PACKAGE)
+
+    deck = student.col.decks.by_name("Demo::Gluteus medius")
+    assert deck is not None
+    assert (
+        '<p><b>Release 1.1.0</b>, 2023-11-15</p><div class="deckgen-changes">New: 1 note. '
+        in (deck["desc"])
+    )
+    assert "Changed: 2 notes. Retired: 1 note.</div>" in deck["desc"]
+    assert deck["desc"].endswith(
+        "<p>An import never deletes cards: cards the instructor removed stay in your "
+        "collection, tagged <code>deckgen::retired</code>. Search "
+        "<code>tag:deckgen::retired</code> in Browse to suspend or delete them.</p></div>"
+    )
+    deck_yaml = (project / DECK / "deck.yaml").read_text()
+    assert deck_yaml.endswith('changes: "New: 1 note. Changed: 2 notes. Retired: 1 note."\n')
+
+
+def test_changes_written_by_hand_are_sanitised_like_card_text(
+    project: Path, student: StudentCollection, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    release(monkeypatch, "1.0.0", "--first", day=0)
+    deck_yaml = project / DECK / "deck.yaml"
+    text = deck_yaml.read_text()
+    deck_yaml.write_text(
+        text.replace(
+            'changes: "First release: 6 notes."',
+            "changes: '**Welcome** <img src=x onerror=alert(1)><script>alert(2)</script>"
+            "[link](javascript:alert(3))'",
+        )
+    )
+    assert run_deckgen("build").exit_code == 0
+
+    student.import_package(project / PACKAGE)
+
+    deck = student.col.decks.by_name("Demo::Gluteus medius")
+    assert deck is not None
+    description = deck["desc"]
+    assert "<strong>Welcome</strong>" in description
+    for active in ("onerror", "<script", 'href="javascript:', "alert(2)"):
+        assert active not in description
+
+
+def test_a_release_announces_only_the_retirements_its_notes_list(
+    project: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    assert run_deckgen("build").exit_code == 0
+    anatomy = project / DECK / "anatomy.yaml"
+    text = anatomy.read_text()
+    anatomy.write_text(text[: text.index("  - id: nerve")])
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", str(FIRST_BUILD_TIME + DAY))
+    assert run_deckgen("build").exit_code == 0  # students got 'nerve' retired from this build
+    (project / "shipped").mkdir()
+    (project / PACKAGE).rename(project / "shipped/demo.apkg")
+
+    release(monkeypatch, "1.0.0", "--against", "shipped", day=2)
+
+    notes = (project / DECK / "CHANGELOG.md").read_text()
+    assert "### Retired" not in notes
+    assert '"announced_in": null' in (project / DECK / "deck.lock").read_text()

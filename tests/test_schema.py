@@ -12,7 +12,7 @@ from jsonschema import Draft202012Validator
 
 from conftest import FIXTURES, run_deckgen
 from deckgen.render import bodymap
-from deckgen.source import validate
+from deckgen.source import deck_options, validate
 from deckgen.source.schema import schema
 
 REPO = Path(__file__).resolve().parent.parent
@@ -79,6 +79,7 @@ def properties(document: dict[str, Any], *path: str) -> set[str]:
 def test_every_key_validate_accepts_is_in_the_schema() -> None:
     deck, cards = schema("deck"), schema("cards")
     assert properties(deck) == validate._DECK_KEYS
+    assert properties(deck, "properties", "options") == deck_options.OPTION_KEYS
     assert properties(cards) == validate._FILE_KEYS
     assert properties(cards, "$defs", "card") == validate._CARD_KEYS
     assert properties(cards, "$defs", "lint") == validate._LINT_KEYS

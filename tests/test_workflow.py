@@ -1,5 +1,5 @@
 """The GitHub Actions workflow offered to content repositories (docs/deckgen-workflow.yml):
-its shell steps run here, in a content repository with a release tag, as a runner would."""
+its shell steps run here, in a content repository with a recorded release, as a runner would."""
 
 from __future__ import annotations
 
@@ -50,11 +50,16 @@ def test_the_workflow_passes_a_good_release_and_annotates_a_broken_identity(
     shutil.copytree(FIXTURES / "sample", repo)
     environ = {**os.environ, "SOURCE_DATE_EPOCH": str(FIRST_BUILD_TIME)}
     deckgen = [sys.executable, "-m", "deckgen"]
-    subprocess.run([*deckgen, "build"], cwd=repo, env=environ, check=True, capture_output=True)
+    subprocess.run(
+        [*deckgen, "release", "1.0.0", "--first"],
+        cwd=repo,
+        env=environ,
+        check=True,
+        capture_output=True,
+    )
     git(repo, "init", "-q")
     git(repo, "add", "-A")
     git(repo, "commit", "-qm", "first release")
-    git(repo, "tag", "v1.0.0")
     anatomy = repo / "cards/demo/anatomy.yaml"
     anatomy.write_text(anatomy.read_text().replace("femur.", "femur, laterally."))
     environ["SOURCE_DATE_EPOCH"] = str(FIRST_BUILD_TIME + 30)

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+DISTRIBUTION = "deckgen-anki"
+"""The name deckgen is installed under (pyproject.toml): "deckgen" on the public package index
+is an unrelated project, so every install line names this one, or a checkout or git URL."""
+
 
 def __getattr__(name: str) -> str:
     # Looked up on first use: importlib.metadata alone costs about 0.1 s at start-up, which
@@ -11,6 +15,6 @@ def __getattr__(name: str) -> str:
     from importlib.metadata import PackageNotFoundError, version
 
     try:
-        return version("deckgen")
+        return version(DISTRIBUTION)
     except PackageNotFoundError:  # running from a source tree that was never installed
         return "0+unknown"

@@ -9,11 +9,12 @@ files that the next build brings up to date.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import fcntl
 import gc
 import os
 import time
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -21,8 +22,8 @@ from deckgen.anki.anki_package import package_bytes
 from deckgen.anki.identity import LOCK_FILE, MAX_LOCK_BYTES, MAX_TIME, fingerprint
 from deckgen.anki.package_reader import UnreadablePackage, package_content, read_package_bytes
 from deckgen.cache import BuildCache, environment_digest
-from deckgen.diagnostics import DeckgenError, Report, SourceErrors, display_path, plural
-from deckgen.filestage import FileCompiler
+from deckgen.diagnostics import DeckgenError, Location, Report, SourceErrors, display_path
+from deckgen.filestage import FileCompiler, RenderedCard
 from deckgen.notes import CompiledDeck, compile_deck
 from deckgen.source.safe_files import (
     TEMPORARY_NAME,
@@ -35,7 +36,7 @@ from deckgen.source.safe_files import (
     sync_folder,
     write_atomically,
 )
-from deckgen.source.validate import collect_decks
+from deckgen.source.validate import DeckSpec, collect_decks
 
 
 @dataclass(frozen=True)
@@ -107,17 +108,20 @@ def compile_project(
     packages_dir: Path,
     cache: BuildCache | None = None,
     on_file_done: Callable[[], None] | None = None,
+    lock_required: bool = False,
 ) -> list[CompiledDeck]:
     """Check and compile every deck; raises SourceErrors when any deck has an error.
 
     Card files go through the per-file stage (from ``cache`` when given and current), then
     each deck through the per-deck stage. ``packages_dir`` holds the packages last built,
-    where the build finds the cards of deleted cloze notes."""
+    where deleted cards were last shipped. With ``lock_required``, a deck whose lock is
+    missing although students have it is an error (see ``_missing_lock``)."""
     files = FileCompiler(cache, on_file_done)
     compiled = [
         deck
         for spec in collect_decks(cards_dir, report, load_files=files)
-        if (
+        if not (lock_required and _missing_lock(spec, packages_dir, report))
+        and (
             deck := compile_deck(
                 spec,
                 now=now,
@@ -131,6 +135,30 @@ def compile_project(
         raise SourceErrors(report)
     files.save()
     return compiled
+
+
+def _missing_lock(spec: DeckSpec[RenderedCard], packages_dir: Path, report: Report) -> bool:
+    """Whether the deck's lock is gone although students have the deck (its package exists,
+    or deck.yaml records a release); reported as an error. Compiling then would give every
+    note a new time, and the next import would overwrite every student's own edits."""
+    lock = spec.folder / LOCK_FILE
+    package = package_path(packages_dir, spec.folder)
+    if os.path.lexists(lock):
+        return False
+    if os.path.lexists(package):
+        shipped = f"{display_path(package)} exists"
+    elif spec.release.version is not None:
+        shipped = f"deck.yaml records release {spec.release.version}"
+    else:
+        return False  # a new deck: its first build starts the lock
+    report.error(
+        Location(lock),
+        f"lock file is missing, but {shipped}: building now would give every note a new time "
+        "and overwrite students' own edits on their next import; restore it from git "
+        f"(git checkout -- {display_path(lock)}), or, to start a fresh lock on purpose, "
+        "pass --new-lock",
+    )
+    return True
 
 
 def plan(
@@ -175,32 +203,17 @@ def package_path(out_dir: Path, deck_folder: Path) -> Path:
     return out_dir / f"{Path(os.path.abspath(deck_folder)).name}.apkg"
 
 
-def last_release_packages(
-    previous: Path, cards_dir: Path, compiled: list[CompiledDeck]
-) -> list[Path]:
-    """The last release's package of each deck, in order: ``previous`` itself when it is one
-    package (the project must then have one deck), else the package in that folder named after
-    the deck's folder."""
-    # Anything but a folder is taken for a package, so that a FIFO or a link to a device is
-    # read, and refused, by the package reader rather than taken for an empty folder.
-    if os.path.lexists(previous) and not previous.is_dir():
-        if len(compiled) != 1:
-            raise DeckgenError(
-                f"{display_path(previous)} is one package, but {display_path(cards_dir)} has "
-                f"{plural(len(compiled), 'deck')}: name the folder of the previous packages",
-                exit_code=2,
-            )
-        return [previous]
-    return [package_path(previous, deck.spec.folder) for deck in compiled]
-
-
 def package_inputs(deck: CompiledDeck, lock_text: str) -> str:
     """What the deck's package is made from, as ``<deckgen>:<content>:<order>`` hashes.
 
     The lock holds every note's content fingerprint and time and every notetype's, so with
-    the deck's name and description it fixes the package's content; the notes' order only
-    changes its bytes."""
-    content = fingerprint([deck.spec.name, deck.description, lock_text])
+    the deck's name, description and options preset it fixes the package's content; the
+    notes' order only changes its bytes."""
+    options = deck.spec.options
+    content = fingerprint(
+        [deck.spec.name, deck.description, lock_text]
+        + ([dataclasses.asdict(options)] if options is not None else [])
+    )
     order = fingerprint([note.card_id for note in deck.notes])
     return f"{environment_digest()}:{content}:{order}"
 
@@ -219,8 +232,9 @@ def remember_packages(current: list[PlannedDeck], cache: BuildCache) -> None:
         cache.record_package(deck.package_path, deck.inputs)
 
 
-def write(planned: list[PlannedDeck]) -> list[Path]:
-    """Write what changed, all or nothing across decks.
+def write(planned: list[PlannedDeck], also: Sequence[tuple[Path, bytes]] = ()) -> list[Path]:
+    """Write what changed, all or nothing across decks, and the files ``also`` names (a
+    release's record, notes and deck.yaml, renamed last in that order).
 
     Every output goes to a temporary file beside it first; only when all of them are written
     and synced are they renamed over the old files. A failure before that removes the
@@ -237,7 +251,8 @@ def write(planned: list[PlannedDeck]) -> list[Path]:
         (deck.lock_path, deck.lock_text.encode("utf-8")) for deck in planned if deck.lock_changed
     ]
     outputs += [(deck.package_path, deck.package) for deck in planned if deck.package_changed]
-    with _exclusive(deck_paths := _output_paths(planned)):
+    outputs += also
+    with _exclusive(deck_paths := _output_paths(planned) + [path for path, _ in also]):
         removed = remove_stale_temporaries(deck_paths)
         staged: list[tuple[Path, Path]] = []
         try:

@@ -10,12 +10,13 @@ import contextlib
 import functools
 import os
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, ParamSpec, TypeVar
 
 import click
 
+from deckgen import DISTRIBUTION
 from deckgen.diagnostics import (
     DeckgenError,
     Location,
@@ -37,6 +38,13 @@ if TYPE_CHECKING:
 
 SCHEMA_KINDS = ("deck", "cards")
 """schema.KINDS, written out so that `deckgen --help` need not import the schema."""
+
+VERIFY_INSTALL_HINT = (
+    "verify needs Anki's engine, deckgen's verify extra: in deckgen's checkout run "
+    "pip install -e '.[verify]' (or, with the repository and commit of your deckgen, "
+    f"pip install '{DISTRIBUTION}[verify] @ git+https://github.com/OWNER/deckgen@COMMIT')"
+)
+"""Names deckgen's own distribution: the public index's "deckgen" is another project."""
 
 DEFAULT_PACKAGES_DIR = Path("decks")
 """Where packages are written, and where the last release is found unless told otherwise."""
@@ -82,8 +90,21 @@ def _output_option(default: str, help_text: str) -> Callable[[Callable[P, R]], C
 _against_option = click.option(
     "--against",
     type=click.Path(exists=True, path_type=Path),
-    help="The last release: its package, or a folder of packages named after the deck "
-    "folders (default: decks).",
+    help="What students have: the last release's package, or a folder of packages named "
+    "after the deck folders (default: the release recorded in each deck folder).",
+)
+
+_first_option = click.option(
+    "--first",
+    is_flag=True,
+    help="Decks never released before are released for the first time (students have nothing yet).",
+)
+
+_new_lock_option = click.option(
+    "--new-lock",
+    is_flag=True,
+    help="Start a fresh deck.lock on purpose although students have the deck (every note "
+    "gets a new time, which overwrites students' own edits on their next import).",
 )
 
 _format_option = click.option(
@@ -161,17 +182,24 @@ def cli(context: click.Context) -> None:
     is_flag=True,
     help="Write nothing; exit 1 if a package or lock file is out of date.",
 )
+@_new_lock_option
 @_format_option
 @_handle_errors
-def build(cards_dir: Path, out_dir: Path, check_only: bool, output_format: str) -> None:
+def build(
+    cards_dir: Path, out_dir: Path, check_only: bool, new_lock: bool, output_format: str
+) -> None:
     """Compile every deck under CARDS_DIR (default: cards) into OUT_DIR/<deck folder>.apkg.
 
     Example: deckgen build cards -o decks
     """
-    _build(cards_dir, out_dir, check_only=check_only, output=Output(output_format))
+    _build(
+        cards_dir, out_dir, check_only=check_only, output=Output(output_format), new_lock=new_lock
+    )
 
 
-def _build(cards_dir: Path, out_dir: Path, *, check_only: bool, output: Output) -> None:
+def _build(
+    cards_dir: Path, out_dir: Path, *, check_only: bool, output: Output, new_lock: bool = False
+) -> None:
     from deckgen.build import cycle_collection_paused, plan, remember_packages, write
     from deckgen.cache import CACHE_DIR, BuildCache, project_state
     from deckgen.workflow.progress import progress_bar
@@ -199,6 +227,7 @@ def _build(cards_dir: Path, out_dir: Path, *, check_only: bool, output: Output) 
                 packages_dir=out_dir,
                 cache=cache,
                 on_file_done=bar.advance if bar is not None else None,
+                lock_required=not new_lock,
             )
         finally:
             if bar is not None:
@@ -314,6 +343,7 @@ def _compile(
     packages_dir: Path = DEFAULT_PACKAGES_DIR,
     cache: BuildCache | None = None,
     on_file_done: Callable[[], None] | None = None,
+    lock_required: bool = False,
 ) -> list[CompiledDeck]:
     """Compile every deck at the build clock; retired cards come from ``packages_dir``.
     Without a cache every card keeps its checked spec, which lint, stats and preview read."""
@@ -326,6 +356,7 @@ def _compile(
         packages_dir=packages_dir,
         cache=cache,
         on_file_done=on_file_done,
+        lock_required=lock_required,
     )
 
 
@@ -337,9 +368,10 @@ def _notes_and_cards(compiled: list[CompiledDeck]) -> str:
 
 @cli.command(short_help="Check the decks without writing anything.")
 @_cards_dir_argument
+@_new_lock_option
 @_format_option
 @_handle_errors
-def check(cards_dir: Path, output_format: str) -> None:
+def check(cards_dir: Path, new_lock: bool, output_format: str) -> None:
     """Check every deck under CARDS_DIR (default: cards) without writing anything.
 
     Example: deckgen check cards
@@ -349,7 +381,9 @@ def check(cards_dir: Path, output_format: str) -> None:
     output = Output(output_format)
     report = Report()
     # The same per-file cache as build: the pre-commit hook runs check on every commit.
-    compiled = _compile(cards_dir, report, cache=BuildCache.for_cards(cards_dir))
+    compiled = _compile(
+        cards_dir, report, cache=BuildCache.for_cards(cards_dir), lock_required=not new_lock
+    )
     output.report(report)
     output.say(
         f"checked {plural(len(compiled), 'deck')}, {_notes_and_cards(compiled)}; {report.summary()}"
@@ -484,17 +518,32 @@ def maps(cards_dir: Path, out_dir: Path) -> None:
     click.echo(f"wrote {plural(written, 'body map')} to {display_path(out_dir)}")
 
 
-def _since_last_release(compare: Callable[..., R], cards_dir: Path, against: Path | None) -> R:
+@contextlib.contextmanager
+def _needs_anki() -> Iterator[None]:
+    """Anki's engine is the optional extra [verify]: say how to install it when missing."""
+    try:
+        yield
+    except ModuleNotFoundError as exc:
+        if exc.name is None or exc.name.split(".")[0] != "anki":
+            raise
+        raise DeckgenError(VERIFY_INSTALL_HINT, exit_code=2) from None
+
+
+def _since_last_release(
+    compare: Callable[..., R], cards_dir: Path, against: Path | None, first: bool
+) -> R:
     """Run ``verify_project`` or ``changes_since`` against the last release (``--against``,
-    else the packages in decks/) and print what the build reported."""
+    ``--first``, else the release recorded in each deck folder) and print what the build
+    reported."""
     from deckgen.build import build_time
+    from deckgen.workflow.baseline import BaselineChoice
 
     report = Report()
     result = compare(
         cards_dir,
         now=build_time(os.environ),
         packages_dir=DEFAULT_PACKAGES_DIR,
-        previous=against or DEFAULT_PACKAGES_DIR,
+        baseline=BaselineChoice(against, first),
         report=report,
     )
     _print_report(report)
@@ -504,9 +553,10 @@ def _since_last_release(compare: Callable[..., R], cards_dir: Path, against: Pat
 @cli.command(short_help="Rehearse the students' upgrade in Anki's engine.")
 @_cards_dir_argument
 @_against_option
+@_first_option
 @_format_option
 @_handle_errors
-def verify(cards_dir: Path, against: Path | None, output_format: str) -> None:
+def verify(cards_dir: Path, against: Path | None, first: bool, output_format: str) -> None:
     """Rehearse the students' upgrade with Anki's engine; exit 1 if they would suffer.
 
     Imports the previous release into a scratch collection, studies every card, then imports
@@ -515,15 +565,9 @@ def verify(cards_dir: Path, against: Path | None, output_format: str) -> None:
 
     Example: deckgen verify --against previous.apkg
     """
-    try:
+    with _needs_anki():
         from deckgen.anki.verify import format_results, verify_project
-    except ModuleNotFoundError as exc:  # the optional extra deckgen[verify]
-        if exc.name is None or exc.name.split(".")[0] != "anki":
-            raise
-        raise DeckgenError(
-            "verify needs Anki's engine: pip install 'deckgen[verify]'", exit_code=2
-        ) from None
-    results = _since_last_release(verify_project, cards_dir, against)
+    results = _since_last_release(verify_project, cards_dir, against, first)
     click.echo(format_results(results, output_format))
     if any(result.failed for result in results):
         raise SystemExit(1)
@@ -532,43 +576,58 @@ def verify(cards_dir: Path, against: Path | None, output_format: str) -> None:
 @cli.command(short_help="Print the cards changed since the last release.")
 @_cards_dir_argument
 @_against_option
+@_first_option
 @_handle_errors
-def changelog(cards_dir: Path, against: Path | None) -> None:
+def changelog(cards_dir: Path, against: Path | None, first: bool) -> None:
     """Print, in Markdown, the cards added, changed and retired since the last release.
 
     Example: deckgen changelog --against previous.apkg
     """
     from deckgen.workflow.changelog import changes_since
 
-    click.echo(_since_last_release(changes_since, cards_dir, against), nl=False)
+    click.echo(_since_last_release(changes_since, cards_dir, against, first), nl=False)
 
 
 @cli.command(short_help="Bump the version, stamp the decks, write notes.")
 @click.argument("bump", metavar="major|minor|patch|X.Y.Z")
 @_cards_dir_argument
 @_output_option("decks", "Folder for the .apkg files.")
+@_against_option
+@_first_option
 @_handle_errors
-def release(bump: str, cards_dir: Path, out_dir: Path) -> None:
-    """Release every deck under CARDS_DIR: bump its version, stamp version and date on the
-    deck overview, add release notes to its CHANGELOG.md and build its package.
+def release(bump: str, cards_dir: Path, out_dir: Path, against: Path | None, first: bool) -> None:
+    """Release every deck under CARDS_DIR: rehearse the students' upgrade from the last
+    release in Anki's engine (stopping on any error), bump the version, stamp version and
+    date on the deck overview, add release notes to its CHANGELOG.md, build its package and
+    keep a copy as the deck's release record (the next baseline).
 
-    Example: deckgen release minor
+    Example: deckgen release minor; the first time: deckgen release 1.0.0 --first
     """
     from deckgen.build import build_time
+    from deckgen.workflow.baseline import BaselineChoice
     from deckgen.workflow.release import CHANGELOG_FILE, plan_release, write_release
 
     report = Report()
-    releases = plan_release(
-        cards_dir, bump=bump, now=build_time(os.environ), packages_dir=out_dir, report=report
-    )
+    with _needs_anki():
+        releases = plan_release(
+            cards_dir,
+            bump=bump,
+            now=build_time(os.environ),
+            packages_dir=out_dir,
+            baseline=BaselineChoice(against, first),
+            report=report,
+        )
     _print_report(report)
     write_release(releases)
     for done in releases:
         deck = done.planned
+        result = done.verification
         click.echo(
-            f"released {printable(deck.compiled.spec.name)} {done.version}: "
-            f"{display_path(deck.package_path)}, "
-            f"notes in {display_path(deck.compiled.spec.folder / CHANGELOG_FILE)}"
+            f"released {printable(deck.compiled.spec.name)} {done.version} "
+            f"(upgrade from {done.baseline.label}: {result.new} new, {result.updated} "
+            f"updated, {result.unchanged} unchanged): {display_path(deck.package_path)}, "
+            f"notes in {display_path(deck.compiled.spec.folder / CHANGELOG_FILE)}, "
+            f"recorded as {display_path(done.record)}"
         )
 
 

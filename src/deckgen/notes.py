@@ -6,9 +6,11 @@ deck happens here: guids, modification times from the lock, the notetypes it use
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass
 from pathlib import Path
 
+from deckgen.anki.deck_description import deck_description
 from deckgen.anki.identity import (
     LOCK_FILE,
     MAX_TIME,
@@ -25,7 +27,7 @@ from deckgen.anki.retire import RETIRED_TAG, carry_retired
 from deckgen.diagnostics import Location, Report, plural
 from deckgen.filestage import RenderedCard
 from deckgen.render.media import MediaFile
-from deckgen.render.render import render_field
+from deckgen.render.report_link import report_link, with_report_link
 from deckgen.source.validate import CardKind, CardSpec, DeckSpec
 
 
@@ -134,25 +136,15 @@ def compile_deck(
     now: int,
     report: Report,
     previous_package: Path,
-    releasing: bool = False,
+    announcing: Collection[str] = (),
 ) -> CompiledDeck | None:
     """Stamp one deck's rendered cards; None when it had errors (they are in ``report``).
-    ``previous_package`` holds the cards of cloze cards deleted since; ``releasing``: this is
-    the release ``deck.release.version``, which announces every retirement not yet announced."""
+    ``previous_package`` holds the cards of cloze cards deleted since; ``announcing``: the
+    retired cards whose retirement the release ``deck.release.version`` announces."""
     errors_before = report.error_count
     previous = read_lock(deck.folder / LOCK_FILE, report)
-    description = ""
-    if deck.description is not None:
-        description = render_field(
-            deck.description.markdown,
-            location=deck.description.location,
-            card_folder=deck.folder,
-            media=None,
-            report=report,
-        ).html
-    description += deck.release.stamp()
-
     notes: list[Note] = []
+    release = str(deck.release.version) if deck.release.version is not None else "unreleased"
     note_stamps: dict[str, Stamp] = {}
     for card in deck.cards:
         notetype = NOTETYPES[card.kind]
@@ -166,10 +158,18 @@ def compile_deck(
                 "who imported it keep the old note unchanged; give the card a new id to ship "
                 "it as a new note",
             )
+        fields = card.fields
+        if deck.report_url is not None:
+            url = deck.report_url.filled(deck=deck.name, card=card.id, release=release)
+            fields = with_report_link(notetype.fields, fields, report_link(url))
         content_fingerprint = note_fingerprint(
             guid=guid,
             notetype_id=notetype.id,
-            fields=card.fields,
+            # The report link's template, not the link: the release it names is no change of
+            # the card, and a release must re-stamp no note.
+            fields=card.fields
+            if deck.report_url is None
+            else (*card.fields, deck.report_url.template),
             tags=card.tags,
             deck=deck_name,
         )
@@ -184,7 +184,7 @@ def compile_deck(
                 card.id,
                 guid,
                 notetype,
-                card.fields,
+                fields,
                 card.tags,
                 deck_name,
                 card.media,
@@ -199,7 +199,7 @@ def compile_deck(
         now=now,
         previous_package=previous_package,
         report=report,
-        releasing=releasing,
+        announcing=announcing,
     )
     notes.extend(
         Note(
@@ -227,6 +227,9 @@ def compile_deck(
             )
         except TimeExhausted as exc:
             report.error(Location(deck.folder / LOCK_FILE), f"notetype '{kind.value}' {exc}")
+    description = deck_description(
+        deck.description, deck.release, has_retired=bool(retired), folder=deck.folder, report=report
+    )
     if report.error_count > errors_before:
         return None
     return CompiledDeck(

@@ -21,6 +21,7 @@ import genanki
 from genanki.apkg_col import APKG_COL
 from genanki.apkg_schema import APKG_SCHEMA
 
+from deckgen.anki.identity import fingerprint
 from deckgen.anki.notetypes import NOTETYPES, Notetype
 
 if TYPE_CHECKING:
@@ -85,19 +86,24 @@ def package_bytes(deck: CompiledDeck) -> bytes:
         cursor = connection.cursor()
         cursor.executescript(APKG_SCHEMA)
         cursor.executescript(APKG_COL)
-        decks_json, models_json = map(
-            json.loads, cursor.execute("SELECT decks, models FROM col").fetchone()
+        decks_json, models_json, presets_json = map(
+            json.loads, cursor.execute("SELECT decks, models, dconf FROM col").fetchone()
         )
+        preset = deck_preset(deck, presets_json["1"], mod=newest) if deck.spec.options else None
+        if preset is not None:
+            presets_json[str(preset["id"])] = preset
         for name in sorted(anki_decks):
             anki_deck = anki_decks[name]
             decks_json[str(anki_deck.deck_id)] = anki_deck.to_json()
+            if preset is not None:
+                decks_json[str(anki_deck.deck_id)]["conf"] = preset["id"]
             # As with genanki's Deck.write_to_db, a notetype names the last deck using it.
             for model in anki_deck.models.values():
                 models_json[str(model.model_id)] = model.to_json(newest, anki_deck.deck_id)
             _insert_notes(cursor, notes_by_deck[name], anki_deck.deck_id, ids)
         cursor.execute(
-            "UPDATE col SET decks = ?, models = ?",
-            (json.dumps(decks_json), json.dumps(models_json)),
+            "UPDATE col SET decks = ?, models = ?, dconf = ?",
+            (json.dumps(decks_json), json.dumps(models_json), json.dumps(presets_json)),
         )
         connection.commit()
         collection = connection.serialize()
@@ -109,6 +115,32 @@ def package_bytes(deck: CompiledDeck) -> bytes:
     members.append(("media", json.dumps({str(i): f.name for i, f in enumerate(media)}).encode()))
     members.extend((str(i), f.data) for i, f in enumerate(media))
     return _deterministic_zip(members)
+
+
+PRESET_ID_BASE = 1 << 41
+"""Preset ids are this plus a hash: far from Anki's own (1, and creation times in ms)."""
+
+
+def deck_preset(deck: CompiledDeck, default: dict[str, Any], *, mod: int) -> dict[str, Any]:
+    """The deck options preset of ``deck.spec.options``, built on Anki's ``default`` one.
+
+    Anki inserts a package's preset only when its id is new and never updates one it has, so
+    the id is a hash of everything in the preset: other settings, another preset."""
+    options = deck.spec.options
+    if options is None:
+        raise ValueError("the deck has no options")
+    preset = json.loads(json.dumps(default))  # a deep copy
+    if options.new_per_day is not None:
+        preset["new"]["perDay"] = options.new_per_day
+    if options.learning_steps is not None:
+        preset["new"]["delays"] = list(options.learning_steps)
+    if options.desired_retention is not None:
+        preset["desiredRetention"] = options.desired_retention
+    digest = fingerprint([deck.spec.name, preset])
+    preset["id"] = PRESET_ID_BASE + int(digest[:8], 16)
+    preset["name"] = f"{deck.spec.name} (suggested {digest[:6]})"
+    preset["mod"] = mod
+    return preset  # type: ignore[no-any-return]
 
 
 def _insert_notes(

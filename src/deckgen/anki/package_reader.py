@@ -105,6 +105,9 @@ class PackageContent:
     """(note guid, ordinal, deck name, mod), sorted."""
     media: dict[str, str]
     """SHA-256 of each media file, by its name."""
+    presets: tuple[tuple[str, str], ...] = ()
+    """(deck name, its options preset as sorted JSON), sorted; legacy collections only (our
+    own packages), so that a changed preset makes a package differ."""
 
     def card_ords(self, guid: str) -> tuple[int, ...]:
         """The ordinals of the cards the package holds for the note ``guid``, ascending."""
@@ -187,6 +190,7 @@ class _Reader:
             notes=content["notes"],
             cards=content["cards"],
             media=media,
+            presets=content["presets"],
         )
 
     def _format_version(self) -> int:
@@ -381,6 +385,7 @@ def _read_collection(database: Path) -> dict[str, Any]:
             )
         if {"notetypes", "decks", "fields"} <= tables:
             notetypes, decks = _schema18(connection)
+            presets: tuple[tuple[str, str], ...] = ()  # Anki's exports: never compared
             field_counts = {
                 str(notetype_id): count
                 for notetype_id, count in connection.execute(
@@ -389,6 +394,7 @@ def _read_collection(database: Path) -> dict[str, Any]:
             }
         else:
             notetypes, decks = _legacy_schema(connection)
+            presets = _legacy_presets(connection)
             field_counts = {
                 notetype_id: len(notetype["flds"])
                 for notetype_id, notetype in notetypes.items()
@@ -421,6 +427,7 @@ def _read_collection(database: Path) -> dict[str, Any]:
             "decks": tuple(sorted(decks.values())),
             "notes": notes,
             "cards": tuple(sorted(cards)),
+            "presets": presets,
         }
     except sqlite3.OperationalError as exc:
         if steps > MAX_SQL_STEPS:
@@ -460,6 +467,21 @@ def _legacy_schema(
     except (AttributeError, KeyError, TypeError, ValueError) as exc:
         raise _Refused("has damaged notetypes or decks (entries of the wrong shape)") from exc
     return notetypes, deck_rows
+
+
+def _legacy_presets(connection: sqlite3.Connection) -> tuple[tuple[str, str], ...]:
+    """Each deck's options preset in a schema-11 collection, as (deck name, sorted JSON)."""
+    row = connection.execute("SELECT decks, dconf FROM col").fetchone()
+    try:
+        decks, presets = json.loads(row[0]), json.loads(row[1])
+        return tuple(
+            sorted(
+                (str(deck["name"]), json.dumps(presets.get(str(deck.get("conf"))), sort_keys=True))
+                for deck in decks.values()
+            )
+        )
+    except (TypeError, ValueError, RecursionError, AttributeError, KeyError) as exc:
+        raise _Refused("has damaged deck options (not valid JSON objects)") from exc
 
 
 def _schema18(

@@ -78,13 +78,14 @@ def carry_retired(
     now: int,
     previous_package: Path,
     report: Report,
-    releasing: bool = False,
+    announcing: Collection[str] = (),
 ) -> dict[str, RetiredCard]:
     """The retired notes this build ships, by card id: cards the previous lock knew that are
-    not ``live``, minus those ``drop_retired_after`` lets go. ``releasing``: this build is the
-    release ``deck.release.version``, which announces every retirement not announced before."""
+    not ``live``, minus those ``drop_retired_after`` lets go. ``announcing``: the retired cards
+    whose retirement the release ``deck.release.version`` announces (its notes list them), so
+    that ``drop_retired_after`` never drops a card no release notes named."""
     lock = Location(deck.folder / LOCK_FILE)
-    announce = str(deck.release.version) if releasing and deck.release.version else None
+    version = str(deck.release.version) if deck.release.version else None
     drop_after = deck.release.drop_retired_after
     shipped: dict[str, RetiredCard] = {}
     for card_id, entry in previous.retired.items():
@@ -104,6 +105,7 @@ def carry_retired(
                 f"deckgen's {entry.kind} notetype; restore it from version control",
             )
             continue
+        announce = version if card_id in announcing else None
         shipped[card_id] = _notice(
             deck, card_id, entry, ords, now=now, announce=announce, report=report
         )
@@ -136,6 +138,7 @@ def carry_retired(
                 )
                 continue
         entry = RetiredNote(mod=stamp.mod, kind=stamp.kind, card_ords=cloze_ords)
+        announce = version if card_id in announcing else None
         shipped[card_id] = _notice(
             deck, card_id, entry, cloze_ords, now=now, announce=announce, report=report
         )

@@ -12,21 +12,21 @@ from __future__ import annotations
 
 import functools
 import json
-import os
 import re
 import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from anki.collection import Collection, ImportAnkiPackageRequest, StripHtmlMode
 from anki.decks import DeckId
 from anki.errors import AnkiException
 from anki.import_export_pb2 import ImportResponse
 
-from deckgen.anki.package_reader import package_content, read_package_bytes, write_scratch_copy
+from deckgen.anki.package_reader import write_scratch_copy
 from deckgen.anki.retire import RETIRED_TAG
-from deckgen.build import PlannedDeck, compile_project, last_release_packages, plan
+from deckgen.build import PlannedDeck, compile_project, plan
 from deckgen.diagnostics import (
     DeckgenError,
     Diagnostic,
@@ -40,6 +40,8 @@ from deckgen.diagnostics import (
 )
 from deckgen.notes import Note
 from deckgen.output import diagnostic_json, github_annotation
+from deckgen.source.deck_options import DeckOptions
+from deckgen.workflow.baseline import Baseline, BaselineChoice
 
 FAILING_RULES = frozenset(
     {
@@ -52,6 +54,7 @@ FAILING_RULES = frozenset(
         "missing-media",
         "stale-media",
         "edit-lost",
+        "preset",
     }
 )
 """Findings that make verify exit 1; the others ("orphaned") are warnings."""
@@ -88,8 +91,8 @@ class DeckVerification:
     """The rehearsal of one deck's upgrade."""
 
     deck_name: str
-    baseline: Path | None
-    """The previous release's package; None when there is none (a first release)."""
+    baseline: Baseline
+    """What students have: the last release's package, or nothing (a first release)."""
     new: int
     updated: int
     unchanged: int
@@ -165,38 +168,30 @@ def verify_project(
     *,
     now: int,
     packages_dir: Path,
-    previous: Path,
+    baseline: BaselineChoice,
     report: Report,
 ) -> list[DeckVerification]:
-    """Build every deck in memory and rehearse its upgrade from the previous release.
-
-    ``previous`` is the previous release's package (a project of one deck) or a folder of
-    them, named like the packages in ``packages_dir`` (where the build finds the cards
-    of deleted cloze notes)."""
+    """Build every deck in memory and rehearse its upgrade from the last release (see
+    workflow/baseline.py; ``packages_dir`` is where the build finds deleted cards' last
+    shipped version)."""
     compiled = compile_project(cards_dir, now=now, report=report, packages_dir=packages_dir)
-    baselines = last_release_packages(previous, cards_dir, compiled)
+    baselines = baseline.resolve(cards_dir, compiled)
     return [
-        # Anything at the path is read, and refused if it is no package (a FIFO, a link out).
-        verify_deck(deck, baseline if os.path.lexists(baseline) else None)
-        for deck, baseline in zip(plan(compiled, packages_dir), baselines, strict=True)
+        verify_deck(deck, previous)
+        for deck, previous in zip(plan(compiled, packages_dir), baselines, strict=True)
     ]
 
 
-def verify_deck(planned: PlannedDeck, baseline: Path | None) -> DeckVerification:
+def verify_deck(planned: PlannedDeck, baseline: Baseline) -> DeckVerification:
     """Rehearse importing ``planned`` over ``baseline`` in a scratch collection."""
     deck = planned.compiled
-    baseline_data = None
-    if baseline is not None:
-        # The previous package is untrusted: read through the bounded reader, and refused with
-        # a message naming it, before Anki's engine sees a scratch copy of the same bytes.
-        baseline_data = read_package_bytes(baseline, within=baseline.parent)
-        package_content(baseline_data, name=display_path(baseline))
     with tempfile.TemporaryDirectory(prefix="deckgen-verify-") as scratch:
         col = Collection(str(Path(scratch) / "collection.anki2"))
         try:
             studied = 0
-            if baseline is not None and baseline_data is not None:
-                _import(col, write_scratch_copy(baseline_data, Path(scratch)), baseline)
+            if baseline.path is not None:
+                # The bytes the package reader checked, never the file again.
+                _import(col, write_scratch_copy(baseline.data, Path(scratch)), baseline.path)
                 studied = _study_everything(col)
             before = _Snapshot.of(col)
             new_package = write_scratch_copy(planned.package, Path(scratch))
@@ -206,6 +201,8 @@ def verify_deck(planned: PlannedDeck, baseline: Path | None) -> DeckVerification
             found = findings.run(conflicting=len(log.conflicting))
         finally:
             col.close()
+        if deck.spec.options is not None:
+            found += _rehearse_preset(planned, baseline, Path(scratch) / "presets")
     shipped = [note.guid for note in deck.notes]
     kept = [guid for guid in shipped if guid in before.notes]
     updated = sum(1 for guid in kept if after.notes[guid].mod != before.notes[guid].mod)
@@ -393,10 +390,83 @@ class _Rehearsal:
             )
 
 
-def _import(col: Collection, package: Path, baseline: Path | None) -> ImportResponse.Log:
-    """Import as the desktop import dialog does with its default options. ``baseline``: the
-    previous release ``package`` is a copy of, named in errors; None for the new package."""
+def _rehearse_preset(planned: PlannedDeck, baseline: Baseline, scratch: Path) -> list[Finding]:
+    """Import the previous release and then this one both ways a student may: with the
+    default options, every deck keeps the preset it had (the Default one for new decks);
+    with "Import any deck presets" ticked, every deck of the package gets the deck's preset
+    with the settings deck.yaml gives."""
+    findings = []
+    for with_presets in (False, True):
+        folder = scratch / ("with-presets" if with_presets else "without-presets")
+        folder.mkdir(parents=True)
+        col = Collection(str(folder / "collection.anki2"))
+        try:
+            if baseline.path is not None:
+                previous = write_scratch_copy(baseline.data, folder)
+                _import(col, previous, baseline.path, with_presets=with_presets)
+            before = _presets_by_deck(col)
+            new_package = write_scratch_copy(planned.package, folder)
+            _import(col, new_package, None, with_presets=with_presets)
+            after = _presets_by_deck(col)
+        finally:
+            col.close()
+        deck = planned.compiled.spec
+        ours = sorted(
+            name for name in after if name == deck.name or name.startswith(f"{deck.name}::")
+        )
+        for name in ours:
+            if with_presets:
+                problem = _preset_problem(deck.options, after[name])
+            elif after[name]["id"] != before.get(name, {"id": 1})["id"]:
+                problem = "changed preset under the default import options"
+            else:
+                problem = None
+            if problem is not None:
+                findings.append(
+                    Finding(
+                        "preset",
+                        f"deck '{name}', imported with 'Import any deck presets' "
+                        f"{'ticked' if with_presets else 'off'}: {problem}",
+                        deck.location,
+                    )
+                )
+    return findings
+
+
+def _preset_problem(options: DeckOptions | None, preset: dict[str, Any]) -> str | None:
+    """How ``preset`` differs from what deck.yaml's options set; None when it does not."""
+    if options is None:
+        return None
+    settings = (
+        ("new cards a day", options.new_per_day, preset["new"]["perDay"]),
+        ("learning steps", options.learning_steps, tuple(preset["new"]["delays"])),
+        ("desired retention", options.desired_retention, preset.get("desiredRetention")),
+    )
+    wrong = [
+        f"{name} {got} instead of {wanted}"
+        for name, wanted, got in settings
+        if wanted is not None and got != wanted
+    ]
+    if not wrong:
+        return None
+    return f"{', '.join(wrong)}: Anki kept a preset it had (the preset's id must change with it)"
+
+
+def _presets_by_deck(col: Collection) -> dict[str, dict[str, Any]]:
+    return {
+        entry.name: dict(col.decks.config_dict_for_deck_id(DeckId(entry.id)))
+        for entry in col.decks.all_names_and_ids()
+    }
+
+
+def _import(
+    col: Collection, package: Path, baseline: Path | None, *, with_presets: bool = False
+) -> ImportResponse.Log:
+    """Import as the desktop import dialog does with its default options, or with "Import
+    any deck presets" ticked. ``baseline``: the previous release ``package`` is a copy of,
+    named in errors; None for the new package."""
     options = col._backend.get_import_anki_package_presets()
+    options.with_deck_configs = with_presets
     request = ImportAnkiPackageRequest(package_path=str(package), options=options)
     try:
         return col.import_anki_package(request).log
@@ -443,7 +513,9 @@ def format_results(results: list[DeckVerification], output_format: str) -> str:
             "decks": [
                 {
                     "deck": result.deck_name,
-                    "baseline": None if result.baseline is None else display_path(result.baseline),
+                    "baseline": None
+                    if result.baseline.path is None
+                    else display_path(result.baseline.path),
                     "new": result.new,
                     "updated": result.updated,
                     "unchanged": result.unchanged,
@@ -458,11 +530,8 @@ def format_results(results: list[DeckVerification], output_format: str) -> str:
         return json.dumps(document, indent=2)
     lines = []
     for result in results:
-        baseline = (
-            "nothing (first release)" if result.baseline is None else display_path(result.baseline)
-        )
         lines.append(
-            f"{printable(result.deck_name)}: upgrade from {baseline} "
+            f"{printable(result.deck_name)}: upgrade from {result.baseline.label} "
             f"after {plural(result.studied, 'answer')}: "
             f"{result.new} new, {result.updated} updated, {result.unchanged} unchanged, "
             f"{result.retired} retired"

@@ -22,7 +22,10 @@ KINDS = ("deck", "cards")
 DRAFT = "https://json-schema.org/draft/2020-12/schema"
 
 _TEXT = {"type": ["string", "number", "boolean", "null"]}
-_VERSION = {"type": "string", "pattern": r"^(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)$"}
+_VERSION = {
+    "type": "string",
+    "pattern": r"^(0|[1-9]\d{0,8})\.(0|[1-9]\d{0,8})\.(0|[1-9]\d{0,8})$",
+}
 _ID = {"type": "string", "pattern": "^[A-Za-z0-9][A-Za-z0-9._-]*$"}
 
 
@@ -212,6 +215,38 @@ def schema(kind: str) -> dict[str, Any]:
                     "description": "The day of that release (YYYY-MM-DD); written by 'deckgen "
                     "release'.",
                 },
+                "options": {
+                    "type": "object",
+                    "additionalProperties": False,
+                    "minProperties": 1,
+                    "description": "Study settings shipped as a deck options preset; students "
+                    "get them only by ticking 'Import any deck presets'.",
+                    "properties": {
+                        "new_per_day": {"type": "integer", "minimum": 0, "maximum": 9999},
+                        "learning_steps": {
+                            "type": "array",
+                            "minItems": 1,
+                            "maxItems": 20,
+                            "items": {
+                                "type": "string",
+                                "pattern": "^[0-9]{1,6}(\\.[0-9]{1,3})?[smhd]$",
+                            },
+                            "description": "Durations like 1m, 10m, 1d.",
+                        },
+                        "desired_retention": {"type": "number", "minimum": 0.7, "maximum": 0.99},
+                    },
+                },
+                "report_url": {
+                    "type": "string",
+                    "pattern": "^[Hh][Tt][Tt][Pp][Ss]?://",
+                    "maxLength": 2000,
+                    "description": "Where students report a problem with a card: a URL with "
+                    "{deck}, {card} and {release}; every card's back links to it.",
+                },
+                "changes": _text(
+                    "What changed in that release, shown on the deck overview; written by "
+                    "'deckgen release'."
+                ),
                 "drop_retired_after": {
                     **_VERSION,
                     "description": "Stop shipping retired cards announced in this release or "

@@ -6,6 +6,7 @@ folder is a card file. Every problem is reported with its place; nothing stops a
 
 from __future__ import annotations
 
+import dataclasses
 import enum
 import os
 import re
@@ -15,6 +16,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Generic, Protocol, TypeVar
 
 from deckgen.diagnostics import Location, Report, did_you_mean, display_path
+from deckgen.source.deck_options import DeckOptions, read_deck_options
+from deckgen.source.report_url import ReportUrl, read_report_url
 from deckgen.source.safe_files import UnsafeFile, check_folder, resolve_within
 from deckgen.source.versions import RELEASE_KEYS, DeckRelease, read_deck_release
 
@@ -138,9 +141,15 @@ class DeckSpec(Generic[CardT]):
     """Lint rules silenced for the whole deck (``lint: {ignore: [...]}``)."""
     release: DeckRelease = field(default_factory=DeckRelease)
     """Version, release date and when to stop shipping retired cards."""
+    options: DeckOptions | None = None
+    """The study settings shipped as the deck's preset; None ships none."""
+    report_url: ReportUrl | None = None
+    """Where students report a problem with a card; None puts no link on the cards."""
 
 
-_DECK_KEYS = {"name", "id", "description", "tags", "lint", *RELEASE_KEYS}
+_DECK_KEYS = {
+    "name", "id", "description", "tags", "lint", "options", "report_url", *RELEASE_KEYS,
+}  # fmt: skip
 _FILE_KEYS = {"deck", "tags", "source", "cards"}
 _CARD_KEYS = {
     "id", "type", "question", "answer", "cloze", "extra", "source", "tags", "bodymap", "lint",
@@ -282,7 +291,10 @@ def load_deck(
         checker.identifier(deck_id, "deck id")
     description = checker.optional_text(mapping, "description")
     deck_tags = checker.tags(mapping)
-    release = read_deck_release(mapping, report)
+    options = read_deck_options(mapping, report)
+    release = dataclasses.replace(
+        read_deck_release(mapping, report), changes=checker.optional_text(mapping, "changes")
+    )
 
     cards = load_files(folder, _card_files(folder, report), deck_tags, report)
     _report_repeats(
@@ -313,6 +325,8 @@ def load_deck(
         location=mapping.location,
         lint_ignore=checker.lint_ignore(mapping),
         release=release,
+        options=options,
+        report_url=read_report_url(mapping, report),
     )
 
 

@@ -4,14 +4,17 @@ put on the deck overview, and ``drop_retired_after``."""
 from __future__ import annotations
 
 import datetime
-import html
 import re
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from deckgen.diagnostics import DeckgenError, Report
 from deckgen.source.yamlsource import Mapping, Scalar, describe
 
-RELEASE_KEYS = frozenset({"version", "released", "drop_retired_after"})
+if TYPE_CHECKING:  # validate.py reads deck.yaml's text keys, this module's included
+    from deckgen.source.validate import Text
+
+RELEASE_KEYS = frozenset({"version", "released", "drop_retired_after", "changes"})
 """The deck.yaml keys this module reads."""
 
 MAX_VERSION_DIGITS = 9
@@ -70,13 +73,9 @@ class DeckRelease:
     """The day of that release."""
     drop_retired_after: Version | None = None
     """Retired cards announced in this release or an earlier one are no longer shipped."""
-
-    def stamp(self) -> str:
-        """The HTML line added to the deck description, '' before the first release."""
-        if self.version is None:
-            return ""
-        day = f", {self.released.isoformat()}" if self.released is not None else ""
-        return f'<p class="deckgen-release">Release {html.escape(str(self.version))}{day}</p>'
+    changes: Text | None = None
+    """What changed in that release, in a few words of Markdown for the deck overview;
+    written by ``deckgen release`` (validated like the deck's description)."""
 
 
 def read_deck_release(mapping: Mapping, report: Report) -> DeckRelease:

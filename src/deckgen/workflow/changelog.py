@@ -16,11 +16,12 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-from deckgen.anki.package_reader import read_package
 from deckgen.anki.retire import RETIRED_TAG
-from deckgen.build import compile_project, last_release_packages, package_path
-from deckgen.diagnostics import Report, display_path, printable, shorten
+from deckgen.build import compile_project, package_path
+from deckgen.diagnostics import Report, printable, shorten
 from deckgen.notes import CompiledDeck, Note
+from deckgen.render.report_link import without_report_link
+from deckgen.workflow.baseline import Baseline, BaselineChoice
 
 _TAG = re.compile(r"<[^>]*>")
 _CONTEXT_WORDS = 4
@@ -35,36 +36,66 @@ class ShippedNote:
     tags: tuple[str, ...]
 
 
-def last_release(package: Path) -> dict[str, ShippedNote] | None:
-    """Fields and tags of every note in the package, by guid; None when there is no package."""
-    if not package.exists():
+def last_release(baseline: Baseline) -> dict[str, ShippedNote] | None:
+    """Fields and tags of every note the last release shipped, by guid; None for a first
+    release."""
+    content = baseline.content
+    if content is None:
         return None
-    content = read_package(package, within=package.parent)
     return {
         guid: ShippedNote(note.field_list, note.tag_list) for guid, note in content.notes.items()
     }
 
 
 def changes_since(
-    cards_dir: Path, *, now: int, packages_dir: Path, previous: Path, report: Report
+    cards_dir: Path, *, now: int, packages_dir: Path, baseline: BaselineChoice, report: Report
 ) -> str:
-    """Release notes of every deck for what changed since the last release: ``previous`` is
-    its package (a project of one deck) or a folder of them named like those in
-    ``packages_dir``."""
+    """Release notes of every deck for what changed since its last release (see
+    workflow/baseline.py)."""
     compiled = compile_project(cards_dir, now=now, report=report, packages_dir=packages_dir)
     notes = []
-    for deck, baseline in zip(
-        compiled, last_release_packages(previous, cards_dir, compiled), strict=True
-    ):
+    for deck, previous in zip(compiled, baseline.resolve(cards_dir, compiled), strict=True):
+        since = "first release" if previous.path is None else f"changes since {previous.label}"
         notes.append(
             release_notes(
                 deck,
-                last_release(baseline),
-                title=f"{deck.spec.name}: changes since {display_path(baseline)}",
+                last_release(previous),
+                title=f"{deck.spec.name}: {since}",
                 package_name=package_path(packages_dir, deck.spec.folder).name,
             )
         )
     return "\n".join(notes)
+
+
+@dataclass(frozen=True)
+class Changes:
+    """The notes a release adds, changes and retires, each in card id order."""
+
+    added: tuple[Note, ...]
+    changed: tuple[tuple[Note, ShippedNote], ...]
+    """Each with its version in the last release."""
+    retired: tuple[Note, ...]
+
+
+def changes(deck: CompiledDeck, previous: dict[str, ShippedNote] | None) -> Changes:
+    """What students of ``previous`` (None: nothing yet) get from ``deck``."""
+    shipped = previous or {}
+    added: list[Note] = []
+    changed: list[tuple[Note, ShippedNote]] = []
+    retired: list[Note] = []
+    for note in sorted(deck.notes, key=lambda n: n.card_id):
+        old = shipped.get(note.guid)
+        if RETIRED_TAG in note.tags:
+            if old is None or RETIRED_TAG not in old.tags:
+                retired.append(note)
+        elif old is None:
+            added.append(note)
+        elif (without_report_link(old.fields), sorted(old.tags)) != (
+            without_report_link(note.fields),
+            sorted(note.tags),
+        ):
+            changed.append((note, old))
+    return Changes(tuple(added), tuple(changed), tuple(retired))
 
 
 def release_notes(
@@ -72,21 +103,15 @@ def release_notes(
 ) -> str:
     """Markdown: the cards added, changed (with a word diff) and retired since ``previous``,
     then how a student imports the update."""
+    since = changes(deck, previous)
     shipped = previous or {}
-    added: list[str] = []
-    changed: list[str] = []
-    retired: list[str] = []
-    for note in sorted(deck.notes, key=lambda n: n.card_id):
-        old = shipped.get(note.guid)
-        if RETIRED_TAG in note.tags:
-            if old is None or RETIRED_TAG not in old.tags:
-                # The note now ships as a notice: name the card by what students knew.
-                last_text = (old.fields if old is not None else note.fields)[0]
-                retired.append(_entry(note.card_id, last_text))
-        elif old is None:
-            added.append(_entry(note.card_id, note.fields[0]))
-        elif (old.fields, sorted(old.tags)) != (note.fields, sorted(note.tags)):
-            changed.append(_changed(note, old))
+    added = [_entry(note.card_id, note.fields[0]) for note in since.added]
+    changed = [_changed(note, old) for note, old in since.changed]
+    retired = [
+        # The note now ships as a notice: name the card by what students knew.
+        _entry(note.card_id, (old.fields if (old := shipped.get(note.guid)) else note.fields)[0])
+        for note in since.retired
+    ]
     lines = [f"## {markdown_text(title)}", ""]
     for heading, entries in (("Added", added), ("Changed", changed), ("Retired", retired)):
         if entries:
