@@ -20,6 +20,7 @@ from deckgen.diagnostics import (
     printable,
     printable_message,
 )
+from deckgen.workflow.baseline import Baseline
 
 CONTROL = ["\x1b", "\x07", "\r", "\n", "\x00", "\x9b", "\x7f"]
 BIDI = ["\u202a", "\u202b", "\u202c", "\u202d", "\u202e", "\u2066", "\u2067", "\u2068"]
@@ -151,7 +152,7 @@ def test_verify_quotes_card_text_escaped_in_text_and_annotations(tmp_path: Path)
     finding = Finding(
         "conflict", f"card 'x' ('{forged}') conflicts", Location(tmp_path / "a,line=1::b.yaml", 3)
     )
-    result = DeckVerification("Deck\u202e\x1b[2J", None, 1, 0, 0, 0, 0, (finding,))
+    result = DeckVerification("Deck\u202e\x1b[2J", Baseline(None), 1, 0, 0, 0, 0, (finding,))
     text = format_results([result], "text")
     assert not _RAW_UNSAFE.search(text)
     assert [line for line in text.splitlines() if line.startswith("verify passed")] == []

@@ -175,7 +175,7 @@ def test_hostile_card_text_in_every_section_stays_text(
     cards.write_text(cards.read_text().replace("  - id: math\n", "  - id: math-again\n"))
     monkeypatch.setenv("SOURCE_DATE_EPOCH", str(FIRST_BUILD_TIME + 60))
 
-    result = run_deckgen("changelog")
+    result = run_deckgen("changelog", "--against", "decks")
 
     assert result.exit_code == 0, result.output
     assert "Traceback" not in result.output
@@ -197,7 +197,7 @@ def test_the_retired_step_appears_only_when_something_was_retired(
     hostile_project(empty_project, answer="changed")
     monkeypatch.setenv("SOURCE_DATE_EPOCH", str(FIRST_BUILD_TIME + 60))
 
-    notes = run_deckgen("changelog").stdout
+    notes = run_deckgen("changelog", "--against", "decks").stdout
 
     assert "### Changed" in notes
     assert "Retired" not in notes

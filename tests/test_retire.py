@@ -138,7 +138,7 @@ def test_a_release_names_itself_in_the_notice(
     delete(project, NERVE)
     build_at(monkeypatch, 3600)
     monkeypatch.setenv("SOURCE_DATE_EPOCH", str(FIRST_BUILD_TIME + 7200))
-    assert run_deckgen("release", "minor").exit_code == 0
+    assert run_deckgen("release", "minor", "--first").exit_code == 0
     student.import_package(project / PACKAGE)
 
     nerve = note_guid("demo-gm", "nerve")

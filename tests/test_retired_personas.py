@@ -57,9 +57,11 @@ def old_texts() -> dict[str, list[str]]:
 
 
 def allow_every_new_card(student: StudentCollection) -> None:
-    """The deck's defaults, except that all new cards come today instead of 20 a day."""
+    """The deck's defaults, except that all new cards come today instead of 20 a day (the
+    review limit, 200 by default, caps new cards too, so it is lifted as well)."""
     for config in student.col.decks.all_config():
         config["new"]["perDay"] = 9999
+        config["rev"]["perDay"] = 9999
         student.col.decks.update_config(config)
 
 

@@ -40,6 +40,7 @@ from deckgen.diagnostics import (
 )
 from deckgen.notes import Note
 from deckgen.output import diagnostic_json, github_annotation
+from deckgen.render.report_link import without_report_link
 from deckgen.source.deck_options import DeckOptions
 from deckgen.workflow.baseline import Baseline, BaselineChoice
 
@@ -322,7 +323,12 @@ class _Rehearsal:
                 "another's content; give each card back its id",
                 where,
             )
-        if old is not None and old.fields == now.fields != note.fields:
+        if (
+            old is not None
+            and old.fields == now.fields
+            # The report link names the release a card shipped in: no edit of the card.
+            and without_report_link(tuple(now.fields)) != without_report_link(note.fields)
+        ):
             yield Finding(
                 "edit-lost",
                 f"card '{note.card_id}' changed, but students' copy carries a time no older "
@@ -480,7 +486,8 @@ def _import(
         raise DeckgenError(
             f"{display_path(baseline)} cannot be imported by Anki's engine ({reason}): it is "
             "not the previous release students imported; pass the released package with "
-            "--against"
+            "--against",
+            exit_code=2,  # like every baseline that is no package of the deck
         ) from exc
 
 
