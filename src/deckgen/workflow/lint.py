@@ -17,13 +17,17 @@ from collections import Counter, defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from deckgen.anki.occlusion import hides_all, read_occlusion_field
 from deckgen.diagnostics import Location, Report, did_you_mean
 from deckgen.notes import CompiledDeck, Note
+from deckgen.render.occlusion import FINGERTIP, PHONE_WIDTH, css_size, image_size
 from deckgen.source.validate import CardKind, CardSpec, Text
 
 MAX_ANSWER_WORDS = 25
 MAX_LIST_ITEMS = 3
 MAX_DELETIONS_PER_NUMBER = 3
+MAX_MASKS_PER_CARD = 12
+"""Masks covering one occlusion card's picture: past a dozen the picture is mostly masks."""
 SIMILAR_QUESTIONS = 0.85
 """difflib ratio from which two different questions count as near-duplicates."""
 _SHARED_WORDS = 0.6
@@ -39,6 +43,9 @@ RULES: dict[str, str] = {
     "cloze-deletions": f"more than {MAX_DELETIONS_PER_NUMBER} deletions under one cloze number",
     "no-source": "a card without a source",
     "typein-case": "a type-in answer that starts with a small letter",
+    "occlusion-masks": f"more than {MAX_MASKS_PER_CARD} masks on one occlusion card",
+    "occlusion-mask-size": f"an occlusion mask smaller than a fingertip ({FINGERTIP} CSS px) "
+    f"on a phone {PHONE_WIDTH} px wide",
 }
 
 _TAG = re.compile(r"<[^>]*>")
@@ -115,6 +122,14 @@ def _silenced(names: tuple[Text, ...], report: Report) -> set[str]:
 
 
 def _card(spec: CardSpec, note: Note) -> _Card:
+    if spec.kind is CardKind.OCCLUSION:  # the picture and its header are the question
+        return _Card(
+            spec=spec,
+            note=note,
+            question=_plain(note.fields[2]),
+            answer="",
+            pictures=tuple(_IMAGE_SOURCE.findall(note.fields[1])),
+        )
     first_field = note.fields[0]
     answer = "" if spec.kind is CardKind.CLOZE else _plain(note.fields[1])
     return _Card(
@@ -135,6 +150,9 @@ def _check_card(card: _Card, warn: _Warn) -> None:
             spec.location,
             f"card '{spec.id}' has no source: add 'source:' to the card or its file",
         )
+    if spec.kind is CardKind.OCCLUSION:
+        _check_occlusion(card, warn)
+        return
     if spec.kind is CardKind.CLOZE:
         assert spec.cloze is not None
         _check_cloze(card, spec.cloze, warn)
@@ -216,6 +234,43 @@ def _check_cloze(card: _Card, cloze: Text, warn: _Warn) -> None:
                 f"cloze of card '{card.spec.id}' hides {count} deletions under c{number} "
                 f"(more than {MAX_DELETIONS_PER_NUMBER}): give them their own numbers",
             )
+
+
+def _check_occlusion(card: _Card, warn: _Warn) -> None:
+    """Too many masks on one card, and masks a finger cannot tap on a phone."""
+    spec = card.spec
+    assert spec.occlusion is not None
+    groups = read_occlusion_field(card.note.fields[0])
+    written = spec.occlusion.hide or spec.occlusion.masks
+    every_mask = sum(len(masks) for masks in groups.values())
+    pictures = {file.name: file.data for file in card.note.media}
+    size = image_size(pictures.get(card.pictures[0], b"")) if card.pictures else None
+    for number, masks in sorted(groups.items()):
+        location = written[number - 1].location if number <= len(written) else spec.location
+        shown = every_mask if hides_all(card.note.fields[0]) else len(masks)
+        if shown > MAX_MASKS_PER_CARD:
+            warn(
+                card,
+                "occlusion-masks",
+                location,
+                f"card {number} of occlusion card '{spec.id}' covers the picture with {shown} "
+                f"masks (more than {MAX_MASKS_PER_CARD}): students see more mask than "
+                "picture; split it into several cards or use mode: hide-one",
+            )
+        if size is None:
+            continue
+        for mask in masks:
+            width, height = css_size(mask, image_width=size[0], image_height=size[1])
+            if width < FINGERTIP and height < FINGERTIP:
+                warn(
+                    card,
+                    "occlusion-mask-size",
+                    location,
+                    f"a mask of card {number} of occlusion card '{spec.id}' is "
+                    f"{width:.0f}x{height:.0f} CSS px on a phone {PHONE_WIDTH} px wide, "
+                    f"smaller than a fingertip ({FINGERTIP} px): students cannot tap it to "
+                    "reveal it; make it larger",
+                )
 
 
 def _check_repeats(cards: list[_Card], warn: _Warn) -> None:

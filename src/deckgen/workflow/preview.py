@@ -7,7 +7,9 @@ flat too), so it opens from disk with no server and no network:
 - math (``\\( \\)``, ``\\[ \\]``) is turned into MathML here, which Chromium, Firefox and Safari
   draw natively, instead of loading MathJax from the web as Anki's viewer does;
 - ``[[type:Answer]]`` becomes an input box on the front and the expected answer on the back,
-  as Anki's reviewer does when nothing was typed.
+  as Anki's reviewer does when nothing was typed;
+- image occlusion masks, which Anki's reviewer paints on a canvas with a script, are drawn as
+  a static SVG over the picture from the same rendered shapes (``occlusion_overlay``).
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ from deckgen.build import write_atomically
 from deckgen.diagnostics import Location
 from deckgen.notes import CompiledDeck, Note
 from deckgen.render.cardrender import CardFaces, render_cards
+from deckgen.workflow.occlusion_preview import OVERLAY_CSS, TOGGLE_SCRIPT, occlusion_overlay
 
 INDEX = "index.html"
 
@@ -74,7 +77,7 @@ def write_preview(compiled: list[CompiledDeck], out_dir: Path) -> Preview:
     css = sorted({note.notetype.css for deck in compiled for note in deck.notes})
     page = _PAGE.format(
         notetype_css="\n".join(css),
-        page_css=_PAGE_CSS,
+        page_css=_PAGE_CSS + OVERLAY_CSS,
         tag_buttons="".join(
             f'<button type="button" class="dg-tag" data-tag="{html.escape(tag)}" '
             f'aria-pressed="false">{html.escape(tag)}</button>'
@@ -82,7 +85,7 @@ def write_preview(compiled: list[CompiledDeck], out_dir: Path) -> Preview:
         ),
         total=cards,
         decks="".join(sections),
-        script=_SCRIPT,
+        script=_SCRIPT + TOGGLE_SCRIPT,
     )
     media = {file.name: file for deck in compiled for file in deck.media}
     for file in media.values():
@@ -132,7 +135,7 @@ def _for_page(card_html: str, *, typed: str | None) -> str:
             )
         return f'<code class="dg-typeans">{html.escape(typed)}</code>'
 
-    return _MATH.sub(_mathml, _TYPE_ANSWER.sub(type_answer, card_html))
+    return occlusion_overlay(_MATH.sub(_mathml, _TYPE_ANSWER.sub(type_answer, card_html)))
 
 
 def _mathml(match: re.Match[str]) -> str:

@@ -1,0 +1,134 @@
+"""Anki's image occlusion, natively: the notetype's templates and the Occlusion field's text.
+
+Anki (23.10+, AnkiDroid 2.17+) treats a cloze notetype as its built-in Image Occlusion when
+its JSON carries ``originalStockKind: 6`` and its fields are tagged 0-4 (Occlusion, Image,
+Header, Back Extra, Comments); it finds the fields by tag. Named exactly "Image Occlusion" a
+package's copy would arrive as "Image Occlusion+", so deckgen's has a name of its own (measured
+with Anki's engine: ../shared/ANKI.md). The templates are Anki's stock ones, as its engine
+writes them; the CSS adds deckgen's source line and colour-blind-safe mask colours.
+"""
+
+from __future__ import annotations
+
+import re
+
+from deckgen.render.occlusion import Mask, MaskGroup
+
+ORIGINAL_STOCK_KIND = 6
+"""``OriginalStockKind.ImageOcclusion`` in Anki's notetype protobuf."""
+FIELDS = ("Occlusion", "Image", "Header", "Back Extra", "Comments")
+"""Anki finds each by its tag, the field's index here."""
+
+_FRONT = """\
+{{#Header}}<div>{{Header}}</div>{{/Header}}
+<div style="display: none">{{cloze:Occlusion}}</div>
+<div id="err"></div>
+<div id="image-occlusion-container">
+    {{Image}}
+    <canvas id="image-occlusion-canvas"></canvas>
+</div>
+<script>
+try {
+    anki.imageOcclusion.setup();
+} catch (exc) {
+    document.getElementById("err").innerHTML = `Error loading image occlusion. Is your Anki \
+version up to date?<br><br>${exc}`;
+}
+</script>
+"""
+FRONT_TEMPLATE = _FRONT
+BACK_TEMPLATE = (
+    _FRONT
+    + """
+<div><button id="toggle">Toggle Masks</button></div>
+{{#Back Extra}}<div>{{Back Extra}}</div>{{/Back Extra}}
+"""
+)
+
+CSS_VARIABLES = """\
+#image-occlusion-canvas {
+    --inactive-shape-color: var(--deckgen-mask-other, #56b4e9);
+    --active-shape-color: var(--deckgen-mask-guess, #e69f00);
+    --inactive-shape-border: 1px #212121;
+    --active-shape-border: 1px #212121;
+    --highlight-shape-color: #e69f0000;
+    --highlight-shape-border: 2px #d55e00;
+}
+"""
+"""Anki's stock variables with Okabe and Ito's orange (the mask to guess) and sky blue (the
+others), which stay apart for every common colour-vision deficiency; Anki's own red and yellow
+do not. A deck sets ``--deckgen-mask-guess`` / ``--deckgen-mask-other`` to change them."""
+
+_VALUE_ESCAPE = re.compile(r"([:\\])")
+_SHAPE = re.compile(
+    r"\{\{c(\d+)::image-occlusion:(rect|ellipse|polygon)((?::(?:\\.|[^:}\\])*)*)\}\}"
+)
+_PROPERTY = re.compile(r":((?:\\.|[^:\\])*)")
+
+
+def _number(value: float) -> str:
+    """A fraction as Anki's mask editor writes one: at most four decimals, no trailing zeros."""
+    text = f"{value:.4f}".rstrip("0").rstrip(".")
+    return text if text not in ("", "-0") else "0"
+
+
+def _escape(value: str) -> str:
+    """``:`` separates a shape's properties and ``\\`` escapes; a value holding them is
+    escaped (deckgen writes only numbers, but the rule is Anki's, not the numbers')."""
+    return _VALUE_ESCAPE.sub(r"\\\1", value)
+
+
+def _properties(mask: Mask) -> list[tuple[str, str]]:
+    place = [("left", _number(mask.left)), ("top", _number(mask.top))]
+    if mask.shape == "rect":
+        return [*place, ("width", _number(mask.width)), ("height", _number(mask.height))]
+    if mask.shape == "ellipse":
+        return [*place, ("rx", _number(mask.rx)), ("ry", _number(mask.ry))]
+    points = " ".join(f"{_number(x)},{_number(y)}" for x, y in mask.points)
+    return [*place, ("points", points)]
+
+
+def occlusion_field(groups: tuple[MaskGroup, ...], *, hide_all: bool) -> str:
+    """The Occlusion field: each group's shapes under one cloze number, in order, each shape
+    followed by ``<br>`` as Anki's mask editor writes them."""
+    out = []
+    for number, group in enumerate(groups, start=1):
+        for mask in group.masks:
+            properties = _properties(mask) + ([("oi", "1")] if hide_all else [])
+            text = "".join(f":{key}={_escape(value)}" for key, value in properties)
+            out.append(f"{{{{c{number}::image-occlusion:{mask.shape}{text}}}}}<br>")
+    return "".join(out)
+
+
+def read_occlusion_field(text: str) -> dict[int, list[Mask]]:
+    """The masks of an Occlusion field by cloze number (the reverse of ``occlusion_field``),
+    for lint and the preview; shapes deckgen does not write are left out."""
+    groups: dict[int, list[Mask]] = {}
+    for match in _SHAPE.finditer(text):
+        values = {}
+        for prop in _PROPERTY.findall(match.group(3)):
+            key, _, value = prop.partition("=")
+            values[key] = re.sub(r"\\(.)", r"\1", value)
+        try:
+            mask = _mask(match.group(2), values)
+        except (KeyError, ValueError):
+            continue
+        groups.setdefault(int(match.group(1)), []).append(mask)
+    return groups
+
+
+def _mask(shape: str, values: dict[str, str]) -> Mask:
+    left, top = float(values["left"]), float(values["top"])
+    if shape == "rect":
+        return Mask(shape, left, top, float(values["width"]), float(values["height"]))
+    if shape == "ellipse":
+        return Mask(shape, left, top, rx=float(values["rx"]), ry=float(values["ry"]))
+    points = tuple(
+        (float(x), float(y)) for x, y in (pair.split(",") for pair in values["points"].split())
+    )
+    return Mask(shape, left, top, points=points)
+
+
+def hides_all(text: str) -> bool:
+    """Whether the field's masks are "hide all, guess one"."""
+    return ":oi=1" in text
