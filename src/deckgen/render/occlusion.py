@@ -426,7 +426,8 @@ def bodymap_mask_groups(
     ``shapes`` (kind, owner, box) and ``muscles`` (owner, outline) in picture pixels."""
     boxes: dict[str, list[Box]] = {}
     for kind, owner, box in shapes:
-        if kind in ("label", "trigger-point", "legend"):
+        # A trigger point's cross stays: where it is shows, its name is what is asked.
+        if kind in ("label", "legend"):
             boxes.setdefault(owner, []).append(box)
     outlines = dict(muscles)
     min_width = FINGERTIP * max(width, PHONE_WIDTH) / PHONE_WIDTH

@@ -13,9 +13,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from deckgen.anki.anki_package import package_content
+from deckgen.anki.occlusion import read_occlusion_field
 from deckgen.anki.retire import RETIRED_TAG
 from deckgen.build import compile_project, last_release_packages, package_path
-from deckgen.diagnostics import DeckgenError, Report, display_path, shorten
+from deckgen.diagnostics import DeckgenError, Report, display_path, plural, shorten
 from deckgen.notes import CompiledDeck, Note
 
 _TAG = re.compile(r"<[^>]*>")
@@ -82,9 +83,9 @@ def release_notes(
         old = shipped.get(note.guid)
         if RETIRED_TAG in note.tags:
             if old is None or RETIRED_TAG not in old.tags:
-                retired.append(f"- `{note.card_id}`: {shorten(_text(note.fields[0]))}")
+                retired.append(f"- `{note.card_id}`: {_summary(note)}")
         elif old is None:
-            added.append(f"- `{note.card_id}`: {shorten(_text(note.fields[0]))}")
+            added.append(f"- `{note.card_id}`: {_summary(note)}")
         elif (old.fields, sorted(old.tags)) != (note.fields, sorted(note.tags)):
             changed.append(_changed(note, old))
     lines = [f"## {title}", ""]
@@ -109,10 +110,37 @@ def release_notes(
     return "\n".join(lines) + "\n"
 
 
+def _summary(note: Note) -> str:
+    """A note in one line: its first field, or for image occlusion what it is and its header
+    (its first field is the masks' coordinates)."""
+    if note.notetype.original_stock_kind is None:
+        return shorten(_text(note.fields[0]))
+    header = _text(note.fields[2])
+    cards = plural(len(note.card_ords), "card")
+    return f"image occlusion, {cards}" + (f": {shorten(header)}" if header else "")
+
+
+def _masks_changed(before: str, after: str) -> str:
+    """What changed in an Occlusion field, card by card."""
+    old, new = read_occlusion_field(before), read_occlusion_field(after)
+    parts = []
+    for label, numbers in (
+        ("new", sorted(new.keys() - old.keys())),
+        ("moved", sorted(n for n in new.keys() & old.keys() if new[n] != old[n])),
+        ("removed", sorted(old.keys() - new.keys())),
+    ):
+        if numbers:
+            parts.append(f"{label} masks for card{'s' if len(numbers) > 1 else ''} "
+                         + ", ".join(map(str, numbers)))  # fmt: skip
+    return "; ".join(parts) or "(mask mode)"
+
+
 def _changed(note: Note, old: ShippedNote) -> str:
     parts = []
     for name, before, after in zip(note.notetype.fields, old.fields, note.fields, strict=False):
-        if before != after:
+        if before != after and note.notetype.original_stock_kind and name == "Occlusion":
+            parts.append(f"  - {name}: {_masks_changed(before, after)}")
+        elif before != after:
             diff = word_diff(_text(before), _text(after))
             parts.append(f"  - {name}: {diff or '(formatting or images)'}")
     added_tags = sorted(set(note.tags) - set(old.tags))
@@ -120,7 +148,7 @@ def _changed(note: Note, old: ShippedNote) -> str:
     if added_tags or removed_tags:
         tags = [f"**{tag}**" for tag in added_tags] + [f"~~{tag}~~" for tag in removed_tags]
         parts.append(f"  - tags: {' '.join(tags)}")
-    return "\n".join([f"- `{note.card_id}`: {shorten(_text(note.fields[0]))}", *parts])
+    return "\n".join([f"- `{note.card_id}`: {_summary(note)}", *parts])
 
 
 def word_diff(before: str, after: str) -> str:

@@ -126,7 +126,8 @@ def _card(spec: CardSpec, note: Note) -> _Card:
         return _Card(
             spec=spec,
             note=note,
-            question=_plain(note.fields[2]),
+            # Anki's duplicate check reads the first field: the masks.
+            question=f"{_plain(note.fields[2])} {note.fields[0]}",
             answer="",
             pictures=tuple(_IMAGE_SOURCE.findall(note.fields[1])),
         )
@@ -245,18 +246,14 @@ def _check_occlusion(card: _Card, warn: _Warn) -> None:
     every_mask = sum(len(masks) for masks in groups.values())
     pictures = {file.name: file.data for file in card.note.media}
     size = image_size(pictures.get(card.pictures[0], b"")) if card.pictures else None
+    if hides_all(card.note.fields[0]) and every_mask > MAX_MASKS_PER_CARD:
+        # Every mask covers every card: one finding for the note.
+        location = written[0].location if written else spec.location
+        _too_many(card, location, every_mask, warn, advice="or use mode: hide-one")
     for number, masks in sorted(groups.items()):
         location = written[number - 1].location if number <= len(written) else spec.location
-        shown = every_mask if hides_all(card.note.fields[0]) else len(masks)
-        if shown > MAX_MASKS_PER_CARD:
-            warn(
-                card,
-                "occlusion-masks",
-                location,
-                f"card {number} of occlusion card '{spec.id}' covers the picture with {shown} "
-                f"masks (more than {MAX_MASKS_PER_CARD}): students see more mask than "
-                "picture; split it into several cards or use mode: hide-one",
-            )
+        if not hides_all(card.note.fields[0]) and len(masks) > MAX_MASKS_PER_CARD:
+            _too_many(card, location, len(masks), warn, advice="split the group")
         if size is None:
             continue
         for mask in masks:
@@ -271,6 +268,17 @@ def _check_occlusion(card: _Card, warn: _Warn) -> None:
                     f"smaller than a fingertip ({FINGERTIP} px): students cannot tap it to "
                     "reveal it; make it larger",
                 )
+
+
+def _too_many(card: _Card, location: Location, masks: int, warn: _Warn, *, advice: str) -> None:
+    warn(
+        card,
+        "occlusion-masks",
+        location,
+        f"occlusion card '{card.spec.id}' covers the picture with {masks} masks on one card "
+        f"(more than {MAX_MASKS_PER_CARD}): students see more mask than picture; hide fewer, "
+        f"{advice}",
+    )
 
 
 def _check_repeats(cards: list[_Card], warn: _Warn) -> None:
