@@ -221,3 +221,49 @@ def test_screenshot_for_the_readme(
     if os.environ.get("DECKGEN_UPDATE_SCREENSHOT"):  # refreshes the README's picture
         shutil.copyfile(target, REPO / "docs" / "occlusion.png")
     page.close()
+
+
+def test_a_deck_paints_masks_in_its_own_colours(browser: Browser, tmp_path: Path) -> None:
+    deck = tmp_path / "cards" / "io"
+    deck.mkdir(parents=True)
+    (deck / "deck.yaml").write_text(
+        "name: IO\nid: io\nmask_colours: {guess: '#0072b2', other: '#f0e442'}\n"
+    )
+    (deck / "pic.svg").write_text(
+        '<svg xmlns="http://www.w3.org/2000/svg" width="400" height="300">'
+        '<rect width="400" height="300" fill="#ffffff"/></svg>\n'
+    )
+    (deck / "cards.yaml").write_text(
+        "cards:\n  - id: photo\n    type: occlusion\n    image: pic.svg\n    mode: hide-all\n"
+        "    masks:\n      - rect: {left: 0.1, top: 0.1, width: 0.3, height: 0.3}\n"
+        "      - rect: {left: 0.6, top: 0.6, width: 0.3, height: 0.3}\n"
+    )
+    report = Report()
+    compiled = compile_project(
+        tmp_path / "cards", now=FIRST_BUILD_TIME, report=report, packages_dir=tmp_path / "decks"
+    )
+    assert not report.error_count
+    write_preview(compiled, tmp_path / "preview")
+    page = browser.new_page(viewport={"width": 1200, "height": 900})
+    page.goto((tmp_path / "preview" / "index.html").as_uri())
+    article = page.query_selector('article.dg-card[data-card-ord="0"]')
+    assert article is not None
+    front = article.evaluate(_FRONT_JS)
+    side = article.query_selector(".dg-front .card")
+    assert side is not None
+    shot = Image.open(io.BytesIO(side.screenshot())).convert("RGB")
+    image, origin = front["image"], front["side"]
+
+    def colour_at(x: float, y: float) -> tuple[int, int, int]:
+        """The pixel at a point of the picture given in fractions."""
+        page_x = image[0] + x * (image[2] - image[0])
+        page_y = image[1] + y * (image[3] - image[1])
+        pixel: tuple[int, int, int] = shot.getpixel(
+            (int(page_x - origin[0]), int(page_y - origin[1]))
+        )
+        return pixel
+
+    assert near(colour_at(0.25, 0.25), (0x00, 0x72, 0xB2))  # the card's own mask
+    assert near(colour_at(0.75, 0.75), (0xF0, 0xE4, 0x42))  # the other, hidden too
+    assert near(colour_at(0.5, 0.5), (0xFF, 0xFF, 0xFF))  # the picture between them
+    page.close()

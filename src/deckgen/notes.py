@@ -19,6 +19,7 @@ from deckgen.anki.identity import (
     read_lock,
 )
 from deckgen.anki.notetypes import NOTETYPES, Notetype
+from deckgen.anki.occlusion import with_deck_colours
 from deckgen.anki.retire import carry_retired
 from deckgen.diagnostics import Report
 from deckgen.filestage import RenderedCard
@@ -104,6 +105,9 @@ def compile_deck(
     note_stamps: dict[str, Stamp] = {}
     for card in deck.cards:
         notetype = NOTETYPES[card.kind]
+        fields = card.fields
+        if card.kind is CardKind.OCCLUSION and deck.mask_colours is not None:
+            fields = (*fields[:2], with_deck_colours(fields[2], deck.mask_colours), *fields[3:])
         deck_name = f"{deck.name}::{card.subdeck}" if card.subdeck else deck.name
         guid = note_guid(deck.id, card.id)
         old = previous.last_stamp(card.id)
@@ -117,7 +121,7 @@ def compile_deck(
         content_fingerprint = note_fingerprint(
             guid=guid,
             notetype_id=notetype.id,
-            fields=card.fields,
+            fields=fields,
             tags=card.tags,
             deck=deck_name,
         )
@@ -128,7 +132,7 @@ def compile_deck(
                 card.id,
                 guid,
                 notetype,
-                card.fields,
+                fields,
                 card.tags,
                 deck_name,
                 card.media,

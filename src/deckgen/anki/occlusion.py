@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import re
 
-from deckgen.render.occlusion import Mask, MaskGroup
+from deckgen.render.occlusion import Mask, MaskColours, MaskGroup
 
 ORIGINAL_STOCK_KIND = 6
 """``OriginalStockKind.ImageOcclusion`` in Anki's notetype protobuf."""
@@ -57,7 +57,21 @@ CSS_VARIABLES = """\
 """
 """Anki's stock variables with Okabe and Ito's orange (the mask to guess) and sky blue (the
 others), which stay apart for every common colour-vision deficiency; Anki's own red and yellow
-do not. A deck sets ``--deckgen-mask-guess`` / ``--deckgen-mask-other`` to change them."""
+do not. A deck's ``mask_colours`` set ``--deckgen-mask-guess`` / ``--deckgen-mask-other``
+(``with_deck_colours``)."""
+
+
+def with_deck_colours(header: str, colours: MaskColours) -> str:
+    """The Header field led by a deck's mask colours: the notetype (and its CSS) is shared by
+    every deck, so a deck's own colours travel in its notes. Header, as the one field the
+    template always shows above the picture."""
+    rules = "".join(
+        f"--deckgen-mask-{name}:{colour};"
+        for name, colour in (("guess", colours.guess), ("other", colours.other))
+        if colour is not None
+    )
+    return f"<style>#image-occlusion-canvas{{{rules}}}</style>{header}" if rules else header
+
 
 _VALUE_ESCAPE = re.compile(r"([:\\])")
 _SHAPE = re.compile(

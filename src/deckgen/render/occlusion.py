@@ -95,6 +95,46 @@ class HideGroup:
 
 
 @dataclass(frozen=True)
+class MaskColours:
+    """A deck's own mask colours (``mask_colours:`` in deck.yaml), as ``#rrggbb``."""
+
+    guess: str | None = None
+    """The masks a card asks about."""
+    other: str | None = None
+    """The other masks, shown with ``mode: hide-all``."""
+
+
+_COLOUR = re.compile(r"#[0-9A-Fa-f]{6}")
+
+
+def parse_mask_colours(node: Node, report: Report) -> MaskColours | None:
+    """A deck.yaml's ``mask_colours: {guess: '#rrggbb', other: '#rrggbb'}``."""
+    if not isinstance(node, Mapping):
+        report.error(
+            node.location,
+            "'mask_colours' must be a mapping like {guess: '#0072b2', other: '#f0e442'}, "
+            f"not {describe(node)}",
+        )
+        return None
+    report_unknown_keys(node, {"guess", "other"}, "'mask_colours'", report)
+    colours: dict[str, str] = {}
+    for key in ("guess", "other"):
+        value = node.get(key)
+        if value is None:
+            continue
+        if isinstance(value, Scalar) and _COLOUR.fullmatch(value.text):
+            colours[key] = value.text.lower()
+        else:
+            report.error(
+                value.location,
+                f"'{key}' must be a colour written #rrggbb in quotes (YAML reads # as a "
+                f"comment), e.g. {key}: '#0072b2', not {describe(value)}",
+            )
+            return None
+    return MaskColours(**colours)
+
+
+@dataclass(frozen=True)
 class OcclusionSpec:
     """A checked occlusion card's masks: named labels of its body map, or shapes."""
 
@@ -389,7 +429,11 @@ def _polygon(node: Node, report: Report) -> Mask | None:
         return None
     xs, ys = [x for x, _ in points], [y for _, y in points]
     mask = Mask("polygon", min(xs), min(ys), points=tuple(points))
-    if max(xs) == min(xs) or max(ys) == min(ys):
+    twice_area = sum(
+        x0 * y1 - x1 * y0
+        for (x0, y0), (x1, y1) in zip(points, points[1:] + points[:1], strict=True)
+    )
+    if abs(twice_area) < 1e-9:
         report.error(node.location, "the polygon has no area: its points lie on one line")
         return None
     return mask

@@ -301,6 +301,23 @@ def schema(kind: str) -> dict[str, Any]:
                     "description": "The day of that release (YYYY-MM-DD); written by 'deckgen "
                     "release'.",
                 },
+                "mask_colours": {
+                    "type": "object",
+                    "description": "The deck's colours for image occlusion masks.",
+                    "additionalProperties": False,
+                    "properties": {
+                        "guess": {
+                            "type": "string",
+                            "pattern": "^#[0-9A-Fa-f]{6}$",
+                            "description": "The masks a card asks about (default #e69f00).",
+                        },
+                        "other": {
+                            "type": "string",
+                            "pattern": "^#[0-9A-Fa-f]{6}$",
+                            "description": "The other masks with mode: hide-all (default #56b4e9).",
+                        },
+                    },
+                },
                 "drop_retired_after": {
                     **_VERSION,
                     "description": "Stop shipping retired cards announced in this release or "

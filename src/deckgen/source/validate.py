@@ -20,7 +20,7 @@ from deckgen.source.versions import RELEASE_KEYS, DeckRelease, read_deck_release
 
 if TYPE_CHECKING:
     from deckgen.render.bodymap import BodymapSpec
-    from deckgen.render.occlusion import OcclusionSpec
+    from deckgen.render.occlusion import MaskColours, OcclusionSpec
 
 from deckgen.source.yamlsource import (
     Mapping,
@@ -136,9 +136,11 @@ class DeckSpec(Generic[CardT]):
     """Lint rules silenced for the whole deck (``lint: {ignore: [...]}``)."""
     release: DeckRelease = field(default_factory=DeckRelease)
     """Version, release date and when to stop shipping retired cards."""
+    mask_colours: MaskColours | None = None
+    """The deck's own colours for image occlusion masks (``mask_colours:``)."""
 
 
-_DECK_KEYS = {"name", "id", "description", "tags", "lint", *RELEASE_KEYS}
+_DECK_KEYS = {"name", "id", "description", "tags", "lint", "mask_colours", *RELEASE_KEYS}
 _FILE_KEYS = {"deck", "tags", "source", "cards"}
 _CARD_KEYS = {
     "id", "type", "question", "answer", "cloze", "extra", "source", "tags", "bodymap", "lint",
@@ -268,6 +270,11 @@ def load_deck(
     description = checker.optional_text(mapping, "description")
     deck_tags = checker.tags(mapping)
     release = read_deck_release(mapping, report)
+    mask_colours = None
+    if (colours_node := mapping.get("mask_colours")) is not None:
+        from deckgen.render.occlusion import parse_mask_colours
+
+        mask_colours = parse_mask_colours(colours_node, report)
 
     cards = load_files(folder, _card_files(folder, report), deck_tags, report)
     _report_repeats(
@@ -297,6 +304,7 @@ def load_deck(
         location=mapping.location,
         lint_ignore=checker.lint_ignore(mapping),
         release=release,
+        mask_colours=mask_colours,
     )
 
 
