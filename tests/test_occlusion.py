@@ -13,6 +13,7 @@ from conftest import FIRST_BUILD_TIME, run_deckgen
 from deckgen.anki import occlusion
 from deckgen.anki.identity import note_guid
 from deckgen.anki.notetypes import NOTETYPES
+from deckgen.build import compile_project
 from deckgen.diagnostics import Report
 from deckgen.render.bodymap import parse_bodymap
 from deckgen.render.bodymap_draw import draw
@@ -240,3 +241,27 @@ def test_verify_rehearses_an_occlusion_upgrade(
 
     assert result.exit_code == 0, result.output
     assert "1 updated, 1 unchanged" in result.output
+
+
+def test_the_shipped_deck_teaches_landmarks_muscles_and_trigger_points_by_occlusion() -> None:
+    repo = Path(__file__).resolve().parent.parent
+    report = Report()
+    (deck,) = compile_project(
+        repo / "cards", now=FIRST_BUILD_TIME, report=report, packages_dir=repo / "decks"
+    )
+    assert not report.error_count
+    hidden: dict[str, set[str]] = {}
+    for card, note in deck.written_cards():
+        if card.occlusion is None:
+            continue
+        assert card.bodymap is not None and card.source is not None
+        assert re.search(r"\b(19|20)\d\d\b", card.source.markdown), card.id
+        assert len(note.card_ords) == len(card.occlusion.hide)
+        for panel in card.bodymap.panels:
+            for group in card.occlusion.hide:
+                hidden.setdefault(f"{panel.view}:{group.kind}", set()).update(group.names)
+    palpated = {"psis", "iliac-crest", "greater-trochanter"}
+    assert palpated | {"sacrum"} <= hidden["posterior:landmarks"]
+    assert palpated | {"asis"} <= hidden["lateral:landmarks"]
+    assert hidden["posterior:muscles"] == {"gluteus-minimus", "gluteus-medius", "gluteus-maximus"}
+    assert hidden["posterior:trigger_points"] == {"TrP1", "TrP2", "TrP3"}
