@@ -78,11 +78,11 @@ def active_masks(question: str) -> list[dict[str, str]]:
     ]
 
 
-def label_boxes() -> dict[str, tuple[float, float, float, float]]:
+def label_boxes(bodymap: str = BODYMAP) -> dict[str, tuple[float, float, float, float]]:
     """Each landmark label's box on the test map, as fractions of the picture."""
     report = Report()
     source = Path("map.yaml")
-    source.write_text(BODYMAP.replace("    bodymap:\n", "").replace("      ", ""))
+    source.write_text(bodymap.replace("    bodymap:\n", "").replace("      ", ""))
     node = load_yaml(source, report)
     assert node is not None
     spec = parse_bodymap(node, fields=("image",), default_field="image", report=report)
@@ -265,3 +265,45 @@ def test_the_shipped_deck_teaches_landmarks_muscles_and_trigger_points_by_occlus
     assert palpated | {"asis"} <= hidden["lateral:landmarks"]
     assert hidden["posterior:muscles"] == {"gluteus-minimus", "gluteus-medius", "gluteus-maximus"}
     assert hidden["posterior:trigger_points"] == {"TrP1", "TrP2", "TrP3"}
+
+
+def masked_label(question: str, boxes: dict[str, tuple[float, float, float, float]]) -> str:
+    """The one label whose box the card's own mask covers."""
+    (mask,) = active_masks(question)
+    left, top = float(mask["left"]), float(mask["top"])
+    right, bottom = left + float(mask["width"]), top + float(mask["height"])
+    (name,) = [
+        name
+        for name, (x0, y0, x1, y1) in boxes.items()
+        if left <= x0 and top <= y0 and right >= x1 and bottom >= y1
+    ]
+    return name
+
+
+def test_a_label_added_before_the_others_leaves_every_card_on_its_label(
+    empty_project: Path, student: StudentCollection, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    write_deck(empty_project)
+    build(empty_project, monkeypatch, at=FIRST_BUILD_TIME)
+    student.import_package(empty_project / PACKAGE)
+    answers = student.study_everything("IO")
+    note = student.notes()[note_guid("io-test", "landmarks")]
+    before = {card.id: masked_label(card.question(), label_boxes()) for card in note.cards()}
+    assert sorted(before.values()) == sorted(HIDDEN)
+
+    # A landmark added first in the map's list, and the hidden ones listed in another order.
+    bodymap = BODYMAP.replace("[psis, iliac-crest,", "[coccyx, sacrum, psis, iliac-crest,")
+    bodymap = bodymap.replace("sacrum, greater-trochanter]", "greater-trochanter]")
+    write_deck(empty_project, CARDS.replace(BODYMAP, bodymap))
+    build(empty_project, monkeypatch, at=FIRST_BUILD_TIME + 3600)
+    log = student.import_package(empty_project / PACKAGE)
+
+    assert len(log.updated) == 1 and not log.new
+    note = student.notes()[note_guid("io-test", "landmarks")]
+    after = {card.id: masked_label(card.question(), label_boxes(bodymap)) for card in note.cards()}
+    assert len(after) == len(before) + 1
+    assert {card_id: after[card_id] for card_id in before} == before  # each on its label
+    (added,) = set(after) - set(before)
+    assert after[added] == "coccyx"
+    assert student.review_count() == answers
+    assert added not in student.reviewed_cards()

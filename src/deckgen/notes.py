@@ -19,8 +19,8 @@ from deckgen.anki.identity import (
     read_lock,
 )
 from deckgen.anki.notetypes import NOTETYPES, Notetype
-from deckgen.anki.occlusion import with_deck_colours
-from deckgen.anki.retire import carry_retired
+from deckgen.anki.occlusion import card_keys, keep_card_numbers, with_deck_colours
+from deckgen.anki.retire import carry_retired, shipped_notes
 from deckgen.diagnostics import Report
 from deckgen.filestage import RenderedCard
 from deckgen.render.cardrender import card_ords
@@ -103,13 +103,23 @@ def compile_deck(
 
     notes: list[Note] = []
     note_stamps: dict[str, Stamp] = {}
+    shipped: dict[str, tuple[tuple[str, ...], tuple[str, ...], str]] | None = None
     for card in deck.cards:
         notetype = NOTETYPES[card.kind]
-        fields = card.fields
-        if card.kind is CardKind.OCCLUSION and deck.mask_colours is not None:
-            fields = (*fields[:2], with_deck_colours(fields[2], deck.mask_colours), *fields[3:])
+        fields, ords = card.fields, card.card_ords
         deck_name = f"{deck.name}::{card.subdeck}" if card.subdeck else deck.name
         guid = note_guid(deck.id, card.id)
+        if card.kind is CardKind.OCCLUSION:
+            if deck.mask_colours is not None:
+                header = with_deck_colours(fields[2], deck.mask_colours)
+                fields = (*fields[:2], header, *fields[3:])
+            if card_keys(fields[0]):  # each hidden label keeps its card number as shipped
+                if shipped is None:
+                    shipped = shipped_notes(previous_package)
+                last = shipped.get(guid)
+                if last is not None:
+                    fields = (keep_card_numbers(fields[0], last[0][0]), *fields[1:])
+                    ords = card_ords(notetype, fields)
         old = previous.last_stamp(card.id)
         if old is not None and old.kind != card.kind.value:
             report.warning(
@@ -137,7 +147,7 @@ def compile_deck(
                 deck_name,
                 card.media,
                 stamp.mod,
-                card.card_ords,
+                ords,
             )
         )
     retired = carry_retired(

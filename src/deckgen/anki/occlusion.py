@@ -13,6 +13,7 @@ from __future__ import annotations
 import re
 
 from deckgen.render.occlusion import Mask, MaskColours, MaskGroup
+from deckgen.render.render import MAX_CLOZE_NUMBER, card_number
 
 ORIGINAL_STOCK_KIND = 6
 """``OriginalStockKind.ImageOcclusion`` in Anki's notetype protobuf."""
@@ -102,6 +103,12 @@ def _properties(mask: Mask) -> list[tuple[str, str]]:
     return [*place, ("points", points)]
 
 
+KEY_PROPERTY = "deckgen"
+"""A shape property naming what its card hides. Anki keeps properties it does not know in the
+field and leaves them out of the reviewer's HTML; deckgen reads them back from the last
+shipped package to keep each label's card number."""
+
+
 def occlusion_field(groups: tuple[MaskGroup, ...], *, hide_all: bool) -> str:
     """The Occlusion field: each group's shapes under one cloze number, in order, each shape
     followed by ``<br>`` as Anki's mask editor writes them."""
@@ -109,9 +116,65 @@ def occlusion_field(groups: tuple[MaskGroup, ...], *, hide_all: bool) -> str:
     for number, group in enumerate(groups, start=1):
         for mask in group.masks:
             properties = _properties(mask) + ([("oi", "1")] if hide_all else [])
+            if group.key is not None:
+                properties.append((KEY_PROPERTY, group.key))
             text = "".join(f":{key}={_escape(value)}" for key, value in properties)
             out.append(f"{{{{c{number}::image-occlusion:{mask.shape}{text}}}}}<br>")
     return "".join(out)
+
+
+def _values(properties: str) -> dict[str, str]:
+    values = {}
+    for prop in _PROPERTY.findall(properties):
+        key, _, value = prop.partition("=")
+        values[key] = re.sub(r"\\(.)", r"\1", value)
+    return values
+
+
+def card_keys(text: str) -> dict[int, str]:
+    """What each card of an Occlusion field hides (``MaskGroup.key``), by cloze number."""
+    keys = {}
+    for match in _SHAPE.finditer(text):
+        key = _values(match.group(3)).get(KEY_PROPERTY)
+        # A package is untrusted: a number Anki makes no card for is no card's.
+        number = card_number(match.group(1))
+        if key is not None and number is not None:
+            keys[number] = key
+    return keys
+
+
+def keep_card_numbers(text: str, shipped: str) -> str:
+    """``text`` with each card numbered as in ``shipped`` (the same note's Occlusion field as
+    last shipped) when it hides the same label, and new labels numbered after every number
+    shipped: Anki keeps a card's history by its number, so a label listed in another place,
+    or a label added before others, leaves every student's cards where they were."""
+    keys = card_keys(text)
+    before: dict[str, int] = {}
+    for number, key in card_keys(shipped).items():
+        before.setdefault(key, number)
+    if not keys or not before:
+        return text
+    renumbered: dict[int, int] = {}
+    taken: set[int] = set()
+    for number, key in sorted(keys.items()):
+        kept = before.get(key)
+        if kept is not None and kept not in taken:
+            renumbered[number] = kept
+            taken.add(kept)
+    next_number = max([*before.values(), *taken]) + 1
+    for number in sorted(keys):
+        if number not in renumbered:
+            if next_number > MAX_CLOZE_NUMBER:
+                return text  # no numbers left: as written, rather than cards Anki never makes
+            renumbered[number] = next_number
+            next_number += 1
+
+    def replace(match: re.Match[str]) -> str:
+        number = card_number(match.group(1))
+        new = renumbered.get(number, number) if number is not None else match.group(1)
+        return f"{{{{c{new}::image-occlusion:{match.group(2)}{match.group(3)}}}}}"
+
+    return _SHAPE.sub(replace, text)
 
 
 def read_occlusion_field(text: str) -> dict[int, list[Mask]]:
@@ -119,10 +182,7 @@ def read_occlusion_field(text: str) -> dict[int, list[Mask]]:
     for lint and the preview; shapes deckgen does not write are left out."""
     groups: dict[int, list[Mask]] = {}
     for match in _SHAPE.finditer(text):
-        values = {}
-        for prop in _PROPERTY.findall(match.group(3)):
-            key, _, value = prop.partition("=")
-            values[key] = re.sub(r"\\(.)", r"\1", value)
+        values = _values(match.group(3))
         try:
             mask = _mask(match.group(2), values)
         except (KeyError, ValueError):

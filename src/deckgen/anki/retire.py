@@ -63,7 +63,7 @@ def carry_retired(
     deleted = sorted(set(previous.notes) - set(live))
     if not deleted:
         return retired
-    shipped = _shipped_notes(previous_package)
+    shipped = shipped_notes(previous_package)
     for card_id in deleted:
         last = shipped.get(note_guid(deck.id, card_id))
         if last is None:
@@ -106,7 +106,7 @@ def _announced_by(announced_in: str, drop_after: Version) -> bool:
     return version is not None and version <= drop_after
 
 
-def _shipped_notes(package: Path) -> dict[str, tuple[tuple[str, ...], tuple[str, ...], str]]:
+def shipped_notes(package: Path) -> dict[str, tuple[tuple[str, ...], tuple[str, ...], str]]:
     """Fields, tags and deck of every note in ``package``, by guid; empty when unreadable."""
     try:
         content = package_content(package.read_bytes())

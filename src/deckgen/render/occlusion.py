@@ -4,7 +4,9 @@ On a body map the author names what to hide (landmarks, trigger points, muscles,
 zones) and the masks come from the same laid-out geometry the picture was drawn with
 (``bodymap_draw.Drawing``), so a mask can never drift off its label. On an author's own image
 the masks are given as fractions of the image. Each group of masks becomes one card; groups are
-numbered in the order written (Anki keeps a card's history by its number: add new masks last).
+numbered: on a body map each hidden label keeps its card number across releases
+(``anki.occlusion.keep_card_numbers``); on an own image in the order written (add new masks
+last), as Anki keeps a card's history by its number.
 """
 
 from __future__ import annotations
@@ -82,6 +84,10 @@ class MaskGroup:
     """What they hide, for messages and the preview (e.g. 'landmark PSIS')."""
     masks: tuple[Mask, ...]
     location: Location
+    key: str | None = None
+    """What they hide, stable across releases (``landmarks.psis``): the card keeps its number,
+    and so its history, wherever the label moves in the lists. None for masks on an
+    author's image, which are numbered in the order written."""
 
 
 @dataclass(frozen=True)
@@ -92,6 +98,11 @@ class HideGroup:
     """A key of ``HIDE_KINDS``."""
     names: tuple[str, ...]
     location: Location
+
+    @property
+    def key(self) -> str:
+        """What the card hides, whatever the order it is listed in."""
+        return f"{self.kind}.{'+'.join(sorted(self.names))}"
 
 
 @dataclass(frozen=True)
@@ -488,7 +499,7 @@ def bodymap_mask_groups(
                         if owner.startswith("legend-"):
                             box = Box(box.x0 - _LEGEND_SWATCH, box.y0, box.x1, box.y1)
                         masks.append(_rect_mask(_widened(box, min_width, width), width, height))
-        groups.append(MaskGroup(describe_hidden(group), _unique(masks), group.location))
+        groups.append(MaskGroup(describe_hidden(group), _unique(masks), group.location, group.key))
     return tuple(groups)
 
 

@@ -17,7 +17,7 @@ from collections import Counter, defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from deckgen.anki.occlusion import hides_all, read_occlusion_field
+from deckgen.anki.occlusion import card_keys, hides_all, read_occlusion_field
 from deckgen.diagnostics import Location, Report, did_you_mean
 from deckgen.notes import CompiledDeck, Note
 from deckgen.render.occlusion import FINGERTIP, PHONE_WIDTH, css_size, image_size
@@ -243,6 +243,9 @@ def _check_occlusion(card: _Card, warn: _Warn) -> None:
     assert spec.occlusion is not None
     groups = read_occlusion_field(card.note.fields[0])
     written = spec.occlusion.hide or spec.occlusion.masks
+    # A hidden label's card keeps its number across releases; masks are numbered in order.
+    by_key = {group.key: group.location for group in spec.occlusion.hide}
+    keys = card_keys(card.note.fields[0])
     every_mask = sum(len(masks) for masks in groups.values())
     pictures = {file.name: file.data for file in card.note.media}
     size = image_size(pictures.get(card.pictures[0], b"")) if card.pictures else None
@@ -251,7 +254,10 @@ def _check_occlusion(card: _Card, warn: _Warn) -> None:
         location = written[0].location if written else spec.location
         _too_many(card, location, every_mask, warn, advice="or use mode: hide-one")
     for number, masks in sorted(groups.items()):
-        location = written[number - 1].location if number <= len(written) else spec.location
+        if number in keys:
+            location = by_key.get(keys[number], spec.location)
+        else:
+            location = written[number - 1].location if number <= len(written) else spec.location
         if not hides_all(card.note.fields[0]) and len(masks) > MAX_MASKS_PER_CARD:
             _too_many(card, location, len(masks), warn, advice="split the group")
         if size is None:
