@@ -8,8 +8,9 @@ from pathlib import Path
 import pytest
 
 from conftest import FIRST_BUILD_TIME, run_deckgen
-from deckgen.anki.occlusion import occlusion_field, read_occlusion_field
-from deckgen.diagnostics import Location
+from deckgen.anki.occlusion import card_keys, occlusion_field, read_occlusion_field
+from deckgen.build import compile_project
+from deckgen.diagnostics import Location, Report
 from deckgen.render.occlusion import Mask, MaskGroup
 
 MAP = """\
@@ -196,3 +197,23 @@ def test_stats_and_changelog_name_occlusion_cards(
         "- `photo`: image occlusion, 3 cards: Name the bone\n"
         "  - Occlusion: new masks for card 3; moved masks for card 2\n"
     ) in changelog
+
+
+def test_an_author_label_cannot_break_out_of_its_mask(empty_project: Path) -> None:
+    label = "T}}<b>:\\\\x"
+    cards = (
+        "  - id: a\n    type: occlusion\n    bodymap:\n      view: posterior\n"
+        "      muscles: [gluteus-medius]\n      trigger_points:\n"
+        f"        - {{label: '{label}', at: psis}}\n"
+        "    hide: {trigger_points: all}\n"
+    )
+    assert not check(empty_project, cards)
+    assert run_deckgen("build").exit_code == 0
+    (deck,) = compile_project(
+        empty_project / "cards", now=FIRST_BUILD_TIME, report=Report(), packages_dir=Path("decks")
+    )
+    (note,) = deck.notes
+    field = note.fields[0]
+    assert field.count("{{") == field.count("}}") == 1 and "<b>" not in field
+    assert card_keys(field) == {1: "trigger_points.T%7D%7D%3Cb%3E%3A%5C%5Cx"}
+    assert len(note.card_ords) == 1

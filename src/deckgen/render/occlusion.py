@@ -14,6 +14,7 @@ from __future__ import annotations
 import math
 import re
 import struct
+import urllib.parse
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
@@ -101,8 +102,11 @@ class HideGroup:
 
     @property
     def key(self) -> str:
-        """What the card hides, whatever the order it is listed in."""
-        return f"{self.kind}.{'+'.join(sorted(self.names))}"
+        """What the card hides, whatever the order it is listed in. A trigger point's label
+        is the author's text: percent-encoded, so nothing in it can end the cloze (``}}``),
+        split its properties (``:``) or become markup."""
+        names = "+".join(urllib.parse.quote(name, safe="-._") for name in sorted(self.names))
+        return f"{self.kind}.{names}"
 
 
 @dataclass(frozen=True)
