@@ -217,3 +217,19 @@ def test_an_author_label_cannot_break_out_of_its_mask(empty_project: Path) -> No
     assert field.count("{{") == field.count("}}") == 1 and "<b>" not in field
     assert card_keys(field) == {1: "trigger_points.T%7D%7D%3Cb%3E%3A%5C%5Cx"}
     assert len(note.card_ords) == 1
+
+
+def test_the_readme_example_builds_into_one_card_per_trigger_point(
+    empty_project: Path,
+) -> None:
+    readme = (Path(__file__).resolve().parent.parent / "README.md").read_text(encoding="utf-8")
+    after_marker = readme.split("<!-- occlusion-example -->", 1)[1]
+    example = after_marker.split("```yaml\n", 1)[1].split("```", 1)[0]
+    assert "(docs/occlusion.png)" in after_marker.split("###", 1)[0]
+    folder = empty_project / "cards" / "example"
+    folder.mkdir()
+    (folder / "deck.yaml").write_text("name: Example\nid: example\n")
+    (folder / "cards.yaml").write_text("cards:\n" + example)
+    result = run_deckgen("build", "cards")
+    assert result.exit_code == 0, result.output
+    assert "(1 note, 3 cards, 1 image)" in result.output
