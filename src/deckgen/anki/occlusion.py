@@ -20,7 +20,7 @@ ORIGINAL_STOCK_KIND = 6
 FIELDS = ("Occlusion", "Image", "Header", "Back Extra", "Comments")
 """Anki finds each by its tag, the field's index here."""
 
-_FRONT = """\
+FRONT_TEMPLATE = """\
 {{#Header}}<div>{{Header}}</div>{{/Header}}
 <div style="display: none">{{cloze:Occlusion}}</div>
 <div id="err"></div>
@@ -37,9 +37,8 @@ version up to date?<br><br>${exc}`;
 }
 </script>
 """
-FRONT_TEMPLATE = _FRONT
 BACK_TEMPLATE = (
-    _FRONT
+    FRONT_TEMPLATE
     + """
 <div><button id="toggle">Toggle Masks</button></div>
 {{#Back Extra}}<div>{{Back Extra}}</div>{{/Back Extra}}

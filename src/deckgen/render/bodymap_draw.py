@@ -789,7 +789,7 @@ def draw(spec: BodymapSpec) -> Drawing:
                     (segment[1][0] + x, segment[1][1] + top),
                 )
             shapes.append(Shape(shape.kind, f"{number}:{shape.owner}", moved, segment))
-        muscles.extend(drawn_muscles(spec.panels[number], panel, x, top, number))
+        muscles.extend(_drawn_muscles(spec.panels[number], panel, x, top, number))
         x += panel.width + _PANEL_GAP
     legend_top = top + max(p.height for p in panels) + 4
     legend, legend_shapes, bottom = _legend(spec.panels, total_width, legend_top)
@@ -815,7 +815,7 @@ def draw(spec: BodymapSpec) -> Drawing:
     return Drawing(svg, width, height, tuple(shapes), tuple(muscles))
 
 
-def drawn_muscles(
+def _drawn_muscles(
     map_: MapSpec, panel: _Panel, left: float, top: float, number: int
 ) -> list[tuple[str, tuple[Point, ...]]]:
     """The outline of each muscle of a laid-out panel placed ``left``, ``top`` in the
