@@ -6,11 +6,15 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+import yaml
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from conftest import FIRST_BUILD_TIME, run_deckgen
 from deckgen.anki.occlusion import card_keys, occlusion_field, read_occlusion_field
 from deckgen.build import compile_project
 from deckgen.diagnostics import Location, Report
+from deckgen.filestage import compile_file
 from deckgen.render.occlusion import Mask, MaskGroup
 
 MAP = """\
@@ -233,3 +237,60 @@ def test_the_readme_example_builds_into_one_card_per_trigger_point(
     result = run_deckgen("build", "cards")
     assert result.exit_code == 0, result.output
     assert "(1 note, 3 cards, 1 image)" in result.output
+
+
+_SCALARS = st.one_of(
+    st.none(),
+    st.booleans(),
+    st.floats(allow_nan=True, allow_infinity=True),
+    st.integers(min_value=-5, max_value=5),
+    st.sampled_from(["all", "psis", "sacrum", "TrP1", "rect", "hide-all", "0.5", "}}", ":"]),
+    st.text(max_size=8),
+)
+_KEYS = ["landmarks", "trigger_points", "muscles", "zones", "rect", "ellipse", "polygon",
+         "group", "left", "top", "width", "height", "rx", "ry"]  # fmt: skip
+_VALUES = st.recursive(
+    _SCALARS,
+    lambda inner: st.one_of(
+        st.lists(inner, max_size=4),
+        st.dictionaries(st.sampled_from(_KEYS), inner, max_size=4),
+    ),
+    max_leaves=12,
+)
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(hide=_VALUES, masks=_VALUES, mode=_SCALARS, own_image=st.booleans())
+def test_any_occlusion_keys_give_cards_or_located_errors_never_a_crash(
+    tmp_path_factory: pytest.TempPathFactory,
+    hide: object,
+    masks: object,
+    mode: object,
+    own_image: bool,
+) -> None:
+    folder = tmp_path_factory.mktemp("deck")
+    (folder / "pic.svg").write_text(
+        '<svg xmlns="http://www.w3.org/2000/svg" width="40" height="30"></svg>\n'
+    )
+    card: dict[str, object] = {"id": "a", "type": "occlusion", "mode": mode}
+    if own_image:
+        card |= {"image": "pic.svg", "masks": masks}
+    else:
+        card |= {
+            "bodymap": {"view": "posterior", "muscles": ["gluteus-medius"],
+                        "landmarks": ["psis", "sacrum"],
+                        "trigger_points": [{"label": "TrP1", "at": "psis"}]},
+            "hide": hide,
+        }  # fmt: skip
+    path = folder / "cards.yaml"
+    path.write_text(yaml.safe_dump({"source": "S", "cards": [card]}))
+
+    compiled = compile_file(path, deck_folder=folder, deck_tags=())
+
+    errors = [d for d in compiled.diagnostics if d.severity.value == "error"]
+    assert all(d.location.path == path and d.location.line for d in errors)
+    for rendered in compiled.cards:
+        assert not errors
+        assert rendered.card_ords and rendered.fields[0].count("{{") == rendered.fields[0].count(
+            "}}"
+        )
