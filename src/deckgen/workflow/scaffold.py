@@ -63,6 +63,16 @@ cards:
       trigger_points:
         - {label: TrP1, at: psis}
       landmarks: [iliac-crest, psis]
+
+  - id: occlusion-example       # image occlusion: one card per hidden label of a drawn map
+    type: occlusion
+    header: Name the hidden landmark
+    bodymap:
+      view: posterior
+      muscles: [gluteus-medius]
+      landmarks: [iliac-crest, psis, greater-trochanter]
+    hide:
+      landmarks: all
 """
 
 
