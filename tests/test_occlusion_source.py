@@ -110,7 +110,7 @@ def check(project: Path, cards: str, deck: str = "name: IO\nid: io\n") -> list[s
         (
             "  - id: a\n    type: occlusion\n    question: Q\n    image: pic.svg\n"
             "    masks: [{rect: {left: 0, top: 0, width: 0.5, height: 0.5}}]\n",
-            "cards/io/cards.yaml:5:15: error: card 'a' is an occlusion card and has no "
+            "cards/io/cards.yaml:5:15: error: card 'a' is an occlusion card and takes no "
             "'question': the picture is the question; put text in 'header' (above it) or "
             "'extra' (below the answer)",
         ),

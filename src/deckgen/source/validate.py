@@ -501,7 +501,7 @@ def _load_occlusion_card(
         if (node := mapping.get(key)) is not None:
             checker.report.error(
                 node.location,
-                f"{label} is an occlusion card and has no '{key}': the picture is the "
+                f"{label} is an occlusion card and takes no '{key}': the picture is the "
                 "question; put text in 'header' (above it) or 'extra' (below the answer)",
             )
             ok = False
