@@ -176,13 +176,13 @@ def test_init_scaffolds_a_deck_that_builds_and_lints_cleanly(empty_project: Path
     built = run_deckgen("build")
     assert (built.exit_code, built.stderr) == (0, "")
     assert built.stdout == (
-        "wrote: decks/hip-anatomy.apkg (5 notes, 7 cards, 1 image)\n"
+        "wrote: decks/hip-anatomy.apkg (6 notes, 10 cards, 2 images)\n"
         "built 1 deck; 0 errors, 0 warnings\n"
     )
     linted = run_deckgen("lint", "--strict")
     assert (linted.exit_code, linted.stderr) == (0, "")
     example = Path("cards/hip-anatomy/example.yaml").read_text()
-    assert all(f"type: {kind}" in example for kind in ("reversed", "typein"))
+    assert all(f"type: {kind}" in example for kind in ("reversed", "typein", "occlusion"))
     assert "cloze:" in example and "bodymap:" in example
 
 

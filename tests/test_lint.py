@@ -28,6 +28,8 @@ PLANTED = [
     ("cards/quality/cards.yaml", 33, 15, "duplicate-question"),
     ("cards/quality/cards.yaml", 37, 12, "cloze-deletions"),
     ("cards/quality/cards.yaml", 42, 13, "typein-case"),
+    ("cards/quality/occlusion.yaml", 7, 9, "occlusion-masks"),
+    ("cards/quality/occlusion.yaml", 27, 9, "occlusion-mask-size"),
     ("cards/quality/unsourced.yaml", 2, 5, "no-source"),
 ]
 
@@ -50,7 +52,7 @@ def test_every_rule_finds_its_planted_problem_and_nothing_else(lint_project: Pat
     assert result.exit_code == 0, result.output
     assert findings(result.stdout) == PLANTED
     assert {rule for *_, rule in PLANTED} == set(RULES)
-    assert result.stderr == "linted 1 deck, 11 notes, 11 cards; 9 warnings\n"
+    assert result.stderr == "linted 1 deck, 13 notes, 14 cards; 11 warnings\n"
 
 
 def test_text_output_names_place_and_rule(lint_project: Path) -> None:
@@ -68,7 +70,7 @@ def test_text_output_names_place_and_rule(lint_project: Path) -> None:
         "cannot tell which answer is wanted; reword one or merge them [duplicate-question]"
     )
     assert [line.rsplit(" [", 1)[1] for line in lines] == [f"{rule}]" for *_, rule in PLANTED]
-    assert result.stdout == "linted 1 deck, 11 notes, 11 cards; 9 warnings\n"
+    assert result.stdout == "linted 1 deck, 13 notes, 14 cards; 11 warnings\n"
 
 
 def test_strict_turns_findings_into_exit_1(lint_project: Path) -> None:
@@ -79,7 +81,7 @@ def test_strict_turns_findings_into_exit_1(lint_project: Path) -> None:
     quiet = run_deckgen("lint", "cards", "--strict")
     assert (quiet.exit_code, quiet.stdout, quiet.stderr) == (
         0,
-        "linted 1 deck, 11 notes, 11 cards; 0 warnings\n",
+        "linted 1 deck, 13 notes, 14 cards; 0 warnings\n",
         "",
     )
 

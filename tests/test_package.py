@@ -102,6 +102,7 @@ def test_notetype_ids_are_our_own_and_fields_are_fixed() -> None:
         "reversed": ("Question", "Answer", "Extra", "Source"),
         "typein": ("Question", "Answer", "Extra", "Source"),
         "cloze": ("Text", "Extra", "Source"),
+        "occlusion": ("Occlusion", "Image", "Header", "Back Extra", "Comments"),
     }
 
 

@@ -11,7 +11,7 @@ import yaml
 from jsonschema import Draft202012Validator
 
 from conftest import FIXTURES, run_deckgen
-from deckgen.render import bodymap
+from deckgen.render import bodymap, occlusion
 from deckgen.source import deck_options, validate
 from deckgen.source.schema import schema
 
@@ -62,6 +62,18 @@ def test_real_files_are_valid(path: Path) -> None:
             "essential: [kneee]}}\n",
             "'kneee' is not one of",
         ),
+        (
+            "cards",
+            "cards:\n  - {id: a, type: occlusion, bodymap: {view: posterior, muscles: "
+            "[gluteus-medius]}, hide: {landmark: all}}\n",
+            "'landmark' was unexpected",
+        ),
+        (
+            "cards",
+            "cards:\n  - {id: a, type: occlusion, image: a.png, masks: [{rect: {left: 0.1, "
+            "top: 0.1, width: 1.5, height: 0.1}}]}\n",
+            "is not valid under any of the given schemas",
+        ),
     ],
 )
 def test_wrong_keys_and_types_are_invalid(kind: str, text: str, message: str) -> None:
@@ -81,7 +93,9 @@ def test_every_key_validate_accepts_is_in_the_schema() -> None:
     assert properties(deck) == validate._DECK_KEYS
     assert properties(deck, "properties", "options") == deck_options.OPTION_KEYS
     assert properties(cards) == validate._FILE_KEYS
-    assert properties(cards, "$defs", "card") == validate._CARD_KEYS
+    assert properties(cards, "$defs", "card") == validate._CARD_KEYS | validate._OCCLUSION_KEYS
+    assert properties(cards, "$defs", "hide") == set(occlusion.HIDE_KINDS)
+    assert properties(cards, "$defs", "mask") == set(occlusion.SHAPES)
     assert properties(cards, "$defs", "lint") == validate._LINT_KEYS
     assert properties(cards, "$defs", "bodymap") == bodymap._KEYS
     trigger_point = cards["$defs"]["bodymap"]["properties"]["trigger_points"]["items"]

@@ -88,7 +88,7 @@ def test_a_valid_file_becomes_typed_cards(tmp_path: Path) -> None:
         (
             "cards:\n  - {id: a, type: basc, question: Q, answer: A}\n",
             "cards.yaml:2:19: error: card 'a' has unknown type 'basc' (did you mean 'basic'?); "
-            "types are basic, reversed, typein, cloze",
+            "types are basic, reversed, typein, cloze, occlusion",
         ),
         (
             "cards:\n  - {id: a, question: [Q], answer: A}\n",

@@ -232,6 +232,8 @@ class _FieldRenderer:
 
 
 def _render_card(card: CardSpec, render_text: _FieldRenderer) -> RenderedCard:
+    if card.kind is CardKind.OCCLUSION:
+        return _render_occlusion_card(card, render_text)
     media: dict[str, MediaFile] = {}
     report = render_text.report
     errors_before = report.error_count
@@ -279,6 +281,80 @@ def _render_card(card: CardSpec, render_text: _FieldRenderer) -> RenderedCard:
         subdeck=card.subdeck,
         media=tuple(media[name] for name in sorted(media)),
         bodymaps=tuple(pictures),
+        card_ords=card_ords(NOTETYPES[card.kind], fields),
+        location=card.location,
+        spec=card,
+    )
+
+
+def _render_occlusion_card(card: CardSpec, render_text: _FieldRenderer) -> RenderedCard:
+    """Anki's image occlusion fields: Occlusion, Image, Header, Back Extra, Comments. On a
+    body map the masks come from the geometry the picture was drawn with."""
+    # Imported on first use, like the body-map modules: most card files have no occlusion.
+    from deckgen.anki.occlusion import occlusion_field
+    from deckgen.render.occlusion import bodymap_mask_groups
+
+    assert card.occlusion is not None
+    media: dict[str, MediaFile] = {}
+
+    def render(text: Text | None) -> str:
+        if text is None:
+            return ""
+        rendered = render_text(text)
+        media.update((file.name, file) for file in rendered.media)
+        return rendered.html
+
+    picture: MediaFile | None = None
+    groups = card.occlusion.masks
+    if card.bodymap is not None:
+        from deckgen.render.bodymap_draw import draw
+
+        drawing = draw(card.bodymap)
+        picture = MediaFile(media_name(drawing.svg, "svg"), drawing.svg)
+        groups = bodymap_mask_groups(
+            card.occlusion,
+            card.bodymap,
+            width=drawing.width,
+            height=drawing.height,
+            shapes=((shape.kind, shape.owner, shape.box) for shape in drawing.shapes),
+            muscles=drawing.muscles,
+        )
+    elif card.image is not None:
+        render_text.resolver.report = render_text.report
+        picture = render_text.resolver.resolve(
+            card.image.markdown.strip(),
+            relative_to=card.image.location.path.parent,
+            location=card.image.location,
+        )
+    for group in groups:
+        if not group.masks:
+            render_text.report.error(
+                group.location, f"card '{card.id}': nothing drawn to mask for {group.what}"
+            )
+    image = ""
+    if picture is not None:
+        media[picture.name] = picture
+        # Exactly as Anki's mask editor writes it: the editor finds the image by this form.
+        image = f'<img src="{html.escape(picture.name)}">'
+    source = render(card.source)
+    back_extra = render(card.extra)
+    if source:
+        back_extra += f'<div class="deckgen-source">Source: {source}</div>'
+    fields = (
+        occlusion_field(groups, hide_all=card.occlusion.hide_all),
+        image,
+        render(card.header),
+        back_extra,
+        "",
+    )
+    return RenderedCard(
+        id=card.id,
+        kind=card.kind,
+        fields=fields,
+        tags=card.tags,
+        subdeck=card.subdeck,
+        media=tuple(media[name] for name in sorted(media)),
+        bodymaps=(("image", picture),) if card.bodymap is not None and picture else (),
         card_ords=card_ords(NOTETYPES[card.kind], fields),
         location=card.location,
         spec=card,

@@ -23,9 +23,12 @@ from deckgen.anki.identity import (
     read_lock,
 )
 from deckgen.anki.notetypes import NOTETYPES, Notetype
+from deckgen.anki.occlusion import card_keys, keep_card_numbers, with_deck_colours
+from deckgen.anki.package_reader import UnreadablePackage, read_package
 from deckgen.anki.retire import RETIRED_TAG, carry_retired
 from deckgen.diagnostics import Location, Report, plural
 from deckgen.filestage import RenderedCard
+from deckgen.render.cardrender import card_ords
 from deckgen.render.media import MediaFile
 from deckgen.render.report_link import report_link, with_report_link
 from deckgen.source.validate import CardKind, CardSpec, DeckSpec
@@ -146,10 +149,23 @@ def compile_deck(
     notes: list[Note] = []
     release = str(deck.release.version) if deck.release.version is not None else "unreleased"
     note_stamps: dict[str, Stamp] = {}
+    shipped: dict[str, str] | None = None
     for card in deck.cards:
         notetype = NOTETYPES[card.kind]
+        fields, ords = card.fields, card.card_ords
         deck_name = f"{deck.name}::{card.subdeck}" if card.subdeck else deck.name
         guid = note_guid(deck.id, card.id)
+        if card.kind is CardKind.OCCLUSION:
+            if deck.mask_colours is not None:
+                header = with_deck_colours(fields[2], deck.mask_colours)
+                fields = (*fields[:2], header, *fields[3:])
+            if card_keys(fields[0]):  # each hidden label keeps its card number as shipped
+                if shipped is None:
+                    shipped = _shipped_occlusions(previous_package)
+                last = shipped.get(guid)
+                if last is not None:
+                    fields = (keep_card_numbers(fields[0], last), *fields[1:])
+                    ords = card_ords(notetype, fields)
         old = previous.last_stamp(card.id)
         if old is not None and old.kind != card.kind.value:
             report.warning(
@@ -158,7 +174,7 @@ def compile_deck(
                 "who imported it keep the old note unchanged; give the card a new id to ship "
                 "it as a new note",
             )
-        fields = card.fields
+        content_fields = fields
         if deck.report_url is not None:
             url = deck.report_url.filled(deck=deck.name, card=card.id, release=release)
             fields = with_report_link(notetype.fields, fields, report_link(url))
@@ -167,9 +183,9 @@ def compile_deck(
             notetype_id=notetype.id,
             # The report link's template, not the link: the release it names is no change of
             # the card, and a release must re-stamp no note.
-            fields=card.fields
+            fields=content_fields
             if deck.report_url is None
-            else (*card.fields, deck.report_url.template),
+            else (*content_fields, deck.report_url.template),
             tags=card.tags,
             deck=deck_name,
         )
@@ -189,7 +205,7 @@ def compile_deck(
                 deck_name,
                 card.media,
                 stamp.mod,
-                card.card_ords,
+                ords,
             )
         )
     retired = carry_retired(
@@ -243,3 +259,16 @@ def compile_deck(
             retired={card_id: r.entry for card_id, r in retired.items()},
         ),
     )
+
+
+def _shipped_occlusions(package: Path) -> dict[str, str]:
+    """The first field (an occlusion note's masks) of every note in the last shipped package,
+    by guid; empty when there is none or it cannot be read: masks are then numbered in written
+    order, and the build replaces that package."""
+    if not package.exists():
+        return {}
+    try:
+        content = read_package(package, within=package.parent)
+    except UnreadablePackage:
+        return {}
+    return {guid: note.field_list[0] for guid, note in content.notes.items()}

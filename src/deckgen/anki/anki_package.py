@@ -42,7 +42,11 @@ class _StampedModel(genanki.Model):  # type: ignore[misc]
         super().__init__(
             model_id=notetype.id,
             name=notetype.name,
-            fields=[{"name": name} for name in notetype.fields],
+            fields=[
+                # Anki finds an image occlusion notetype's fields by tag, not by name.
+                {"name": name, "tag": tag} if notetype.original_stock_kind else {"name": name}
+                for tag, name in enumerate(notetype.fields)
+            ],
             templates=[
                 {"name": t.name, "qfmt": t.question, "afmt": t.answer} for t in notetype.templates
             ],
@@ -50,9 +54,13 @@ class _StampedModel(genanki.Model):  # type: ignore[misc]
             model_type=genanki.Model.CLOZE if notetype.is_cloze else genanki.Model.FRONT_BACK,
         )
         self.mod = mod
+        self.original_stock_kind = notetype.original_stock_kind
 
     def to_json(self, timestamp: float, deck_id: int) -> dict[str, Any]:
-        return super().to_json(self.mod, deck_id)  # type: ignore[no-any-return]
+        model: dict[str, Any] = super().to_json(self.mod, deck_id)
+        if self.original_stock_kind is not None:
+            model["originalStockKind"] = self.original_stock_kind
+        return model
 
 
 def anki_deck_id(name: str) -> int:

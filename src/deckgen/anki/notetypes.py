@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from deckgen.anki import occlusion
 from deckgen.anki.identity import fingerprint
 from deckgen.source.validate import CardKind
 
@@ -63,19 +64,23 @@ class Notetype:
     templates: tuple[Template, ...]
     css: str
     is_cloze: bool
+    original_stock_kind: int | None = None
+    """Anki's stock kind this notetype is, when Anki must treat it as one (image occlusion);
+    its fields are then tagged with their index, as Anki finds them by tag."""
 
     def fingerprint(self) -> str:
         """Changes exactly when what Anki stores for the notetype changes."""
-        return fingerprint(
-            {
-                "id": self.id,
-                "name": self.name,
-                "fields": self.fields,
-                "templates": [[t.name, t.question, t.answer] for t in self.templates],
-                "css": self.css,
-                "cloze": self.is_cloze,
-            }
-        )
+        content: dict[str, object] = {
+            "id": self.id,
+            "name": self.name,
+            "fields": self.fields,
+            "templates": [[t.name, t.question, t.answer] for t in self.templates],
+            "css": self.css,
+            "cloze": self.is_cloze,
+        }
+        if self.original_stock_kind is not None:  # absent otherwise: older stamps stay valid
+            content["original_stock_kind"] = self.original_stock_kind
+        return fingerprint(content)
 
 
 def _front_to_back(name: str) -> Template:
@@ -137,3 +142,13 @@ NOTETYPES: dict[CardKind, Notetype] = {
         is_cloze=True,
     ),
 }
+NOTETYPES[CardKind.OCCLUSION] = Notetype(
+    CardKind.OCCLUSION,
+    1631520779,
+    "deckgen Image Occlusion",  # exactly "Image Occlusion" would arrive as a "+" copy
+    occlusion.FIELDS,
+    (Template("Image Occlusion", occlusion.FRONT_TEMPLATE, occlusion.BACK_TEMPLATE),),
+    occlusion.CSS_VARIABLES + "\n" + CSS,
+    is_cloze=True,
+    original_stock_kind=occlusion.ORIGINAL_STOCK_KIND,
+)

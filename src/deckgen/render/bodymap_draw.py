@@ -257,6 +257,8 @@ class _Panel:
     height: float = 0.0
     parts: list[str] = field(default_factory=list)
     shapes: list[Shape] = field(default_factory=list)
+    frame: _Frame | None = None
+    """Where the figure was drawn; what image occlusion needs to mask a muscle."""
 
 
 def _free(shapes: list[Shape], candidate: list[Shape]) -> bool:
@@ -313,6 +315,7 @@ def _layout_panel(panel: MapSpec, index: int, figure_width: float, *, roomy: boo
     frame = _Frame(
         area, frame.scale, (out.width - frame.width - right_margin + left_margin) / 2, top
     )
+    out.frame = frame
     figure_bottom = top + frame.height
     caption_baseline = figure_bottom + CAPTION_SIZE + 8
     out.height = caption_baseline + 6
@@ -729,6 +732,8 @@ class Drawing:
     width: float
     height: float
     shapes: tuple[Shape, ...]
+    muscles: tuple[tuple[str, tuple[Point, ...]], ...] = ()
+    """Each drawn muscle's outline in picture pixels, by owner (``panel:muscle-name``)."""
 
 
 def draw(spec: BodymapSpec) -> Drawing:
@@ -769,6 +774,7 @@ def draw(spec: BodymapSpec) -> Drawing:
         )
         top = baseline + 8
     body: list[str] = []
+    muscles: list[tuple[str, tuple[Point, ...]]] = []
     x = (total_width - sum(p.width for p in panels) - _PANEL_GAP * (len(panels) - 1)) / 2
     for number, panel in enumerate(panels):
         body.append(f'<g class="panel" transform="translate({_number(x)} {_number(top)})">')
@@ -783,6 +789,7 @@ def draw(spec: BodymapSpec) -> Drawing:
                     (segment[1][0] + x, segment[1][1] + top),
                 )
             shapes.append(Shape(shape.kind, f"{number}:{shape.owner}", moved, segment))
+        muscles.extend(_drawn_muscles(spec.panels[number], panel, x, top, number))
         x += panel.width + _PANEL_GAP
     legend_top = top + max(p.height for p in panels) + 4
     legend, legend_shapes, bottom = _legend(spec.panels, total_width, legend_top)
@@ -805,7 +812,24 @@ def draw(spec: BodymapSpec) -> Drawing:
         "</svg>",
     ]
     svg = ("\n".join(document) + "\n").encode("utf-8")
-    return Drawing(svg, width, height, tuple(shapes))
+    return Drawing(svg, width, height, tuple(shapes), tuple(muscles))
+
+
+def _drawn_muscles(
+    map_: MapSpec, panel: _Panel, left: float, top: float, number: int
+) -> list[tuple[str, tuple[Point, ...]]]:
+    """The outline of each muscle of a laid-out panel placed ``left``, ``top`` in the
+    picture, in picture pixels: what image occlusion masks when a muscle is hidden. Labels
+    and marks need nothing more, their boxes are in ``Drawing.shapes``."""
+    if panel.frame is None:
+        return []
+    frame = panel.frame
+    outlines = []
+    for name in map_.muscles:
+        outline = _sided(MUSCLES[name].shapes[map_.view].outline(), map_.side)
+        placed = tuple((left + x, top + y) for x, y in (frame.place(p) for p in outline))
+        outlines.append((f"{number}:muscle-{name}", placed))
+    return outlines
 
 
 def render_bodymap(spec: BodymapSpec) -> bytes:

@@ -125,6 +125,13 @@ def _reveal_cloze(text: str, number: int, *, question_side: bool) -> str:
     def replace(match: re.Match[str]) -> str:
         ordinal = int(match.group(1))
         content, hint = match.group(2), match.group(3)
+        if content.startswith(_IMAGE_OCCLUSION):
+            if ordinal != number:
+                kind = "cloze-inactive"
+            else:
+                kind = "cloze" if question_side else "cloze-highlight"
+            data = _image_cloze_data(content[len(_IMAGE_OCCLUSION) :])
+            return f'<div class="{kind}" data-ordinal="{ordinal}" {data}></div>'
         if ordinal != number:
             return f'<span class="cloze-inactive" data-ordinal="{ordinal}">{content}</span>'
         if not question_side:
@@ -136,6 +143,47 @@ def _reveal_cloze(text: str, number: int, *, question_side: bool) -> str:
         )
 
     return _CLOZE.sub(replace, text)
+
+
+_IMAGE_OCCLUSION = "image-occlusion:"
+_IMAGE_CLOZE_KEYS = {
+    "left": "left",
+    "top": "top",
+    "width": "width",
+    "height": "height",
+    "rx": "rx",
+    "ry": "ry",
+    "oi": "occludeInactive",
+    "sx": "sx",
+    "sy": "sy",
+}
+_ZERO_DROPPED = {"width", "height", "rx", "ry", "sx", "sy"}
+
+
+def _image_cloze_data(text: str) -> str:
+    """A mask's data attributes as Anki's engine writes them (``get_image_cloze_data`` in
+    rslib/src/image_occlusion/imageocclusion.rs), for the reviewer's script to draw."""
+    parts = text.split(":")
+    if len(parts) < 2:
+        return ""
+    out = []
+    if parts[0] in ("rect", "ellipse", "polygon", "text"):
+        out.append(f'data-shape="{parts[0]}" ')
+    for part in parts[1:]:
+        values = part.split("=")
+        if len(values) < 2:
+            continue
+        key, value = values[0], values[1]
+        if key == "points" and value:
+            pairs = [pair.split(",", 1) for pair in value.split(" ") if "," in pair]
+            points = " ".join(f"{x},{y}" for x, y in pairs)
+            if points:
+                out.append(f'data-points="{points}" ')
+        elif key == "text" and value:
+            out.append(f'data-text="{_encode_attribute(value)}"')
+        elif key in _IMAGE_CLOZE_KEYS and value and not (key in _ZERO_DROPPED and value == "0"):
+            out.append(f'data-{_IMAGE_CLOZE_KEYS[key]}="{value}" ')
+    return "".join(out)
 
 
 def _encode_attribute(text: str) -> str:

@@ -25,8 +25,9 @@ def report_link(url: str) -> str:
 def with_report_link(
     field_names: tuple[str, ...], fields: tuple[str, ...], link: str
 ) -> tuple[str, ...]:
-    """``fields`` with ``link`` added at the end of the Extra field."""
-    extra = field_names.index("Extra")
+    """``fields`` with ``link`` added at the end of the Extra field (an image occlusion
+    note's Back Extra)."""
+    extra = field_names.index("Extra" if "Extra" in field_names else "Back Extra")
     return tuple(field + link if index == extra else field for index, field in enumerate(fields))
 
 

@@ -15,6 +15,7 @@ from typing import Any
 from deckgen.render.bodymap import FRAMES, SIDES
 from deckgen.render.bodymap_atlas import LANDMARKS, REGIONS, VIEWS
 from deckgen.render.bodymap_muscles import MUSCLES
+from deckgen.render.occlusion import HIDE_KINDS, MODES
 from deckgen.source.validate import MAX_MARKS_PER_MAP, CardKind
 from deckgen.workflow.lint import RULES
 
@@ -170,11 +171,17 @@ def _defs() -> dict[str, Any]:
                 },
             },
         },
+        **_occlusion_defs(),
         "card": {
             "type": "object",
             "additionalProperties": False,
             "required": ["id"],
-            "anyOf": [{"required": ["question", "answer"]}, {"required": ["cloze"]}],
+            "anyOf": [
+                {"required": ["question", "answer"]},
+                {"required": ["cloze"]},
+                {"required": ["hide"]},
+                {"required": ["masks"]},
+            ],
             "properties": {
                 "id": {**_ID, "description": "Unique in the deck; never change it once shipped."},
                 "type": {"enum": [kind.value for kind in CardKind], "default": "basic"},
@@ -186,6 +193,93 @@ def _defs() -> dict[str, Any]:
                 "tags": {"$ref": "#/$defs/tags"},
                 "bodymap": {"$ref": "#/$defs/bodymap"},
                 "lint": {"$ref": "#/$defs/lint"},
+                "image": _text("Occlusion cards: your own picture, relative to the card file."),
+                "header": _text("Occlusion cards: Markdown shown above the picture."),
+                "mode": {
+                    "enum": list(MODES),
+                    "default": "hide-one",
+                    "description": "Occlusion cards. hide-one: only the card's own masks "
+                    "cover the picture; hide-all: every mask does, the card's own are guessed.",
+                },
+                "hide": {"$ref": "#/$defs/hide"},
+                "masks": {
+                    "type": "array",
+                    "minItems": 1,
+                    "description": "Occlusion cards on an image: one card per shape or group.",
+                    "items": {
+                        "anyOf": [
+                            {"$ref": "#/$defs/mask"},
+                            {
+                                "type": "object",
+                                "additionalProperties": False,
+                                "required": ["group"],
+                                "properties": {
+                                    "group": {
+                                        "type": "array",
+                                        "minItems": 1,
+                                        "items": {"$ref": "#/$defs/mask"},
+                                    }
+                                },
+                            },
+                        ]
+                    },
+                },
+            },
+        },
+    }
+
+
+def _occlusion_defs() -> dict[str, Any]:
+    """``hide`` (labels of a body map) and ``mask`` (a shape on an image, in fractions)."""
+    name_or_group = {
+        "anyOf": [
+            _TEXT,
+            {"type": "array", "minItems": 1, "items": _TEXT, "description": "One card."},
+        ]
+    }
+    fraction = {"$ref": "#/$defs/fraction"}
+    return {
+        "hide": {
+            "type": "object",
+            "description": "Occlusion cards on a body map: the labels to hide, one card each "
+            "('all', or names; a list inside the list hides several on one card).",
+            "additionalProperties": False,
+            "minProperties": 1,
+            "properties": {
+                key: {
+                    "anyOf": [
+                        {"const": "all"},
+                        {"type": "array", "minItems": 1, "items": name_or_group},
+                    ],
+                    "description": f"The {what}s to hide.",
+                }
+                for key, what in HIDE_KINDS.items()
+            },
+        },
+        "mask": {
+            "type": "object",
+            "description": "One shape, in fractions of the image (0 to 1).",
+            "minProperties": 1,
+            "maxProperties": 1,
+            "additionalProperties": False,
+            "properties": {
+                "rect": {
+                    "type": "object",
+                    "additionalProperties": False,
+                    "required": ["left", "top", "width", "height"],
+                    "properties": dict.fromkeys(("left", "top", "width", "height"), fraction),
+                },
+                "ellipse": {
+                    "type": "object",
+                    "additionalProperties": False,
+                    "required": ["left", "top", "rx", "ry"],
+                    "properties": dict.fromkeys(("left", "top", "rx", "ry"), fraction),
+                },
+                "polygon": {
+                    "type": "array",
+                    "minItems": 3,
+                    "items": {"type": "array", "items": fraction, "minItems": 2, "maxItems": 2},
+                },
             },
         },
     }
@@ -247,6 +341,23 @@ def schema(kind: str) -> dict[str, Any]:
                     "What changed in that release, shown on the deck overview; written by "
                     "'deckgen release'."
                 ),
+                "mask_colours": {
+                    "type": "object",
+                    "description": "The deck's colours for image occlusion masks.",
+                    "additionalProperties": False,
+                    "properties": {
+                        "guess": {
+                            "type": "string",
+                            "pattern": "^#[0-9A-Fa-f]{6}$",
+                            "description": "The masks a card asks about (default #e69f00).",
+                        },
+                        "other": {
+                            "type": "string",
+                            "pattern": "^#[0-9A-Fa-f]{6}$",
+                            "description": "The other masks with mode: hide-all (default #56b4e9).",
+                        },
+                    },
+                },
                 "drop_retired_after": {
                     **_VERSION,
                     "description": "Stop shipping retired cards announced in this release or "

@@ -23,6 +23,7 @@ from deckgen.source.versions import RELEASE_KEYS, DeckRelease, read_deck_release
 
 if TYPE_CHECKING:
     from deckgen.render.bodymap import BodymapSpec
+    from deckgen.render.occlusion import MaskColours, OcclusionSpec
 
 from deckgen.source.yamlsource import (
     Mapping,
@@ -66,6 +67,7 @@ class CardKind(enum.Enum):
     REVERSED = "reversed"
     TYPEIN = "typein"
     CLOZE = "cloze"
+    OCCLUSION = "occlusion"
 
 
 @dataclass(frozen=True)
@@ -102,6 +104,12 @@ class CardSpec:
     """Where the card starts."""
     lint_ignore: tuple[Text, ...] = ()
     """Lint rules silenced for this card (``lint: {ignore: [...]}``), checked by lint.py."""
+    occlusion: OcclusionSpec | None = None
+    """Occlusion cards only: what to hide on the body map, or the masks on ``image``."""
+    header: Text | None = None
+    """Occlusion cards only: shown above the picture."""
+    image: Text | None = None
+    """Occlusion cards on an author's own image: its path, relative to the card file."""
 
 
 class SourcedCard(Protocol):
@@ -145,15 +153,20 @@ class DeckSpec(Generic[CardT]):
     """The study settings shipped as the deck's preset; None ships none."""
     report_url: ReportUrl | None = None
     """Where students report a problem with a card; None puts no link on the cards."""
+    mask_colours: MaskColours | None = None
+    """The deck's own colours for image occlusion masks (``mask_colours:``)."""
 
 
 _DECK_KEYS = {
-    "name", "id", "description", "tags", "lint", "options", "report_url", *RELEASE_KEYS,
+    "name", "id", "description", "tags", "lint", "options", "report_url", "mask_colours",
+    *RELEASE_KEYS,
 }  # fmt: skip
 _FILE_KEYS = {"deck", "tags", "source", "cards"}
 _CARD_KEYS = {
     "id", "type", "question", "answer", "cloze", "extra", "source", "tags", "bodymap", "lint",
 }  # fmt: skip
+_OCCLUSION_KEYS = {"image", "hide", "masks", "mode", "header"}
+"""Keys of occlusion cards only (``type: occlusion``)."""
 _LINT_KEYS = {"ignore"}
 
 
@@ -295,6 +308,11 @@ def load_deck(
     release = dataclasses.replace(
         read_deck_release(mapping, report), changes=checker.optional_text(mapping, "changes")
     )
+    mask_colours = None
+    if (colours_node := mapping.get("mask_colours")) is not None:
+        from deckgen.render.occlusion import parse_mask_colours
+
+        mask_colours = parse_mask_colours(colours_node, report)
 
     cards = load_files(folder, _card_files(folder, report), deck_tags, report)
     _report_repeats(
@@ -327,6 +345,7 @@ def load_deck(
         release=release,
         options=options,
         report_url=read_report_url(mapping, report),
+        mask_colours=mask_colours,
     )
 
 
@@ -446,7 +465,6 @@ def _load_card(
     mapping = checker.mapping(node, "a card")
     if mapping is None:
         return None
-    report_unknown_keys(mapping, _CARD_KEYS, "a card", checker.report)
     card_id = checker.required_text(mapping, "id", "a card")
     if card_id is not None:
         checker.identifier(card_id, "card id")
@@ -458,8 +476,21 @@ def _load_card(
     source = checker.optional_text(mapping, "source") or file_source
     tags = tuple(sorted(set(inherited_tags + checker.tags(mapping))))
     kind = _card_kind(mapping, checker, label, has_cloze=cloze is not None)
+    if kind is CardKind.OCCLUSION:
+        report_unknown_keys(mapping, _CARD_KEYS | _OCCLUSION_KEYS, "a card", checker.report)
+    else:  # an occlusion key in another card is reported below, with what to do
+        others = tuple(entry for entry in mapping.entries if entry[0].text not in _OCCLUSION_KEYS)
+        report_unknown_keys(Mapping(others, mapping.location), _CARD_KEYS, "a card", checker.report)
     if kind is None:
         return None
+    if kind is CardKind.OCCLUSION:
+        return _load_occlusion_card(mapping, checker, card_id, label, extra, source, tags, subdeck)
+    for key in sorted(_OCCLUSION_KEYS):
+        if (misplaced := mapping.get(key)) is not None:
+            checker.report.error(
+                misplaced.location,
+                f"'{key}' belongs to occlusion cards: add 'type: occlusion' to {label}",
+            )
     ok = True
     if kind is CardKind.CLOZE:
         for key, value in (("question", question), ("answer", answer)):
@@ -555,6 +586,80 @@ def _map_sizes_allowed(node: Node, report: Report) -> bool:
                 )
                 allowed = False
     return allowed
+
+
+def _load_occlusion_card(
+    mapping: Mapping,
+    checker: _Checker,
+    card_id: Scalar | None,
+    label: str,
+    extra: Text | None,
+    source: Text | None,
+    tags: tuple[str, ...],
+    subdeck: str | None,
+) -> CardSpec | None:
+    """An occlusion card: a body map whose labels ``hide`` names, or an ``image`` with
+    ``masks``; a header and an extra (Anki's Back Extra) as Markdown."""
+    from deckgen.render.occlusion import parse_occlusion
+
+    ok = True
+    for key in ("question", "answer", "cloze"):
+        if (node := mapping.get(key)) is not None:
+            checker.report.error(
+                node.location,
+                f"{label} is an occlusion card and takes no '{key}': the picture is the "
+                "question; put text in 'header' (above it) or 'extra' (below the answer)",
+            )
+            ok = False
+    header = checker.optional_text(mapping, "header")
+    image = checker.optional_text(mapping, "image")
+    bodymap_node = mapping.get("bodymap")
+    bodymap = None
+    if (bodymap_node is None) == (image is None):
+        checker.report.error(
+            mapping.location,
+            f"{label} is an occlusion card: give it either a 'bodymap' (deckgen draws it and "
+            "masks what 'hide' names) or an 'image' with 'masks'",
+        )
+        ok = False
+    elif bodymap_node is not None:
+        from deckgen.render.bodymap import parse_bodymap
+
+        reveal = bodymap_node.get("reveal") if isinstance(bodymap_node, Mapping) else None
+        if reveal is not None:
+            checker.report.error(
+                reveal.location,
+                "an occlusion card hides its own labels: drop 'reveal' (the masks do that)",
+            )
+            return None
+        bodymap = parse_bodymap(
+            bodymap_node, fields=("image",), default_field="image", report=checker.report
+        )
+        ok = ok and bodymap is not None
+    if not ok:
+        return None
+    occlusion = parse_occlusion(
+        mapping, bodymap=bodymap, has_image=image is not None, report=checker.report
+    )
+    if card_id is None or occlusion is None:
+        return None
+    return CardSpec(
+        id=card_id.text,
+        kind=CardKind.OCCLUSION,
+        question=None,
+        answer=None,
+        cloze=None,
+        extra=extra,
+        source=source,
+        tags=tags,
+        subdeck=subdeck,
+        bodymap=bodymap,
+        location=mapping.location,
+        lint_ignore=checker.lint_ignore(mapping),
+        occlusion=occlusion,
+        header=header,
+        image=image,
+    )
 
 
 def _card_kind(

@@ -16,9 +16,10 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
+from deckgen.anki.occlusion import read_occlusion_field
 from deckgen.anki.retire import RETIRED_TAG
 from deckgen.build import compile_project, package_path
-from deckgen.diagnostics import Report, printable, shorten
+from deckgen.diagnostics import Report, plural, printable, shorten
 from deckgen.notes import CompiledDeck, Note
 from deckgen.render.report_link import without_report_link
 from deckgen.workflow.baseline import Baseline, BaselineChoice
@@ -105,11 +106,13 @@ def release_notes(
     then how a student imports the update."""
     since = changes(deck, previous)
     shipped = previous or {}
-    added = [_entry(note.card_id, note.fields[0]) for note in since.added]
+    added = [_entry(note.card_id, _summary(note)) for note in since.added]
     changed = [_changed(note, old) for note, old in since.changed]
     retired = [
         # The note now ships as a notice: name the card by what students knew.
-        _entry(note.card_id, (old.fields if (old := shipped.get(note.guid)) else note.fields)[0])
+        _entry(note.card_id, shorten(_text(old.fields[0])))
+        if (old := shipped.get(note.guid))
+        else _entry(note.card_id, _summary(note))
         for note in since.retired
     ]
     lines = [f"## {markdown_text(title)}", ""]
@@ -134,15 +137,42 @@ def release_notes(
     return "\n".join(lines) + "\n"
 
 
-def _entry(card_id: str, first_field: str) -> str:
-    """A card's list item: its id and the start of its first field."""
-    return f"- {markdown_code(card_id)}: {markdown_text(shorten(_text(first_field)))}"
+def _entry(card_id: str, summary: str) -> str:
+    """A card's list item: its id and a line of plain text saying what it is."""
+    return f"- {markdown_code(card_id)}: {markdown_text(summary)}"
+
+
+def _summary(note: Note) -> str:
+    """A note in one line: its first field, or for image occlusion what it is and its header
+    (its first field is the masks' coordinates)."""
+    if note.notetype.original_stock_kind is None:
+        return shorten(_text(note.fields[0]))
+    header = _text(note.fields[2])
+    cards = plural(len(note.card_ords), "card")
+    return f"image occlusion, {cards}" + (f": {shorten(header)}" if header else "")
+
+
+def _masks_changed(before: str, after: str) -> str:
+    """What changed in an Occlusion field, card by card."""
+    old, new = read_occlusion_field(before), read_occlusion_field(after)
+    parts = []
+    for label, numbers in (
+        ("new", sorted(new.keys() - old.keys())),
+        ("moved", sorted(n for n in new.keys() & old.keys() if new[n] != old[n])),
+        ("removed", sorted(old.keys() - new.keys())),
+    ):
+        if numbers:
+            parts.append(f"{label} masks for card{'s' if len(numbers) > 1 else ''} "
+                         + ", ".join(map(str, numbers)))  # fmt: skip
+    return "; ".join(parts) or "(mask mode)"
 
 
 def _changed(note: Note, old: ShippedNote) -> str:
     parts = []
     for name, before, after in zip(note.notetype.fields, old.fields, note.fields, strict=False):
-        if before != after:
+        if before != after and note.notetype.original_stock_kind and name == "Occlusion":
+            parts.append(f"  - {name}: {_masks_changed(before, after)}")
+        elif before != after:
             diff = word_diff(_text(before), _text(after))
             parts.append(f"  - {markdown_text(name)}: {diff or '(formatting or images)'}")
     added_tags = sorted(set(note.tags) - set(old.tags))
@@ -151,7 +181,7 @@ def _changed(note: Note, old: ShippedNote) -> str:
         tags = [f"**{markdown_text(tag)}**" for tag in added_tags]
         tags += [f"~~{markdown_text(tag)}~~" for tag in removed_tags]
         parts.append(f"  - tags: {' '.join(tags)}")
-    return "\n".join([_entry(note.card_id, note.fields[0]), *parts])
+    return "\n".join([_entry(note.card_id, _summary(note)), *parts])
 
 
 def word_diff(before: str, after: str) -> str:

@@ -17,13 +17,17 @@ from collections import Counter, defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from deckgen.anki.occlusion import card_keys, hides_all, read_occlusion_field
 from deckgen.diagnostics import Location, Report, did_you_mean
 from deckgen.notes import CompiledDeck, Note
+from deckgen.render.occlusion import FINGERTIP, PHONE_WIDTH, css_size, image_size
 from deckgen.source.validate import CardKind, CardSpec, Text
 
 MAX_ANSWER_WORDS = 25
 MAX_LIST_ITEMS = 3
 MAX_DELETIONS_PER_NUMBER = 3
+MAX_MASKS_PER_CARD = 12
+"""Masks covering one occlusion card's picture: past a dozen the picture is mostly masks."""
 SIMILAR_QUESTIONS = 0.85
 """difflib ratio from which two different questions count as near-duplicates."""
 _SHARED_WORDS = 0.6
@@ -47,6 +51,9 @@ RULES: dict[str, str] = {
     "cloze-deletions": f"more than {MAX_DELETIONS_PER_NUMBER} deletions under one cloze number",
     "no-source": "a card without a source",
     "typein-case": "a type-in answer that starts with a small letter",
+    "occlusion-masks": f"more than {MAX_MASKS_PER_CARD} masks on one occlusion card",
+    "occlusion-mask-size": f"an occlusion mask smaller than a fingertip ({FINGERTIP} CSS px) "
+    f"on a phone {PHONE_WIDTH} px wide",
 }
 
 _TAG = re.compile(r"<[^>]*>")
@@ -123,6 +130,15 @@ def _silenced(names: tuple[Text, ...], report: Report) -> set[str]:
 
 
 def _card(spec: CardSpec, note: Note) -> _Card:
+    if spec.kind is CardKind.OCCLUSION:  # the picture and its header are the question
+        return _Card(
+            spec=spec,
+            note=note,
+            # Anki's duplicate check reads the first field: the masks.
+            question=f"{_plain(note.fields[2])} {note.fields[0]}",
+            answer="",
+            pictures=tuple(_IMAGE_SOURCE.findall(note.fields[1])),
+        )
     first_field = note.fields[0]
     answer = "" if spec.kind is CardKind.CLOZE else _plain(note.fields[1])
     return _Card(
@@ -143,6 +159,9 @@ def _check_card(card: _Card, warn: _Warn) -> None:
             spec.location,
             f"card '{spec.id}' has no source: add 'source:' to the card or its file",
         )
+    if spec.kind is CardKind.OCCLUSION:
+        _check_occlusion(card, warn)
+        return
     if spec.kind is CardKind.CLOZE:
         assert spec.cloze is not None
         _check_cloze(card, spec.cloze, warn)
@@ -224,6 +243,56 @@ def _check_cloze(card: _Card, cloze: Text, warn: _Warn) -> None:
                 f"cloze of card '{card.spec.id}' hides {count} deletions under c{number} "
                 f"(more than {MAX_DELETIONS_PER_NUMBER}): give them their own numbers",
             )
+
+
+def _check_occlusion(card: _Card, warn: _Warn) -> None:
+    """Too many masks on one card, and masks a finger cannot tap on a phone."""
+    spec = card.spec
+    assert spec.occlusion is not None
+    groups = read_occlusion_field(card.note.fields[0])
+    written = spec.occlusion.hide or spec.occlusion.masks
+    # A hidden label's card keeps its number across releases; masks are numbered in order.
+    by_key = {group.key: group.location for group in spec.occlusion.hide}
+    keys = card_keys(card.note.fields[0])
+    every_mask = sum(len(masks) for masks in groups.values())
+    pictures = {file.name: file.data for file in card.note.media}
+    size = image_size(pictures.get(card.pictures[0], b"")) if card.pictures else None
+    if hides_all(card.note.fields[0]) and every_mask > MAX_MASKS_PER_CARD:
+        # Every mask covers every card: one finding for the note.
+        location = written[0].location if written else spec.location
+        _too_many(card, location, every_mask, warn, advice="or use mode: hide-one")
+    for number, masks in sorted(groups.items()):
+        if number in keys:
+            location = by_key.get(keys[number], spec.location)
+        else:
+            location = written[number - 1].location if number <= len(written) else spec.location
+        if not hides_all(card.note.fields[0]) and len(masks) > MAX_MASKS_PER_CARD:
+            _too_many(card, location, len(masks), warn, advice="split the group")
+        if size is None:
+            continue
+        for mask in masks:
+            width, height = css_size(mask, image_width=size[0], image_height=size[1])
+            if width < FINGERTIP and height < FINGERTIP:
+                warn(
+                    card,
+                    "occlusion-mask-size",
+                    location,
+                    f"a mask of card {number} of occlusion card '{spec.id}' is "
+                    f"{width:.0f}x{height:.0f} CSS px on a phone {PHONE_WIDTH} px wide, "
+                    f"smaller than a fingertip ({FINGERTIP} px): students cannot tap it to "
+                    "reveal it; make it larger",
+                )
+
+
+def _too_many(card: _Card, location: Location, masks: int, warn: _Warn, *, advice: str) -> None:
+    warn(
+        card,
+        "occlusion-masks",
+        location,
+        f"occlusion card '{card.spec.id}' covers the picture with {masks} masks on one card "
+        f"(more than {MAX_MASKS_PER_CARD}): students see more mask than picture; hide fewer, "
+        f"{advice}",
+    )
 
 
 def _check_repeats(cards: list[_Card], warn: _Warn) -> None:

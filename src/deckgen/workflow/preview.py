@@ -10,7 +10,9 @@ flat too), so it opens from disk with no server and no network:
   instead: MathML elements and attributes from an allowlist only, every text escaped, so math
   shows as inert text exactly where Anki's MathJax shows inert text;
 - ``[[type:Answer]]`` becomes an input box on the front and the expected answer on the back,
-  as Anki's reviewer does when nothing was typed.
+  as Anki's reviewer does when nothing was typed;
+- image occlusion masks, which Anki's reviewer paints on a canvas with a script, are drawn as
+  a static SVG over the picture from the same rendered shapes (``occlusion_overlay``).
 """
 
 from __future__ import annotations
@@ -31,6 +33,7 @@ from deckgen.notes import CompiledDeck, DeckCounts, Note, total_counts
 from deckgen.render.cardrender import CardFaces, render_cards
 from deckgen.render.render import SERIALISED_TAG
 from deckgen.source.safe_files import write_atomically
+from deckgen.workflow.occlusion_preview import OVERLAY_CSS, TOGGLE_SCRIPT, occlusion_overlay
 
 INDEX = "index.html"
 
@@ -81,7 +84,7 @@ def write_preview(compiled: list[CompiledDeck], out_dir: Path) -> Preview:
     css = sorted({note.notetype.css for deck in compiled for note in deck.notes})
     page = _PAGE.format(
         notetype_css="\n".join(css),
-        page_css=_PAGE_CSS,
+        page_css=_PAGE_CSS + OVERLAY_CSS,
         tag_buttons="".join(
             f'<button type="button" class="dg-tag" data-tag="{html.escape(tag)}" '
             f'aria-pressed="false">{html.escape(tag)}</button>'
@@ -89,7 +92,7 @@ def write_preview(compiled: list[CompiledDeck], out_dir: Path) -> Preview:
         ),
         total=cards,
         decks="".join(sections),
-        script=_SCRIPT,
+        script=_SCRIPT + TOGGLE_SCRIPT,
     )
     media = {file.name: file for deck in compiled for file in deck.media}
     index = out_dir / INDEX
@@ -155,7 +158,7 @@ def _for_page(card_html: str, *, typed: str | None) -> str:
         position = tag.end()
     text = card_html[position:]
     pieces.append(_MATH.sub(_mathml, _TYPE_ANSWER.sub(type_answer, text)))
-    return "".join(pieces)
+    return occlusion_overlay("".join(pieces))
 
 
 def _mathml(match: re.Match[str]) -> str:

@@ -65,6 +65,16 @@ cards:
       trigger_points:             # on the muscle: lateral to the PSIS, below the crest
         - {label: TrP1, at: {muscle: gluteus-medius, across: 0.2, along: 0.15}}
       landmarks: [iliac-crest, psis]
+
+  - id: occlusion-example       # image occlusion: one card per hidden label of a drawn map
+    type: occlusion
+    header: Name the hidden landmark
+    bodymap:
+      view: posterior
+      muscles: [gluteus-medius]
+      landmarks: [iliac-crest, psis, greater-trochanter]
+    hide:
+      landmarks: all
 """
 
 

@@ -53,6 +53,13 @@ def stats_text(compiled: list[CompiledDeck], findings: Report) -> str:
             f"images: {len(deck.media) - _bodymap_files(deck)}, body maps: {bodymaps}, "
             f"sourced: {sourced} of {notes} notes ({share})"
         )
+        occlusion = [note for card, note in written if card.occlusion is not None]
+        if occlusion:
+            masks = sum(note.fields[0].count("::image-occlusion:") for note in occlusion)
+            lines.append(
+                f"image occlusion: {len(occlusion)} notes, "
+                f"{sum(len(note.card_ords) for note in occlusion)} cards, {masks} masks"
+            )
         lines.append("lint findings:" + ("" if rules else " none"))
         lines.extend(f"  {rule:<20} {rules[rule]:>5}" for rule in RULES if rules[rule])
         blocks.append("\n".join(lines))
