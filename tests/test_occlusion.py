@@ -237,7 +237,7 @@ def test_verify_rehearses_an_occlusion_upgrade(
         CARDS.replace("{left: 0.1, top: 0.1, width: 0.3", "{left: 0.2, top: 0.1, width: 0.3"),
     )
 
-    result = run_deckgen("verify")
+    result = run_deckgen("verify", "--against", "decks")  # the build students have
 
     assert result.exit_code == 0, result.output
     assert "1 updated, 1 unchanged" in result.output

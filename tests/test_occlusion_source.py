@@ -196,7 +196,7 @@ def test_stats_and_changelog_name_occlusion_cards(
         .replace("left: 0.5, top: 0.5", "left: 0.6, top: 0.5")
         + "      - rect: {left: 0.1, top: 0.7, width: 0.3, height: 0.2}\n"
     )
-    changelog = run_deckgen("changelog", "cards").stdout
+    changelog = run_deckgen("changelog", "cards", "--against", "decks").stdout
     assert (
         "- `photo`: image occlusion, 3 cards: Name the bone\n"
         "  - Occlusion: new masks for card 3; moved masks for card 2\n"
