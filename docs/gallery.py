@@ -12,8 +12,15 @@ from pathlib import Path
 
 from deckgen.diagnostics import Location
 from deckgen.render.bodymap import BodymapSpec, MapSpec, TriggerPoint
-from deckgen.render.bodymap_atlas import LANDMARKS, REGION_GROUPS, REGIONS, VIEWS, region_centre
-from deckgen.render.bodymap_draw import render_bodymap
+from deckgen.render.bodymap_atlas import (
+    LANDMARKS,
+    REGION_GROUPS,
+    REGION_OVERLAYS,
+    REGIONS,
+    VIEWS,
+    region_centre,
+)
+from deckgen.render.bodymap_draw import render_pictures
 from deckgen.render.bodymap_muscles import MUSCLES
 
 DOCS = Path(__file__).parent
@@ -22,11 +29,11 @@ _HIP_LEVEL = 216  # the gallery splits each view at the gluteal fold
 
 
 def fine_regions(view: str) -> list[str]:
-    """The regions of a view that no other region of it contains."""
+    """The regions of a view that no other region of it contains or overlaps."""
     return [
         name
         for name, region in REGIONS.items()
-        if view in region.cells and name not in REGION_GROUPS
+        if view in region.cells and name not in REGION_GROUPS | REGION_OVERLAYS
     ]
 
 
@@ -71,6 +78,11 @@ def examples() -> dict[str, BodymapSpec]:
         return BodymapSpec(panels=(MapSpec(**values),), field="answer", location=_WHERE)  # type: ignore[arg-type]
 
     medius = MUSCLES["gluteus-medius"].shapes["lateral"]
+    posterior = MUSCLES["gluteus-medius"].shapes["posterior"]
+    trps_posterior = tuple(
+        TriggerPoint(f"TrP{n}", posterior.point(across, along))
+        for n, across, along in ((1, 0.2, 0.15), (2, 0.5, 0.2), (3, 0.95, 0.15))
+    )
     trps = (
         TriggerPoint("TrP1", medius.point(0.2, 0.15)),
         TriggerPoint("TrP2", medius.point(0.5, 0.2)),
@@ -118,6 +130,45 @@ def examples() -> dict[str, BodymapSpec]:
             field="answer",
             location=_WHERE,
         ),
+        "bodymap-overlays": BodymapSpec(
+            panels=(
+                MapSpec(
+                    view="posterior",
+                    side="right",
+                    essential=("lumbosacral",),
+                    spillover=("sacrum-half", "lateral-knee"),
+                    trigger_points=(),
+                    landmarks=(),
+                    title="Regions drawn over others",
+                    label_regions=True,
+                    frame="full",
+                ),
+            ),
+            field="answer",
+            location=_WHERE,
+        ),
+        "bodymap-both-sides": one(
+            view="posterior",
+            side="right",
+            essential=("posterior-iliac-crest", "lumbosacral"),
+            spillover=(),
+            both_sides=("lumbosacral",),
+            trigger_points=(trps_posterior[2],),
+            landmarks=("iliac-crest", "sacrum"),
+            muscles=("gluteus-medius", "gluteus-maximus"),
+            title="Both sides, two muscles",
+            frame="pelvis",
+        ),
+        "bodymap-radicular": one(
+            view="posterior",
+            side="right",
+            pattern="radicular",
+            essential=("posterior-thigh", "calf", "ankle", "foot"),
+            spillover=(),
+            trigger_points=(),
+            landmarks=(),
+            title="S1 radicular pain",
+        ),
         "bodymap-full": one(
             view="posterior",
             side="left",
@@ -132,9 +183,13 @@ def examples() -> dict[str, BodymapSpec]:
 
 
 def pictures() -> dict[str, bytes]:
-    """Every gallery file by name."""
-    found = {f"bodymap-{view}.svg": render_bodymap(atlas_sheet(view)) for view in VIEWS}
-    found.update({f"{name}.svg": render_bodymap(spec) for name, spec in examples().items()})
+    """Every gallery file by name: one per picture, panels numbered."""
+    specs = {f"bodymap-{view}": atlas_sheet(view) for view in VIEWS} | examples()
+    found = {}
+    for name, spec in specs.items():
+        drawn = render_pictures(spec)
+        for number, svg in enumerate(drawn, start=1):
+            found[f"{name}-{number}.svg" if len(drawn) > 1 else f"{name}.svg"] = svg
     return found
 
 

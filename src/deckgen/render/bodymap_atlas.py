@@ -284,7 +284,8 @@ REGIONS: dict[str, Region] = {
     for region in (
         _region(
             "low-back",
-            "the lumbar area at the belt line, beside the spine",
+            "the lumbar area beside the spine, from the waist down to the sacrum (for muscles "
+            "that refer higher than the belt line)",
             posterior=_union(_trunk((0, 1), (0, 1, 2), P), _trunk((2,), (0,), P)),
             lateral=_trunk((0, 1), (0,), L),
         ),
@@ -484,6 +485,10 @@ REGIONS: dict[str, Region] = {
 
 REGION_GROUPS = {"posterior-thigh", "lateral-thigh"}
 """Regions that are the union of finer ones (an upper and a lower half)."""
+
+REGION_OVERLAYS = {"lumbosacral", "sacrum-half", "lateral-knee"}
+"""Regions drawn over others, for referral zones that follow neither's borders: the gallery
+shows them on a sheet of their own."""
 
 FIXED_FRAMES: dict[str, dict[str, tuple[float, float, float, float]]] = {
     "pelvis": {

@@ -78,6 +78,7 @@ _STYLE = """
 .region{fill:none;stroke:#6d4c41;stroke-width:1.2px;stroke-dasharray:4 3}
 .stipple-ground{fill:#fbd3c4}
 .stipple-dot{fill:#c62828}
+.legend .zone-spillover{stroke:#c62828;stroke-width:1.5px}
 .muscle path.belly{fill-opacity:.3;stroke-width:1.4px}
 .muscle path.fibres{fill:none;stroke-opacity:.6;stroke-width:.8px}
 .muscle-beneath{fill:none;stroke-width:1.6px;stroke-dasharray:5 3}

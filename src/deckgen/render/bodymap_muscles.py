@@ -169,8 +169,8 @@ MUSCLES: dict[str, Muscle] = {
                 # meets it, down to the greater trochanter, so it covers the posterior third
                 # of gluteus medius (Gray's Anatomy, gluteal region).
                 "posterior": MuscleShape(
-                    _line((222, 106), (204, 120), (196, 140), (190, 170), (184, 200)),
-                    _line((262, 158), (264, 176), (262, 198), (258, 226)),
+                    _line((216, 108), (204, 120), (196, 140), (190, 170), (184, 200)),
+                    _line((262, 162), (264, 176), (262, 198), (258, 226)),
                 ),
                 "lateral": MuscleShape(
                     _line((168, 104), (134, 122), (118, 160), (116, 200)),
