@@ -37,7 +37,8 @@ def fine_regions(view: str) -> list[str]:
     ]
 
 
-def atlas_sheet(view: str) -> BodymapSpec:
+def atlas_sheets(view: str) -> tuple[BodymapSpec, BodymapSpec]:
+    """The trunk and hip, and the lower limb: two pictures, each at its own scale."""
     regions = fine_regions(view)
     upper = [r for r in regions if region_centre(REGIONS[r], view)[1] < _HIP_LEVEL]
     lower = [r for r in regions if r not in upper and not r.endswith(("-upper", "-lower"))]
@@ -58,18 +59,23 @@ def atlas_sheet(view: str) -> BodymapSpec:
         )
 
     upper_thigh = [r for r in regions if r.endswith("-upper") and r not in upper]
-    return BodymapSpec(
-        panels=(
-            panel("Trunk and hip", upper + upper_thigh, high),
-            panel(
-                "Lower limb",
-                [r for r in lower if r not in upper_thigh],
-                [m for m in marks if m not in high],
-            ),
+    return (
+        BodymapSpec(
+            panels=(panel("Trunk and hip", upper + upper_thigh, high),),
+            field="answer",
+            location=_WHERE,
         ),
-        field="answer",
-        location=_WHERE,
-        title=f"{view.capitalize()} view: regions and landmarks",
+        BodymapSpec(
+            panels=(
+                panel(
+                    "Lower limb",
+                    [r for r in lower if r not in upper_thigh],
+                    [m for m in marks if m not in high],
+                ),
+            ),
+            field="answer",
+            location=_WHERE,
+        ),
     )
 
 
@@ -184,7 +190,11 @@ def examples() -> dict[str, BodymapSpec]:
 
 def pictures() -> dict[str, bytes]:
     """Every gallery file by name: one per picture, panels numbered."""
-    specs = {f"bodymap-{view}": atlas_sheet(view) for view in VIEWS} | examples()
+    specs = {
+        f"bodymap-{view}-{number}": sheet
+        for view in VIEWS
+        for number, sheet in enumerate(atlas_sheets(view), start=1)
+    } | examples()
     found = {}
     for name, spec in specs.items():
         drawn = render_pictures(spec)

@@ -281,6 +281,8 @@ class _Panel:
     height: float = 0.0
     margins: tuple[float, float] = (0.0, 0.0)
     """Left and right of the figure, in pixels."""
+    scale: float = 0.0
+    """Pixels per frame unit."""
     parts: list[str] = field(default_factory=list)
     shapes: list[Shape] = field(default_factory=list)
 
@@ -295,18 +297,20 @@ class _Shared:
 
     legend: tuple[MapSpec, ...]
     """The maps the legend lists the contents of: all the panels."""
-    area: Box | None = None
+    scale: float | None = None
     margins: tuple[float, float] = (0.0, 0.0)
     size: tuple[float, float] = (0.0, 0.0)
 
 
-def _layout_panel(panel: MapSpec, shared: _Shared, *, roomy: bool, index: int = 0) -> _Panel:
-    """One map laid out as a picture, at most ``MAX_WIDTH`` wide; ``roomy`` gives both
-    margins room for any label, for maps whose labels do not all fit in their nearer
-    margin."""
+def _layout_panel(
+    panel: MapSpec, shared: _Shared, *, roomy: bool, capped: bool = True, index: int = 0
+) -> _Panel:
+    """One map laid out as a picture, with ``capped`` at most ``MAX_WIDTH`` wide; ``roomy``
+    gives both margins room for any label, for maps whose labels do not all fit in their
+    nearer margin."""
     out = _Panel()
     legend_panels = shared.legend
-    area = shared.area or crop(panel)
+    area = crop(panel)
     area_width, area_height = area.x1 - area.x0, area.y1 - area.y0
     anchors = _anchors(panel)
     natural = min(_FIGURE_WIDTH / area_width, _FIGURE_HEIGHT / area_height, _MAX_SCALE)
@@ -332,13 +336,18 @@ def _layout_panel(panel: MapSpec, shared: _Shared, *, roomy: bool, index: int = 
     left_margin = max(margins[True], trp_room, _EDGE * 2, shared.margins[0])
     right_margin = max(margins[False], trp_room, _EDGE * 2, shared.margins[1])
     out.margins = (left_margin, right_margin)
-    figure_width = max(
-        _MIN_FIGURE_WIDTH, min(_FIGURE_WIDTH, MAX_WIDTH - left_margin - right_margin)
+    figure_width = (
+        max(_MIN_FIGURE_WIDTH, min(_FIGURE_WIDTH, MAX_WIDTH - left_margin - right_margin))
+        if capped
+        else _FIGURE_WIDTH
     )
-    scale = min(figure_width / area_width, _FIGURE_HEIGHT / area_height, _MAX_SCALE)
+    scale = min(
+        figure_width / area_width, _FIGURE_HEIGHT / area_height, _MAX_SCALE, shared.scale or 9.0
+    )
     title_lines = _wrap(panel.title or "", TITLE_SIZE, MAX_WIDTH - 2 * _EDGE)
     top = 8.0 + len(title_lines) * (TITLE_SIZE + 6) + (6 if title_lines else 0)
     frame = _Frame(area, round(scale, 4), left_margin, top)
+    out.scale = frame.scale
     caption = f"{panel.view} view, {panel.side} side"
     out.width = max(
         shared.size[0],
@@ -873,22 +882,16 @@ class Drawing:
 
 
 def drawings(spec: BodymapSpec) -> tuple[Drawing, ...]:
-    """One picture per map: panels are separate pictures of one size and scale (one frame
-    around what any of them shows, the widest margins), with one legend for all, so a card
-    can set them side by side or stack them on a phone."""
+    """One picture per map: panels are separate pictures of one size and scale (the
+    smallest scale of any, the widest margins), with one legend for all, so a card can set
+    them side by side or stack them on a phone. Panels with one frame (``frame: pelvis``)
+    come out alike to the pixel."""
     shared = _Shared(spec.panels)
     if len(spec.panels) > 1:
-        crops = [crop(panel) for panel in spec.panels]
-        area = Box(
-            min(c.x0 for c in crops),
-            min(c.y0 for c in crops),
-            max(c.x1 for c in crops),
-            max(c.y1 for c in crops),
-        )
-        first = [_laid_out(panel, replace(shared, area=area)) for panel in spec.panels]
+        first = [_laid_out(panel, shared) for panel in spec.panels]
         shared = replace(
             shared,
-            area=area,
+            scale=min(p.scale for p in first),
             margins=(max(p.margins[0] for p in first), max(p.margins[1] for p in first)),
         )
         second = [_laid_out(panel, shared) for panel in spec.panels]
@@ -897,9 +900,12 @@ def drawings(spec: BodymapSpec) -> tuple[Drawing, ...]:
 
 
 def _laid_out(panel: MapSpec, shared: _Shared) -> _Panel:
-    laid_out = _layout_panel(panel, shared, roomy=False)
-    if collisions(laid_out.shapes):
-        laid_out = _layout_panel(panel, shared, roomy=True)
+    """The first layout without collisions: in the nearer margins, in either margin, then,
+    for a map with more labels than a phone-width picture can hold, wider."""
+    for capped, roomy in ((True, False), (True, True), (False, False), (False, True)):
+        laid_out = _layout_panel(panel, shared, roomy=roomy, capped=capped)
+        if not collisions(laid_out.shapes):
+            break
     return laid_out
 
 
