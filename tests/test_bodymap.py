@@ -843,13 +843,13 @@ def test_a_trigger_point_label_is_nearest_its_own_mark_or_led_to_it() -> None:
 
 def test_maps_that_must_not_hint_by_size_share_one_frame() -> None:
     pictures = dict(shipped_specs())
-    for side in ("question", "answer"):
-        sizes = {
-            (d.width, d.height)
-            for n in ("trp1", "trp2", "trp3")
-            for d in drawings(pictures[f"referral-{n}-recognise:{side}"])
-        }
-        assert len(sizes) == 1, side
+    sizes = {
+        (d.width, d.height)
+        for n in ("trp1", "trp2", "trp3")
+        for side in ("question", "answer")
+        for d in drawings(pictures[f"referral-{n}-recognise:{side}"])
+    }
+    assert len(sizes) == 1
     panels = drawings(pictures["referral-trp1-vs-trp3:answer"])
     assert len({(d.width, d.height) for d in panels}) == 1
     assert len({d.svg.split(b") scale(")[1].split(b")")[0] for d in panels}) == 1, "one scale"

@@ -349,12 +349,16 @@ def _layout_panel(
     frame = _Frame(area, round(scale, 4), left_margin, top)
     out.scale = frame.scale
     caption = f"{panel.view} view, {panel.side} side"
+    # Pictures in one fixed frame must not differ in size: their legends keep room for every
+    # kind of item, whichever they list (a reveal card's question lists no trigger point).
+    fixed = any(p.frame in FIXED_FRAMES for p in legend_panels)
+    every_item = _legend_items(legend_panels, every_kind=fixed)
     out.width = max(
         shared.size[0],
         left_margin + frame.width + right_margin,
         *(text_width(line, TITLE_SIZE, bold=True) + 2 * _EDGE for line in title_lines),
         text_width(caption, CAPTION_SIZE) + 2 * _EDGE,
-        max((_item_width(text) for _, text in _legend_items(legend_panels)), default=0) + 2 * _EDGE,
+        max((_item_width(text) for _, text in every_item), default=0) + 2 * _EDGE,
     )
     # Centre the figure when a long title, caption or legend widens the panel.
     frame = _Frame(
@@ -397,7 +401,12 @@ def _layout_panel(
             ),
         )
     )
-    legend, legend_shapes, bottom = _legend(legend_panels, out.width, caption_baseline + 10)
+    legend, legend_shapes, bottom = _legend(
+        _legend_items(legend_panels), out.width, caption_baseline + 10
+    )
+    if fixed:
+        _, _, room = _legend(every_item, out.width, caption_baseline + 10)
+        bottom = max(bottom, room)
     out.parts.extend(legend)
     out.shapes.extend(legend_shapes)
     out.height = max(bottom + 6, shared.size[1])
@@ -808,19 +817,20 @@ def _place_trp_label(
     return box, x + gap, y - 4, "start"
 
 
-def _legend_items(panels: tuple[MapSpec, ...]) -> list[tuple[str, str]]:
-    """What the legend lists: what the maps draw. Under a fixed frame both zone kinds are
-    always listed, so pictures that must not differ in size do not differ in their legend."""
+def _legend_items(
+    panels: tuple[MapSpec, ...], *, every_kind: bool = False
+) -> list[tuple[str, str]]:
+    """What the legend lists: what the maps draw; with ``every_kind``, every kind of item
+    such a map could draw (to keep room for them)."""
     items: list[tuple[str, str]] = []
-    fixed = any(p.frame in FIXED_FRAMES for p in panels)
     referral = [p for p in panels if p.pattern == "referral"]
-    if any(p.essential for p in referral) or (fixed and referral):
+    if any(p.essential for p in referral) or (every_kind and referral):
         items.append(("essential", "essential zone"))
-    if any(p.spillover for p in referral) or (fixed and referral):
+    if any(p.spillover for p in referral) or (every_kind and referral):
         items.append(("spillover", "spillover zone"))
     if any(p.essential for p in panels if p.pattern == "radicular"):
         items.append(("essential", "typical distribution"))
-    if any(p.shown_points for p in panels):
+    if any(p.shown_points for p in panels) or every_kind:
         items.append(("trigger-point", "trigger point"))
     for name in sorted({m for p in panels for m in p.muscles}):
         items.append((f"muscle:{name}", MUSCLES[name].label))
@@ -832,10 +842,9 @@ def _item_width(text: str) -> float:
 
 
 def _legend(
-    panels: tuple[MapSpec, ...], width: float, top: float
+    items: list[tuple[str, str]], width: float, top: float
 ) -> tuple[list[str], list[Shape], float]:
-    """Legend items for what the picture draws, wrapped into rows; returns the bottom."""
-    items = _legend_items(panels)
+    """Legend items, wrapped into rows; returns the bottom."""
     parts: list[str] = []
     shapes: list[Shape] = []
     x, baseline = float(_EDGE), top + LEGEND_SIZE
