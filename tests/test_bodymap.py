@@ -26,7 +26,6 @@ from deckgen.render.bodymap_draw import (
     crop,
     draw,
     drawings,
-    render_bodymap,
     render_pictures,
     rounded,
     zone_cells,
@@ -39,6 +38,11 @@ from deckgen.source.validate import load_decks
 SVG = "{http://www.w3.org/2000/svg}"
 SHIPPED = Path(__file__).parents[1] / "cards"
 _WHERE = Location(Path("cards.yaml"), 1, 1)
+
+
+def render_bodymap(spec: BodymapSpec) -> bytes:
+    """The SVG of a one-map body map."""
+    return draw(spec).svg
 
 
 def panel(**changes: object) -> MapSpec:

@@ -25,9 +25,9 @@ from deckgen.anki.identity import note_guid
 from deckgen.diagnostics import Location
 from deckgen.render.bodymap import BodymapSpec, MapSpec, TriggerPoint
 from deckgen.render.bodymap_atlas import LANDMARKS, REGION_GROUPS, REGIONS, VIEWS, region_centre
-from deckgen.render.bodymap_draw import Drawing, draw, render_bodymap, render_pictures
+from deckgen.render.bodymap_draw import Drawing, draw, render_pictures
 from deckgen.render.bodymap_muscles import MUSCLES
-from test_bodymap import shipped_specs
+from test_bodymap import render_bodymap, shipped_specs
 
 REPO = Path(__file__).resolve().parents[1]
 SVG = "{http://www.w3.org/2000/svg}"

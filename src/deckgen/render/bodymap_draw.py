@@ -1,10 +1,11 @@
-"""Drawing a checked body map as a standalone SVG: zones, muscles, marks and labels.
+"""Drawing a checked body map as standalone SVGs (one per map): zones, muscles, marks, labels.
 
-Each map is framed on what it shows, scaled up, and its labels placed one by one where they
-hit nothing already placed (``bodymap_layout``). The SVG's parts carry documented classes
-(``zone-essential``, ``zone-spillover``, ``muscle``, ``trigger-point``, ``landmark``,
-``label``, ``legend``, ``title``) and its colours live in one style sheet, with a dark
-variant, so the picture suits day and night mode.
+Each map is framed on what it shows, scaled up to fit a phone-width picture, and its labels
+placed one by one where they hit nothing already placed (``bodymap_layout``). The SVG's
+parts carry documented classes (``zone-essential``, ``zone-spillover``, ``muscle``,
+``trigger-point``, ``landmark``, ``label``, ``legend``, ``title``) and its colours live in
+one style sheet. The picture brings its own light paper and has no dark variant: night mode
+is the card's business (``anki.notetypes``), since an image cannot see Anki's class.
 """
 
 from __future__ import annotations
@@ -960,8 +961,3 @@ def picture_alt_text(spec: BodymapSpec, map_: MapSpec) -> str:
 def render_pictures(spec: BodymapSpec) -> tuple[bytes, ...]:
     """The body map as standalone SVG documents, one per map."""
     return tuple(drawing.svg for drawing in drawings(spec))
-
-
-def render_bodymap(spec: BodymapSpec) -> bytes:
-    """A one-map body map as a standalone SVG document."""
-    return draw(spec).svg
