@@ -12,8 +12,15 @@ from pathlib import Path
 
 from deckgen.diagnostics import Location
 from deckgen.render.bodymap import BodymapSpec, MapSpec, TriggerPoint
-from deckgen.render.bodymap_atlas import LANDMARKS, REGION_GROUPS, REGIONS, VIEWS, region_centre
-from deckgen.render.bodymap_draw import render_bodymap
+from deckgen.render.bodymap_atlas import (
+    LANDMARKS,
+    REGION_GROUPS,
+    REGION_OVERLAYS,
+    REGIONS,
+    VIEWS,
+    region_centre,
+)
+from deckgen.render.bodymap_draw import render_pictures
 from deckgen.render.bodymap_muscles import MUSCLES
 
 DOCS = Path(__file__).parent
@@ -22,15 +29,16 @@ _HIP_LEVEL = 216  # the gallery splits each view at the gluteal fold
 
 
 def fine_regions(view: str) -> list[str]:
-    """The regions of a view that no other region of it contains."""
+    """The regions of a view that no other region of it contains or overlaps."""
     return [
         name
         for name, region in REGIONS.items()
-        if view in region.cells and name not in REGION_GROUPS
+        if view in region.cells and name not in REGION_GROUPS | REGION_OVERLAYS
     ]
 
 
-def atlas_sheet(view: str) -> BodymapSpec:
+def atlas_sheets(view: str) -> tuple[BodymapSpec, BodymapSpec]:
+    """The trunk and hip, and the lower limb: two pictures, each at its own scale."""
     regions = fine_regions(view)
     upper = [r for r in regions if region_centre(REGIONS[r], view)[1] < _HIP_LEVEL]
     lower = [r for r in regions if r not in upper and not r.endswith(("-upper", "-lower"))]
@@ -51,18 +59,23 @@ def atlas_sheet(view: str) -> BodymapSpec:
         )
 
     upper_thigh = [r for r in regions if r.endswith("-upper") and r not in upper]
-    return BodymapSpec(
-        panels=(
-            panel("Trunk and hip", upper + upper_thigh, high),
-            panel(
-                "Lower limb",
-                [r for r in lower if r not in upper_thigh],
-                [m for m in marks if m not in high],
-            ),
+    return (
+        BodymapSpec(
+            panels=(panel("Trunk and hip", upper + upper_thigh, high),),
+            field="answer",
+            location=_WHERE,
         ),
-        field="answer",
-        location=_WHERE,
-        title=f"{view.capitalize()} view: regions and landmarks",
+        BodymapSpec(
+            panels=(
+                panel(
+                    "Lower limb",
+                    [r for r in lower if r not in upper_thigh],
+                    [m for m in marks if m not in high],
+                ),
+            ),
+            field="answer",
+            location=_WHERE,
+        ),
     )
 
 
@@ -71,6 +84,11 @@ def examples() -> dict[str, BodymapSpec]:
         return BodymapSpec(panels=(MapSpec(**values),), field="answer", location=_WHERE)  # type: ignore[arg-type]
 
     medius = MUSCLES["gluteus-medius"].shapes["lateral"]
+    posterior = MUSCLES["gluteus-medius"].shapes["posterior"]
+    trps_posterior = tuple(
+        TriggerPoint(f"TrP{n}", posterior.point(across, along))
+        for n, across, along in ((1, 0.2, 0.15), (2, 0.5, 0.2), (3, 0.95, 0.15))
+    )
     trps = (
         TriggerPoint("TrP1", medius.point(0.2, 0.15)),
         TriggerPoint("TrP2", medius.point(0.5, 0.2)),
@@ -118,6 +136,45 @@ def examples() -> dict[str, BodymapSpec]:
             field="answer",
             location=_WHERE,
         ),
+        "bodymap-overlays": BodymapSpec(
+            panels=(
+                MapSpec(
+                    view="posterior",
+                    side="right",
+                    essential=("lumbosacral",),
+                    spillover=("sacrum-half", "lateral-knee"),
+                    trigger_points=(),
+                    landmarks=(),
+                    title="Regions drawn over others",
+                    label_regions=True,
+                    frame="full",
+                ),
+            ),
+            field="answer",
+            location=_WHERE,
+        ),
+        "bodymap-both-sides": one(
+            view="posterior",
+            side="right",
+            essential=("posterior-iliac-crest", "lumbosacral"),
+            spillover=(),
+            both_sides=("lumbosacral",),
+            trigger_points=(trps_posterior[2],),
+            landmarks=("iliac-crest", "sacrum"),
+            muscles=("gluteus-medius", "gluteus-maximus"),
+            title="Both sides, two muscles",
+            frame="pelvis",
+        ),
+        "bodymap-radicular": one(
+            view="posterior",
+            side="right",
+            pattern="radicular",
+            essential=("posterior-thigh", "calf", "ankle", "foot"),
+            spillover=(),
+            trigger_points=(),
+            landmarks=(),
+            title="S1 radicular pain",
+        ),
         "bodymap-full": one(
             view="posterior",
             side="left",
@@ -132,9 +189,17 @@ def examples() -> dict[str, BodymapSpec]:
 
 
 def pictures() -> dict[str, bytes]:
-    """Every gallery file by name."""
-    found = {f"bodymap-{view}.svg": render_bodymap(atlas_sheet(view)) for view in VIEWS}
-    found.update({f"{name}.svg": render_bodymap(spec) for name, spec in examples().items()})
+    """Every gallery file by name: one per picture, panels numbered."""
+    specs = {
+        f"bodymap-{view}-{number}": sheet
+        for view in VIEWS
+        for number, sheet in enumerate(atlas_sheets(view), start=1)
+    } | examples()
+    found = {}
+    for name, spec in specs.items():
+        drawn = render_pictures(spec)
+        for number, svg in enumerate(drawn, start=1):
+            found[f"{name}-{number}.svg" if len(drawn) > 1 else f"{name}.svg"] = svg
     return found
 
 

@@ -34,11 +34,8 @@ def chromium() -> str:
     pytest.skip("chromium is not installed (apt-get install chromium)")
 
 
-def screenshot(
-    page: str, *, width: int, height: int, folder: Path, dark: bool = False
-) -> Image.Image:
-    """Render an HTML page (files it names are looked up in ``folder``) and return the pixels;
-    ``dark`` renders it as under a dark system theme."""
+def screenshot(page: str, *, width: int, height: int, folder: Path) -> Image.Image:
+    """Render an HTML page (files it names are looked up in ``folder``) and return the pixels."""
     browser = chromium()
     (folder / "page.html").write_text(page, encoding="utf-8")
     target = folder / "screenshot.png"
@@ -46,7 +43,6 @@ def screenshot(
         [
             browser,
             *_FLAGS,
-            *(_DARK if dark else ()),
             f"--user-data-dir={folder / 'profile'}",
             f"--window-size={width},{height}",
             f"--screenshot={target}",
@@ -60,7 +56,7 @@ def screenshot(
         return image.convert("RGB")
 
 
-def run_page(page: str, *, folder: Path, dark: bool = False) -> str:
+def run_page(page: str, *, folder: Path) -> str:
     """Load an HTML page, let its scripts run, and return the DOM they leave behind."""
     browser = chromium()
     (folder / "run.html").write_text(page, encoding="utf-8")
@@ -68,7 +64,6 @@ def run_page(page: str, *, folder: Path, dark: bool = False) -> str:
         [
             browser,
             *_FLAGS,
-            *(_DARK if dark else ()),
             f"--user-data-dir={folder / 'profile'}",
             "--virtual-time-budget=5000",
             "--dump-dom",
@@ -80,7 +75,3 @@ def run_page(page: str, *, folder: Path, dark: bool = False) -> str:
         text=True,
     )
     return result.stdout
-
-
-_DARK = ("--force-dark-mode", "--blink-settings=preferredColorScheme=0")
-"""Flags that make the page's ``prefers-color-scheme`` dark, as a dark system theme does."""

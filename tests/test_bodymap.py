@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from dataclasses import replace
 from pathlib import Path
 
@@ -20,7 +21,16 @@ from deckgen.render.bodymap_atlas import (
     region_centre,
     zone_outlines,
 )
-from deckgen.render.bodymap_draw import crop, draw, render_bodymap
+from deckgen.render.bodymap_draw import (
+    MAX_WIDTH,
+    crop,
+    draw,
+    drawings,
+    render_pictures,
+    rounded,
+    zone_cells,
+    zone_loops,
+)
 from deckgen.render.bodymap_layout import Box, Shape, collisions
 from deckgen.render.bodymap_muscles import MUSCLES
 from deckgen.source.validate import load_decks
@@ -28,6 +38,11 @@ from deckgen.source.validate import load_decks
 SVG = "{http://www.w3.org/2000/svg}"
 SHIPPED = Path(__file__).parents[1] / "cards"
 _WHERE = Location(Path("cards.yaml"), 1, 1)
+
+
+def render_bodymap(spec: BodymapSpec) -> bytes:
+    """The SVG of a one-map body map."""
+    return draw(spec).svg
 
 
 def panel(**changes: object) -> MapSpec:
@@ -183,10 +198,12 @@ def test_panels_check_each_map_and_keep_their_titles(tmp_path: Path) -> None:
     )
     assert problems == [] and found is not None
     assert [p.title for p in found.panels] == ["Gluteus medius", "Gluteus minimus"]
-    texts = [
-        t.text for t in defusedxml.ElementTree.fromstring(render_bodymap(found)).iter(f"{SVG}text")
-    ]
-    assert {"Medius or minimus?", "Gluteus medius", "Gluteus minimus"} <= set(texts)
+    assert found.title == "Medius or minimus?"  # over both pictures, in the card's HTML
+    pictures = [defusedxml.ElementTree.fromstring(svg) for svg in render_pictures(found)]
+    titles = [{t.text for t in root.iter(f"{SVG}text")} for root in pictures]
+    assert "Gluteus medius" in titles[0] and "Gluteus minimus" in titles[1]
+    # One legend for both, in each picture, so either reads alone when they stack.
+    assert [legend_of(root) for root in pictures] == [{"essential zone"}] * 2
 
 
 @pytest.mark.parametrize(
@@ -258,7 +275,7 @@ def test_panels_check_each_map_and_keep_their_titles(tmp_path: Path) -> None:
         ),
         (
             "view: posterior\nframe: tight\nessential: [sacrum]",
-            "7:14: bodymap frame 'tight' is not one of auto, full",
+            "7:14: bodymap frame 'tight' is not one of auto, full, pelvis",
         ),
         (
             "view: posterior",
@@ -374,7 +391,10 @@ def test_the_svg_has_its_documented_structure() -> None:
 
 
 def legend_texts(picture: BodymapSpec) -> set[str]:
-    root = defusedxml.ElementTree.fromstring(render_bodymap(picture))
+    return legend_of(defusedxml.ElementTree.fromstring(render_bodymap(picture)))
+
+
+def legend_of(root: defusedxml.ElementTree.Element) -> set[str]:
     return {
         t.text or ""
         for g in root.iter(f"{SVG}g")
@@ -404,7 +424,7 @@ def zone_span(drawing_spec: BodymapSpec) -> float:
         for cell in REGIONS[name].cells[map_.view]
         for x, _ in VIEWS[map_.view].cell_shape(cell)
     ]
-    scale = min(300 / (area.x1 - area.x0), 470 / (area.y1 - area.y0), 2.2)
+    scale = float(drawing.svg.split(b") scale(", 1)[1].split(b")", 1)[0])
     return (min(max(xs), area.x1) - max(min(xs), area.x0)) * scale / drawing.width
 
 
@@ -419,12 +439,12 @@ def test_the_trp1_pattern_map_is_framed_on_its_zones() -> None:
 
 
 def assert_laid_out_cleanly(picture: BodymapSpec) -> None:
-    drawing = draw(picture)
-    clashes = collisions(list(drawing.shapes))
-    assert clashes == [], [(a.kind, a.owner, b.kind, b.owner) for a, b in clashes]
-    texts = [s for s in drawing.shapes if s.kind in ("label", "title", "legend")]
-    outside = [s.owner for s in texts if not s.box.inside(drawing.width, drawing.height)]
-    assert outside == []
+    for drawing in drawings(picture):
+        clashes = collisions(list(drawing.shapes))
+        assert clashes == [], [(a.kind, a.owner, b.kind, b.owner) for a, b in clashes]
+        texts = [s for s in drawing.shapes if s.kind in ("label", "title", "legend")]
+        outside = [s.owner for s in texts if not s.box.inside(drawing.width, drawing.height)]
+        assert outside == []
 
 
 @pytest.mark.parametrize(("name", "picture"), shipped_specs(), ids=lambda v: str(v)[:40])
@@ -645,3 +665,214 @@ def test_all_three_gluteus_medius_trigger_points_can_be_asked_in_one_view() -> N
     asked, answered = draw(question_side.spec), draw(answer_side.spec)
     assert (asked.width, asked.height) == (answered.width, answered.height), "framed alike"
     assert b"trigger point" not in asked.svg, "the question's legend does not mention them"
+
+
+# --- the features review 3 asked for ---------------------------------------------------------
+
+
+def test_the_lumbosacral_band_runs_from_the_belt_line_to_the_crest_and_over_the_sacrum() -> None:
+    view = VIEWS["posterior"]
+
+    def top_and_bottom(name: str) -> tuple[float, float]:
+        ys = [y for cell in REGIONS[name].cells["posterior"] for _, y in view.cell_shape(cell)]
+        return min(ys), max(ys)
+
+    top, bottom = top_and_bottom("lumbosacral")
+    assert top == level(0.63), "up to the belt line, not the whole lumbar spine"
+    assert top_and_bottom("low-back")[0] < top, "low-back, for muscles that refer higher"
+    assert bottom == top_and_bottom("sacrum")[1], "down over the sacrum"
+    crest_y = LANDMARKS["iliac-crest"].points["posterior"][1]
+    assert top < crest_y
+    # Beside the spine: no wider than the paraspinal strip, on the side drawn only.
+    xs = [x for cell in REGIONS["lumbosacral"].cells["posterior"] for x, _ in view.cell_shape(cell)]
+    assert min(xs) == 180 and max(xs) <= 180 + 38
+    assert REGIONS["sacrum-half"].cells["posterior"] < REGIONS["sacrum"].cells["posterior"]
+
+
+def test_no_gluteus_medius_map_shades_the_tall_low_back_zone() -> None:
+    for name, picture in shipped_specs():
+        for map_ in picture.panels:
+            if "gluteus-medius" in map_.muscles or "medius" in (map_.title or "").lower():
+                assert "low-back" not in (*map_.essential, *map_.spillover), name
+
+
+@pytest.mark.parametrize("view", ["posterior", "anterior"])
+def test_a_both_sides_zone_is_its_own_mirror_image(view: str) -> None:
+    regions = [n for n, r in REGIONS.items() if view in r.cells]
+    for name in regions:
+        one_side = panel(view=view, essential=(name,), spillover=(), trigger_points=())
+        both = replace(one_side, both_sides=(name,))
+        cells = zone_cells(both, both.essential)
+        assert cells > zone_cells(one_side, one_side.essential) or name in ("sacrum", "pubis")
+        loops = [rounded(loop) for loop in zone_loops(VIEWS[view], cells)]
+        drawn = [point for loop in loops for point in loop]
+        assert all(
+            min(math.dist((360 - x, y), other) for other in drawn) < 0.05 for x, y in drawn
+        ), name
+
+
+def test_both_sides_is_checked(tmp_path: Path) -> None:
+    assert problems_of(
+        tmp_path, "view: lateral\nessential: [lumbosacral]\nboth_sides: [lumbosacral]"
+    ) == [
+        "8:20: 'both_sides' mirrors a zone onto the other side, which the lateral view does "
+        "not show; use the posterior or anterior view",
+        "1:1: deck has no cards",
+    ]
+    assert (
+        "8:20: 'both_sides' lists 'sacrum', which this map does not shade: add it to "
+        "'essential' or 'spillover'"
+        in problems_of(tmp_path, "view: posterior\nessential: [lumbosacral]\nboth_sides: [sacrum]")
+    )
+
+
+def _inside(point: tuple[float, float], polygon: tuple[tuple[float, float], ...]) -> bool:
+    x, y = point
+    inside = False
+    for (x0, y0), (x1, y1) in zip(polygon, polygon[1:] + polygon[:1], strict=True):
+        if (y0 > y) != (y1 > y) and x < x0 + (y - y0) * (x1 - x0) / (y1 - y0):
+            inside = not inside
+    return inside
+
+
+@pytest.mark.parametrize("view", ["posterior", "lateral"])
+def test_maximus_covers_the_posterior_third_of_medius_and_no_more(view: str) -> None:
+    """Gray's: gluteus maximus covers the posterior third of gluteus medius; the anterior
+    two thirds lie under fascia only (the deck's anatomy-maximus-cover card)."""
+    medius = MUSCLES["gluteus-medius"].shapes[view]
+    maximus = MUSCLES["gluteus-maximus"].shapes[view].outline()
+
+    def covered(across_from: float, across_to: float) -> float:
+        # The belly, from below the crest to above the tendon: over the greater trochanter
+        # maximus covers the tendon too.
+        samples = [
+            medius.point(across_from + (across_to - across_from) * i / 10, 0.1 + 0.5 * j / 10)
+            for i in range(11)
+            for j in range(11)
+        ]
+        return sum(_inside(p, maximus) for p in samples) / len(samples)
+
+    assert covered(0.02, 0.28) > 0.9, "the posterior third lies under maximus"
+    assert covered(0.5, 1.0) < 0.05, "the anterior half does not"
+    assert 0.25 < covered(0.0, 1.0) < 0.45, "about a third of the muscle is covered"
+    assert _inside(medius.point(0.2, 0.15), maximus), "TrP1 is felt through maximus"
+
+
+def test_medius_and_minimus_are_drawn_clipped_at_the_crest_and_medius_dashed_under_maximus() -> (
+    None
+):
+    for view in ("posterior", "lateral"):
+        svg = render_bodymap(
+            spec(
+                panel(
+                    view=view,
+                    essential=(),
+                    spillover=(),
+                    trigger_points=(),
+                    landmarks=(),
+                    muscles=("gluteus-medius", "gluteus-maximus"),
+                )
+            )
+        )
+        root = defusedxml.ElementTree.fromstring(svg)
+        groups = {g.get("data-muscle"): g for g in root.iter(f"{SVG}g") if g.get("data-muscle")}
+        assert groups["gluteus-medius"].get("clip-path") == "url(#crest0)"
+        assert groups["gluteus-maximus"].get("clip-path") is None
+        beneath = [p for p in root.iter(f"{SVG}path") if p.get("class") == "muscle-beneath"]
+        assert [p.get("data-muscle") for p in beneath] == ["gluteus-medius"]
+        assert beneath[0].get("clip-path") == "url(#m0-gluteus-maximus)"
+
+
+def _simulated(colour: str, matrix: tuple[tuple[float, ...], ...]) -> tuple[float, ...]:
+    rgb = [int(colour[i : i + 2], 16) / 255 for i in (1, 3, 5)]
+    linear = [c / 12.92 if c <= 0.04045 else ((c + 0.055) / 1.055) ** 2.4 for c in rgb]
+    return tuple(sum(m * c for m, c in zip(row, linear, strict=True)) for row in matrix)
+
+
+# Machado, Oliveira & Fernandes 2009, severity 1.0 (linear RGB).
+_DEFICIENCIES = {
+    "none": ((1, 0, 0), (0, 1, 0), (0, 0, 1)),
+    "protanopia": ((0.152, 1.053, -0.205), (0.115, 0.786, 0.099), (-0.004, -0.048, 1.052)),
+    "deuteranopia": ((0.367, 0.861, -0.228), (0.280, 0.673, 0.047), (-0.012, 0.043, 0.969)),
+    "tritanopia": ((1.256, -0.077, -0.179), (-0.078, 0.931, 0.148), (0.005, 0.691, 0.304)),
+}
+
+
+@pytest.mark.parametrize("deficiency", sorted(_DEFICIENCIES))
+def test_every_muscle_of_a_view_has_its_own_colour_even_to_colour_blind_eyes(
+    deficiency: str,
+) -> None:
+    for view in VIEWS:
+        drawn = [m for m in MUSCLES.values() if view in m.shapes]
+        for i, a in enumerate(drawn):
+            for b in drawn[i + 1 :]:
+                ca, cb = (_simulated(m.colour, _DEFICIENCIES[deficiency]) for m in (a, b))
+                assert math.dist(ca, cb) > 0.12, (view, a.name, b.name)
+    svg = render_bodymap(spec(panel(view="lateral", muscles=("gluteus-medius", "gluteus-minimus"))))
+    root = defusedxml.ElementTree.fromstring(svg)
+    swatches = [
+        g.get("data-muscle")
+        for legend in root.iter(f"{SVG}g")
+        if legend.get("class") == "legend"
+        for g in legend.iter(f"{SVG}g")
+        if g.get("class") == "muscle"
+    ]
+    assert swatches == ["gluteus-medius", "gluteus-minimus"], "each swatch names its muscle"
+
+
+def test_a_trigger_point_label_is_nearest_its_own_mark_or_led_to_it() -> None:
+    """Where marks crowd (the three on the whole-muscle map), labels go to the margin with a
+    leader line each; elsewhere a label sits nearer its own mark than any other."""
+    crowded = 0
+    for name, picture in shipped_specs():
+        for drawing in drawings(picture):
+            marks = {s.owner: s.box for s in drawing.shapes if s.kind == "trigger-point"}
+            for owner, mark in marks.items():
+                label = next(
+                    s.box for s in drawing.shapes if s.kind == "label" and s.owner == owner
+                )
+                leaders = [s for s in drawing.shapes if s.kind == "leader" and s.owner == owner]
+                if leaders:
+                    crowded += 1
+                    continue
+                centre = ((label.x0 + label.x1) / 2, (label.y0 + label.y1) / 2)
+
+                def distance(box: Box, c: tuple[float, float] = centre) -> float:
+                    return math.dist(c, ((box.x0 + box.x1) / 2, (box.y0 + box.y1) / 2))
+
+                others = [distance(b) for o, b in marks.items() if o != owner]
+                assert all(distance(mark) + 8 < d for d in others), (name, owner)
+    assert crowded >= 6, "the whole-muscle map and the three-point lateral map use leaders"
+
+
+def test_maps_that_must_not_hint_by_size_share_one_frame() -> None:
+    pictures = dict(shipped_specs())
+    sizes = {
+        (d.width, d.height)
+        for n in ("trp1", "trp2", "trp3")
+        for side in ("question", "answer")
+        for d in drawings(pictures[f"referral-{n}-recognise:{side}"])
+    }
+    assert len(sizes) == 1
+    panels = drawings(pictures["referral-trp1-vs-trp3:answer"])
+    assert len({(d.width, d.height) for d in panels}) == 1
+    assert len({d.svg.split(b") scale(")[1].split(b")")[0] for d in panels}) == 1, "one scale"
+
+
+def test_the_radicular_map_reaches_the_foot_and_names_its_zone_as_such() -> None:
+    radicular = dict(shipped_specs())["referral-contrast-radicular:answer"]
+    (map_,) = radicular.panels
+    assert crop(map_).y1 >= level(0.0) - 1, "framed down to the sole"
+    assert "foot" in map_.essential
+    assert legend_texts(radicular) == {"typical distribution"}
+    assert "Typical distribution:" in radicular.alt_text()
+
+
+@given(st.lists(st.sampled_from(sorted(REGIONS)), min_size=1, max_size=4))
+@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+def test_every_picture_is_at_most_max_width(regions: list[str]) -> None:
+    view = "posterior"
+    names = tuple(n for n in regions if view in REGIONS[n].cells) or ("sacrum",)
+    marks = tuple(n for n, m in LANDMARKS.items() if view in m.points)[: len(regions) - 1]
+    drawing = draw(spec(panel(essential=names, spillover=(), landmarks=marks)))
+    assert drawing.width <= MAX_WIDTH + 1

@@ -286,9 +286,11 @@ def test_whole_muscle_cards_share_one_map_that_matches_their_text(
     assert whole is not None
     (bodymap,) = whole.panels
     assert "gluteus-medius" in bodymap.muscles
-    # The answer names these as the main zones, so the map shades them solid.
-    main = {"posterior-iliac-crest", "sacroiliac-joint", "sacrum", "low-back", "buttock-upper"}
+    # The answer names these as the main zones, so the map shades them solid: the low back
+    # is the lower lumbar band at the belt line with the sacrum, on both sides (TrP3).
+    main = {"posterior-iliac-crest", "sacroiliac-joint", "lumbosacral", "buttock-upper"}
     assert main | {"lateral-hip"} <= set(bodymap.essential)
+    assert "low-back" not in bodymap.essential and bodymap.both_sides == ("lumbosacral",)
     assert not any(
         region.startswith(("knee", "calf", "ankle", "foot")) for region in bodymap.spillover
     )
@@ -372,17 +374,28 @@ def test_maps_shade_what_their_text_calls_the_main_zones(gluteus_medius: Compile
         answer = answer_of(notes[card.id]).lower()
         essential = {region for panel in card.bodymap.panels for region in panel.essential}
         spillover = {region for panel in card.bodymap.panels for region in panel.spillover}
-        for words, region in (("sacrum", "sacrum"), ("low back", "low-back")):
-            if words in answer:
-                assert region in essential, (card.id, region)
-                checked += 1
+        both_sides = {region for panel in card.bodymap.panels for region in panel.both_sides}
+        if "sacrum" in answer or "sacral" in answer:
+            assert essential & {"sacrum", "sacrum-half", "lumbosacral"}, card.id
+            checked += 1
+        if "own side" in answer:
+            assert "sacrum-half" in essential and "sacrum" not in essential, card.id
+        if "lower back" in answer or "lower lumbar" in answer:
+            # At the belt line (T&S), not the whole lumbar spine.
+            assert "lumbosacral" in essential and "low-back" not in essential, card.id
+            checked += 1
+        if "both sides" in answer:
+            assert "lumbosacral" in both_sides, card.id
+            checked += 1
         if "much of the buttock" in answer:
             assert {"buttock-upper", "buttock-lower"} <= spillover, card.id
             checked += 1
         if "as far as the ankle" in answer:
             # Gluteus minimus refers without a gap from the buttock down to the ankle.
             shaded = essential | spillover
-            assert {"lateral-thigh", "knee", "lateral-leg", "ankle"} <= shaded, card.id
+            # T&S shade the outer side of the knee, not all of it.
+            assert {"lateral-thigh", "lateral-knee", "lateral-leg", "ankle"} <= shaded, card.id
+            assert "knee" not in shaded, card.id
             checked += 1
     assert checked >= 10
 
@@ -412,8 +425,10 @@ def test_recognise_cards_ask_every_trigger_point_in_one_view_with_reveal(
         assert "<img" in question and "<img" in answer, card.id
         assert len(notes[card.id].media) == 2, "a picture without and one with the mark"
         maps.append(bodymap)
-    # Nothing but the zones tells the cards apart: not the view, title, muscle or landmarks.
-    assert len({(m.view, m.side, m.title, m.muscles, m.landmarks) for m in maps}) == 1
+    # Nothing but the zones tells the cards apart: not the view, frame (so not the picture's
+    # size), title, muscle or landmarks.
+    assert len({(m.view, m.side, m.frame, m.title, m.muscles, m.landmarks) for m in maps}) == 1
+    assert maps[0].frame == "pelvis"
     assert len({(m.essential, m.spillover) for m in maps}) == len(maps)
 
 
@@ -425,9 +440,12 @@ def test_trp1_and_trp3_are_compared_side_by_side(gluteus_medius: CompiledDeck) -
         assert [point.label for point in panel.trigger_points] == [panel.title]
         assert panel.view == bodymap.panels[0].view
     trp1, trp3 = bodymap.panels
-    # TrP3 reaches the low back; TrP1 stays over the sacroiliac joint and buttock.
-    assert "low-back" in trp3.essential and "low-back" not in trp1.essential + trp1.spillover
-    assert "sacroiliac-joint" in trp1.essential
+    # TrP3 reaches the lower lumbar and sacral area on both sides; TrP1 stays on its own side
+    # over the sacroiliac joint, its half of the sacrum and the buttock. The pictures differ.
+    assert "lumbosacral" in trp3.essential and trp3.both_sides == ("lumbosacral",)
+    assert "lumbosacral" not in trp1.essential + trp1.spillover and not trp1.both_sides
+    assert {"sacroiliac-joint", "sacrum-half"} <= set(trp1.essential)
+    assert trp1.frame == trp3.frame == "pelvis"
 
 
 def test_the_shipped_deck_lints_clean_under_strict(in_repo: Path) -> None:

@@ -353,10 +353,14 @@ def write_bodymaps(compiled: list[CompiledDeck], out_dir: Path) -> int:
     pictures: dict[str, tuple[Path, str, bytes]] = {}
     for deck in compiled:
         for card in deck.spec.cards:
+            fields = [field for field, _ in card.bodymaps]
             for number, (field, picture) in enumerate(card.bodymaps):
-                # A reveal pair: the question's picture, then the answer's as <id>-answer.svg.
-                name = f"{card.id}-{field}.svg" if number else f"{card.id}.svg"
-                path = out_dir / deck.spec.folder.name / name
+                # A reveal pair: the question's picture, then the answer's as <id>-answer.svg;
+                # panels: <id>-panel1.svg, <id>-panel2.svg...
+                name = f"{card.id}-{field}" if field != fields[0] else card.id
+                if fields.count(field) > 1:
+                    name += f"-panel{fields[: number + 1].count(field)}"
+                path = out_dir / deck.spec.folder.name / f"{name}.svg"
                 key = str(path).casefold()
                 if key in pictures:
                     raise DeckgenError(

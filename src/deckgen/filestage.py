@@ -253,13 +253,21 @@ def _render_card(card: CardSpec, render_text: _FieldRenderer) -> RenderedCard:
         by_author_name["answer"] = render(card.answer)
     pictures = []
     for placement in card.bodymap.placements() if card.bodymap is not None else ():
-        picture = bodymap_media(placement.spec)
-        media[picture.name] = picture
-        pictures.append((placement.field, picture))
-        shown = by_author_name[placement.field]
-        by_author_name[placement.field] = (
-            f'{shown}<div class="deckgen-bodymap"><img src="{picture.name}" '
-            f'alt="{html.escape(placement.spec.alt_text())}"></div>'
+        images = []
+        for picture, alt in bodymap_media(placement.spec):
+            media[picture.name] = picture
+            pictures.append((placement.field, picture))
+            images.append(f'<img src="{picture.name}" alt="{html.escape(alt)}">')
+        # The question's map of a reveal pair is hidden on the answer side, which shows the
+        # same map with its trigger points (notetypes.CSS).
+        hidden = " deckgen-reveal-question" if placement.revealed_later else ""
+        title = (
+            f'<div class="deckgen-bodymap-title">{html.escape(placement.spec.title)}</div>'
+            if placement.spec.title
+            else ""
+        )
+        by_author_name[placement.field] += (
+            f'<div class="deckgen-bodymap{hidden}">{title}{"".join(images)}</div>'
         )
     if report.error_count == errors_before:  # a dropped image would read as a blank side
         _check_cards_made(card, by_author_name, report)
@@ -377,11 +385,13 @@ def _check_cards_made(card: CardSpec, rendered: dict[str, str], report: Report) 
             )
 
 
-def bodymap_media(spec: BodymapSpec) -> MediaFile:
-    """A card's body map as a shipped image."""
+def bodymap_media(spec: BodymapSpec) -> list[tuple[MediaFile, str]]:
+    """A card's body map as shipped images (one per panel), each with its alt text."""
     # Imported on first use: the drawing code is a tenth of a build's imports, and most
     # card files have no body map.
-    from deckgen.render.bodymap_draw import render_bodymap
+    from deckgen.render.bodymap_draw import drawings, picture_alt_text
 
-    picture = render_bodymap(spec)
-    return MediaFile(media_name(picture, "svg"), picture)
+    return [
+        (MediaFile(media_name(drawing.svg, "svg"), drawing.svg), picture_alt_text(spec, panel))
+        for panel, drawing in zip(spec.panels, drawings(spec), strict=True)
+    ]

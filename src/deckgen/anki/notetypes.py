@@ -42,7 +42,15 @@ table { margin: 0 auto; border-collapse: collapse; }
 td, th { border: 1px solid #999; padding: 0.2em 0.5em; }
 .cloze { font-weight: bold; color: #0b5cad; }
 .nightMode .cloze { color: #7ab8ff; }
+.deckgen-bodymap img { max-width: calc(100% - 8px); margin: 4px; vertical-align: top; }
+.deckgen-bodymap-title { font-weight: bold; }
+.nightMode .deckgen-bodymap img { filter: brightness(0.85); }
+.card:has(#answer) .deckgen-reveal-question { display: none; }
 """
+# Body maps: panels are separate pictures of one size that sit side by side and stack on a
+# narrow screen. A picture brings its own light paper (an <img> cannot see the nightMode
+# class), dimmed in night mode. On the answer side a reveal card shows its map once, with
+# the trigger points; a webview without :has() shows both maps, as before.
 
 
 @dataclass(frozen=True)

@@ -24,7 +24,10 @@ from deckgen.render.bodymap_muscles import MUSCLES
 from deckgen.source.yamlsource import Mapping, Node, Scalar, Sequence, describe, report_unknown_keys
 
 SIDES = ("right", "left")
-FRAMES = ("auto", "full")
+FRAMES = ("auto", "full", "pelvis")
+PATTERNS = ("referral", "radicular")
+MIRRORED_VIEWS = ("posterior", "anterior")
+"""The views that draw both sides of the body, so a zone can be mirrored onto the other."""
 
 _MAP_KEYS = {
     "view",
@@ -37,6 +40,8 @@ _MAP_KEYS = {
     "title",
     "frame",
     "label_regions",
+    "both_sides",
+    "pattern",
 }
 _KEYS = _MAP_KEYS | {"field", "reveal", "panels"}
 _PANEL_KEYS = {"field", "reveal", "panels", "title"}
@@ -67,6 +72,11 @@ class MapSpec:
     """'auto': framed on what the map shows, with body around it; 'full': the whole figure."""
     label_regions: bool = False
     """Name each shaded region in the margin (and outline it), as in an atlas."""
+    both_sides: tuple[str, ...] = ()
+    """Shaded regions drawn on the other side too, mirrored (a zone that crosses the spine)."""
+    pattern: str = "referral"
+    """'referral': trigger-point zones (essential and spillover); 'radicular': one nerve
+    root's typical distribution, named so in the legend."""
     show_trigger_points: bool = True
     """False on the question side of a reveal pair: the map is framed and laid out as with
     its trigger points, so the answer's picture is the question's plus the marks."""
@@ -81,10 +91,14 @@ class MapSpec:
 
         parts = [f"{self.title}: " if self.title else ""]
         parts.append(f"{self.view} view, {self.side} side.")
-        if self.essential:
+        if self.essential and self.pattern == "radicular":
+            parts.append(f" Typical distribution: {names(self.essential)}.")
+        elif self.essential:
             parts.append(f" Essential pain zone: {names(self.essential)}.")
         if self.spillover:
             parts.append(f" Spillover zone: {names(self.spillover)}.")
+        if self.both_sides:
+            parts.append(f" On both sides: {names(self.both_sides)}.")
         if self.muscles:
             parts.append(f" Muscles drawn: {names(self.muscles)}.")
         if self.shown_points:
@@ -99,6 +113,9 @@ class Placement:
 
     field: str
     spec: BodymapSpec
+    revealed_later: bool = False
+    """The question's map of a reveal pair: the answer side shows it again, with its
+    trigger points, in its own field."""
 
 
 @dataclass(frozen=True)
@@ -126,7 +143,9 @@ class BodymapSpec:
             return (Placement(self.field, self),)
         hidden = tuple(replace(panel, show_trigger_points=False) for panel in self.panels)
         return (
-            Placement(self.field, replace(self, panels=hidden, reveal_field=None)),
+            Placement(
+                self.field, replace(self, panels=hidden, reveal_field=None), revealed_later=True
+            ),
             Placement(self.reveal_field, replace(self, reveal_field=None)),
         )
 
@@ -191,11 +210,13 @@ def _map(node: Mapping, report: Report) -> MapSpec | None:
     view = _choice(node, "view", tuple(VIEWS), None, report)
     side = _choice(node, "side", SIDES, "right", report)
     frame = _choice(node, "frame", FRAMES, "auto", report)
+    pattern = _choice(node, "pattern", PATTERNS, "referral", report)
     label_regions = _flag(node, "label_regions", report)
     essential = _names(node, "essential", REGIONS, "region", report)
     spillover = _names(node, "spillover", REGIONS, "region", report)
     landmarks = _names(node, "landmarks", LANDMARKS, "landmark", report)
     muscles = _names(node, "muscles", MUSCLES, "muscle", report)
+    both_sides = _names(node, "both_sides", REGIONS, "region", report)
     title = _optional_text(node, "title", report)
     points = _trigger_points(node.get("trigger_points"), report)
     if not essential and not spillover and not points and not muscles:
@@ -203,7 +224,13 @@ def _map(node: Mapping, report: Report) -> MapSpec | None:
             node.location,
             "a bodymap needs at least one essential or spillover region, trigger point or muscle",
         )
-    if view is None or side is None or frame is None or report.error_count > errors_before:
+    if (
+        view is None
+        or side is None
+        or frame is None
+        or pattern is None
+        or report.error_count > errors_before
+    ):
         return None
     for name, location in essential + spillover:
         if view not in REGIONS[name].cells:
@@ -218,6 +245,27 @@ def _map(node: Mapping, report: Report) -> MapSpec | None:
     for name, location in spillover:
         if name in both:
             report.error(location, f"region '{name}' is both essential and spillover: pick one")
+    shaded = {name for name, _ in essential + spillover}
+    for name, location in both_sides:
+        if view not in MIRRORED_VIEWS:
+            report.error(
+                location,
+                f"'both_sides' mirrors a zone onto the other side, which the {view} view does "
+                f"not show; use the {' or '.join(MIRRORED_VIEWS)} view",
+            )
+            break
+        if name not in shaded:
+            report.error(
+                location,
+                f"'both_sides' lists '{name}', which this map does not shade: "
+                "add it to 'essential' or 'spillover'",
+            )
+    if pattern == "radicular" and spillover:
+        report.error(
+            spillover[0][1],
+            "a radicular map shades one zone, the nerve root's typical distribution: "
+            "list its regions under 'essential'",
+        )
     resolved_points = []
     for label, at in points:
         position = _position(at, view, report)
@@ -236,6 +284,8 @@ def _map(node: Mapping, report: Report) -> MapSpec | None:
         title=title,
         frame=frame,
         label_regions=label_regions,
+        both_sides=tuple(name for name, _ in both_sides),
+        pattern=pattern,
     )
 
 

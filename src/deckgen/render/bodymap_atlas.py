@@ -190,6 +190,13 @@ def _profile() -> Grid:
     return Grid("trunk", tuple(rows))
 
 
+CRESTS: dict[str, tuple[Point, ...]] = {
+    "posterior": ((250, 112), (220, 100), (194, 120)),
+    "lateral": ((130, 128), (180, 100), (240, 128)),
+}
+"""The iliac crest of the side drawn, where the figure shows it: gluteus medius and minimus
+arise below it, so they are drawn clipped to it."""
+
 VIEWS: dict[str, View] = {
     "posterior": View(
         "posterior",
@@ -202,7 +209,7 @@ VIEWS: dict[str, View] = {
             ((124, 376), (138, 380), (152, 376)),  # left knee crease
             ((236, 376), (222, 380), (208, 376)),  # right knee crease
             ((110, 112), (140, 100), (166, 120)),  # left iliac crest
-            ((250, 112), (220, 100), (194, 120)),  # right iliac crest
+            CRESTS["posterior"],  # right iliac crest
         ),
     ),
     "anterior": View(
@@ -220,7 +227,7 @@ VIEWS: dict[str, View] = {
         "lateral",
         (_profile(),),
         (
-            ((130, 128), (180, 100), (240, 128)),  # iliac crest
+            CRESTS["lateral"],  # iliac crest
             ((122, 212), (146, 222), (170, 218)),  # gluteal fold
             ((206, 372), (213, 364), (220, 372)),  # patella
             ((240, 196), (230, 204), (222, 208)),  # groin crease
@@ -277,9 +284,19 @@ REGIONS: dict[str, Region] = {
     for region in (
         _region(
             "low-back",
-            "the lumbar area at the belt line, beside the spine",
+            "the lumbar area beside the spine, from the waist down to the sacrum (for muscles "
+            "that refer higher than the belt line)",
             posterior=_union(_trunk((0, 1), (0, 1, 2), P), _trunk((2,), (0,), P)),
             lateral=_trunk((0, 1), (0,), L),
+        ),
+        _region(
+            "lumbosacral",
+            "the lower lumbar area beside the spine, from the belt line down to the crest, and "
+            "the sacrum below it",
+            posterior=_union(
+                _trunk((1,), (0, 1), P), _trunk((2,), (0,), P), _trunk((3, 4, 5), (0,), P)
+            ),
+            lateral=_trunk((1,), (0,), L),
         ),
         _region(
             "flank",
@@ -312,6 +329,11 @@ REGIONS: dict[str, Region] = {
             posterior=_union(
                 _trunk((3, 4, 5), (0,), P), _block("trunk", (3, 4, 5), (3,))
             ),
+        ),
+        _region(
+            "sacrum-half",
+            "the half of the sacrum on the side drawn",
+            posterior=_trunk((3, 4, 5), (0,), P),
         ),
         _region(
             "sacroiliac-joint",
@@ -414,6 +436,13 @@ REGIONS: dict[str, Region] = {
             lateral=_leg(_KNEE, range(4), L),
         ),
         _region(
+            "lateral-knee",
+            "the outer side of the knee",
+            posterior=_leg(_KNEE, (3,), P),
+            anterior=_leg(_KNEE, (3,), A),
+            lateral=_leg(_KNEE, (1, 2), L),
+        ),
+        _region(
             "calf",
             "the back of the lower leg",
             posterior=_leg(_LOWER_LEG, (0, 1, 2), P),
@@ -456,6 +485,36 @@ REGIONS: dict[str, Region] = {
 
 REGION_GROUPS = {"posterior-thigh", "lateral-thigh"}
 """Regions that are the union of finer ones (an upper and a lower half)."""
+
+REGION_OVERLAYS = {"lumbosacral", "sacrum-half", "lateral-knee"}
+"""Regions drawn over others, for referral zones that follow neither's borders: the gallery
+shows them on a sheet of their own."""
+
+FIXED_FRAMES: dict[str, dict[str, tuple[float, float, float, float]]] = {
+    "pelvis": {
+        "posterior": (80, 44, 280, 324),
+        "anterior": (80, 44, 280, 324),
+        "lateral": (90, 44, 290, 324),
+    },
+}
+"""Named frames (x0, y0, x1, y1 of the right-side frame): maps that must not differ in size,
+such as the recognise-the-zone cards, share one whatever they shade. ``pelvis`` runs from
+above the belt line to the upper thigh and shows both sides of the pelvis."""
+
+
+def mirror_cells(view: str, cells: Iterable[Cell]) -> frozenset[Cell]:
+    """The same cells on the other side of the body (posterior and anterior views): the
+    grids are symmetric about the midline, so a mirrored cell is the mirror image of its
+    cell."""
+    mirrored_cells = set()
+    for part, band, column in cells:
+        if part == "trunk":
+            columns = len(VIEWS[view].grids[0].rows[0]) - 1
+            mirrored_cells.add(("trunk", band, columns - 1 - column))
+        else:
+            other = "other-leg" if part == "leg" else "leg"
+            mirrored_cells.add((other, band, 3 - column))
+    return frozenset(mirrored_cells)
 
 LANDMARKS: dict[str, Landmark] = {
     landmark.name: landmark

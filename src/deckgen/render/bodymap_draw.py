@@ -1,10 +1,11 @@
-"""Drawing a checked body map as a standalone SVG: zones, muscles, marks and labels.
+"""Drawing a checked body map as standalone SVGs (one per map): zones, muscles, marks, labels.
 
-Each map is framed on what it shows, scaled up, and its labels placed one by one where they
-hit nothing already placed (``bodymap_layout``). The SVG's parts carry documented classes
-(``zone-essential``, ``zone-spillover``, ``muscle``, ``trigger-point``, ``landmark``,
-``label``, ``legend``, ``title``) and its colours live in one style sheet, with a dark
-variant, so the picture suits day and night mode.
+Each map is framed on what it shows, scaled up to fit a phone-width picture, and its labels
+placed one by one where they hit nothing already placed (``bodymap_layout``). The SVG's
+parts carry documented classes (``zone-essential``, ``zone-spillover``, ``muscle``,
+``trigger-point``, ``landmark``, ``label``, ``legend``, ``title``) and its colours live in
+one style sheet. The picture brings its own light paper and has no dark variant: night mode
+is the card's business (``anki.notetypes``), since an image cannot see Anki's class.
 """
 
 from __future__ import annotations
@@ -13,10 +14,12 @@ import html
 import math
 import random
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from deckgen.render.bodymap import BodymapSpec, MapSpec
 from deckgen.render.bodymap_atlas import (
+    CRESTS,
+    FIXED_FRAMES,
     FRAME_HEIGHT,
     FRAME_WIDTH,
     LANDMARKS,
@@ -26,6 +29,7 @@ from deckgen.render.bodymap_atlas import (
     Point,
     View,
     landmark_point,
+    mirror_cells,
     mirrored,
     on_side,
     region_centre,
@@ -44,8 +48,17 @@ from deckgen.render.bodymap_muscles import MUSCLES
 
 LABEL_SIZE = 17
 TITLE_SIZE = 20
-LEGEND_SIZE = 15
-CAPTION_SIZE = 14
+LEGEND_SIZE = 16
+CAPTION_SIZE = 16
+MIN_TEXT_SIZE = min(LABEL_SIZE, TITLE_SIZE, LEGEND_SIZE, CAPTION_SIZE)
+MAX_WIDTH = 460
+"""A picture's widest: on a 360-pixel phone (a card about 344 pixels wide) it then shows at
+0.75 of its size or more, so no text comes out under 12 pixels, and under 11 even in a card
+with some 15 pixels more padding on each side."""
+_MIN_FIGURE_WIDTH = 180
+_CROWDED = 36
+"""Trigger points closer than this (frame units) are labelled in the margin with leader
+lines: beside their marks, a label could sit nearer another point's mark than its own."""
 _HALO = 2.0
 _FIGURE_WIDTH = 300
 _FIGURE_HEIGHT = 470
@@ -54,12 +67,12 @@ _CONTEXT = 34
 """Frame units of body shown around what a map is about."""
 _MIN_CROP = (150, 170)
 _EDGE = 6
-_PANEL_GAP = 18
 _LINE_GAP = 22
 _CROSS = 7
 _DOT = 4
 
 _STYLE = """
+.paper{fill:#fbf8f5;stroke:#d9cfc7;stroke-width:1px}
 .skin{fill:#f5e6da}
 .outline{fill:none;stroke:#5b4a42;stroke-width:2.2px;stroke-linejoin:round}
 .detail{fill:none;stroke:#9c8576;stroke-width:1.3px;stroke-linecap:round}
@@ -67,10 +80,13 @@ _STYLE = """
 .region{fill:none;stroke:#6d4c41;stroke-width:1.2px;stroke-dasharray:4 3}
 .stipple-ground{fill:#fbd3c4}
 .stipple-dot{fill:#c62828}
-.muscle path.belly{fill:#b0523d;fill-opacity:.22;stroke:#8e3b2a;stroke-width:1.2px}
-.muscle path.fibres{fill:none;stroke:#8e3b2a;stroke-opacity:.55;stroke-width:.8px}
+.legend .zone-spillover{stroke:#c62828;stroke-width:1.5px}
+.muscle path.belly{fill-opacity:.3;stroke-width:1.4px}
+.muscle path.fibres{fill:none;stroke-opacity:.6;stroke-width:.8px}
+.muscle-beneath{fill:none;stroke-width:1.6px;stroke-dasharray:5 3}
 .trigger-point .halo{stroke:#ffffff;stroke-width:6px;stroke-linecap:round}
 .trigger-point .cross{stroke:#111111;stroke-width:3px;stroke-linecap:round}
+.trigger-point .leader{fill:none;stroke:#111111;stroke-width:1.3px}
 .landmark circle{fill:#1f4e79;stroke:#ffffff;stroke-width:1px}
 .landmark path{fill:none;stroke:#1f4e79;stroke-width:1.2px}
 .region-name circle{fill:#ffffff;stroke:#6d4c41;stroke-width:1.5px}
@@ -82,23 +98,21 @@ stroke:#ffffff;stroke-width:4px;stroke-linejoin:round}
 .trigger-point .label{fill:#111111;font-weight:bold}
 .title{fill:#2b2b2b;font-weight:bold}
 .legend text{fill:#2b2b2b}
-.legend .caption{fill:#555555}
-@media (prefers-color-scheme: dark){
-.outline{stroke:#e9d3c3}
-text{stroke:#1d1d1d}
-.trigger-point text{stroke:#ffffff}
-.label{fill:#9cc9f5}
-.skin{fill:#e3cfc0}
-.title,.legend text{fill:#f2f2f2}
-.legend .cross{stroke:#f2f2f2}
-.legend .muscle .belly{fill:#e3cfc0;fill-opacity:1}
-.legend .caption{fill:#c8c8c8}
-.landmark circle{fill:#9cc9f5;stroke:#1d1d1d}
-.landmark path{stroke:#9cc9f5}
-.region-name path{stroke:#d7b8a8}
-.region-name .label{fill:#f0d6c8}
-}
+.legend .caption{fill:#4a4a4a}
 """.strip()
+"""The picture's colours. It has no dark variant: an image cannot see Anki's night-mode
+class, and the system's colour scheme is not Anki's, so the picture brings its own light
+paper and the card's style dims it in night mode (``anki.notetypes``)."""
+
+
+def _muscle_style() -> str:
+    """Each muscle's own colour, for its drawing and its legend swatch alike."""
+    return "\n".join(
+        f'[data-muscle="{name}"] .belly{{fill:{m.colour};stroke:{m.outline}}}'
+        f'[data-muscle="{name}"] .fibres,.muscle-beneath[data-muscle="{name}"]'
+        f"{{stroke:{m.outline}}}"
+        for name, m in MUSCLES.items()
+    )
 
 
 def _number(value: float) -> str:
@@ -190,7 +204,14 @@ def _polygon(points: tuple[Point, ...]) -> str:
 
 
 def zone_cells(panel: MapSpec, names: Iterable[str]) -> frozenset[Cell]:
-    return frozenset().union(*(REGIONS[name].cells[panel.view] for name in names))
+    """The cells the named regions cover, on both sides for those in ``both_sides``."""
+    cells: set[Cell] = set()
+    for name in names:
+        own = REGIONS[name].cells[panel.view]
+        cells |= own
+        if name in panel.both_sides:
+            cells |= mirror_cells(panel.view, own)
+    return frozenset(cells)
 
 
 @dataclass(frozen=True)
@@ -222,6 +243,11 @@ def crop(panel: MapSpec) -> Box:
     """The part of the frame a map shows: what it is about, with body around it."""
     if panel.frame == "full":
         return Box(0, 0, FRAME_WIDTH, FRAME_HEIGHT)
+    if panel.frame in FIXED_FRAMES:
+        x0, y0, x1, y1 = FIXED_FRAMES[panel.frame][panel.view]
+        if panel.side == "left":
+            x0, x1 = FRAME_WIDTH - x1, FRAME_WIDTH - x0
+        return Box(x0, y0, x1, y1)
     view = VIEWS[panel.view]
     points: list[Point] = []
     for cell in sorted(zone_cells(panel, (*panel.essential, *panel.spillover))):
@@ -251,10 +277,14 @@ def _at_least(low: float, high: float, size: float, limit: float) -> tuple[float
 
 @dataclass
 class _Panel:
-    """A map laid out in its own pixel space, before panels are put side by side."""
+    """A map laid out as one picture."""
 
     width: float = 0.0
     height: float = 0.0
+    margins: tuple[float, float] = (0.0, 0.0)
+    """Left and right of the figure, in pixels."""
+    scale: float = 0.0
+    """Pixels per frame unit."""
     parts: list[str] = field(default_factory=list)
     shapes: list[Shape] = field(default_factory=list)
     frame: _Frame | None = None
@@ -265,20 +295,34 @@ def _free(shapes: list[Shape], candidate: list[Shape]) -> bool:
     return not any(collide(a, b) for a in candidate for b in shapes)
 
 
-def _layout_panel(panel: MapSpec, index: int, figure_width: float, *, roomy: bool) -> _Panel:
-    """One map laid out; ``roomy`` gives both margins room for any label, for maps whose
-    labels do not all fit in their nearer margin."""
+@dataclass(frozen=True)
+class _Shared:
+    """What the panels of one body map share, so they come out at one size and scale."""
+
+    legend: tuple[MapSpec, ...]
+    """The maps the legend lists the contents of: all the panels."""
+    scale: float | None = None
+    margins: tuple[float, float] = (0.0, 0.0)
+    size: tuple[float, float] = (0.0, 0.0)
+
+
+def _layout_panel(
+    panel: MapSpec, shared: _Shared, *, roomy: bool, capped: bool = True, index: int = 0
+) -> _Panel:
+    """One map laid out as a picture, with ``capped`` at most ``MAX_WIDTH`` wide; ``roomy``
+    gives both margins room for any label, for maps whose labels do not all fit in their
+    nearer margin."""
     out = _Panel()
+    legend_panels = shared.legend
     area = crop(panel)
-    scale = min(
-        figure_width / (area.x1 - area.x0), _FIGURE_HEIGHT / (area.y1 - area.y0), _MAX_SCALE
-    )
+    area_width, area_height = area.x1 - area.x0, area.y1 - area.y0
     anchors = _anchors(panel)
-    on_left = _margin_sides(anchors, area, (area.y1 - area.y0) * scale)
+    natural = min(_FIGURE_WIDTH / area_width, _FIGURE_HEIGHT / area_height, _MAX_SCALE)
+    on_left = _margin_sides(anchors, area, area_height * natural)
     margins = {
         side: max(
             [
-                text_width(anchor.text, LABEL_SIZE) + 24
+                text_width(anchor.text, LABEL_SIZE, bold=anchor.kind == "trigger-point") + 24
                 for anchor in anchors
                 if on_left[anchor.owner] == side
             ],
@@ -293,42 +337,61 @@ def _layout_panel(panel: MapSpec, index: int, figure_width: float, *, roomy: boo
     )
     if roomy:
         margins[True] = margins[False] = max(margins.values())
-    left_margin = max(margins[True], trp_room, _EDGE * 2)
-    right_margin = max(margins[False], trp_room, _EDGE * 2)
-    top = 8.0
-    if panel.title:
-        out.shapes.append(
-            Shape(
-                "title",
-                f"title{index}",
-                text_box(0, 0, panel.title, TITLE_SIZE, anchor="start", bold=True),
-            )
-        )
-        top += TITLE_SIZE + 12
-    frame = _Frame(area, round(scale, 4), left_margin, top)
-    out.width = max(
-        left_margin + frame.width + right_margin,
-        text_width(panel.title or "", TITLE_SIZE, bold=True) + 2 * _EDGE,
-        text_width(f"{panel.view} view, {panel.side} side", CAPTION_SIZE) + 2 * _EDGE,
+    left_margin = max(margins[True], trp_room, _EDGE * 2, shared.margins[0])
+    right_margin = max(margins[False], trp_room, _EDGE * 2, shared.margins[1])
+    out.margins = (left_margin, right_margin)
+    figure_width = (
+        max(_MIN_FIGURE_WIDTH, min(_FIGURE_WIDTH, MAX_WIDTH - left_margin - right_margin))
+        if capped
+        else _FIGURE_WIDTH
     )
-    # Centre the figure when a long title or caption widens the panel.
+    scale = min(
+        figure_width / area_width, _FIGURE_HEIGHT / area_height, _MAX_SCALE, shared.scale or 9.0
+    )
+    title_lines = _wrap(panel.title or "", TITLE_SIZE, MAX_WIDTH - 2 * _EDGE)
+    top = 8.0 + len(title_lines) * (TITLE_SIZE + 6) + (6 if title_lines else 0)
+    frame = _Frame(area, round(scale, 4), left_margin, top)
+    out.scale = frame.scale
+    caption = f"{panel.view} view, {panel.side} side"
+    # Pictures in one fixed frame must not differ in size: their legends keep room for every
+    # kind of item, whichever they list (a reveal card's question lists no trigger point).
+    fixed = any(p.frame in FIXED_FRAMES for p in legend_panels)
+    every_item = _legend_items(legend_panels, every_kind=fixed)
+    out.width = max(
+        shared.size[0],
+        left_margin + frame.width + right_margin,
+        *(text_width(line, TITLE_SIZE, bold=True) + 2 * _EDGE for line in title_lines),
+        text_width(caption, CAPTION_SIZE) + 2 * _EDGE,
+        max((_item_width(text) for _, text in every_item), default=0) + 2 * _EDGE,
+    )
+    # Centre the figure when a long title, caption or legend widens the panel.
     frame = _Frame(
         area, frame.scale, (out.width - frame.width - right_margin + left_margin) / 2, top
     )
     out.frame = frame
     figure_bottom = top + frame.height
     caption_baseline = figure_bottom + CAPTION_SIZE + 8
-    out.height = caption_baseline + 6
-    if panel.title:
-        title_box = text_box(
-            out.width / 2, top - 12, panel.title, TITLE_SIZE, anchor="middle", bold=True, halo=_HALO
+    for number, line in enumerate(title_lines):
+        baseline = 8.0 + TITLE_SIZE + number * (TITLE_SIZE + 6)
+        out.shapes.append(
+            Shape(
+                "title",
+                f"title{index}-{number}",
+                text_box(
+                    out.width / 2,
+                    baseline,
+                    line,
+                    TITLE_SIZE,
+                    anchor="middle",
+                    bold=True,
+                    halo=_HALO,
+                ),
+            )
         )
-        out.shapes[-1] = Shape("title", f"title{index}", title_box)
         out.parts.append(
-            f'<text class="title" x="{_number(out.width / 2)}" y="{_number(top - 12)}" '
-            f'font-size="{TITLE_SIZE}" text-anchor="middle">{html.escape(panel.title)}</text>'
+            f'<text class="title" x="{_number(out.width / 2)}" y="{_number(baseline)}" '
+            f'font-size="{TITLE_SIZE}" text-anchor="middle">{html.escape(line)}</text>'
         )
-    caption = f"{panel.view} view, {panel.side} side"
     out.parts.append(
         f'<g class="legend"><text class="caption" x="{_number(out.width / 2)}" '
         f'y="{_number(caption_baseline)}" font-size="{CAPTION_SIZE}" text-anchor="middle">'
@@ -343,6 +406,15 @@ def _layout_panel(panel: MapSpec, index: int, figure_width: float, *, roomy: boo
             ),
         )
     )
+    legend, legend_shapes, bottom = _legend(
+        _legend_items(legend_panels), out.width, caption_baseline + 10
+    )
+    if fixed:
+        _, _, room = _legend(every_item, out.width, caption_baseline + 10)
+        bottom = max(bottom, room)
+    out.parts.extend(legend)
+    out.shapes.extend(legend_shapes)
+    out.height = max(bottom + 6, shared.size[1])
     out.parts.extend(_figure(panel, index, frame))
     sides = on_left if not roomy else None
     # Labels placed one by one, each clear of those before it, can box one in: a label pushed
@@ -361,6 +433,17 @@ def _layout_panel(panel: MapSpec, index: int, figure_width: float, *, roomy: boo
     assert best is not None
     out.shapes[:], out.parts[:] = best[1], best[2]
     return out
+
+
+def _wrap(text: str, size: float, width: float) -> list[str]:
+    """Words into lines no wider than ``width`` (bold), for a title longer than a picture."""
+    lines: list[str] = []
+    for word in text.split():
+        if lines and text_width(f"{lines[-1]} {word}", size, bold=True) <= width:
+            lines[-1] = f"{lines[-1]} {word}"
+        else:
+            lines.append(word)
+    return lines
 
 
 def _stipple(name: str, transform: str) -> str:
@@ -392,20 +475,36 @@ def _figure(panel: MapSpec, index: int, frame: _Frame) -> list[str]:
         f'<path class="skin" d="{outline}"/>',
         f'<g clip-path="url(#body{index})">',
     ]
-    for name in sorted(panel.muscles, key=lambda n: (MUSCLES[n].depth, n)):
+    drawn = sorted(panel.muscles, key=lambda n: (MUSCLES[n].depth, n))
+    bellies = {}
+    crest = _crest_clip(panel) if panel.view in CRESTS else None
+    if crest is not None:
+        parts.append(f'<clipPath id="crest{index}"><path d="{crest}"/></clipPath>')
+    for name in drawn:
         shape = MUSCLES[name].shapes[panel.view]
         belly = smooth_path(_sided(shape.outline(), panel.side), closed=False) + "Z"
+        bellies[name] = belly
         fibres = "".join(
             f"M{_number(a[0])} {_number(a[1])}L{_number(b[0])} {_number(b[1])}"
             for a, b in (_sided(pair, panel.side) for pair in shape.fibres(9))
         )
         parts.append(
-            f'<g class="muscle" data-muscle="{name}">'
+            f'<g class="muscle" data-muscle="{name}"{_below_crest(name, crest, index)}>'
             f'<clipPath id="m{index}-{name}"><path d="{belly}"/></clipPath>'
             f'<path class="belly" d="{belly}" vector-effect="non-scaling-stroke"/>'
             f'<path class="fibres" d="{fibres}" clip-path="url(#m{index}-{name})" '
             'vector-effect="non-scaling-stroke"/></g>'
         )
+    # A deeper muscle stays visible where a superficial one covers it: its outline, dashed,
+    # over the superficial muscle (gluteus medius under the posterior third of maximus).
+    for deep in drawn:
+        for cover in drawn:
+            if MUSCLES[cover].depth > MUSCLES[deep].depth:
+                parts.append(
+                    f'<g{_below_crest(deep, crest, index)}><path class="muscle-beneath" '
+                    f'data-muscle="{deep}" d="{bellies[deep]}" '
+                    f'clip-path="url(#m{index}-{cover})" vector-effect="non-scaling-stroke"/></g>'
+                )
     # The spillover zone is the outline of both zones with the essential one cut out, so
     # where they meet they share one edge and never part at a seam.
     essential = zone_loops(view, zone_cells(panel, panel.essential))
@@ -445,6 +544,21 @@ def _figure(panel: MapSpec, index: int, frame: _Frame) -> list[str]:
     return parts
 
 
+def _crest_clip(panel: MapSpec) -> str:
+    """The area below the iliac crest (and level with its ends beyond them)."""
+    points = tuple(sorted(_sided(CRESTS[panel.view], panel.side)))
+    curve = smooth_path(points, closed=False)
+    (_, first), (_, last) = points[0], points[-1]
+    return (
+        f"M0 {_number(first)}L{curve[1:]}L{FRAME_WIDTH} {_number(last)}"
+        f"L{FRAME_WIDTH} {FRAME_HEIGHT}L0 {FRAME_HEIGHT}Z"
+    )
+
+
+def _below_crest(name: str, crest: str | None, index: int) -> str:
+    return f' clip-path="url(#crest{index})"' if crest and MUSCLES[name].below_crest else ""
+
+
 def _marks(
     panel: MapSpec,
     frame: _Frame,
@@ -462,17 +576,21 @@ def _marks(
         out.shapes.append(
             Shape(
                 "trigger-point",
-                f"tp{number}",
+                f"trigger-point-{number}",
                 Box(x - _CROSS - 2, y - _CROSS - 2, x + _CROSS + 2, y + _CROSS + 2),
             )
         )
+    # On the question side of a reveal the trigger points' margin labels are left out, but
+    # their room in the margins is kept, so the two sides are framed alike.
+    anchors = [a for a in anchors if a.kind != "trigger-point" or panel.show_trigger_points]
     dots = {}
     for anchor in anchors:
         x, y = frame.place(anchor.at)
         dots[anchor.owner] = (x, y)
-        out.shapes.append(
-            Shape("landmark", anchor.owner, Box(x - _DOT, y - _DOT, x + _DOT, y + _DOT))
-        )
+        if anchor.kind != "trigger-point":
+            out.shapes.append(
+                Shape("landmark", anchor.owner, Box(x - _DOT, y - _DOT, x + _DOT, y + _DOT))
+            )
     figure_top = frame.top
     figure_bottom = frame.top + frame.height
 
@@ -493,9 +611,11 @@ def _marks(
             "farthest-first": (-to_margin, y, anchor.owner),
         }[order]
 
+    leadered: dict[str, tuple[float, float, str, Point]] = {}
     for anchor in sorted(anchors, key=key):
         x, y = dots[anchor.owner]
         nearer = nearer_left(anchor)
+        bold = anchor.kind == "trigger-point"
         best = None
         # The nearer margin first; in a roomy layout, the other one too.
         for step, left in (
@@ -505,14 +625,20 @@ def _marks(
         ):
             text_x = _EDGE + _HALO if left else out.width - _EDGE - _HALO
             text_anchor = "start" if left else "end"
-            width = text_width(anchor.text, LABEL_SIZE)
+            width = text_width(anchor.text, LABEL_SIZE, bold=bold)
             inner = text_x + width + 4 if left else text_x - width - 4
             offset = (step + 1) // 2 * 6 * (1 if step % 2 else -1)
             baseline = y + 5 + offset
             if baseline - LABEL_SIZE < 0 or baseline + 6 > figure_bottom + 2:
                 continue
             box = text_box(
-                text_x, baseline, anchor.text, LABEL_SIZE, anchor=text_anchor, halo=_HALO
+                text_x,
+                baseline,
+                anchor.text,
+                LABEL_SIZE,
+                anchor=text_anchor,
+                bold=bold,
+                halo=_HALO,
             )
             leader = _clear_of_mark((x, y), (inner, baseline - 5))
             candidate = [
@@ -528,6 +654,9 @@ def _marks(
         baseline, text_x, text_anchor, candidate = best
         out.shapes.extend(candidate)
         end = candidate[1].segment[1] if candidate[1].segment else (x, y)
+        if bold:
+            leadered[anchor.owner] = (text_x, baseline, text_anchor, end)
+            continue
         out.parts.append(
             f'<g class="{anchor.kind}" data-{anchor.kind.split("-")[0]}="{anchor.name}">'
             f'<path d="M{_number(x)} {_number(y)}L{_number(end[0])} {_number(end[1])}"/>'
@@ -537,16 +666,27 @@ def _marks(
             f"{html.escape(anchor.text)}</text></g>"
         )
     for number, (x, y, label) in enumerate(crosses):
-        placed = _place_trp_label(label, x, y, number, out, figure_top, figure_bottom)
-        box, text_x, baseline, text_anchor = placed
-        out.shapes.append(Shape("label", f"tp{number}", box))
+        owner = f"trigger-point-{number}"
+        leader_path = ""
+        if owner in leadered:
+            text_x, baseline, text_anchor, end = leadered[owner]
+            start = _clear_of_mark((x, y), end)[0]
+            leader_path = (
+                f'<path class="leader" d="M{_number(start[0])} {_number(start[1])}'
+                f'L{_number(end[0])} {_number(end[1])}"/>'
+            )
+        else:
+            box, text_x, baseline, text_anchor = _place_trp_label(
+                label, x, y, owner, out, figure_top, figure_bottom
+            )
+            out.shapes.append(Shape("label", owner, box))
         size = 2 * _CROSS
         cross = (
             f"M{_number(x - _CROSS)} {_number(y - _CROSS)}l{size} {size}m0 {-size}l{-size} {size}"
         )
         out.parts.append(
             f'<g class="trigger-point"><path class="halo" d="{cross}"/>'
-            f'<path class="cross" d="{cross}"/>'
+            f'<path class="cross" d="{cross}"/>{leader_path}'
             f'<text class="label" x="{_number(text_x)}" y="{_number(baseline)}" '
             f'font-size="{LABEL_SIZE}" text-anchor="{text_anchor}">{html.escape(label)}</text></g>'
         )
@@ -568,7 +708,8 @@ class _Anchor:
     """Something labelled in the margin: a landmark, or a region when regions are labelled."""
 
     kind: str
-    """'landmark' or 'region'."""
+    """'landmark', 'region-name', or 'trigger-point' (crowded marks, labelled in the
+    margin)."""
     name: str
     text: str
     at: Point
@@ -584,7 +725,7 @@ def _margin_sides(anchors: list[_Anchor], area: Box, height: float) -> dict[str,
     then the labels nearest the middle move across."""
     middle = (area.x0 + area.x1) / 2
     capacity = max(1, int(height / (LABEL_SIZE + 5)))
-    on_left = {anchor.owner: anchor.at[0] < middle for anchor in anchors}
+    on_left = {anchor.owner: anchor.at[0] <= middle for anchor in anchors}
     for side in (True, False):
         crowded = sorted(
             (a for a in anchors if on_left[a.owner] == side),
@@ -616,7 +757,19 @@ def _anchors(panel: MapSpec) -> list[_Anchor]:
             )
             for name in (*panel.essential, *panel.spillover)
         )
+    if _crowded(panel):
+        anchors.extend(
+            _Anchor("trigger-point", str(number), tp.label, on_side(tp.at, panel.side))
+            for number, tp in enumerate(panel.trigger_points)
+        )
     return anchors
+
+
+def _crowded(panel: MapSpec) -> bool:
+    """Whether two of the map's trigger points are close enough for their labels to be
+    read as each other's."""
+    points = [tp.at for tp in panel.trigger_points]
+    return any(math.dist(a, b) < _CROWDED for i, a in enumerate(points) for b in points[i + 1 :])
 
 
 def _clear_of_mark(start: Point, end: Point) -> tuple[Point, Point]:
@@ -633,7 +786,7 @@ def _segment_box(segment: tuple[Point, Point]) -> Box:
 
 
 def _place_trp_label(
-    label: str, x: float, y: float, number: int, out: _Panel, top: float, bottom: float
+    label: str, x: float, y: float, owner: str, out: _Panel, top: float, bottom: float
 ) -> tuple[Box, float, float, str]:
     """The first spot beside a trigger point's cross that is clear and inside the panel."""
     gap = _CROSS + 5
@@ -663,22 +816,29 @@ def _place_trp_label(
                 )
                 if box.x0 < 0 or box.x1 > out.width or box.y0 < top - 4 or box.y1 > bottom:
                     continue
-                if _free(out.shapes, [Shape("label", f"tp{number}", box)]):
+                if _free(out.shapes, [Shape("label", owner, box)]):
                     return box, text_x + dx, baseline + dy, anchor
     box = text_box(x + gap, y - 4, label, LABEL_SIZE, anchor="start", bold=True, halo=_HALO)
     return box, x + gap, y - 4, "start"
 
 
-def _legend_items(panels: tuple[MapSpec, ...]) -> list[tuple[str, str]]:
+def _legend_items(
+    panels: tuple[MapSpec, ...], *, every_kind: bool = False
+) -> list[tuple[str, str]]:
+    """What the legend lists: what the maps draw; with ``every_kind``, every kind of item
+    such a map could draw (to keep room for them)."""
     items: list[tuple[str, str]] = []
-    if any(p.essential for p in panels):
+    referral = [p for p in panels if p.pattern == "referral"]
+    if any(p.essential for p in referral) or (every_kind and referral):
         items.append(("essential", "essential zone"))
-    if any(p.spillover for p in panels):
+    if any(p.spillover for p in referral) or (every_kind and referral):
         items.append(("spillover", "spillover zone"))
-    if any(p.shown_points for p in panels):
+    if any(p.essential for p in panels if p.pattern == "radicular"):
+        items.append(("essential", "typical distribution"))
+    if any(p.shown_points for p in panels) or every_kind:
         items.append(("trigger-point", "trigger point"))
     for name in sorted({m for p in panels for m in p.muscles}):
-        items.append(("muscle", MUSCLES[name].label))
+        items.append((f"muscle:{name}", MUSCLES[name].label))
     return items
 
 
@@ -687,10 +847,9 @@ def _item_width(text: str) -> float:
 
 
 def _legend(
-    panels: tuple[MapSpec, ...], width: float, top: float
+    items: list[tuple[str, str]], width: float, top: float
 ) -> tuple[list[str], list[Shape], float]:
-    """Legend items for what the picture draws, wrapped into rows; returns the bottom."""
-    items = _legend_items(panels)
+    """Legend items, wrapped into rows; returns the bottom."""
     parts: list[str] = []
     shapes: list[Shape] = []
     x, baseline = float(_EDGE), top + LEGEND_SIZE
@@ -699,13 +858,15 @@ def _legend(
         if x + item_width > width - _EDGE and x > _EDGE:
             x, baseline = _EDGE, baseline + _LINE_GAP
         corner = f"M{_number(x)} {_number(baseline - 12)}"
+        kind, _, muscle = kind.partition(":")
         swatch = {
             "essential": f'<path class="zone-essential" d="{corner}h22v15h-22z"/>',
             "spillover": f'<path class="zone-spillover" d="{corner}h22v15h-22z" '
             'fill="url(#stipple)"/>',
             "trigger-point": f'<g class="trigger-point"><path class="cross" '
             f'd="{corner}m5 1l12 12m0 -12l-12 12"/></g>',
-            "muscle": f'<g class="muscle"><path class="belly" d="{corner}h22v15h-22z"/>'
+            "muscle": f'<g class="muscle" data-muscle="{muscle}">'
+            f'<path class="belly" d="{corner}h22v15h-22z"/>'
             f'<path class="fibres" d="{corner}m4 15l14 -15"/></g>',
         }[kind]
         parts.append(
@@ -736,102 +897,90 @@ class Drawing:
     """Each drawn muscle's outline in picture pixels, by owner (``panel:muscle-name``)."""
 
 
+def drawings(spec: BodymapSpec) -> tuple[Drawing, ...]:
+    """One picture per map: panels are separate pictures of one size and scale (the
+    smallest scale of any, the widest margins), with one legend for all, so a card can set
+    them side by side or stack them on a phone. Panels with one frame (``frame: pelvis``)
+    come out alike to the pixel."""
+    shared = _Shared(spec.panels)
+    if len(spec.panels) > 1:
+        first = [_laid_out(panel, shared) for panel in spec.panels]
+        shared = replace(
+            shared,
+            scale=min(p.scale for p in first),
+            margins=(max(p.margins[0] for p in first), max(p.margins[1] for p in first)),
+        )
+        second = [_laid_out(panel, shared) for panel in spec.panels]
+        shared = replace(shared, size=(max(p.width for p in second), max(p.height for p in second)))
+    return tuple(_picture(_laid_out(panel, shared), panel, spec) for panel in spec.panels)
+
+
+def _laid_out(panel: MapSpec, shared: _Shared) -> _Panel:
+    """The first layout without collisions: in the nearer margins, in either margin, then,
+    for a map with more labels than a phone-width picture can hold, wider."""
+    for capped, roomy in ((True, False), (True, True), (False, False), (False, True)):
+        laid_out = _layout_panel(panel, shared, roomy=roomy, capped=capped)
+        if not collisions(laid_out.shapes):
+            break
+    return laid_out
+
+
 def draw(spec: BodymapSpec) -> Drawing:
-    figure_width = _FIGURE_WIDTH if len(spec.panels) == 1 else 230
-    panels = []
-    for number, map_ in enumerate(spec.panels):
-        laid_out = _layout_panel(map_, number, figure_width, roomy=False)
-        if collisions(laid_out.shapes):
-            laid_out = _layout_panel(map_, number, figure_width, roomy=True)
-        panels.append(laid_out)
-    top = 0.0
-    shapes: list[Shape] = []
-    head: list[str] = []
-    total_width = sum(p.width for p in panels) + _PANEL_GAP * (len(panels) - 1)
-    widest_item = max((_item_width(text) for _, text in _legend_items(spec.panels)), default=0)
-    total_width = max(total_width, widest_item + 2 * _EDGE)
-    if spec.title:
-        total_width = max(total_width, text_width(spec.title, TITLE_SIZE, bold=True) + 2 * _EDGE)
-        baseline = TITLE_SIZE + 8
-        head.append(
-            f'<text class="title" x="{_number(total_width / 2)}" y="{baseline}" '
-            f'font-size="{TITLE_SIZE}" text-anchor="middle">{html.escape(spec.title)}</text>'
-        )
-        shapes.append(
-            Shape(
-                "title",
-                "picture-title",
-                text_box(
-                    total_width / 2,
-                    baseline,
-                    spec.title,
-                    TITLE_SIZE,
-                    anchor="middle",
-                    bold=True,
-                    halo=_HALO,
-                ),
-            )
-        )
-        top = baseline + 8
-    body: list[str] = []
-    muscles: list[tuple[str, tuple[Point, ...]]] = []
-    x = (total_width - sum(p.width for p in panels) - _PANEL_GAP * (len(panels) - 1)) / 2
-    for number, panel in enumerate(panels):
-        body.append(f'<g class="panel" transform="translate({_number(x)} {_number(top)})">')
-        body.extend(panel.parts)
-        body.append("</g>")
-        for shape in panel.shapes:
-            moved = Box(shape.box.x0 + x, shape.box.y0 + top, shape.box.x1 + x, shape.box.y1 + top)
-            segment = shape.segment
-            if segment is not None:
-                segment = (
-                    (segment[0][0] + x, segment[0][1] + top),
-                    (segment[1][0] + x, segment[1][1] + top),
-                )
-            shapes.append(Shape(shape.kind, f"{number}:{shape.owner}", moved, segment))
-        muscles.extend(_drawn_muscles(spec.panels[number], panel, x, top, number))
-        x += panel.width + _PANEL_GAP
-    legend_top = top + max(p.height for p in panels) + 4
-    legend, legend_shapes, bottom = _legend(spec.panels, total_width, legend_top)
-    shapes.extend(legend_shapes)
-    width, height = math.ceil(total_width), math.ceil(bottom + 6)
-    title = spec.title or " / ".join(p.title for p in spec.panels if p.title) or "Body map"
+    """The picture of a one-map body map."""
+    (drawing,) = drawings(spec)
+    return drawing
+
+
+def _picture(laid_out: _Panel, map_: MapSpec, spec: BodymapSpec) -> Drawing:
+    width, height = math.ceil(laid_out.width), math.ceil(laid_out.height)
+    title = map_.title or spec.title or "Body map"
     document = [
         f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" '
         f'viewBox="0 0 {width} {height}" role="img" aria-labelledby="map-title map-desc" '
         f'font-family="{FONT}">',
         f'<title id="map-title">{html.escape(title)}</title>',
-        f'<desc id="map-desc">{html.escape(spec.alt_text())}</desc>',
-        f"<style>{_STYLE}</style>",
+        f'<desc id="map-desc">{html.escape(picture_alt_text(spec, map_))}</desc>',
+        f"<style>{_STYLE}\n{_muscle_style()}</style>",
         "<defs>",
         _stipple("stipple", ""),
         "</defs>",
-        *head,
-        *body,
-        *legend,
+        f'<rect class="paper" x=".5" y=".5" width="{width - 1}" height="{height - 1}" rx="8"/>',
+        '<g class="panel">',
+        *laid_out.parts,
+        "</g>",
         "</svg>",
     ]
     svg = ("\n".join(document) + "\n").encode("utf-8")
-    return Drawing(svg, width, height, tuple(shapes), tuple(muscles))
+    return Drawing(svg, width, height, tuple(laid_out.shapes), _drawn_muscles(map_, laid_out))
 
 
-def _drawn_muscles(
-    map_: MapSpec, panel: _Panel, left: float, top: float, number: int
-) -> list[tuple[str, tuple[Point, ...]]]:
-    """The outline of each muscle of a laid-out panel placed ``left``, ``top`` in the
-    picture, in picture pixels: what image occlusion masks when a muscle is hidden. Labels
-    and marks need nothing more, their boxes are in ``Drawing.shapes``."""
+def _drawn_muscles(map_: MapSpec, panel: _Panel) -> tuple[tuple[str, tuple[Point, ...]], ...]:
+    """The outline of each muscle of a laid-out picture, in picture pixels: what image
+    occlusion masks when a muscle is hidden. Labels and marks need nothing more, their boxes
+    are in ``Drawing.shapes``."""
     if panel.frame is None:
-        return []
+        return ()
     frame = panel.frame
-    outlines = []
-    for name in map_.muscles:
-        outline = _sided(MUSCLES[name].shapes[map_.view].outline(), map_.side)
-        placed = tuple((left + x, top + y) for x, y in (frame.place(p) for p in outline))
-        outlines.append((f"{number}:muscle-{name}", placed))
-    return outlines
+    return tuple(
+        (
+            f"muscle-{name}",
+            tuple(
+                frame.place(p) for p in _sided(MUSCLES[name].shapes[map_.view].outline(), map_.side)
+            ),
+        )
+        for name in map_.muscles
+    )
 
 
-def render_bodymap(spec: BodymapSpec) -> bytes:
-    """The map as a standalone SVG document."""
-    return draw(spec).svg
+def picture_alt_text(spec: BodymapSpec, map_: MapSpec) -> str:
+    """What one picture shows, for screen readers: the map, and which panel it is."""
+    if len(spec.panels) == 1:
+        return spec.alt_text()
+    lead = f"{spec.title}. " if spec.title else ""
+    number = spec.panels.index(map_) + 1
+    return f"Body map. {lead}Panel {number} of {len(spec.panels)}. {map_.alt_text()}"
+
+
+def render_pictures(spec: BodymapSpec) -> tuple[bytes, ...]:
+    """The body map as standalone SVG documents, one per map."""
+    return tuple(drawing.svg for drawing in drawings(spec))

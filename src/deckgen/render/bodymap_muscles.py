@@ -48,6 +48,13 @@ class Muscle:
     """What ``across: 0`` and ``across: 1`` mean, for the README."""
     shapes: dict[str, MuscleShape]
     """By view name, for the views in which the muscle is visible."""
+    colour: str
+    """Its fill and legend swatch, from the Okabe-Ito palette, which stays distinct under
+    the common colour-vision deficiencies; no two muscles drawn in one view share one."""
+    outline: str
+    """A darker shade of the colour, for the outline and fibres."""
+    below_crest: bool = False
+    """Arises from the ilium below the iliac crest: drawn clipped to the crest."""
 
 
 def _line(*points: Point) -> tuple[Point, ...]:
@@ -84,6 +91,8 @@ MUSCLES: dict[str, Muscle] = {
                     _line((194, 14), (222, 14)), _line((198, 112), (230, 104))
                 ),
             },
+            colour="#56b4e9",
+            outline="#1f6f9c",
         ),
         Muscle(
             "piriformis",
@@ -95,6 +104,8 @@ MUSCLES: dict[str, Muscle] = {
                     _line((194, 146), (190, 174)), _line((254, 156), (254, 164))
                 ),
             },
+            colour="#cc79a7",
+            outline="#8c3d69",
         ),
         Muscle(
             "gluteus-minimus",
@@ -109,6 +120,9 @@ MUSCLES: dict[str, Muscle] = {
                     _line((152, 130), (186, 116), (226, 132)), _line((180, 164), (196, 164))
                 ),
             },
+            colour="#009e73",
+            outline="#00664a",
+            below_crest=True,
         ),
         Muscle(
             "gluteus-medius",
@@ -125,6 +139,9 @@ MUSCLES: dict[str, Muscle] = {
                     _line((174, 164), (194, 162)),
                 ),
             },
+            colour="#0072b2",
+            outline="#004f7c",
+            below_crest=True,
         ),
         Muscle(
             "tensor-fasciae-latae",
@@ -139,6 +156,8 @@ MUSCLES: dict[str, Muscle] = {
                     _line((112, 132), (120, 138)), _line((102, 238), (110, 238))
                 ),
             },
+            colour="#f0e442",
+            outline="#7a7100",
         ),
         Muscle(
             "gluteus-maximus",
@@ -146,15 +165,20 @@ MUSCLES: dict[str, Muscle] = {
             2,
             "from its upper (0) to its lower border (1)",
             {
+                # Its upper border runs from the crest, where the posterior gluteal line
+                # meets it, down to the greater trochanter, so it covers the posterior third
+                # of gluteus medius (Gray's Anatomy, gluteal region).
                 "posterior": MuscleShape(
-                    _line((202, 118), (196, 140), (190, 170), (184, 200)),
-                    _line((264, 170), (262, 196), (258, 226)),
+                    _line((216, 108), (204, 120), (196, 140), (190, 170), (184, 200)),
+                    _line((262, 162), (264, 176), (262, 198), (258, 226)),
                 ),
                 "lateral": MuscleShape(
-                    _line((130, 124), (118, 160), (116, 200)),
-                    _line((178, 176), (180, 206), (180, 236)),
+                    _line((168, 104), (134, 122), (118, 160), (116, 200)),
+                    _line((182, 160), (180, 180), (180, 206), (180, 236)),
                 ),
             },
+            colour="#e69f00",
+            outline="#8f6300",
         ),
     )
 }

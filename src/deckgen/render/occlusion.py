@@ -494,9 +494,9 @@ def bodymap_mask_groups(
     for group in spec.hide:
         masks: list[Mask] = []
         for name in group.names:
-            for number, panel in enumerate(bodymap.panels):
-                for owner in _owners(group.kind, name, panel, number):
-                    if owner.startswith(f"{number}:muscle-") and owner in outlines:
+            for panel in bodymap.panels:  # one: an occlusion map is one picture
+                for owner in _owners(group.kind, name, panel):
+                    if owner.startswith("muscle-") and owner in outlines:
                         masks.append(_polygon_mask(outlines[owner], width, height))
                     elif owner in boxes:
                         box = _union(boxes[owner])
@@ -507,19 +507,19 @@ def bodymap_mask_groups(
     return tuple(groups)
 
 
-def _owners(kind: str, name: str, panel: MapSpec, number: int) -> list[str]:
+def _owners(kind: str, name: str, panel: MapSpec) -> list[str]:
     """The owners (``bodymap_draw``'s names) of what shows ``name`` on one panel."""
     from deckgen.render.bodymap_muscles import MUSCLES
 
     if kind == "landmarks" and name in panel.landmarks:
-        return [f"{number}:landmark-{name}"]
+        return [f"landmark-{name}"]
     if kind == "trigger_points":
-        return [f"{number}:tp{i}" for i, tp in enumerate(panel.shown_points) if tp.label == name]
+        return [f"trigger-point-{i}" for i, tp in enumerate(panel.shown_points) if tp.label == name]
     if kind == "muscles" and name in panel.muscles:
         # The legend names the muscle too; hidden with it, or it would give the answer away.
-        return [f"{number}:muscle-{name}", f"legend-{MUSCLES[name].label}"]
+        return [f"muscle-{name}", f"legend-{MUSCLES[name].label}"]
     if kind == "zones" and panel.label_regions and name in (*panel.essential, *panel.spillover):
-        return [f"{number}:region-name-{name}"]
+        return [f"region-name-{name}"]
     return []
 
 

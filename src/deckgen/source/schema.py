@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from deckgen.render.bodymap import FRAMES, SIDES
+from deckgen.render.bodymap import FRAMES, PATTERNS, SIDES
 from deckgen.render.bodymap_atlas import LANDMARKS, REGIONS, VIEWS
 from deckgen.render.bodymap_muscles import MUSCLES
 from deckgen.render.occlusion import HIDE_KINDS, MODES
@@ -43,7 +43,20 @@ def _map_properties() -> dict[str, Any]:
         "frame": {
             "enum": list(FRAMES),
             "default": "auto",
-            "description": "auto: framed on what the map shows; full: the whole figure.",
+            "description": "auto: framed on what the map shows; full: the whole figure; "
+            "pelvis: one fixed frame for maps that must not differ in size.",
+        },
+        "pattern": {
+            "enum": list(PATTERNS),
+            "default": "referral",
+            "description": "referral: trigger-point zones; radicular: a nerve root's typical "
+            "distribution (essential regions only).",
+        },
+        "both_sides": {
+            "type": "array",
+            "description": "Shaded regions drawn on the other side too, mirrored "
+            "(posterior and anterior views).",
+            "items": {"$ref": "#/$defs/region"},
         },
         "label_regions": {
             "type": "boolean",

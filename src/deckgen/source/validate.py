@@ -635,6 +635,13 @@ def _load_occlusion_card(
         bodymap = parse_bodymap(
             bodymap_node, fields=("image",), default_field="image", report=checker.report
         )
+        if bodymap is not None and len(bodymap.panels) > 1:
+            checker.report.error(
+                bodymap_node.location,
+                f"{label} is an occlusion card: its body map is one picture, so it takes no "
+                "'panels'; make one occlusion card per map",
+            )
+            bodymap = None
         ok = ok and bodymap is not None
     if not ok:
         return None
