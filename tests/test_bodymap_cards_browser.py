@@ -63,8 +63,8 @@ def shipped(tmp_path_factory: pytest.TempPathFactory) -> Shipped:
     pictures: dict[str, Drawing] = {}
     for deck in compiled:
         for card, note in deck.written_cards():
-            if card.bodymap is None:
-                continue
+            if card.bodymap is None or card.occlusion is not None:
+                continue  # an occlusion card's picture is its Image field, masked
             for placement in card.bodymap.placements():
                 for drawing in drawings(placement.spec):
                     pictures[media_name(drawing.svg, "svg")] = drawing
