@@ -26,6 +26,9 @@ CARDS = [
         "id": "in-math",
         "cloze": "\\([{{c1::sound:m.mp3}}]\\) {{c2::y}} \\([{{c3::x::anki:tts lang=en]}}\\)",
     },
+    # The markup split across a cloze's edge: Anki's answer joins it.
+    {"id": "split", "cloze": "\\([{{c1::s}}ound:split.mp3]\\) {{c2::y}}"},
+    {"id": "split-hint", "cloze": "\\([s{{c1::ou::h}}nd:x.mp3]\\) {{c2::y}}"},
 ]
 
 
@@ -41,12 +44,12 @@ def test_media_markup_reaches_students_as_text_and_never_plays(
 
     assert result.exit_code == 0, result.output
     assert (
-        result.output.count("Anki's media markup ([sound:...] or [anki:...]) is shown") == 12
+        result.output.count("Anki's media markup ([sound:...] or [anki:...]) is shown") == 14
     )  # one per field
     student.import_package(empty_project / "decks" / "d.apkg")
     shown = []
     cards = [student.col.get_card(card_id) for card_id in student.col.find_cards("")]
-    assert len(cards) == 15
+    assert len(cards) == 19
     for card in cards:
         assert card.question_av_tags() == [] and card.answer_av_tags() == []
         assert "[anki:play" not in card.question() + card.answer()

@@ -118,7 +118,7 @@ def render_field(
     images = _resolve_images(tokens, location, card_folder, media, report)
     raw_html = _markdown.renderer.render(tokens, _markdown.options, {})
     image_names = {image.name for image in images}
-    sanitised = sanitise(raw_html, image_names)
+    sanitised = _allowed_html(raw_html, image_names)
     # What the sanitiser left exactly as it was, it removed nothing from: no need to look
     # (tests/test_properties.py checks that disallowed_html then finds nothing either).
     if sanitised != raw_html:
@@ -132,33 +132,32 @@ def render_field(
     problem = text_problem(restored) or _unsafe_math(restored)
     if problem:
         report.error(location, problem)
-    if _has_av_markup(raw_html) or _has_av_markup(restored):
+    # Last, on the field as Anki receives it, math included.
+    inert = inert_av_markup(restored)
+    if inert != restored:
         report.warning(
             location,
             "Anki's media markup ([sound:...] or [anki:...]) is shown as text: Anki would play "
             "it, and deckgen ships no audio",
         )
-        restored = inert_av_markup(restored)
-    return RenderedField(restored, images)
+    return RenderedField(inert, images)
 
 
 def sanitise(raw_html: str, image_names: set[str]) -> str:
     """The HTML with everything a card may not hold removed; images only by these names;
     Anki's media markup made text."""
-    return inert_av_markup(
-        nh3.clean(
-            raw_html,
-            tags=set(ALLOWED_TAGS),
-            attributes=ALLOWED_ATTRIBUTES,
-            tag_attribute_values={"img": {"src": image_names}},
-            url_schemes=_LINK_SCHEMES,
-            clean_content_tags=_REMOVED_WITH_CONTENT,
-        )
+    return inert_av_markup(_allowed_html(raw_html, image_names))
+
+
+def _allowed_html(raw_html: str, image_names: set[str]) -> str:
+    return nh3.clean(
+        raw_html,
+        tags=set(ALLOWED_TAGS),
+        attributes=ALLOWED_ATTRIBUTES,
+        tag_attribute_values={"img": {"src": image_names}},
+        url_schemes=_LINK_SCHEMES,
+        clean_content_tags=_REMOVED_WITH_CONTENT,
     )
-
-
-def _has_av_markup(card_html: str) -> bool:
-    return bool(_AV_MARKUP.search(card_html) or _AV_HINT.search(card_html))
 
 
 def inert_av_markup(card_html: str) -> str:
@@ -167,10 +166,59 @@ def inert_av_markup(card_html: str) -> str:
 
     Anki looks for ``[sound:`` and ``[anki:`` in the card's HTML exactly as written (in text
     and attribute values alike; an entity or a tag in between is not matched), so the ``[``
-    becomes ``&#91;``. A cloze hint is shown in brackets (``{{c1::x::sound:a.mp3}}`` asks
-    ``[sound:a.mp3]``), so a hint's first letter becomes an entity. Both read the same."""
-    escaped = _AV_MARKUP.sub("&#91;", card_html)
+    becomes ``&#91;``. Inside MathJax, Anki writes a cloze without a span, so ``[`` and a
+    cloze's text meet (``\\([{{c1::s}}ound:a]\\)`` answers ``\\([sound:a]\\)``): the check
+    reads the field as Anki shows it with every cloze revealed. A cloze hint is shown in
+    brackets (``{{c1::x::sound:a.mp3}}`` asks ``[sound:a.mp3]``), so the first letter of a
+    hint (or of a cloze's text) that starts so becomes an entity. All of it reads the same."""
+    if "{{" in card_html and "[" in card_html:
+        shown, origin = _revealed(card_html)
+        brackets = sorted(origin[match.start()] for match in _AV_MARKUP.finditer(shown))
+        pieces, position = [], 0
+        for bracket in brackets:
+            pieces += [card_html[position:bracket], "&#91;"]
+            position = bracket + 1
+        escaped = "".join([*pieces, card_html[position:]])
+    else:
+        escaped = _AV_MARKUP.sub("&#91;", card_html)
     return _AV_HINT.sub(lambda letter: f"&#{ord(letter.group())};", escaped)
+
+
+_CLOZE_SYNTAX = re.compile(r"\{\{c\d+::|::|\}\}")
+
+
+def _revealed(card_html: str) -> tuple[str, list[int]]:
+    """The field as Anki shows it on an answer, every cloze replaced by its text (hints
+    dropped, nesting followed), and the index in ``card_html`` of each of its characters.
+    One pass: a field of nothing but cloze syntax costs linear time too."""
+    shown: list[str] = []
+    origin: list[int] = []
+    in_hint: list[bool] = []
+    """One entry per open cloze: whether its hint has begun."""
+    hints = 0
+    """How many of them are in their hint (whose text the answer does not show)."""
+    position = 0
+
+    def keep(start: int, end: int) -> None:
+        if not hints:
+            shown.append(card_html[start:end])
+            origin.extend(range(start, end))
+
+    for token in _CLOZE_SYNTAX.finditer(card_html):
+        keep(position, token.start())
+        syntax = token.group()
+        if syntax.startswith("{{"):
+            in_hint.append(False)
+        elif in_hint and syntax == "}}":
+            hints -= in_hint.pop()
+        elif in_hint:
+            hints += not in_hint[-1]
+            in_hint[-1] = True
+        else:  # '::' or '}}' outside any cloze is text
+            keep(token.start(), token.end())
+        position = token.end()
+    keep(position, len(card_html))
+    return "".join(shown), origin
 
 
 def _unsafe_math(rendered: str) -> str | None:
