@@ -173,7 +173,10 @@ def inert_av_markup(card_html: str) -> str:
     hint (or of a cloze's text) that starts so becomes an entity. All of it reads the same."""
     if "{{" in card_html and "[" in card_html:
         shown, origin = _revealed(card_html)
-        brackets = sorted(origin[match.start()] for match in _AV_MARKUP.finditer(shown))
+        brackets = sorted(
+            {origin[match.start()] for match in _AV_MARKUP.finditer(shown)}
+            | {match.start() for match in _AV_MARKUP.finditer(card_html)}  # hints too
+        )
         pieces, position = [], 0
         for bracket in brackets:
             pieces += [card_html[position:bracket], "&#91;"]
