@@ -227,6 +227,14 @@ def test_text_output_in_a_ci_log_runs_no_workflow_command(empty_project: Path) -
         assert result.exit_code == 1 and "Traceback" not in result.output
         assert "unknown key '\\x23#[error]forged'" in result.output
         assert runner_would_run(result.output) == []
+    as_json = run_deckgen("check", "--format", "json")
+    assert runner_would_run(as_json.output) == []
+    (finding,) = json.loads(as_json.stdout)
+    assert finding["message"].startswith("unknown key '##[error]forged'"), "decodes as written"
+    github = run_deckgen("check", "--format", "github")
+    assert [line.split("::")[1] for line in runner_would_run(github.stdout)] == [
+        "error file=cards/%3A%3Aerror%3A%3Aforged/cards.yaml,line=5,col=5,title=deckgen"
+    ], "the one annotation meant, and no other command"
     (folder / "cards.yaml").write_text(
         "cards:\n  - {id: a, question: Q, answer: A, tags: ['::warning::forged']}\n"
     )

@@ -11,7 +11,6 @@ that do not resolve or arrive under another name.
 from __future__ import annotations
 
 import functools
-import json
 import re
 import tempfile
 from collections.abc import Iterator
@@ -36,7 +35,7 @@ from deckgen.diagnostics import (
     shorten,
 )
 from deckgen.notes import Note
-from deckgen.output import diagnostic_json, github_annotation
+from deckgen.output import diagnostic_json, github_annotation, json_text
 
 FAILING_RULES = frozenset(
     {
@@ -418,7 +417,7 @@ def format_results(results: list[DeckVerification], output_format: str) -> str:
             ],
             "diagnostics": [diagnostic_json(finding.diagnostic) for finding in findings],
         }
-        return json.dumps(document, indent=2)  # ASCII escapes: nothing acts on a terminal
+        return json_text(document)
     lines = []
     for result in results:
         baseline = (
