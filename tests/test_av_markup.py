@@ -34,6 +34,8 @@ CARDS = [
     },
     # The markup split across a cloze's edge: Anki's answer joins it.
     {"id": "split", "cloze": "\\([{{c1::s}}ound:split.mp3]\\) {{c2::y}}"},
+    # Anki strips tags inside a cloze field's MathJax (here opened by \\( and closed by \\]).
+    {"id": "stripped", "cloze": "\\\\( [<b></b>sound:s.mp3] \\\\] {{c1::y}}"},
     {"id": "split-hint", "cloze": "\\([s{{c1::ou::h}}nd:x.mp3]\\) {{c2::y}}"},
 ]
 
@@ -50,12 +52,12 @@ def test_media_markup_reaches_students_as_text_and_never_plays(
 
     assert result.exit_code == 0, result.output
     assert (
-        result.output.count("Anki's media markup ([sound:...] or [anki:...]) is shown") == 14
+        result.output.count("Anki's media markup ([sound:...] or [anki:...]) is shown") == 15
     )  # one per field
     student.import_package(empty_project / "decks" / "d.apkg")
     shown = []
     cards = [student.col.get_card(card_id) for card_id in student.col.find_cards("")]
-    assert len(cards) == 19
+    assert len(cards) == 20
     for card in cards:
         assert card.question_av_tags() == [] and card.answer_av_tags() == []
         assert "[anki:play" not in card.question() + card.answer()
@@ -83,6 +85,7 @@ def anki_collection(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Studen
 AV_FRAGMENTS = [
     "[", "{{c1::", "{{c2::", "::", "}}", "s", "ound:", "sound:", "so", "und:", "a", "nki:",
     "anki:", "tts lang=en]", "[/anki:tts]", "hi", "x.mp3]", "[sound:x.mp3]", "\\(", "\\)",
+    "\\[", "\\]", "<b>", "</b>", "<i></i>",
 ]  # fmt: skip
 """Pieces of Anki's media markup and of cloze syntax, to be joined every which way."""
 
@@ -92,6 +95,8 @@ AV_FRAGMENTS = [
 @example("{{c1::a::[sound:x.mp3]}}")  # in a hint, which a revealed answer drops
 @example("\\([{{c1::s}}ound:x.mp3]\\)")  # joined by Anki's span-less cloze in MathJax
 @example("{{c1::x::sound:x.mp3]}}")  # Anki's own bracket before the hint
+@example("\\( [<b></b>sound:x.mp3] \\] {{c1::y}}")  # tags stripped in a cloze's MathJax
+@example("\\({{c1::x::<b>s</b>ound:x.mp3]}}\\)")  # and in a hint there
 def test_no_cloze_text_plays_once_made_inert(anki_collection: StudentCollection, text: str) -> None:
     """Whatever way media markup is split across clozes, hints and MathJax, Anki's engine
     finds no audio on any card of the field deckgen writes."""

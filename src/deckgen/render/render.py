@@ -64,7 +64,6 @@ _PRIVATE_USE = (*range(0xE000, 0xF900), *range(0xF0000, 0xFFFFE))
 """Placeholder candidates: more than a field may hold, so two are always free."""
 _CLOZE = re.compile(r"\{\{c(\d+)::(.*?)\}\}", re.DOTALL)
 _AV_MARKUP = re.compile(r"\[(?=(?:sound|anki):)", re.IGNORECASE)
-_AV_HINT = re.compile(r"(?<=::)(?:s(?=ound:)|a(?=nki:))", re.IGNORECASE)
 MAX_CLOZE_NUMBER = 500
 """Anki adds cards for c1 to c500 only (higher numbers all land on card 500, c0 on none)."""
 SERIALISED_TAG = re.compile(r'<[^>"]*(?:"[^"]*"[^>"]*)*>')
@@ -162,66 +161,55 @@ def _allowed_html(raw_html: str, image_names: set[str]) -> str:
 
 def inert_av_markup(card_html: str) -> str:
     """``card_html`` with Anki's audio and text-to-speech markup written so that Anki shows it
-    as text instead of playing it.
+    as text instead of playing it; every change reads the same on the card.
 
     Anki looks for ``[sound:`` and ``[anki:`` in the card's HTML exactly as written (in text
-    and attribute values alike; an entity or a tag in between is not matched), so the ``[``
-    becomes ``&#91;``. Inside MathJax, Anki writes a cloze without a span, so ``[`` and a
-    cloze's text meet (``\\([{{c1::s}}ound:a]\\)`` answers ``\\([sound:a]\\)``): the check
-    reads the field as Anki shows it with every cloze revealed. A cloze hint is shown in
-    brackets (``{{c1::x::sound:a.mp3}}`` asks ``[sound:a.mp3]``), so the first letter of a
-    hint (or of a cloze's text) that starts so becomes an entity. All of it reads the same."""
-    if "{{" in card_html and "[" in card_html:
-        shown, origin = _revealed(card_html)
-        brackets = sorted(
-            {origin[match.start()] for match in _AV_MARKUP.finditer(shown)}
-            | {match.start() for match in _AV_MARKUP.finditer(card_html)}  # hints too
-        )
-        pieces, position = [], 0
-        for bracket in brackets:
-            pieces += [card_html[position:bracket], "&#91;"]
-            position = bracket + 1
-        escaped = "".join([*pieces, card_html[position:]])
+    and attribute values alike; an entity or a tag in between is not matched), so such a
+    ``[`` becomes ``&#91;``. But a cloze field's MathJax is read with its tags stripped and
+    its clozes written without spans (``\\([{{c1::s}}ound:a]\\)`` answers ``\\([sound:a]\\)``),
+    so in a field with clozes and MathJax every ``[`` becomes ``&#91;`` (MathJax reads the
+    entity as the bracket). A cloze hint is shown in brackets (``{{c1::x::sound:a.mp3}}`` asks
+    ``[sound:a.mp3]``), so a hint that reads so gets its first letter as an entity."""
+    if "{{c" in card_html and _MATHJAX_OPENING.search(card_html):
+        escaped = card_html.replace("[", "&#91;")
     else:
         escaped = _AV_MARKUP.sub("&#91;", card_html)
-    return _AV_HINT.sub(lambda letter: f"&#{ord(letter.group())};", escaped)
+    letters = [
+        first
+        for separator in _AFTER_SEPARATOR.finditer(escaped)
+        if (first := _markup_start(escaped, separator.end())) is not None
+    ]
+    pieces, position = [], 0
+    for letter in letters:
+        pieces += [escaped[position:letter], f"&#{ord(escaped[letter])};"]
+        position = letter + 1
+    return "".join([*pieces, escaped[position:]])
 
 
-_CLOZE_SYNTAX = re.compile(r"\{\{c\d+::|::|\}\}")
+_MATHJAX_OPENING = re.compile(r"\\[(\[]")
+"""Where Anki's cloze filter starts reading MathJax (to a closing \\) or \\], either one)."""
+_AFTER_SEPARATOR = re.compile(r"(?<=::)")
+_HINT_END = ("::", "}}")
 
 
-def _revealed(card_html: str) -> tuple[str, list[int]]:
-    """The field as Anki shows it on an answer, every cloze replaced by its text (hints
-    dropped, nesting followed), and the index in ``card_html`` of each of its characters.
-    One pass: a field of nothing but cloze syntax costs linear time too."""
-    shown: list[str] = []
-    origin: list[int] = []
-    in_hint: list[bool] = []
-    """One entry per open cloze: whether its hint has begun."""
-    hints = 0
-    """How many of them are in their hint (whose text the answer does not show)."""
-    position = 0
-
-    def keep(start: int, end: int) -> None:
-        if not hints:
-            shown.append(card_html[start:end])
-            origin.extend(range(start, end))
-
-    for token in _CLOZE_SYNTAX.finditer(card_html):
-        keep(position, token.start())
-        syntax = token.group()
-        if syntax.startswith("{{"):
-            in_hint.append(False)
-        elif in_hint and syntax == "}}":
-            hints -= in_hint.pop()
-        elif in_hint:
-            hints += not in_hint[-1]
-            in_hint[-1] = True
-        else:  # '::' or '}}' outside any cloze is text
-            keep(token.start(), token.end())
-        position = token.end()
-    keep(position, len(card_html))
-    return "".join(shown), origin
+def _markup_start(card_html: str, position: int) -> int | None:
+    """Where the text from ``position`` (a cloze hint's start) to the hint's end starts
+    reading 'sound:' or 'anki:' once tags are stripped, as Anki strips them in MathJax: the
+    index of that first letter; else None. Looks at most six letters past the tags."""
+    seen: list[str] = []
+    first = None
+    while position < len(card_html) and len(seen) < len("sound:"):
+        if card_html.startswith(_HINT_END, position):
+            break
+        tag = SERIALISED_TAG.match(card_html, position)
+        if tag:
+            position = tag.end()
+            continue
+        if first is None:
+            first = position
+        seen.append(card_html[position].lower())
+        position += 1
+    return first if "".join(seen).startswith(("sound:", "anki:")) else None
 
 
 def _unsafe_math(rendered: str) -> str | None:
