@@ -1,5 +1,6 @@
-"""Anki's media markup in card text ([sound:...], [anki:tts ...]) reaches students as text:
-Anki's engine finds no audio or text-to-speech tag on any card, and shows the text."""
+"""Anki's media markup in card text ([sound:...], [anki:tts ...], [latex]) reaches students
+as text: Anki's engine finds no audio or text-to-speech tag and makes no LaTeX image on any
+card, and shows the text."""
 
 from __future__ import annotations
 
@@ -27,6 +28,12 @@ CARDS = [
     {"id": "typein", "question": "Type", "answer": "[sound:typed.mp3]", "type": "typein"},
     {"id": "hint", "cloze": "It is {{c1::loud::sound:hint.mp3}} and {{c2::x::anki:tts lang=en]y}}"},
     {"id": "inside", "cloze": "It is {{c1::[sound:inside.mp3]}}"},
+    {
+        "id": "latex",
+        "question": "[latex]\\\\input{/etc/passwd}[/latex] [$]x[/$]",
+        "answer": "[$$]y[/$$]",
+    },
+    {"id": "latex-hint", "cloze": "{{c1::x::latex]z[/latex}} {{c2::$$]w[/$$}}"},
     # Anki writes a cloze inside MathJax without a span: '[' + content would be the markup.
     {
         "id": "in-math",
@@ -52,15 +59,16 @@ def test_media_markup_reaches_students_as_text_and_never_plays(
 
     assert result.exit_code == 0, result.output
     assert (
-        result.output.count("Anki's media markup ([sound:...] or [anki:...]) is shown") == 15
+        result.output.count("Anki's media markup ([sound:...], [anki:...] or [latex]) is") == 18
     )  # one per field
     student.import_package(empty_project / "decks" / "d.apkg")
     shown = []
     cards = [student.col.get_card(card_id) for card_id in student.col.find_cards("")]
-    assert len(cards) == 20
+    assert len(cards) == 23
     for card in cards:
         assert card.question_av_tags() == [] and card.answer_av_tags() == []
         assert "[anki:play" not in card.question() + card.answer()
+        assert "latex-" not in card.question() + card.answer(), "no LaTeX image"
         shown.append(html.unescape(card.answer()))
     text = "\n".join(shown)
     for written in [
@@ -86,6 +94,7 @@ AV_FRAGMENTS = [
     "[", "{{c1::", "{{c2::", "::", "}}", "s", "ound:", "sound:", "so", "und:", "a", "nki:",
     "anki:", "tts lang=en]", "[/anki:tts]", "hi", "x.mp3]", "[sound:x.mp3]", "\\(", "\\)",
     "\\[", "\\]", "<b>", "</b>", "<i></i>",
+    "latex]", "[latex]x[/latex]", "[/latex]", "$]", "$$]", "[$]", "[/$]",
 ]  # fmt: skip
 """Pieces of Anki's media markup and of cloze syntax, to be joined every which way."""
 
@@ -108,3 +117,4 @@ def test_no_cloze_text_plays_once_made_inert(anki_collection: StudentCollection,
     col.add_note(note, col.decks.id("Default"))
     for card in note.cards():
         assert card.question_av_tags() == [] and card.answer_av_tags() == [], note["Text"]
+        assert "latex-" not in card.question() + card.answer(), note["Text"]

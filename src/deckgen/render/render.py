@@ -6,7 +6,8 @@
 - images are resolved to content-hashed media files (see media.py);
 - raw HTML is cut down to an allowlist (no script, no event handlers, no javascript: links),
   and the author is warned about anything removed;
-- Anki's media markup (``[sound:x.mp3]``, ``[anki:tts ...]``) is shown as text: Anki finds it in
+- Anki's media markup (``[sound:x.mp3]``, ``[anki:tts ...]``, ``[latex]``, ``[$]``, ``[$$]``) is
+  shown as text: Anki finds it in
   the card's HTML as written and plays it, so its ``[`` is written as ``&#91;`` (and a cloze
   hint that would become ``[sound:...]`` gets its first letter as an entity).
 
@@ -63,7 +64,10 @@ UNSAFE_TEX_COMMANDS = frozenset(
 _PRIVATE_USE = (*range(0xE000, 0xF900), *range(0xF0000, 0xFFFFE))
 """Placeholder candidates: more than a field may hold, so two are always free."""
 _CLOZE = re.compile(r"\{\{c(\d+)::(.*?)\}\}", re.DOTALL)
-_AV_MARKUP = re.compile(r"\[(?=(?:sound|anki):)", re.IGNORECASE)
+_AV_MARKUP = re.compile(r"\[(?=sound:|anki:|latex\]|\$\]|\$\$\])", re.IGNORECASE)
+_MARKUP_NAMES = ("sound:", "anki:", "latex]", "$]", "$$]")
+"""What follows '[' in Anki's markup for audio, text to speech and LaTeX images (which Anki
+typesets by running LaTeX on the student's machine, when they enable it)."""
 MAX_CLOZE_NUMBER = 500
 """Anki adds cards for c1 to c500 only (higher numbers all land on card 500, c0 on none)."""
 SERIALISED_TAG = re.compile(r'<[^>"]*(?:"[^"]*"[^>"]*)*>')
@@ -136,8 +140,8 @@ def render_field(
     if inert != restored:
         report.warning(
             location,
-            "Anki's media markup ([sound:...] or [anki:...]) is shown as text: Anki would play "
-            "it, and deckgen ships no audio",
+            "Anki's media markup ([sound:...], [anki:...] or [latex]) is shown as text: Anki "
+            "would play or typeset it, and deckgen ships no audio or LaTeX",
         )
     return RenderedField(inert, images)
 
@@ -160,10 +164,11 @@ def _allowed_html(raw_html: str, image_names: set[str]) -> str:
 
 
 def inert_av_markup(card_html: str) -> str:
-    """``card_html`` with Anki's audio and text-to-speech markup written so that Anki shows it
-    as text instead of playing it; every change reads the same on the card.
+    """``card_html`` with Anki's audio, text-to-speech and LaTeX markup written so that Anki
+    shows it as text instead of playing or typesetting it; every change reads the same.
 
-    Anki looks for ``[sound:`` and ``[anki:`` in the card's HTML exactly as written (in text
+    Anki looks for ``[sound:``, ``[anki:``, ``[latex]``, ``[$]`` and ``[$$]`` in the card's
+    HTML exactly as written (in text
     and attribute values alike; an entity or a tag in between is not matched), so such a
     ``[`` becomes ``&#91;``. But a cloze field's MathJax is read with its tags stripped and
     its clozes written without spans (``\\([{{c1::s}}ound:a]\\)`` answers ``\\([sound:a]\\)``),
@@ -194,11 +199,12 @@ _HINT_END = ("::", "}}")
 
 def _markup_start(card_html: str, position: int) -> int | None:
     """Where the text from ``position`` (a cloze hint's start) to the hint's end starts
-    reading 'sound:' or 'anki:' once tags are stripped, as Anki strips them in MathJax: the
-    index of that first letter; else None. Looks at most six letters past the tags."""
+    reading like Anki's markup ('sound:', 'latex]', ...) once tags are stripped, as Anki
+    strips them in MathJax: the index of that first letter; else None. Looks at most six
+    letters past the tags."""
     seen: list[str] = []
     first = None
-    while position < len(card_html) and len(seen) < len("sound:"):
+    while position < len(card_html) and len(seen) < max(map(len, _MARKUP_NAMES)):
         if card_html.startswith(_HINT_END, position):
             break
         tag = SERIALISED_TAG.match(card_html, position)
@@ -209,7 +215,7 @@ def _markup_start(card_html: str, position: int) -> int | None:
             first = position
         seen.append(card_html[position].lower())
         position += 1
-    return first if "".join(seen).startswith(("sound:", "anki:")) else None
+    return first if "".join(seen).startswith(_MARKUP_NAMES) else None
 
 
 def _unsafe_math(rendered: str) -> str | None:
