@@ -91,13 +91,13 @@ def test_release_prints_the_deck_name_escaped(empty_project: Path) -> None:
     write_deck(
         empty_project,
         {"cards.yaml": "cards:\n  - {id: a, question: Q, answer: A}\n"},
-        name=f"Deck{hostile}",
+        name=f"Deck{hostile}end",
     )
     result = run_deckgen("release", "1.0.0")
     assert "Traceback" not in result.output
     assert not _RAW_UNSAFE.search(result.output)
     if result.exit_code == 0:  # (a stricter validation may refuse the name; escaped too)
-        assert f"released {printable(f'Deck{hostile}')} 1.0.0" in result.stdout
+        assert f"released {printable(f'Deck{hostile}end')} 1.0.0" in result.stdout
         notes = (empty_project / "cards/deck/CHANGELOG.md").read_text()
         assert not _RAW_UNSAFE.search(notes.replace("\u2060", ""))
 
@@ -192,3 +192,54 @@ def test_a_huge_foreign_value_is_named_by_its_start(
     assert len(result.output) < 4 * MAX_MESSAGE_CHARS
     assert "x" * MAX_QUOTED_CHARS not in result.output
     assert ("x\\u2026" if output_format == "json" else "x…") in result.output
+
+
+def runner_would_run(output: str) -> list[str]:
+    """Lines of a CI log that GitHub's runner takes for workflow commands: '::' first after
+    spaces, or '##[' anywhere (its older form)."""
+    return [line for line in output.splitlines() if line.lstrip().startswith("::") or "##[" in line]
+
+
+@pytest.mark.parametrize(
+    ("text", "shown"),
+    [
+        ("::error::forged", "\\x3a:error::forged"),
+        ("  ::add-mask::x", "  \\x3a:add-mask::x"),
+        ("x ##[error]forged", "x \\x23#[error]forged"),
+        ("####[warning]", "##\\x23#[warning]"),
+        ("a :: b ## [c]", "a :: b ## [c]"),
+    ],
+)
+def test_printable_text_starts_no_workflow_command(text: str, shown: str) -> None:
+    assert printable(text) == shown
+    assert runner_would_run(printable(text)) == []
+
+
+def test_text_output_in_a_ci_log_runs_no_workflow_command(empty_project: Path) -> None:
+    folder = empty_project / "cards" / "::error::forged"
+    folder.mkdir(parents=True)
+    (folder / "deck.yaml").write_text("name: D\nid: d\n")
+    (folder / "cards.yaml").write_text(
+        "cards:\n  - id: a\n    question: Q\n    answer: A\n    '##[error]forged': 1\n"
+        "    tags: ['::warning::forged']\n"
+    )
+    for command in ("check", "lint", "build"):
+        result = run_deckgen(command)
+        assert result.exit_code == 1 and "Traceback" not in result.output
+        assert "unknown key '\\x23#[error]forged'" in result.output
+        assert runner_would_run(result.output) == []
+    as_json = run_deckgen("check", "--format", "json")
+    assert runner_would_run(as_json.output) == []
+    (finding,) = json.loads(as_json.stdout)
+    assert finding["message"].startswith("unknown key '##[error]forged'"), "decodes as written"
+    github = run_deckgen("check", "--format", "github")
+    assert [line.split("::")[1] for line in runner_would_run(github.stdout)] == [
+        "error file=cards/%3A%3Aerror%3A%3Aforged/cards.yaml,line=5,col=5,title=deckgen"
+    ], "the one annotation meant, and no other command"
+    (folder / "cards.yaml").write_text(
+        "cards:\n  - {id: a, question: Q, answer: A, tags: ['::warning::forged']}\n"
+    )
+    result = run_deckgen("stats")
+    assert result.exit_code == 0, result.output
+    assert "\\x3a:warning::forged" in result.stdout
+    assert runner_would_run(result.output) == []

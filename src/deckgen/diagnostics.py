@@ -128,6 +128,10 @@ _UNPRINTABLE = re.compile(
     "[\x00-\x1f\x7f-\x9f\u061c\u180e\u200b-\u200f\u2028-\u202e\u2060-\u2064"
     "\u2066-\u2069\ufeff\ud800-\udfff]"
 )
+# GitHub's runner runs a log line as a workflow command when it starts with '::' (after
+# spaces: `::error::...`, `::add-mask::...`) or holds '##[' anywhere (the older form). Output
+# is read in CI logs, and a path, tag or quoted text can start a line or hold either.
+_RUNNER_COMMAND = re.compile(r"^\s*:(?=:)|#(?=#\[)")
 MAX_QUOTED_CHARS = 80
 """Foreign text quoted in a message ('...') is cut to this many characters."""
 MAX_MESSAGE_CHARS = 1000
@@ -140,8 +144,11 @@ _LONG_QUOTE = re.compile(
 
 
 def printable(text: str) -> str:
-    """``text`` with every character that could act on a terminal written as an escape."""
-    return _UNPRINTABLE.sub(lambda match: _escape(match.group()), text)
+    """``text`` with every character that could act on a terminal written as an escape, and
+    nothing that GitHub's runner would take for a workflow command in a CI log."""
+    escaped = _UNPRINTABLE.sub(lambda match: _escape(match.group()), text)
+    # The match's last character (the first ':' or '#') is the one escaped.
+    return _RUNNER_COMMAND.sub(lambda match: match[0][:-1] + _escape(match[0][-1]), escaped)
 
 
 def printable_message(message: str) -> str:

@@ -47,7 +47,7 @@ class Output:
     def report(self, report: Report) -> None:
         diagnostics = report.sorted()
         if self.format == "json":
-            click.echo(json.dumps([diagnostic_json(d) for d in diagnostics], indent=2))
+            click.echo(json_text([diagnostic_json(d) for d in diagnostics]))
         elif self.format == "github":
             for diagnostic in diagnostics:
                 click.echo(github_annotation(diagnostic))
@@ -71,9 +71,15 @@ class Output:
         )
 
 
+def json_text(document: object) -> str:
+    """``document`` as indented JSON that is safe on a terminal and in a CI log: every
+    non-ASCII character escaped, and the '#' of '##[' (which GitHub's runner would run as a
+    workflow command anywhere in a log line) written as \\u0023, which decodes the same."""
+    return json.dumps(document, indent=2).replace("##[", "#\\u0023[")
+
+
 def diagnostic_json(diagnostic: Diagnostic) -> dict[str, object]:
-    """A diagnostic as a JSON object; dumped with ASCII escapes, so no character in it acts
-    on a terminal."""
+    """A diagnostic as a JSON object, for ``json_text``."""
     location = diagnostic.location
     return {
         "file": display_path(location.path),

@@ -11,7 +11,6 @@ that do not resolve or arrive under another name.
 from __future__ import annotations
 
 import functools
-import json
 import re
 import tempfile
 from collections.abc import Iterator
@@ -39,7 +38,7 @@ from deckgen.diagnostics import (
     shorten,
 )
 from deckgen.notes import Note
-from deckgen.output import diagnostic_json, github_annotation
+from deckgen.output import diagnostic_json, github_annotation, json_text
 from deckgen.render.report_link import without_report_link
 from deckgen.source.deck_options import DeckOptions
 from deckgen.workflow.baseline import Baseline, BaselineChoice
@@ -534,7 +533,7 @@ def format_results(results: list[DeckVerification], output_format: str) -> str:
             ],
             "diagnostics": [diagnostic_json(diagnostic) for diagnostic in diagnostics],
         }
-        return json.dumps(document, indent=2)
+        return json_text(document)
     lines = []
     for result in results:
         lines.append(

@@ -6,7 +6,8 @@
 - images are resolved to content-hashed media files (see media.py);
 - raw HTML is cut down to an allowlist (no script, no event handlers, no javascript: links),
   and the author is warned about anything removed;
-- Anki's media markup (``[sound:x.mp3]``, ``[anki:tts ...]``) is shown as text: Anki finds it in
+- Anki's media markup (``[sound:x.mp3]``, ``[anki:tts ...]``, ``[latex]``, ``[$]``, ``[$$]``) is
+  shown as text: Anki finds it in
   the card's HTML as written and plays it, so its ``[`` is written as ``&#91;`` (and a cloze
   hint that would become ``[sound:...]`` gets its first letter as an entity).
 
@@ -63,8 +64,10 @@ UNSAFE_TEX_COMMANDS = frozenset(
 _PRIVATE_USE = (*range(0xE000, 0xF900), *range(0xF0000, 0xFFFFE))
 """Placeholder candidates: more than a field may hold, so two are always free."""
 _CLOZE = re.compile(r"\{\{c(\d+)::(.*?)\}\}", re.DOTALL)
-_AV_MARKUP = re.compile(r"\[(?=(?:sound|anki):)", re.IGNORECASE)
-_AV_HINT = re.compile(r"(?<=::)(?:s(?=ound:)|a(?=nki:))", re.IGNORECASE)
+_AV_MARKUP = re.compile(r"\[(?=sound:|anki:|latex\]|\$\]|\$\$\])", re.IGNORECASE)
+_MARKUP_NAMES = ("sound:", "anki:", "latex]", "$]", "$$]")
+"""What follows '[' in Anki's markup for audio, text to speech and LaTeX images (which Anki
+typesets by running LaTeX on the student's machine, when they enable it)."""
 MAX_CLOZE_NUMBER = 500
 """Anki adds cards for c1 to c500 only (higher numbers all land on card 500, c0 on none)."""
 SERIALISED_TAG = re.compile(r'<[^>"]*(?:"[^"]*"[^>"]*)*>')
@@ -118,7 +121,7 @@ def render_field(
     images = _resolve_images(tokens, location, card_folder, media, report)
     raw_html = _markdown.renderer.render(tokens, _markdown.options, {})
     image_names = {image.name for image in images}
-    sanitised = sanitise(raw_html, image_names)
+    sanitised = _allowed_html(raw_html, image_names)
     # What the sanitiser left exactly as it was, it removed nothing from: no need to look
     # (tests/test_properties.py checks that disallowed_html then finds nothing either).
     if sanitised != raw_html:
@@ -132,45 +135,87 @@ def render_field(
     problem = text_problem(restored) or _unsafe_math(restored)
     if problem:
         report.error(location, problem)
-    if _has_av_markup(raw_html) or _has_av_markup(restored):
+    # Last, on the field as Anki receives it, math included.
+    inert = inert_av_markup(restored)
+    if inert != restored:
         report.warning(
             location,
-            "Anki's media markup ([sound:...] or [anki:...]) is shown as text: Anki would play "
-            "it, and deckgen ships no audio",
+            "Anki's media markup ([sound:...], [anki:...] or [latex]) is shown as text: Anki "
+            "would play or typeset it, and deckgen ships no audio or LaTeX",
         )
-        restored = inert_av_markup(restored)
-    return RenderedField(restored, images)
+    return RenderedField(inert, images)
 
 
 def sanitise(raw_html: str, image_names: set[str]) -> str:
     """The HTML with everything a card may not hold removed; images only by these names;
     Anki's media markup made text."""
-    return inert_av_markup(
-        nh3.clean(
-            raw_html,
-            tags=set(ALLOWED_TAGS),
-            attributes=ALLOWED_ATTRIBUTES,
-            tag_attribute_values={"img": {"src": image_names}},
-            url_schemes=_LINK_SCHEMES,
-            clean_content_tags=_REMOVED_WITH_CONTENT,
-        )
+    return inert_av_markup(_allowed_html(raw_html, image_names))
+
+
+def _allowed_html(raw_html: str, image_names: set[str]) -> str:
+    return nh3.clean(
+        raw_html,
+        tags=set(ALLOWED_TAGS),
+        attributes=ALLOWED_ATTRIBUTES,
+        tag_attribute_values={"img": {"src": image_names}},
+        url_schemes=_LINK_SCHEMES,
+        clean_content_tags=_REMOVED_WITH_CONTENT,
     )
 
 
-def _has_av_markup(card_html: str) -> bool:
-    return bool(_AV_MARKUP.search(card_html) or _AV_HINT.search(card_html))
-
-
 def inert_av_markup(card_html: str) -> str:
-    """``card_html`` with Anki's audio and text-to-speech markup written so that Anki shows it
-    as text instead of playing it.
+    """``card_html`` with Anki's audio, text-to-speech and LaTeX markup written so that Anki
+    shows it as text instead of playing or typesetting it; every change reads the same.
 
-    Anki looks for ``[sound:`` and ``[anki:`` in the card's HTML exactly as written (in text
-    and attribute values alike; an entity or a tag in between is not matched), so the ``[``
-    becomes ``&#91;``. A cloze hint is shown in brackets (``{{c1::x::sound:a.mp3}}`` asks
-    ``[sound:a.mp3]``), so a hint's first letter becomes an entity. Both read the same."""
-    escaped = _AV_MARKUP.sub("&#91;", card_html)
-    return _AV_HINT.sub(lambda letter: f"&#{ord(letter.group())};", escaped)
+    Anki looks for ``[sound:``, ``[anki:``, ``[latex]``, ``[$]`` and ``[$$]`` in the card's
+    HTML exactly as written (in text
+    and attribute values alike; an entity or a tag in between is not matched), so such a
+    ``[`` becomes ``&#91;``. But a cloze field's MathJax is read with its tags stripped and
+    its clozes written without spans (``\\([{{c1::s}}ound:a]\\)`` answers ``\\([sound:a]\\)``),
+    so in a field with clozes and MathJax every ``[`` becomes ``&#91;`` (MathJax reads the
+    entity as the bracket). A cloze hint is shown in brackets (``{{c1::x::sound:a.mp3}}`` asks
+    ``[sound:a.mp3]``), so a hint that reads so gets its first letter as an entity."""
+    if "{{c" in card_html and _MATHJAX_OPENING.search(card_html):
+        escaped = card_html.replace("[", "&#91;")
+    else:
+        escaped = _AV_MARKUP.sub("&#91;", card_html)
+    letters = [
+        first
+        for separator in _AFTER_SEPARATOR.finditer(escaped)
+        if (first := _markup_start(escaped, separator.end())) is not None
+    ]
+    pieces, position = [], 0
+    for letter in letters:
+        pieces += [escaped[position:letter], f"&#{ord(escaped[letter])};"]
+        position = letter + 1
+    return "".join([*pieces, escaped[position:]])
+
+
+_MATHJAX_OPENING = re.compile(r"\\[(\[]")
+"""Where Anki's cloze filter starts reading MathJax (to a closing \\) or \\], either one)."""
+_AFTER_SEPARATOR = re.compile(r"(?<=::)")
+_HINT_END = ("::", "}}")
+
+
+def _markup_start(card_html: str, position: int) -> int | None:
+    """Where the text from ``position`` (a cloze hint's start) to the hint's end starts
+    reading like Anki's markup ('sound:', 'latex]', ...) once tags are stripped, as Anki
+    strips them in MathJax: the index of that first letter; else None. Looks at most six
+    letters past the tags."""
+    seen: list[str] = []
+    first = None
+    while position < len(card_html) and len(seen) < max(map(len, _MARKUP_NAMES)):
+        if card_html.startswith(_HINT_END, position):
+            break
+        tag = SERIALISED_TAG.match(card_html, position)
+        if tag:
+            position = tag.end()
+            continue
+        if first is None:
+            first = position
+        seen.append(card_html[position].lower())
+        position += 1
+    return first if "".join(seen).startswith(_MARKUP_NAMES) else None
 
 
 def _unsafe_math(rendered: str) -> str | None:

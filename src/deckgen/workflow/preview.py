@@ -173,9 +173,11 @@ def _mathml(match: re.Match[str]) -> str:
             latex.replace("&#", f"{ampersand}#"),
             display="inline" if inline is not None else "block",
         )
-    except Exception:  # an author's typo in LaTeX: show the source rather than fail the preview
+        return _serialise_mathml(tree, ampersand)
+    # An author's typo in LaTeX, or math nested too deep to draw: show the source rather than
+    # fail the preview.
+    except Exception:
         return f'<code class="dg-math-error">{html.escape(match.group(0))}</code>'
-    return _serialise_mathml(tree, ampersand)
 
 
 _MATHML_NAMESPACE = "http://www.w3.org/1998/Math/MathML"
