@@ -237,11 +237,11 @@ def _enter(parent: int, name: str, path: Path, *, create: bool) -> int:
             with contextlib.suppress(FileExistsError):  # made meanwhile by another build
                 os.mkdir(name, 0o777, dir_fd=parent)
             return os.open(name, _FOLDER_FLAGS, dir_fd=parent)
-        except OSError as exc:
-            if exc.errno in (errno.ELOOP, errno.ENOTDIR):
-                is_link = stat.S_ISLNK(os.stat(name, dir_fd=parent, follow_symlinks=False).st_mode)
-                raise LinkInTheWay(path, "a link" if is_link else "not a folder") from None
+    except OSError as exc:
+        if exc.errno not in (errno.ELOOP, errno.ENOTDIR):
             raise
+        is_link = stat.S_ISLNK(os.stat(name, dir_fd=parent, follow_symlinks=False).st_mode)
+        raise LinkInTheWay(path, "a link" if is_link else "not a folder") from None
     finally:
         os.close(parent)
 
@@ -267,17 +267,23 @@ def list_files(folder: Path, *, within: Path) -> list[str]:
 
 def first_link(folder: Path, *, within: Path) -> Path | None:
     """The first entry at or below ``folder`` that is not a real folder or regular file (a
-    link, a FIFO, a device), or None; None too when ``folder`` does not exist."""
+    link, a FIFO, a device), or ``folder`` itself when it cannot be looked through; None when
+    all is sound or ``folder`` does not exist (nor ``within``: the caller reports that)."""
     parent, name = Path(os.path.abspath(folder)).parent, folder.name
-    try:
-        with _folder(parent, within, create=False) as descriptor:
-            if not stat.S_ISDIR(os.stat(name, dir_fd=descriptor, follow_symlinks=False).st_mode):
+    with contextlib.ExitStack() as stack:
+        try:
+            descriptor = stack.enter_context(_folder(parent, within, create=False))
+        except OSError:
+            return None
+        try:
+            mode = os.stat(name, dir_fd=descriptor, follow_symlinks=False).st_mode
+            if not stat.S_ISDIR(mode):
                 return folder
             return _first_link_in(os.open(name, _FOLDER_FLAGS, dir_fd=descriptor), folder)
-    except FileNotFoundError:
-        return None
-    except OSError:
-        return folder
+        except FileNotFoundError:
+            return None
+        except OSError:
+            return folder
 
 
 def _first_link_in(descriptor: int, folder: Path) -> Path | None:
