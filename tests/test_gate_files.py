@@ -54,7 +54,7 @@ def _files_linked(root: Path, target: Path) -> Path:
 
 
 def _entries_linked(root: Path, target: Path) -> Path:
-    """Every entry replaced by links to the target's files, under names the prune takes as unused."""
+    """Every entry replaced by links to the target's files, named as entries the prune takes."""
     files = root / "cards" / CACHE_DIR / "files"
     for entry in files.iterdir():
         entry.unlink()
