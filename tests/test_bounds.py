@@ -101,6 +101,18 @@ def test_the_largest_version_parts_parse_and_refuse_a_bump_past_them() -> None:
     assert Version(1, 999_999_998, 7).bumped("minor") == Version(1, 999_999_999, 0)
 
 
+def test_a_release_past_the_largest_version_changes_nothing(project: Path) -> None:
+    _deck_yaml(project, "version: 1.0.999999999\n")
+    before = {path: path.read_bytes() for path in project.rglob("*") if path.is_file()}
+    result = run_deckgen("release", "patch")
+    assert (result.exit_code, result.stdout) == (2, "")
+    assert result.stderr == (
+        "deckgen: error: version 1.0.999999999 cannot get a new patch number: a part of a "
+        "version has at most 9 digits; give the version to release (X.Y.Z)\n"
+    )
+    assert {path: path.read_bytes() for path in project.rglob("*") if path.is_file()} == before
+
+
 def _lock_mods(deck: Path) -> dict[str, int]:
     lock = json.loads((deck / "deck.lock").read_text())
     return {card: entry["mod"] for card, entry in lock["notes"].items()}

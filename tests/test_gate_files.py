@@ -5,8 +5,9 @@ traceback, and every file outside (and, where the command refuses, inside) byte-
 
 from __future__ import annotations
 
+import os
 import shutil
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -15,6 +16,7 @@ import yaml
 
 from conftest import run_deckgen
 from deckgen.cache import CACHE_DIR
+from deckgen.workflow.watch import snapshot as watch_snapshot
 from hostile_project import make_project, run_build, snapshot
 
 REPOSITORY = Path(__file__).parent.parent
@@ -52,7 +54,7 @@ def _files_linked(root: Path, target: Path) -> Path:
 
 
 def _entries_linked(root: Path, target: Path) -> Path:
-    """Every entry a link to a file of the target folder, plus one more the prune would take."""
+    """Every entry replaced by links to the target's files, named as entries the prune takes."""
     files = root / "cards" / CACHE_DIR / "files"
     for entry in files.iterdir():
         entry.unlink()
@@ -88,7 +90,7 @@ def test_a_planted_cache_link_deletes_nothing_outside(
     expected = (
         "cards/.deckgen-cache: warning: build cache not used: it "
         + ("is" if shown else f"holds {link.relative_to(built)}, which is")
-        + " a link or a special file, which deckgen never makes there; delete the folder "
+        + " a link, a special file or a folder deckgen never makes there; delete the folder "
         "cards/.deckgen-cache (it is rebuilt)"
     )
     assert expected in result.stderr.splitlines()
@@ -234,3 +236,93 @@ def test_maps_writes_nothing_through_a_link(
         "never writes or deletes through a link, so replace it with a real folder (or delete it)\n"
     )
     assert {p.name: p.read_bytes() for p in victim.iterdir()} == VICTIM_FILES
+
+
+@pytest.fixture
+def nest() -> Iterator[Callable[[Path, int], None]]:
+    """Makes ``depth`` folders named d, one inside the other, through descriptors (no path
+    length limit), and removes them afterwards the same way: pytest's own clean-up recurses
+    and cannot remove a tree thousands deep."""
+    made: list[Path] = []
+
+    def make(folder: Path, depth: int) -> None:
+        descriptor = os.open(folder, os.O_RDONLY | os.O_DIRECTORY)
+        for _ in range(depth):
+            os.mkdir("d", dir_fd=descriptor)
+            inner = os.open("d", os.O_RDONLY | os.O_DIRECTORY, dir_fd=descriptor)
+            os.close(descriptor)
+            descriptor = inner
+        os.close(descriptor)
+        made.append(folder)
+
+    yield make
+    for folder in made:
+        chain = [os.open(folder, os.O_RDONLY | os.O_DIRECTORY)]
+        while "d" in os.listdir(chain[-1]):
+            chain.append(os.open("d", os.O_RDONLY | os.O_DIRECTORY, dir_fd=chain[-1]))
+        os.close(chain.pop())
+        while chain:
+            os.rmdir("d", dir_fd=chain[-1])
+            os.close(chain.pop())
+
+
+@pytest.mark.parametrize("depth", [1, 2_000])
+def test_folders_deckgen_never_makes_in_the_cache_turn_it_off(
+    built: Path, nest: Callable[[Path, int], None], depth: int
+) -> None:
+    """A cache entry that is a folder (or thousands of nested ones) is not deckgen's: the cache
+    is not used, and looking through it neither recurses without end nor crashes."""
+    nest(built / "cards" / CACHE_DIR / "files", depth)
+    result = run_build(built)
+    assert result.code == 0, result.output
+    assert (
+        "cards/.deckgen-cache: warning: build cache not used: it holds "
+        "cards/.deckgen-cache/files/d, which is a link, a special file or a folder deckgen "
+        "never makes there"
+    ) in result.stderr
+    assert (built / "cards" / CACHE_DIR / "files" / "d").is_dir(), "nothing pruned"
+
+
+# --- folders nested without end ------------------------------------------------------------
+
+
+@pytest.mark.parametrize("command", ["check", "build", "lint", "stats", "preview", "maps"])
+def test_a_deck_with_folders_nested_thousands_deep_is_an_error_not_a_crash(
+    built: Path, monkeypatch: pytest.MonkeyPatch, nest: Callable[[Path, int], None], command: str
+) -> None:
+    """Walking the deck folder once recursed until Python gave up: an internal error for
+    every command, and for `watch`."""
+    nest(built / "cards/beta", 3_000)
+    monkeypatch.chdir(built)
+    before = _shallow_state(built)
+    result = run_deckgen(command)
+    assert result.exit_code == 1, result.output
+    deep = "cards/beta/" + "/".join(["d"] * 32)
+    assert (
+        f"{deep}: error: folder is nested more than 32 folders deep: refused; deckgen does not "
+        "look so deep, so move what is in it up"
+    ) in result.stderr
+    assert "internal error" not in result.output
+    assert _shallow_state(built) == before
+
+
+def _shallow_state(root: Path) -> dict[str, object]:
+    """Every file of the project but the nested folders (the test's own snapshot recurses)."""
+    state: dict[str, object] = {}
+    for top in ("cards/alpha", "decks", "outside", "preview", "maps"):
+        if (root / top).exists():
+            state |= {f"{top}/{key}": value for key, value in snapshot(root / top).items()}
+    state |= {p.name: p.read_bytes() for p in (root / "cards/beta").iterdir() if p.is_file()}
+    return state
+
+
+def test_deep_folders_beside_the_decks_do_not_stop_the_build_or_watch(
+    built: Path, nest: Callable[[Path, int], None]
+) -> None:
+    """A folder that is no deck is only looked through for a deck.yaml; one too deep to look
+    through is not a deck. watch's listing stops at the bound instead of crashing."""
+    (built / "cards/notes").mkdir()
+    nest(built / "cards/notes", 3_000)
+    assert run_build(built, "--check").code == 0
+    watched = watch_snapshot(built / "cards")
+    assert built / "cards/alpha/cards.yaml" in watched

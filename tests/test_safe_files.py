@@ -9,6 +9,8 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from deckgen.diagnostics import display_path
 from deckgen.source.safe_files import (
@@ -184,3 +186,86 @@ def test_an_entry_rewritten_in_place_refuses_links_and_fifos(deck: Path, outside
     assert (outside / "keep.txt").read_bytes() == SECRET
     overwrite_file(deck / "sub" / "entry", b"made", within=deck)
     assert (deck / "sub" / "entry").read_bytes() == b"made"
+
+
+# --- property: whatever a checkout plants, nothing outside changes ---------------------------
+
+_KINDS = ["folder", "file", "link out (folder)", "link out (file)", "link inside", "fifo"]
+_NAMES = ["a", "b"]
+
+
+def _plant(root: Path, outside: Path, layout: list[tuple[str, str]]) -> None:
+    """Entries at paths of up to two names, each a folder, a file, a link or a FIFO."""
+    for relative, kind in layout:
+        path = root / relative
+        if not path.parent.is_dir() or path.parent.is_symlink() or os.path.lexists(path):
+            continue  # a parent that is no real folder, or a name already taken
+        if kind == "folder":
+            path.mkdir()
+        elif kind == "file":
+            path.write_bytes(b"project file")
+        elif kind == "link out (folder)":
+            path.symlink_to(outside)
+        elif kind == "link out (file)":
+            path.symlink_to(outside / "keep.txt")
+        elif kind == "link inside":
+            path.symlink_to(root)
+        else:
+            os.mkfifo(path)
+
+
+def _state(folder: Path) -> dict[str, object]:
+    return {
+        str(path.relative_to(folder)): path.read_bytes() if path.is_file() else "other"
+        for path in sorted(folder.rglob("*"))
+        if not path.is_symlink()
+    }
+
+
+_OPERATIONS: dict[str, Callable[[Path, Path], object]] = {
+    "remove": lambda path, root: remove_file(path, within=root),
+    "write": lambda path, root: write_atomically(path, b"new", within=root),
+    "overwrite": lambda path, root: overwrite_file(path, b"new", within=root),
+    "make folders": lambda path, root: make_folders(path, within=root),
+    "list": lambda path, root: list_files(path, within=root),
+}
+
+
+@settings(
+    max_examples=300, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(
+    layout=st.lists(
+        st.tuples(
+            st.lists(st.sampled_from(_NAMES), min_size=1, max_size=2).map("/".join),
+            st.sampled_from(_KINDS),
+        ),
+        max_size=6,
+    ),
+    target=st.lists(st.sampled_from(_NAMES), min_size=1, max_size=3).map("/".join),
+    operation=st.sampled_from(list(_OPERATIONS)),
+)
+def test_no_planted_tree_makes_a_write_or_delete_reach_outside(
+    tmp_path_factory: pytest.TempPathFactory,
+    layout: list[tuple[str, str]],
+    target: str,
+    operation: str,
+) -> None:
+    scratch = tmp_path_factory.mktemp("tree")
+    root, outside = scratch / "project", scratch / "outside"
+    root.mkdir()
+    outside.mkdir()
+    for name in ["keep.txt", *_NAMES]:  # names a target may take, to be deleted or overwritten
+        (outside / name).write_bytes(SECRET)
+    _plant(root, outside, layout)
+    before = _state(outside)
+    path = root / target
+    try:
+        _OPERATIONS[operation](path, root)
+    except OSError:
+        pass  # refused (a link, a FIFO, a file where a folder must be): that is allowed
+    else:
+        # It went through, so no link was on the way: every folder above is a real one.
+        for parent in path.relative_to(root).parents:
+            assert not (root / parent).is_symlink(), (operation, target, layout)
+    assert _state(outside) == before

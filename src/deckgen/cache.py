@@ -49,6 +49,7 @@ from deckgen.source.safe_files import (
     publish_file,
     read_file,
     remove_file,
+    walk_tree,
     write_atomically,
 )
 from deckgen.source.validate import CardKind
@@ -112,12 +113,13 @@ class BuildCache:
         with the checkout (deckgen never makes links): a link in it could point a write or the
         prune anywhere, so it is not touched at all."""
         folder = cards_dir / CACHE_DIR
-        link = first_link(folder, within=cards_dir)
+        # deckgen makes folders one level deep (files/, packages/); deeper ones are not its own.
+        link = first_link(folder, within=cards_dir, max_depth=1)
         if link is None:
             return cls(folder, within=cards_dir, key=cache_key())
         what = "is" if link == folder else f"holds {display_path(link)}, which is"
         refused = (
-            f"build cache not used: it {what} a link or a special file, which deckgen never "
+            f"build cache not used: it {what} a link, a special file or a folder deckgen never "
             f"makes there; delete the folder {display_path(folder)} (it is rebuilt)"
         )
         return cls(folder, within=cards_dir, key=None, refused=refused)
@@ -268,18 +270,14 @@ def project_state(cards_dir: Path, out_dir: Path) -> str | None:
     notetypes = sorted(notetype.fingerprint() for notetype in NOTETYPES.values())
     digest.update(json.dumps([environment_digest(), *where, *notetypes]).encode())
     try:
-        for folder, subfolders, names in os.walk(cards_dir):
-            if Path(folder) == cards_dir:
-                subfolders[:] = [name for name in subfolders if name != CACHE_DIR]
-            subfolders.sort()
-            for name in sorted(subfolders + names):
-                path = Path(folder) / name
-                digest.update(f"\0{path}\0".encode())
-                if path.is_symlink():
-                    digest.update(f"link {os.readlink(path)}\0".encode())
-                elif path.is_file():  # a link's target is not read: it may lie outside
-                    content = file_digest(path, within=cards_dir, max_bytes=MAX_HASHED_BYTES)
-                    digest.update(content.encode())
+        cache = cards_dir / CACHE_DIR
+        for path in walk_tree(cards_dir, skip=lambda path: path == cache):
+            digest.update(f"\0{path}\0".encode())
+            if path.is_symlink():
+                digest.update(f"link {os.readlink(path)}\0".encode())
+            elif path.is_file():  # a link's target is not read: it may lie outside
+                content = file_digest(path, within=cards_dir, max_bytes=MAX_HASHED_BYTES)
+                digest.update(content.encode())
         if out_dir.is_dir():
             # Every name counts, so a temporary file a killed build left there makes the next
             # build a real one, which removes it.
@@ -288,7 +286,7 @@ def project_state(cards_dir: Path, out_dir: Path) -> str | None:
                 if entry.suffix == ".apkg" and (entry.is_file() or entry.is_symlink()):
                     package = file_digest(entry, within=out_dir, max_bytes=MAX_PACKAGE_BYTES)
                     digest.update(package.encode())
-    except (OSError, UnsafeFile):  # unreadable, a link out, too large: build in full
+    except (OSError, UnsafeFile):  # unreadable, a link out, too large or deep: build in full
         return None
     return digest.hexdigest()
 

@@ -29,7 +29,7 @@ import os
 import re
 import secrets
 import stat
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 from deckgen.diagnostics import display_path
@@ -57,6 +57,22 @@ class TooLarge(UnsafeFile):
     """The file is larger than its kind may be (callers say what to do about it)."""
 
 
+class TooDeep(UnsafeFile):
+    """A folder nested deeper than ``MAX_FOLDER_DEPTH`` below the one walked."""
+
+    def __init__(self, folder: Path) -> None:
+        super().__init__(
+            f"is nested more than {MAX_FOLDER_DEPTH} folders deep: refused; deckgen does not "
+            "look so deep, so move what is in it up"
+        )
+        self.folder = folder
+
+
+MAX_FOLDER_DEPTH = 32
+"""How deep below a deck (or the cards folder) deckgen looks: far beyond any deck's images
+folders, and a bound on a walk a checkout of thousands of nested folders once crashed."""
+
+
 def resolve(path: Path) -> Path:
     """``path`` with every symlink resolved; a loop or an impossible name is ``UnsafeFile``."""
     try:
@@ -76,6 +92,38 @@ def resolve_within(path: Path, within: Path) -> Path:
             "files inside it, so copy the file there instead of linking to it"
         )
     return resolved
+
+
+def walk_tree(top: Path, *, skip: Callable[[Path], bool] | None = None) -> Iterator[Path]:
+    """Every entry below ``top`` (folders, files, links, special files) in the order of
+    ``sorted(top.rglob("*"))``, found one folder at a time without recursion. Links are listed,
+    never entered; entries ``skip`` names are left out with all below them; folders that cannot
+    be listed are left out, as rglob does. Raises ``TooDeep`` before entering a folder more than
+    ``MAX_FOLDER_DEPTH`` levels below ``top``. Names only: nothing is read."""
+    stack = [iter(_entries(top))]
+    while stack:
+        path = next(stack[-1], None)
+        if path is None:
+            stack.pop()
+            continue
+        if skip is not None and skip(path):
+            continue
+        yield path
+        try:
+            is_folder = stat.S_ISDIR(os.lstat(path).st_mode)
+        except OSError:  # gone since it was listed
+            continue
+        if is_folder:
+            if len(stack) >= MAX_FOLDER_DEPTH:
+                raise TooDeep(path)
+            stack.append(iter(_entries(path)))
+
+
+def _entries(folder: Path) -> list[Path]:
+    try:
+        return sorted(folder.iterdir())
+    except OSError:
+        return []
 
 
 def check_folder(path: Path, *, within: Path) -> None:
@@ -237,11 +285,11 @@ def _enter(parent: int, name: str, path: Path, *, create: bool) -> int:
             with contextlib.suppress(FileExistsError):  # made meanwhile by another build
                 os.mkdir(name, 0o777, dir_fd=parent)
             return os.open(name, _FOLDER_FLAGS, dir_fd=parent)
-        except OSError as exc:
-            if exc.errno in (errno.ELOOP, errno.ENOTDIR):
-                is_link = stat.S_ISLNK(os.stat(name, dir_fd=parent, follow_symlinks=False).st_mode)
-                raise LinkInTheWay(path, "a link" if is_link else "not a folder") from None
+    except OSError as exc:
+        if exc.errno not in (errno.ELOOP, errno.ENOTDIR):
             raise
+        is_link = stat.S_ISLNK(os.stat(name, dir_fd=parent, follow_symlinks=False).st_mode)
+        raise LinkInTheWay(path, "a link" if is_link else "not a folder") from None
     finally:
         os.close(parent)
 
@@ -265,34 +313,41 @@ def list_files(folder: Path, *, within: Path) -> list[str]:
         return []
 
 
-def first_link(folder: Path, *, within: Path) -> Path | None:
+def first_link(folder: Path, *, within: Path, max_depth: int) -> Path | None:
     """The first entry at or below ``folder`` that is not a real folder or regular file (a
-    link, a FIFO, a device), or None; None too when ``folder`` does not exist."""
+    link, a FIFO, a device), or a folder nested more than ``max_depth`` levels below it, or
+    ``folder`` itself when it cannot be looked through; None when all is sound or ``folder``
+    does not exist (nor ``within``: the caller reports that)."""
     parent, name = Path(os.path.abspath(folder)).parent, folder.name
-    try:
-        with _folder(parent, within, create=False) as descriptor:
-            if not stat.S_ISDIR(os.stat(name, dir_fd=descriptor, follow_symlinks=False).st_mode):
+    with contextlib.ExitStack() as stack:
+        try:
+            descriptor = stack.enter_context(_folder(parent, within, create=False))
+        except OSError:
+            return None
+        try:
+            mode = os.stat(name, dir_fd=descriptor, follow_symlinks=False).st_mode
+            if not stat.S_ISDIR(mode):
                 return folder
-            return _first_link_in(os.open(name, _FOLDER_FLAGS, dir_fd=descriptor), folder)
-    except FileNotFoundError:
-        return None
-    except OSError:
-        return folder
+            opened = os.open(name, _FOLDER_FLAGS, dir_fd=descriptor)
+            return _first_link_in(opened, folder, max_depth)
+        except FileNotFoundError:
+            return None
+        except OSError:
+            return folder
 
 
-def _first_link_in(descriptor: int, folder: Path) -> Path | None:
+def _first_link_in(descriptor: int, folder: Path, depth_left: int) -> Path | None:
     try:
         with os.scandir(descriptor) as scan:
-            entries = list(scan)
-        for entry in sorted(entries, key=lambda e: e.name):
-            if entry.is_dir(follow_symlinks=False):
-                found = _first_link_in(
-                    os.open(entry.name, _FOLDER_FLAGS, dir_fd=descriptor), folder / entry.name
-                )
+            entries = sorted(scan, key=lambda entry: entry.name)
+        for entry in entries:
+            if entry.is_dir(follow_symlinks=False) and depth_left > 0:
+                opened = os.open(entry.name, _FOLDER_FLAGS, dir_fd=descriptor)
+                found = _first_link_in(opened, folder / entry.name, depth_left - 1)
                 if found is not None:
                     return found
             elif not entry.is_file(follow_symlinks=False):
-                return folder / entry.name
+                return folder / entry.name  # a link, a special file, or a folder too deep
         return None
     finally:
         os.close(descriptor)

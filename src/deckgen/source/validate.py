@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Generic, Protocol, TypeVar
 from deckgen.diagnostics import Location, Report, did_you_mean, display_path
 from deckgen.source.deck_options import DeckOptions, read_deck_options
 from deckgen.source.report_url import ReportUrl, read_report_url
-from deckgen.source.safe_files import UnsafeFile, check_folder, resolve_within
+from deckgen.source.safe_files import TooDeep, UnsafeFile, check_folder, resolve_within, walk_tree
 from deckgen.source.versions import RELEASE_KEYS, DeckRelease, read_deck_release
 
 if TYPE_CHECKING:
@@ -208,9 +208,9 @@ def find_deck_folders(cards_dir: Path, report: Report) -> list[Path]:
             folders.append(child)
         elif any(child.glob(f"*/{DECK_FILE}")):
             holders.append(child)  # a cards folder one level down, e.g. the repository root
-        elif any(child.rglob(DECK_FILE)):
+        elif _holds(child, lambda path: path.name == DECK_FILE):
             continue  # decks further down (test fixtures, say) are not this folder's
-        elif any(child.rglob("*.yaml")):
+        elif _holds(child, lambda path: path.suffix == ".yaml"):
             report.warning(
                 Location(child),
                 f"folder has card files but no {DECK_FILE}: skipped (add {DECK_FILE} to build it)",
@@ -349,10 +349,24 @@ def load_deck(
     )
 
 
+def _holds(folder: Path, wanted: Callable[[Path], bool]) -> bool:
+    """Whether anything below ``folder`` is ``wanted``; a folder too deep to look through is
+    not a deck's, and holds nothing."""
+    try:
+        return any(wanted(path) for path in walk_tree(folder))
+    except TooDeep:
+        return False
+
+
 def _card_files(folder: Path, report: Report) -> list[Path]:
     """Card files of a deck; files that resolve outside the deck folder are refused."""
+    paths: list[Path] = []
+    try:
+        paths.extend(walk_tree(folder))  # names only; no linked folder is entered
+    except TooDeep as exc:  # the files found before it are still checked
+        report.error(Location(exc.folder), f"folder {exc}")
     files = []
-    for path in sorted(folder.rglob("*")):  # names only (rglob enters no linked folder)
+    for path in paths:
         if path.name == DECK_FILE and path.parent == folder:
             continue
         if path.suffix == ".yml":

@@ -6,12 +6,15 @@ carriage returns: the bar appears once a build has run for ``DELAY`` seconds, on
 
 from __future__ import annotations
 
+import contextlib
 import os
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TextIO
+
+from deckgen.source.safe_files import TooDeep, walk_tree
 
 DELAY = 1.0
 """Seconds a build runs before the bar appears."""
@@ -57,5 +60,9 @@ def progress_bar(cards_dir: Path, stream: TextIO) -> ProgressBar | None:
     if not stream.isatty() or os.environ.get("TERM") == "dumb":
         return None
     # Counts names only: nothing is read, so no link is followed to a file.
-    card_files = sum(1 for path in cards_dir.rglob("*.yaml") if path.name != "deck.yaml")
+    card_files = 0
+    with contextlib.suppress(TooDeep):  # the build reports it; the bar counts what it saw
+        for path in walk_tree(cards_dir):
+            if path.suffix == ".yaml" and path.name != "deck.yaml":
+                card_files += 1
     return ProgressBar(card_files, stream)

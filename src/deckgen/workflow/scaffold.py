@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from deckgen.diagnostics import DeckgenError, display_path
-from deckgen.source.safe_files import write_atomically
+from deckgen.source.safe_files import TooDeep, walk_tree, write_atomically
 from deckgen.source.validate import DECK_FILE
 
 EXAMPLE_FILE = "example.yaml"
@@ -125,7 +125,10 @@ def _refuse_nested_decks(folder: Path) -> None:
                 f"to it, e.g. deckgen init {display_path(parent.parent / 'new-deck')}"
             )
     if folder.is_dir():
-        inner = next(iter(sorted(folder.rglob(DECK_FILE))), None)
+        try:
+            inner = next((path for path in walk_tree(folder) if path.name == DECK_FILE), None)
+        except TooDeep as exc:
+            raise DeckgenError(f"{display_path(exc.folder)} {exc}") from None
         if inner is not None:
             raise DeckgenError(
                 f"{display_path(folder)} already holds a deck ({display_path(inner)}): a deck "

@@ -9,7 +9,7 @@ once the folder has been still for ``settle`` seconds.
 
 from __future__ import annotations
 
-import os
+import stat
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -17,6 +17,7 @@ from pathlib import Path
 
 from deckgen.anki.identity import LOCK_FILE
 from deckgen.cache import CACHE_DIR
+from deckgen.source.safe_files import TooDeep, walk_tree
 
 Snapshot = dict[Path, tuple[int, int]]
 """Every watched file with its size and modification time in nanoseconds."""
@@ -26,18 +27,22 @@ def snapshot(cards_dir: Path) -> Snapshot:
     """The watched files under ``cards_dir``: everything but the lock files deckgen writes
     itself, its cache, and hidden or backup files editors leave behind."""
     files: Snapshot = {}
-    for folder, subfolders, names in os.walk(cards_dir):
-        subfolders[:] = sorted(d for d in subfolders if not d.startswith(".") and d != CACHE_DIR)
-        for name in names:
-            if name.startswith(".") or name.endswith("~") or name == LOCK_FILE:
-                continue
-            path = Path(folder) / name
+    try:
+        for path in walk_tree(cards_dir, skip=_unwatched):
             try:
                 status = path.stat()
             except OSError:  # deleted between listing and looking: the next poll sees it
                 continue
-            files[path] = (status.st_size, status.st_mtime_ns)
+            if not stat.S_ISDIR(status.st_mode):
+                files[path] = (status.st_size, status.st_mtime_ns)
+    except TooDeep:
+        pass  # what lies deeper is not watched; the build reports the folder
     return files
+
+
+def _unwatched(path: Path) -> bool:
+    name = path.name
+    return name.startswith(".") or name.endswith("~") or name in (LOCK_FILE, CACHE_DIR)
 
 
 def changed_paths(before: Snapshot, after: Snapshot) -> list[Path]:
