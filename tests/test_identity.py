@@ -11,10 +11,12 @@ from hypothesis import strategies as st
 
 from deckgen.anki.identity import (
     EMPTY_LOCK,
+    LOCK_FORMAT,
     MAX_TIME,
     Lock,
     Stamp,
     fingerprint,
+    fingerprint_with_deck,
     next_stamp,
     note_fingerprint,
     note_guid,
@@ -135,7 +137,7 @@ def test_lock_text_is_what_json_writes() -> None:
 
         lock = Lock(stamps(rng.randint(0, 5)), stamps(rng.randint(0, 2)))
         document = {
-            "format": 1,
+            "format": LOCK_FORMAT,
             "notes": {
                 k: {"fingerprint": s.fingerprint, "mod": s.mod, "type": s.kind}
                 for k, s in lock.notes.items()
@@ -162,8 +164,12 @@ _ANY_TEXT = st.text(st.characters(blacklist_categories=("Cs",)), max_size=12)
 def test_a_note_fingerprint_is_the_fingerprint_of_its_content(
     guid: str, notetype_id: int, fields: tuple[str, ...], tags: tuple[str, ...], deck: str
 ) -> None:
-    """Assembled by hand for speed, it must stay the hash every lock already holds."""
-    content = {"guid": guid, "notetype": notetype_id, "fields": fields, "tags": tags, "deck": deck}
+    """Assembled by hand for speed, each must stay the hash the locks of its format hold:
+    without the deck now, with it in locks of format 1 and 2."""
+    content = {"guid": guid, "notetype": notetype_id, "fields": fields, "tags": tags}
     assert note_fingerprint(
-        guid=guid, notetype_id=notetype_id, fields=fields, tags=tags, deck=deck
+        guid=guid, notetype_id=notetype_id, fields=fields, tags=tags
     ) == fingerprint(content)
+    assert fingerprint_with_deck(
+        guid=guid, notetype_id=notetype_id, fields=fields, tags=tags, deck=deck
+    ) == fingerprint(content | {"deck": deck})

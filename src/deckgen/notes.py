@@ -6,6 +6,7 @@ deck happens here: guids, modification times from the lock, the notetypes it use
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Collection
 from dataclasses import dataclass
 from pathlib import Path
@@ -17,6 +18,7 @@ from deckgen.anki.identity import (
     Lock,
     Stamp,
     TimeExhausted,
+    fingerprint_with_deck,
     next_stamp,
     note_fingerprint,
     note_guid,
@@ -150,6 +152,7 @@ def compile_deck(
     release = str(deck.release.version) if deck.release.version is not None else "unreleased"
     note_stamps: dict[str, Stamp] = {}
     shipped: dict[str, str] | None = None
+    shipped_decks: dict[str, str] | None = None
     for card in deck.cards:
         notetype = NOTETYPES[card.kind]
         fields, ords = card.fields, card.card_ords
@@ -178,17 +181,27 @@ def compile_deck(
         if deck.report_url is not None:
             url = deck.report_url.filled(deck=deck.name, card=card.id, release=release)
             fields = with_report_link(notetype.fields, fields, report_link(url))
+        # The report link's template, not the link: the release it names is no change of
+        # the card, and a release must re-stamp no note.
+        content = content_fields
+        if deck.report_url is not None:
+            content = (*content_fields, deck.report_url.template)
         content_fingerprint = note_fingerprint(
-            guid=guid,
-            notetype_id=notetype.id,
-            # The report link's template, not the link: the release it names is no change of
-            # the card, and a release must re-stamp no note.
-            fields=content_fields
-            if deck.report_url is None
-            else (*content_fields, deck.report_url.template),
-            tags=card.tags,
-            deck=deck_name,
+            guid=guid, notetype_id=notetype.id, fields=content, tags=card.tags
         )
+        if old is not None and previous.fingerprints_with_deck:
+            if shipped_decks is None:
+                shipped_decks = _shipped_decks(previous_package)
+            old = _recognised(
+                old,
+                content_fingerprint,
+                [
+                    fingerprint_with_deck(
+                        guid=guid, notetype_id=notetype.id, fields=content, tags=card.tags, deck=d
+                    )
+                    for d in {deck_name, shipped_decks.get(guid, deck_name)}
+                ],
+            )
         try:
             stamp = next_stamp(old, fingerprint=content_fingerprint, kind=card.kind.value, now=now)
         except TimeExhausted as exc:
@@ -272,3 +285,26 @@ def _shipped_occlusions(package: Path) -> dict[str, str]:
     except UnreadablePackage:
         return {}
     return {guid: note.field_list[0] for guid, note in content.notes.items()}
+
+
+def _recognised(old: Stamp, fingerprint: str, with_deck: list[str]) -> Stamp:
+    """``old`` from a lock of format 1 or 2, under this build's ``fingerprint`` when it
+    records the same content in any deck it may have been in (a moved note is no edit)."""
+    if old.fingerprint in with_deck:
+        return dataclasses.replace(old, fingerprint=fingerprint)
+    return old
+
+
+def _shipped_decks(package: Path) -> dict[str, str]:
+    """The deck each note's first card is in, in the last shipped package, by guid; empty when
+    there is none or it cannot be read (moved notes then count as changed)."""
+    if not package.exists():
+        return {}
+    try:
+        content = read_package(package, within=package.parent)
+    except UnreadablePackage:
+        return {}
+    decks: dict[str, str] = {}
+    for guid, _, deck_name, _ in content.cards:
+        decks.setdefault(guid, deck_name)
+    return decks

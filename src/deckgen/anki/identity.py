@@ -20,11 +20,12 @@ from deckgen.diagnostics import Location, Report
 from deckgen.source.safe_files import MissingFile, UnsafeFile, read_file
 
 LOCK_FILE = "deck.lock"
-LOCK_FORMAT = 1
-RETIRED_LOCK_FORMAT = 2
-"""A lock with retired notices: an older deckgen, which would ship its own reading of the
-retired section, says the lock is newer than itself instead."""
-READABLE_LOCK_FORMATS = (LOCK_FORMAT, RETIRED_LOCK_FORMAT)
+LOCK_FORMAT = 3
+"""Note fingerprints without the deck. Format 2 added retired notices (an older deckgen,
+which would ship its own reading of the retired section, says the lock is newer than itself
+instead); formats 1 and 2 fingerprint notes with their deck."""
+FORMATS_WITH_DECK = (1, 2)
+READABLE_LOCK_FORMATS = (*FORMATS_WITH_DECK, LOCK_FORMAT)
 
 MAX_TIME = 253_402_300_799
 """The last second of year 9999: the latest modification time deckgen writes or accepts.
@@ -50,11 +51,29 @@ def fingerprint(content: object) -> str:
 
 
 def note_fingerprint(
+    *, guid: str, notetype_id: int, fields: tuple[str, ...], tags: tuple[str, ...]
+) -> str:
+    """``fingerprint`` of a note's content, the dict of these four keys, with the JSON text
+    assembled directly: the same bytes in a third of the time, and every build takes one per
+    card (tests/test_identity.py compares the two).
+
+    The deck is not part of it: Anki never moves a student's cards to another deck on import,
+    so a note re-stamped for a move (a renamed subdeck) changes nothing for students except
+    that it overwrites their own edits to it."""
+    text = _json_text
+    canonical = (
+        f'{{"fields":[{",".join(map(text, fields))}],'
+        f'"guid":{text(guid)},"notetype":{int(notetype_id)},"tags":[{",".join(map(text, tags))}]}}'
+    )
+    return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
+
+
+def fingerprint_with_deck(
     *, guid: str, notetype_id: int, fields: tuple[str, ...], tags: tuple[str, ...], deck: str
 ) -> str:
-    """``fingerprint`` of a note's content, the dict of these five keys, with the JSON text
-    assembled directly: the same bytes in a third of the time, and every build takes one per
-    card (tests/test_identity.py compares the two)."""
+    """The fingerprint locks of format 1 and 2 recorded, which included the note's deck: read
+    to recognise a note that did not change, so that moving to these fingerprints re-stamps
+    nothing."""
     text = _json_text
     canonical = (
         f'{{"deck":{text(deck)},"fields":[{",".join(map(text, fields))}],'
@@ -107,8 +126,10 @@ class Lock:
     notetypes: dict[str, Stamp]
     """By card kind."""
     retired: dict[str, RetiredNote] = field(default_factory=dict)
-    """By card id; the section is absent from the file while empty, so older locks stay as
-    they are."""
+    """By card id; the section is absent from the file while empty."""
+    fingerprints_with_deck: bool = False
+    """Read from a lock of format 1 or 2, whose note fingerprints include the deck
+    (``fingerprint_with_deck``); the next build writes them without it."""
 
     def last_stamp(self, card_id: str) -> Stamp | None:
         """What was last shipped for ``card_id``; a retired card counts as changed content, so
@@ -128,7 +149,7 @@ class Lock:
             }
 
         document: dict[str, object] = {
-            "format": RETIRED_LOCK_FORMAT if self.retired else LOCK_FORMAT,
+            "format": LOCK_FORMAT,
             "notes": section(self.notes),
             "notetypes": section(self.notetypes),
         }
@@ -205,6 +226,7 @@ def read_lock(path: Path, report: Report) -> Lock:
             notes=_read_section(document["notes"]),
             notetypes=_read_section(document["notetypes"]),
             retired=_read_retired(document.get("retired", {})),
+            fingerprints_with_deck=document["format"] in FORMATS_WITH_DECK,
         )
     except (
         OSError,

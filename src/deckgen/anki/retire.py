@@ -30,7 +30,16 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from deckgen.anki.identity import LOCK_FILE, Lock, RetiredNote, note_fingerprint, note_guid
+from deckgen.anki.identity import (
+    LOCK_FILE,
+    Lock,
+    RetiredNote,
+    TimeExhausted,
+    fingerprint_with_deck,
+    newer_time,
+    note_fingerprint,
+    note_guid,
+)
 from deckgen.anki.notetypes import NOTETYPES, Notetype
 from deckgen.anki.package_reader import PackageContent, UnreadablePackage, read_package
 from deckgen.diagnostics import Location, Report, display_path, printable, shorten
@@ -230,9 +239,20 @@ def _notice(
     deck_name = retired_deck_name(deck.name)
     guid = note_guid(deck.id, card_id)
     fingerprint = note_fingerprint(
-        guid=guid, notetype_id=notetype.id, fields=fields, tags=(RETIRED_TAG,), deck=deck_name
+        guid=guid, notetype_id=notetype.id, fields=fields, tags=(RETIRED_TAG,)
     )
-    mod = entry.mod if entry.fingerprint == fingerprint else max(now, entry.mod + 1)
+    recorded = (
+        fingerprint,  # a lock of format 1 or 2 fingerprinted the notice with its deck:
+        fingerprint_with_deck(
+            guid=guid, notetype_id=notetype.id, fields=fields, tags=(RETIRED_TAG,), deck=deck_name
+        ),
+    )
+    mod = entry.mod
+    if entry.fingerprint not in recorded:
+        try:
+            mod = newer_time(entry.mod, now)
+        except TimeExhausted as exc:
+            report.error(lock, f"retired card '{card_id}' {exc}")
     shipped_ords = card_ords(notetype, fields)
     return RetiredCard(
         entry=dataclasses.replace(
