@@ -14,7 +14,7 @@ import pytest
 
 from anki_engine import StudentCollection
 from conftest import FIRST_BUILD_TIME, run_deckgen
-from deckgen.anki.identity import note_guid
+from deckgen.anki.identity import LOCK_FORMAT, note_guid
 from html_safety import executable_constructs
 
 PACKAGE = Path("decks/demo.apkg")
@@ -87,7 +87,7 @@ def test_a_deleted_card_becomes_a_notice_on_the_same_note_and_comes_back_live(
     assert any(DELETE_HOW in side for side in sides)
     assert not any("superior gluteal" in side or "Which nerve" in side for side in sides)
     retired = lock(project)["retired"]
-    assert lock(project)["format"] == 2
+    assert lock(project)["format"] == LOCK_FORMAT
     assert isinstance(retired, dict) and list(retired) == ["nerve"]
     assert set(retired["nerve"]) == {"announced_in", "cards", "fingerprint", "mod", "type"}
     assert retired["nerve"]["mod"] == FIRST_BUILD_TIME + 3600
@@ -107,7 +107,7 @@ def test_a_deleted_card_becomes_a_notice_on_the_same_note_and_comes_back_live(
     assert sorted(note.tags) == ["anatomy", "demo"]
     assert any("Which nerve" in side for side in shown(student, nerve))
     assert student.card_ids()[nerve] == cards_before
-    assert "retired" not in lock(project) and lock(project)["format"] == 1
+    assert "retired" not in lock(project) and lock(project)["format"] == LOCK_FORMAT
     assert lock(project)["notes"]["nerve"]["mod"] == FIRST_BUILD_TIME + 10_800  # type: ignore[index]
 
 
