@@ -165,3 +165,17 @@ def test_a_missing_image_suggests_the_one_that_is_there(empty_project: Path) -> 
     assert result.exit_code == 1
     assert "image 'images/pelvis.jpeg' not found" in result.output
     assert "(did you mean 'pelvis.jpg'?)" in result.output
+
+
+def test_a_syntax_error_is_not_buried_under_false_deletions(project: Path) -> None:
+    """With no package in decks/ (a fresh clone, or builds written elsewhere), the cards of a
+    file that does not parse are not "deleted": the one real error stands alone."""
+    assert run_deckgen("build").exit_code == 0
+    for package in (project / "decks").iterdir():
+        package.unlink()
+    anatomy = project / "cards/demo/anatomy.yaml"
+    anatomy.write_text(anatomy.read_text() + "  - id: broken\n   question: Indented wrong\n")
+    result = run_deckgen("check")
+    assert result.exit_code == 1
+    assert result.stderr.count("error:") == 1, result.stderr
+    assert "warning:" not in result.stderr and "deleted" not in result.stderr

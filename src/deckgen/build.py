@@ -120,7 +120,10 @@ def compile_project(
     compiled = [
         deck
         for spec in collect_decks(cards_dir, report, load_files=files)
-        if not (lock_required and _missing_lock(spec, packages_dir, report))
+        # A deck whose card files have errors lacks their cards: stamping it would take them
+        # for deleted and bury the one real error under a warning per card.
+        if not report.has_errors_in(spec.folder)
+        and not (lock_required and _missing_lock(spec, packages_dir, report))
         and (
             deck := compile_deck(
                 spec,

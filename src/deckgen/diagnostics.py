@@ -84,6 +84,13 @@ class Report:
     def error_count(self) -> int:
         return sum(1 for d in self.diagnostics if d.severity is Severity.ERROR)
 
+    def has_errors_in(self, folder: Path) -> bool:
+        """Whether an error concerns ``folder`` or a file in it."""
+        return any(
+            d.severity is Severity.ERROR and d.location.path.is_relative_to(folder)
+            for d in self.diagnostics
+        )
+
     @property
     def warning_count(self) -> int:
         return sum(1 for d in self.diagnostics if d.severity is Severity.WARNING)
