@@ -4,6 +4,7 @@ no text is lost without a word (issue 19). Every case is the exact author input.
 from __future__ import annotations
 
 import os
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -179,3 +180,54 @@ def test_a_syntax_error_is_not_buried_under_false_deletions(project: Path) -> No
     assert result.exit_code == 1
     assert result.stderr.count("error:") == 1, result.stderr
     assert "warning:" not in result.stderr and "deleted" not in result.stderr
+
+
+def _git(folder: Path, *args: str) -> str:
+    return subprocess.run(
+        ["git", *args], cwd=folder, check=True, capture_output=True, text=True
+    ).stdout
+
+
+@pytest.mark.parametrize("where", ["cards/hip-anatomy", "."])
+def test_a_new_content_repository_works_from_its_first_commit(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, where: str
+) -> None:
+    """init → edit → build → commit → build --check, in a fresh git repository, with the deck
+    in a cards folder or in the repository root; nothing a build makes again gets committed."""
+    repository = tmp_path / "hip-anatomy"
+    repository.mkdir()
+    monkeypatch.chdir(repository)
+    _git(repository, "init", "-q")
+    assert run_deckgen("init", where).exit_code == 0
+    assert (repository / ".gitignore").read_text().splitlines()[1:] == [
+        ".deckgen-cache/",
+        "/preview/",
+    ]
+    assert run_deckgen("check").exit_code == 0
+    assert run_deckgen("lint", "--strict").exit_code == 0
+    example = repository / where / "example.yaml"
+    example.write_text(example.read_text().replace("Gluteus medius.", "Gluteus medius (mainly)."))
+    assert run_deckgen("build").exit_code == 0
+    assert run_deckgen("preview").exit_code == 0
+    _git(repository, "add", "-A")
+    _git(repository, "-c", "user.name=a", "-c", "user.email=a@b", "commit", "-q", "-m", "deck")
+    tracked = _git(repository, "ls-files").split()
+    assert "decks/hip-anatomy.apkg" in tracked
+    assert not [path for path in tracked if ".deckgen-cache" in path or "preview/" in path]
+    result = run_deckgen("build", "--check")
+    assert result.exit_code == 0, result.output
+    assert run_deckgen("init", "cards/second").exit_code == (0 if where != "." else 1)
+    assert (repository / ".gitignore").read_text().count(".deckgen-cache/") == 1
+
+
+def test_init_keeps_an_existing_gitignore_and_adds_only_what_is_missing(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / ".gitignore").write_text("*.pyc\n/preview/")
+    assert run_deckgen("init", "cards/deck").exit_code == 0
+    assert (tmp_path / ".gitignore").read_text() == (
+        "*.pyc\n/preview/\n"
+        "# deckgen makes these again on every build: the build cache and the preview site\n"
+        ".deckgen-cache/\n"
+    )

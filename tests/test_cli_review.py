@@ -164,11 +164,12 @@ def test_preview_open_opens_the_page(project: Path, monkeypatch: pytest.MonkeyPa
 def test_init_scaffolds_a_deck_that_builds_and_lints_cleanly(empty_project: Path) -> None:
     result = run_deckgen("init", "cards/hip-anatomy")
     assert result.exit_code == 0, result.output
-    deck_id = re.fullmatch(r"hip-anatomy-[0-9a-f]{8}", result.stdout.splitlines()[2].split()[2])
+    deck_id = re.fullmatch(r"hip-anatomy-[0-9a-f]{8}", result.stdout.splitlines()[3].split()[2])
     assert deck_id is not None
     assert result.stdout == (
         "wrote cards/hip-anatomy/deck.yaml\n"
         "wrote cards/hip-anatomy/example.yaml\n"
+        "wrote .gitignore\n"
         f"deck id: {deck_id.group(0)} (never change it once students have the deck)\n"
     )
     assert f"id: {deck_id.group(0)}\n" in Path("cards/hip-anatomy/deck.yaml").read_text()

@@ -475,7 +475,7 @@ def init(folder: Path) -> None:
     """
     from deckgen.workflow.scaffold import init_deck
 
-    scaffold = init_deck(folder)
+    scaffold = init_deck(folder, repository=Path("."))
     for path in scaffold.files:
         click.echo(f"wrote {display_path(path)}")
     click.echo(f"deck id: {scaffold.deck_id} (never change it once students have the deck)")

@@ -9,7 +9,15 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from deckgen.diagnostics import DeckgenError, display_path
-from deckgen.source.safe_files import TooDeep, walk_tree, write_atomically
+from deckgen.source.safe_files import (
+    MissingFile,
+    TooDeep,
+    UnsafeFile,
+    read_file,
+    walk_tree,
+    write_atomically,
+)
+from deckgen.source.yamlsource import MAX_FILE_BYTES
 from deckgen.source.validate import DECK_FILE
 
 EXAMPLE_FILE = "example.yaml"
@@ -78,6 +86,16 @@ cards:
 """
 
 
+GITIGNORE = ".gitignore"
+_IGNORED = (
+    "# deckgen makes these again on every build: the build cache and the preview site",
+    ".deckgen-cache/",
+    "/preview/",
+)
+"""Lines a new content repository ignores (decks/ and each deck's releases/ are committed:
+students download the packages, and verify compares with the last release)."""
+
+
 @dataclass(frozen=True)
 class Scaffold:
     """What ``init`` wrote."""
@@ -87,10 +105,11 @@ class Scaffold:
     files: tuple[Path, ...]
 
 
-def init_deck(folder: Path) -> Scaffold:
-    """Create ``folder`` with a deck.yaml and an example card file; never overwrites, and
-    never starts a deck inside a deck or around one (its deck.yaml would then be read as a
-    card file of the other deck, and ``check`` would fail)."""
+def init_deck(folder: Path, *, repository: Path) -> Scaffold:
+    """Create ``folder`` with a deck.yaml and an example card file, and make ``repository``'s
+    .gitignore ignore what builds make; never overwrites, and never starts a deck inside a
+    deck or around one (its deck.yaml would then be read as a card file of the other deck,
+    and ``check`` would fail)."""
     deck_file = folder / DECK_FILE
     example = folder / EXAMPLE_FILE
     for path in (deck_file, example):
@@ -112,7 +131,33 @@ def init_deck(folder: Path) -> Scaffold:
         within=folder,
     )
     write_atomically(example, _EXAMPLE_YAML.encode("utf-8"), within=folder)
-    return Scaffold(folder=folder, deck_id=deck_id, files=(deck_file, example))
+    written = (deck_file, example)
+    if _ignore_build_outputs(repository / GITIGNORE):
+        written += (repository / GITIGNORE,)
+    return Scaffold(folder=folder, deck_id=deck_id, files=written)
+
+
+def _ignore_build_outputs(path: Path) -> bool:
+    """Add the lines of ``_IGNORED`` that ``path`` lacks (keeping every line it has); True
+    when it was written."""
+    try:
+        text = read_file(path, within=path.parent, max_bytes=MAX_FILE_BYTES).decode("utf-8")
+    except MissingFile:
+        text = ""
+    except (UnsafeFile, UnicodeDecodeError) as exc:
+        reason = exc if isinstance(exc, UnsafeFile) else "is not UTF-8 text"
+        raise DeckgenError(
+            f"{display_path(path)} {reason}: add the lines {', '.join(_IGNORED[1:])} to it "
+            "yourself"
+        ) from None
+    present = set(text.splitlines())
+    missing = [line for line in _IGNORED if line not in present]
+    if not [line for line in missing if not line.startswith("#")]:
+        return False
+    if text and not text.endswith("\n"):
+        text += "\n"
+    write_atomically(path, (text + "\n".join(missing) + "\n").encode("utf-8"), within=path.parent)
+    return True
 
 
 def _refuse_nested_decks(folder: Path) -> None:
