@@ -156,9 +156,27 @@ def test_preview_whole_output(project: Path) -> None:
 
 def test_preview_open_opens_the_page(project: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     opened: list[str] = []
-    monkeypatch.setattr("webbrowser.open", opened.append)
-    assert run_deckgen("preview", "--open").exit_code == 0
+
+    def browser_opens(url: str) -> bool:
+        opened.append(url)
+        return True
+
+    monkeypatch.setattr("webbrowser.open", browser_opens)
+    result = run_deckgen("preview", "--open")
+    assert result.exit_code == 0
     assert opened == [(project / "preview/index.html").resolve().as_uri()]
+    assert "no browser" not in result.output
+
+
+def test_preview_open_says_so_when_no_browser_opens(
+    project: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr("webbrowser.open", lambda url: False)
+    result = run_deckgen("preview", "--open")
+    assert result.exit_code == 0
+    assert result.stdout.endswith(
+        "no browser could be opened here: open preview/index.html yourself\n"
+    )
 
 
 def test_init_scaffolds_a_deck_that_builds_and_lints_cleanly(empty_project: Path) -> None:

@@ -248,8 +248,40 @@ def test_type_in_card_shows_an_input_box_and_links_to_its_source(page: LoadedPag
     assert typein.first.locator(".dg-front input.dg-typeans").count() == 1
     assert typein.first.locator(".dg-back input").count() == 0
     link = typein.first.locator("a.dg-where")
-    assert (link.get_attribute("href") or "").startswith("file:///")
+    href = link.get_attribute("href") or ""
+    # Relative, so the link works when the site is moved or shared and leaks no folder.
+    assert not href.startswith(("file:", "/")) and href.endswith(".yaml")
+    target = link.evaluate("a => a.href")
+    assert target.startswith("file://") and Path(target.removeprefix("file://")).is_file()
     assert re.fullmatch(r"cards/[\w/-]+\.yaml:\d+:\d+", link.inner_text())
+
+
+def test_on_a_phone_the_sides_stack_and_the_controls_scroll_away_without_any_toggle(
+    browser: Browser, shipped: Built
+) -> None:
+    """At 390 px, as a phone opens the page: front above back at full width, the controls
+    scroll off instead of covering a fifth of the screen, and a card's id is shown and can
+    be searched."""
+    page = browser.new_page(viewport={"width": 390, "height": 800})
+    page.goto(shipped.preview.as_uri())
+    assert page.locator("#dg-phone").is_checked() is False
+    card = page.locator(".dg-card").first
+    front = card.locator(".dg-front").bounding_box()
+    back = card.locator(".dg-back").bounding_box()
+    assert front is not None and back is not None
+    assert back["y"] >= front["y"] + front["height"] - 1 and back["width"] > 300
+    page.evaluate("window.scrollTo(0, 3000)")
+    controls = page.locator(".dg-controls").bounding_box()
+    assert controls is not None and controls["y"] + controls["height"] <= 0
+    card_id = card.get_attribute("data-card-id") or ""
+    assert card.locator(".dg-id").inner_text() == card_id
+    page.fill("#dg-search", card_id)
+    shown = page.locator(".dg-card:not([hidden])")
+    assert shown.count() >= 1
+    assert all(
+        card_id in (shown.nth(i).get_attribute("data-card-id") or "") for i in range(shown.count())
+    )
+    page.close()
 
 
 def test_screenshot_is_kept(page: LoadedPage, tmp_path_factory: pytest.TempPathFactory) -> None:

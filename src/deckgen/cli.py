@@ -430,8 +430,8 @@ def preview(cards_dir: Path, out_dir: Path, open_browser: bool) -> None:
     from deckgen.workflow.preview import open_in_browser
 
     index = _write_preview(cards_dir, out_dir)
-    if open_browser:
-        open_in_browser(index)
+    if open_browser and not open_in_browser(index):
+        click.echo(f"no browser could be opened here: open {display_path(index)} yourself")
 
 
 def _write_preview(cards_dir: Path, out_dir: Path) -> Path:

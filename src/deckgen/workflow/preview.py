@@ -18,7 +18,9 @@ flat too), so it opens from disk with no server and no network:
 from __future__ import annotations
 
 import html
+import os
 import re
+import urllib.parse
 import webbrowser
 from dataclasses import dataclass
 from pathlib import Path
@@ -70,7 +72,7 @@ def write_preview(compiled: list[CompiledDeck], out_dir: Path) -> Preview:
             tags.update(note.tags)
             for rendered in render_cards(note.notetype, note.fields):
                 by_subdeck.setdefault(note.deck_name, []).append(
-                    _card_html(note, places.get(note.card_id, lock), rendered)
+                    _card_html(note, places.get(note.card_id, lock), rendered, out_dir)
                 )
                 cards += 1
         subdecks = "".join(
@@ -105,11 +107,12 @@ def write_preview(compiled: list[CompiledDeck], out_dir: Path) -> Preview:
     return Preview(index=index, cards=cards, counts=total_counts(compiled), media=len(media))
 
 
-def open_in_browser(index: Path) -> None:
-    webbrowser.open(index.resolve().as_uri())
+def open_in_browser(index: Path) -> bool:
+    """Open the page in the user's browser; False when none could be opened."""
+    return webbrowser.open(index.resolve().as_uri())
 
 
-def _card_html(note: Note, location: Location, rendered: CardFaces) -> str:
+def _card_html(note: Note, location: Location, rendered: CardFaces, out_dir: Path) -> str:
     where = str(location)
     answer_text = ""
     if "Answer" in note.notetype.fields:
@@ -123,7 +126,8 @@ def _card_html(note: Note, location: Location, rendered: CardFaces) -> str:
         f'<article class="dg-card{" dg-retired" if retired else ""}" '
         f'data-card-id="{html.escape(note.card_id)}" '
         f'data-card-ord="{rendered.ord}" data-tags="{html.escape(" ".join(note.tags))}">'
-        f'<header>{badge}<a class="dg-where" href="{location.path.resolve().as_uri()}">'
+        f'<header>{badge}<code class="dg-id">{html.escape(note.card_id)}</code> '
+        f'<a class="dg-where" href="{html.escape(_relative_link(location.path, out_dir))}">'
         f"{html.escape(where)}</a> "
         f'<span class="dg-kind">{html.escape(note.notetype.name)} · '
         f"{html.escape(rendered.template_name)}</span> "
@@ -135,6 +139,13 @@ def _card_html(note: Note, location: Location, rendered: CardFaces) -> str:
         f'<div class="card card{rendered.ord + 1}">{back}</div></div>'
         "</div></article>"
     )
+
+
+def _relative_link(source: Path, out_dir: Path) -> str:
+    """A link from the page to a card file that still works when the project is moved or
+    shared, and names none of the author's folders above it."""
+    relative = os.path.relpath(os.path.abspath(source), os.path.abspath(out_dir))
+    return urllib.parse.quote(Path(relative).as_posix())
 
 
 def _for_page(card_html: str, *, typed: str | None) -> str:
@@ -296,9 +307,20 @@ main { padding: 0 1em 2em; }
   padding: 0.3em 0.6em 0; }
 .dg-side .card { padding: 1em; overflow-wrap: anywhere; }
 .dg-typeans { font-size: 1em; }
+.dg-id { font-weight: bold; }
+.dg-card { scroll-margin-top: 7em; }
 body.dg-phone main { max-width: 390px; margin: 0 auto; }
 body.dg-phone .dg-sides { grid-template-columns: 1fr; }
 body.dg-phone .dg-side + .dg-side { border-left: 0; border-top: 1px solid #bbb; }
+/* A phone (or a narrow window) stacks front and back as "Phone width" does, and scrolls the
+   controls away instead of keeping a fifth of the screen. */
+@media (max-width: 700px) {
+  .dg-controls { position: static; }
+  #dg-search { min-width: 0; flex: 1 1 10em; }
+  .dg-card { scroll-margin-top: 0; }
+  .dg-sides { grid-template-columns: 1fr; }
+  .dg-side + .dg-side { border-left: 0; border-top: 1px solid #bbb; }
+}
 @media print {
   .dg-controls { display: none; }
   body.dg-page, body.dg-page.nightMode { background: #fff; color: #000; }

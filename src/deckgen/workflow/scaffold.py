@@ -17,8 +17,8 @@ from deckgen.source.safe_files import (
     walk_tree,
     write_atomically,
 )
-from deckgen.source.yamlsource import MAX_FILE_BYTES
 from deckgen.source.validate import DECK_FILE
+from deckgen.source.yamlsource import MAX_FILE_BYTES
 
 EXAMPLE_FILE = "example.yaml"
 
@@ -131,7 +131,7 @@ def init_deck(folder: Path, *, repository: Path) -> Scaffold:
         within=folder,
     )
     write_atomically(example, _EXAMPLE_YAML.encode("utf-8"), within=folder)
-    written = (deck_file, example)
+    written: tuple[Path, ...] = (deck_file, example)
     if _ignore_build_outputs(repository / GITIGNORE):
         written += (repository / GITIGNORE,)
     return Scaffold(folder=folder, deck_id=deck_id, files=written)
@@ -147,8 +147,7 @@ def _ignore_build_outputs(path: Path) -> bool:
     except (UnsafeFile, UnicodeDecodeError) as exc:
         reason = exc if isinstance(exc, UnsafeFile) else "is not UTF-8 text"
         raise DeckgenError(
-            f"{display_path(path)} {reason}: add the lines {', '.join(_IGNORED[1:])} to it "
-            "yourself"
+            f"{display_path(path)} {reason}: add the lines {', '.join(_IGNORED[1:])} to it yourself"
         ) from None
     present = set(text.splitlines())
     missing = [line for line in _IGNORED if line not in present]
