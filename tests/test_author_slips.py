@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from anki_engine import StudentCollection
-from conftest import run_deckgen
+from conftest import FIRST_BUILD_TIME, run_deckgen
 
 DECK_YAML = "name: Hip\nid: hip-test\n"
 
@@ -231,3 +231,27 @@ def test_init_keeps_an_existing_gitignore_and_adds_only_what_is_missing(
         "# deckgen makes these again on every build: the build cache and the preview site\n"
         ".deckgen-cache/\n"
     )
+
+
+def test_release_notes_group_a_tag_rename_and_keep_punctuation_after_bold(
+    empty_project: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    cards = "".join(
+        f"- id: card-{n}\n  question: Which nerve supplies **gluteus medius** {n}?\n"
+        f"  answer: Superior gluteal nerve {n}\n"
+        for n in range(3)
+    )
+    deck = write_deck(empty_project, cards)
+    card_file = deck / "cards.yaml"
+    card_file.write_text(card_file.read_text().replace("cards:\n", "tags: [red_flags]\ncards:\n"))
+    assert run_deckgen("build").exit_code == 0
+    card_file.write_text(
+        card_file.read_text()
+        .replace("tags: [red_flags]", "tags: [red-flags]")
+        .replace("answer: Superior gluteal nerve 0", "answer: Superior gluteal nerve (L4-S1) 0")
+    )
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", str(FIRST_BUILD_TIME + 60))
+    notes = run_deckgen("changelog", "--against", "decks").stdout
+    assert "gluteus medius 0?" in notes and "medius 0 ?" not in notes
+    assert notes.count("  - tags: ") == 1, notes  # only the card whose text changed too
+    assert "- tags of 2 cards: **red-flags** ~~red\\_flags~~ (`card-1`, `card-2`)" in notes

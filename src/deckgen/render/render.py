@@ -74,6 +74,19 @@ SERIALISED_TAG = re.compile(r'<[^>"]*(?:"[^"]*"[^>"]*)*>')
 """A tag as html5ever writes it: every attribute value in double quotes, '"' escaped (a '>'
 inside a value does not end the tag)."""
 _SINGLE_PARAGRAPH = re.compile(r"^<p>((?:(?!<p>).)*)</p>$", re.DOTALL)
+_BREAKING_TAG = re.compile(
+    r"</?(?:p|br|div|li|ul|ol|h[1-6]|blockquote|pre|table|tr|td|th|img|hr)\b[^>]*>", re.I
+)
+"""Tags that separate words on the card (blocks, line breaks, pictures); the others
+(bold, links, code) sit inside a sentence."""
+
+
+def plain_text(field_html: str) -> str:
+    """A field as the words a student reads, on one line: no markup, no pictures, and no
+    space put before the '?' that follows bold text."""
+    spaced = _BREAKING_TAG.sub(" ", field_html)
+    return " ".join(html.unescape(SERIALISED_TAG.sub("", spaced)).split())
+
 
 _markdown = MarkdownIt("commonmark", {"html": True}).enable(["table", "strikethrough"])
 # markdown-it leaves an image or link whose URL it distrusts (file:, javascript:, data:, ...)

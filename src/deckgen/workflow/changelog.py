@@ -11,7 +11,6 @@ text would become HTML, links, images, comments that hide the rest, or @mentions
 from __future__ import annotations
 
 import difflib
-import html
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -21,10 +20,10 @@ from deckgen.anki.retire import RETIRED_TAG
 from deckgen.build import compile_project, package_path
 from deckgen.diagnostics import Report, plural, printable, shorten
 from deckgen.notes import CompiledDeck, Note
+from deckgen.render.render import plain_text
 from deckgen.render.report_link import without_report_link
 from deckgen.workflow.baseline import Baseline, BaselineChoice
 
-_TAG = re.compile(r"<[^>]*>")
 _CONTEXT_WORDS = 4
 """Unchanged words kept on each side of a change in a word diff."""
 
@@ -107,10 +106,14 @@ def release_notes(
     since = changes(deck, previous)
     shipped = previous or {}
     added = [_entry(note.card_id, _summary(note)) for note in since.added]
-    changed = [_changed(note, old) for note, old in since.changed]
+    changed = [
+        _changed(note, old)
+        for note, old in since.changed
+        if without_report_link(old.fields) != without_report_link(note.fields)
+    ] + _retagged([(note, old) for note, old in since.changed])
     retired = [
         # The note now ships as a notice: name the card by what students knew.
-        _entry(note.card_id, shorten(_text(old.fields[0])))
+        _entry(note.card_id, shorten(plain_text(old.fields[0])))
         if (old := shipped.get(note.guid))
         else _entry(note.card_id, _summary(note))
         for note in since.retired
@@ -146,8 +149,8 @@ def _summary(note: Note) -> str:
     """A note in one line: its first field, or for image occlusion what it is and its header
     (its first field is the masks' coordinates)."""
     if note.notetype.original_stock_kind is None:
-        return shorten(_text(note.fields[0]))
-    header = _text(note.fields[2])
+        return shorten(plain_text(note.fields[0]))
+    header = plain_text(note.fields[2])
     cards = plural(len(note.card_ords), "card")
     return f"image occlusion, {cards}" + (f": {shorten(header)}" if header else "")
 
@@ -167,20 +170,51 @@ def _masks_changed(before: str, after: str) -> str:
     return "; ".join(parts) or "(mask mode)"
 
 
+def _retagged(changed: list[tuple[Note, ShippedNote]]) -> list[str]:
+    """Cards whose only change is their tags, one entry per tag change: renaming a tag on a
+    whole topic is one line, not one per card."""
+    groups: dict[tuple[tuple[str, ...], tuple[str, ...]], list[tuple[Note, ShippedNote]]] = {}
+    for note, old in changed:
+        if without_report_link(old.fields) == without_report_link(note.fields):
+            tags = (
+                tuple(sorted(set(note.tags) - set(old.tags))),
+                tuple(sorted(set(old.tags) - set(note.tags))),
+            )
+            groups.setdefault(tags, []).append((note, old))
+    return [
+        f"- tags of {plural(len(cards), 'card')}: {_tag_change(*tags)} "
+        f"({', '.join(markdown_code(note.card_id) for note, _ in cards)})"
+        if len(cards) > 1
+        else _changed(*cards[0])
+        for tags, cards in groups.items()
+    ]
+
+
+def _tag_change(added: tuple[str, ...], removed: tuple[str, ...]) -> str:
+    return " ".join(
+        [f"**{markdown_text(tag)}**" for tag in added]
+        + [f"~~{markdown_text(tag)}~~" for tag in removed]
+    )
+
+
 def _changed(note: Note, old: ShippedNote) -> str:
     parts = []
-    for name, before, after in zip(note.notetype.fields, old.fields, note.fields, strict=False):
+    fields = zip(
+        note.notetype.fields,
+        without_report_link(old.fields),
+        without_report_link(note.fields),
+        strict=False,
+    )
+    for name, before, after in fields:
         if before != after and note.notetype.original_stock_kind and name == "Occlusion":
             parts.append(f"  - {name}: {_masks_changed(before, after)}")
         elif before != after:
-            diff = word_diff(_text(before), _text(after))
+            diff = word_diff(plain_text(before), plain_text(after))
             parts.append(f"  - {markdown_text(name)}: {diff or '(formatting or images)'}")
-    added_tags = sorted(set(note.tags) - set(old.tags))
-    removed_tags = sorted(set(old.tags) - set(note.tags))
+    added_tags = tuple(sorted(set(note.tags) - set(old.tags)))
+    removed_tags = tuple(sorted(set(old.tags) - set(note.tags)))
     if added_tags or removed_tags:
-        tags = [f"**{markdown_text(tag)}**" for tag in added_tags]
-        tags += [f"~~{markdown_text(tag)}~~" for tag in removed_tags]
-        parts.append(f"  - tags: {' '.join(tags)}")
+        parts.append(f"  - tags: {_tag_change(added_tags, removed_tags)}")
     return "\n".join([_entry(note.card_id, _summary(note)), *parts])
 
 
@@ -206,11 +240,6 @@ def word_diff(before: str, after: str) -> str:
         if j2 > j1:
             pieces.append(f"**{markdown_text(' '.join(new[j1:j2]))}**")
     return " ".join(pieces) if any(tag != "equal" for tag, *_ in opcodes) else ""
-
-
-def _text(field_html: str) -> str:
-    """What a student reads in a field, on one line."""
-    return " ".join(html.unescape(_TAG.sub(" ", field_html)).split())
 
 
 # ASCII punctuation that Markdown (CommonMark and GitHub's) acts on inside a line: emphasis,

@@ -10,7 +10,6 @@ deck with ``lint: {ignore: [rule]}`` in deck.yaml and for one card with the same
 from __future__ import annotations
 
 import difflib
-import html
 import math
 import re
 from collections import Counter, defaultdict
@@ -21,6 +20,7 @@ from deckgen.anki.occlusion import card_keys, hides_all, read_occlusion_field
 from deckgen.diagnostics import Location, Report, did_you_mean
 from deckgen.notes import CompiledDeck, Note
 from deckgen.render.occlusion import FINGERTIP, PHONE_WIDTH, css_size, image_size
+from deckgen.render.render import plain_text
 from deckgen.source.validate import CardKind, CardSpec, Text
 
 MAX_ANSWER_WORDS = 25
@@ -56,7 +56,6 @@ RULES: dict[str, str] = {
     f"on a phone {PHONE_WIDTH} px wide",
 }
 
-_TAG = re.compile(r"<[^>]*>")
 _IMAGE_SOURCE = re.compile(r'<img[^>]*\ssrc="([^"]+)"')
 _LIST = re.compile(r"<ul>(.*?)</ul>", re.DOTALL)
 _WORD = re.compile(r"[^\W_]+(?:['\u2019-][^\W_]+)*")
@@ -135,16 +134,16 @@ def _card(spec: CardSpec, note: Note) -> _Card:
             spec=spec,
             note=note,
             # Anki's duplicate check reads the first field: the masks.
-            question=f"{_plain(note.fields[2])} {note.fields[0]}",
+            question=f"{plain_text(note.fields[2])} {note.fields[0]}",
             answer="",
             pictures=tuple(_IMAGE_SOURCE.findall(note.fields[1])),
         )
     first_field = note.fields[0]
-    answer = "" if spec.kind is CardKind.CLOZE else _plain(note.fields[1])
+    answer = "" if spec.kind is CardKind.CLOZE else plain_text(note.fields[1])
     return _Card(
         spec=spec,
         note=note,
-        question=_plain(first_field),
+        question=plain_text(first_field),
         answer=answer,
         pictures=tuple(_IMAGE_SOURCE.findall(first_field)),
     )
@@ -215,7 +214,7 @@ def _check_card(card: _Card, warn: _Warn) -> None:
 
 def _check_enumeration(card: _Card, text: Text, field_html: str, warn: _Warn) -> None:
     longest = max((item.count("<li>") for item in _LIST.findall(field_html)), default=0)
-    plain = _CLOZE_DELETION.sub(r"\1", _plain(field_html))
+    plain = _CLOZE_DELETION.sub(r"\1", plain_text(field_html))
     for series in _INLINE_SERIES.finditer(plain):
         # Items: one before each comma, plus the last one after "and" (and a middle one
         # unless the comma is the Oxford comma right before "and").
@@ -392,11 +391,6 @@ def _alike_enough(
 def _question_location(card: _Card) -> Location:
     text = card.spec.question or card.spec.cloze
     return text.location if text is not None else card.spec.location
-
-
-def _plain(field_html: str) -> str:
-    """A field as the words a student reads: no markup, no pictures, single spaces."""
-    return " ".join(html.unescape(_TAG.sub(" ", field_html)).split())
 
 
 def _words(text: str) -> list[str]:
