@@ -95,3 +95,26 @@ def test_every_relative_link_of_the_readme_and_the_pages_resolves_on_github() ->
 def test_no_page_points_outside_the_repository() -> None:
     for document in [REPO / "README.md", *sorted((REPO / "docs").glob("*.md"))]:
         assert "../shared" not in document.read_text(encoding="utf-8"), document.name
+
+
+def test_the_architecture_page_maps_every_module_of_the_tree() -> None:
+    """Each module is a row of its folder's table on the architecture page, and every row
+    names a module that exists: the map of the code matches the tree."""
+    page = (REPO / "docs/architecture.md").read_text(encoding="utf-8")
+    modules_part = page.split("## The modules", 1)[1]
+    mapped = set()
+    folder = ""
+    for line in modules_part.splitlines():
+        heading = re.match(r"^`(\w+)/`:", line)
+        if heading or "at the top of `src/deckgen/`" in line:
+            folder = f"{heading.group(1)}/" if heading else ""
+        elif line.startswith("| `"):
+            first_column = line.split(" | ")[0]
+            mapped |= {folder + name for name in re.findall(r"`(\w+\.py)`", first_column)}
+    package = REPO / "src/deckgen"
+    tree = {
+        path.relative_to(package).as_posix()
+        for path in package.rglob("*.py")
+        if path.name != "__init__.py"
+    }
+    assert mapped == tree
