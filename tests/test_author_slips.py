@@ -66,7 +66,8 @@ def write_deck(root: Path, cards: str) -> Path:
             "or remove the braces",
         ),
         (
-            "- id: link\n  question: Who named it?\n  answer: [Gray](https://example.org) says so\n",
+            "- id: link\n  question: Who named it?\n"
+            "  answer: [Gray](https://example.org) says so\n",
             "cards.yaml:5:17: error:",
             "a value that starts with '[' means something else to YAML: put the whole value in "
             'quotes, e.g. answer: "[Gray](https://example.org) says so"',
