@@ -117,4 +117,7 @@ def test_the_architecture_page_maps_every_module_of_the_tree() -> None:
         for path in package.rglob("*.py")
         if path.name != "__init__.py"
     }
-    assert mapped == tree
+    assert mapped == tree, (
+        f"named on docs/architecture.md but not in src/deckgen: {sorted(mapped - tree)}; "
+        f"in src/deckgen but not on the page: {sorted(tree - mapped)}"
+    )
