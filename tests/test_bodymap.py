@@ -330,7 +330,7 @@ def test_proportions_follow_a_standard_adult_figure() -> None:
 
 def test_a_free_position_is_in_the_right_side_frame_and_mirrored_for_the_left() -> None:
     """[x, y] names a spot of the right-side figure; a left-side map shows the same spot on
-    the left buttock, the mirror image (the README says so)."""
+    the left buttock, the mirror image (docs/bodymaps.md says so)."""
     for side, lateral_of_sacrum in (("right", 1), ("left", -1)):
         drawing = draw(
             spec(

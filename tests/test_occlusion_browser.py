@@ -218,7 +218,7 @@ def test_screenshot_for_the_readme(
     target = tmp_path_factory.getbasetemp() / "occlusion-screenshot.png"
     article.screenshot(path=str(target))
     assert target.stat().st_size > 10_000
-    if os.environ.get("DECKGEN_UPDATE_SCREENSHOT"):  # refreshes the README's picture
+    if os.environ.get("DECKGEN_UPDATE_SCREENSHOT"):  # refreshes the picture in the docs
         shutil.copyfile(target, REPO / "docs" / "occlusion.png")
     page.close()
 

@@ -85,7 +85,7 @@ SUBDECKS_OF_THE_PREVIOUS_RELEASE = {
     "Treatment and self-care": "7 Treatment and self-care",
     "Differential diagnosis": "8 Differential diagnosis",
 }
-"""The renaming the README asks existing students to make before importing this release."""
+"""The renaming docs/deck.md asks existing students to make before importing this release."""
 MAX_ANSWER_CHARACTERS = 150
 _TAGS = re.compile(r"<[^>]+>")
 
@@ -536,7 +536,7 @@ def _guid_of(deck: CompiledDeck, card_id: str) -> str:
 def test_students_who_rename_their_subdecks_first_keep_every_card_together(
     gluteus_medius: CompiledDeck, student: StudentCollection
 ) -> None:
-    """What the README tells existing students: Anki files an updated note's cards where they
+    """What docs/deck.md tells existing students: Anki files an updated note's cards where they
     already are and a new card under the package's deck name, so renaming the old subdecks
     before importing leaves no card behind in a deck this release no longer uses."""
     student.import_package(PREVIOUS_RELEASE)
