@@ -861,10 +861,13 @@ def test_maps_that_must_not_hint_by_size_share_one_frame() -> None:
 
 def test_the_radicular_map_reaches_the_foot_and_names_its_zone_as_such() -> None:
     radicular = dict(shipped_specs())["referral-contrast-radicular:answer"]
-    (map_,) = radicular.panels
-    assert crop(map_).y1 >= level(0.0) - 1, "framed down to the sole"
-    assert "foot" in map_.essential
-    assert legend_texts(radicular) == {"typical distribution"}
+    # From behind and from the side (the outer foot shows only in profile).
+    assert [map_.view for map_ in radicular.panels] == ["posterior", "lateral"]
+    for map_ in radicular.panels:
+        assert crop(map_).y1 >= level(0.0) - 1, "framed down to the sole"
+        assert "foot" in map_.essential
+    pictures = [defusedxml.ElementTree.fromstring(svg) for svg in render_pictures(radicular)]
+    assert set().union(*map(legend_of, pictures)) == {"typical distribution"}
     assert "Typical distribution:" in radicular.alt_text()
 
 
