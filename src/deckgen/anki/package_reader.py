@@ -137,6 +137,7 @@ def read_package_bytes(path: Path, *, within: Path) -> bytes:
 def package_content(data: bytes, *, name: str) -> PackageContent:
     """The content of a package's bytes; ``name`` names it in errors."""
     try:
+        # The bytes were read through the safe file layer; the zip is opened in memory.
         with zipfile.ZipFile(io.BytesIO(data)) as archive:
             return _Reader(archive).content()
     except _Refused as exc:
@@ -180,6 +181,7 @@ class _Reader:
         compressed = collection_name.endswith("b")
         with tempfile.TemporaryDirectory(prefix="deckgen-package-") as scratch:
             database = Path(scratch) / "collection.sqlite"
+            # A private temporary folder of our own, not a project path.
             with database.open("wb") as out:
                 self._extract(collection_name, out, MAX_COLLECTION_BYTES, zstd=compressed)
             content = _read_collection(database)
@@ -252,6 +254,7 @@ class _Reader:
         """Inflate member ``name`` into ``out``, counting every byte against the bounds."""
         member = self.members[name]
         written = 0
+        # A member of the in-memory zip, inflated within the bounds counted below.
         with self.archive.open(member) as stream:
             source: _Readable = stream
             if zstd:
@@ -358,6 +361,7 @@ def _protobuf_fields(data: bytes) -> Iterator[tuple[int, int | bytes]]:
 def _read_collection(database: Path) -> dict[str, Any]:
     """Notes, cards, decks and notetypes of a collection file, read with bounded work."""
     try:
+        # Our private temporary copy, read-only: never the untrusted file itself.
         connection = sqlite3.connect(f"{database.as_uri()}?mode=ro&immutable=1", uri=True)
     except sqlite3.Error as exc:
         raise _Refused("holds a collection SQLite cannot open") from exc
