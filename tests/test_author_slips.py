@@ -296,3 +296,28 @@ def test_release_notes_group_a_tag_rename_and_keep_punctuation_after_bold(
     assert "gluteus medius 0?" in notes and "medius 0 ?" not in notes
     assert notes.count("  - tags: ") == 1, notes  # only the card whose text changed too
     assert "- tags of 2 cards: **red-flags** ~~red\\_flags~~ (`card-1`, `card-2`)" in notes
+
+
+def test_release_notes_put_answer_changes_first_and_name_renamed_subdecks(
+    project: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    assert run_deckgen("release", "1.0.0", "--first").exit_code == 0
+    anatomy = project / "cards/demo/anatomy.yaml"
+    anatomy.write_text(
+        anatomy.read_text()
+        .replace("Greater trochanter of the femur.", "The lateral facet of the greater trochanter.")
+        .replace("source: Standard anatomy text", "source: Standard anatomy text, 2nd ed.")
+    )
+    patterns = project / "cards/demo/referral/patterns.yaml"
+    patterns.write_text(patterns.read_text().replace("deck: Referral", "deck: 2 Referral"))
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", str(FIRST_BUILD_TIME + 86_400))
+    notes = run_deckgen("changelog").stdout
+    relearn, rest = notes.split("### Changed")
+    assert "### Answers changed: relearn these\n\n- `insertion`" in relearn
+    assert "`origin`" in rest and "`origin`" not in relearn, "a new source is no new answer"
+    assert (
+        "2. Before importing, rename these subdecks in Anki (deck list → gear → **Rename**), "
+        "so that your cards and this release's new ones share one subdeck (Anki never moves "
+        "your cards): `Referral` → `2 Referral`."
+    ) in notes
+    assert "choose **Cards → Reset…**" in notes

@@ -60,14 +60,19 @@ def test_after_builds_every_command_compares_with_the_last_release(
 
     assert changelog.startswith(
         "## Demo::Gluteus medius: changes since release 1.0.0 "
-        "(cards/demo/releases/demo-1.0.0.apkg)\n\n### Changed\n\n- `insertion`: "
+        "(cards/demo/releases/demo-1.0.0.apkg)\n\n"
+        "### Answers changed: relearn these\n\n- `insertion`: "
     )
     assert "1 updated, 5 unchanged" in verify.splitlines()[0]
     at_day(monkeypatch, 2)
     released = ok("release", "patch")
     assert "upgrade from release 1.0.0" in released and "1 updated" in released
     notes = (project / DECK / "CHANGELOG.md").read_text()
-    assert "## Demo::Gluteus medius 1.0.1 (2023-11-16)\n\n### Changed\n\n- `insertion`" in notes
+    assert (
+        "## Demo::Gluteus medius 1.0.1 (2023-11-16)\n\n"
+        "### Answers changed: relearn these\n\n- `insertion`"
+        in notes
+    )
     # The record moved on: 1.0.1 replaces 1.0.0, and is what students import.
     assert sorted(path.name for path in (project / DECK / "releases").iterdir()) == [
         "demo-1.0.1.apkg"
@@ -85,7 +90,7 @@ def test_a_fresh_clone_without_packages_uses_the_record(
     at_day(monkeypatch, 1)
 
     assert "1 updated, 5 unchanged" in ok("verify").splitlines()[0]
-    assert "### Changed\n\n- `insertion`" in ok("changelog")
+    assert "### Answers changed: relearn these\n\n- `insertion`" in ok("changelog")
 
 
 def test_builds_written_elsewhere_change_nothing_about_the_baseline(

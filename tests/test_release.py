@@ -26,14 +26,17 @@ own edits to cards this release does not change.
 
 CHANGES = (
     """\
+### Answers changed: relearn these
+
+- `insertion`: Where does gluteus medius insert?
+  - Answer: ~~Greater trochanter~~ **The lateral facet** of the ~~femur.~~ **greater trochanter.**
+
 ### Added
 
 - `width`: How wide is the muscle's origin?
 
 ### Changed
 
-- `insertion`: Where does gluteus medius insert?
-  - Answer: ~~Greater trochanter~~ **The lateral facet** of the ~~femur.~~ **greater trochanter.**
 - `referral-low-back`: Where does pain from gluteus medius trigger points mainly r…
   - tags: **trp**
 
@@ -43,7 +46,10 @@ CHANGES = (
 
 """
     + HOW_TO_UPDATE
-    + "4. Retired: these cards now show a retirement notice; delete them in Anki with "
+    + "4. Cards under **Answers changed: relearn these** keep your schedule, so one you know "
+    "well may not come back for a long time: to learn the new answer now, find it in "
+    "**Browse** and choose **Cards → Reset…** (Forget in older Anki).\n"
+    "5. Retired: these cards now show a retirement notice; delete them in Anki with "
     "**Browse** → `tag:deckgen::retired`.\n"
 )
 

@@ -180,8 +180,12 @@ def test_hostile_card_text_in_every_section_stays_text(
     assert result.exit_code == 0, result.output
     assert "Traceback" not in result.output
     notes = result.stdout
-    assert "### Added" in notes and "### Changed" in notes and "### Retired" in notes
-    assert "4. Retired: these cards now show a retirement notice" in notes
+    assert (
+        "### Added" in notes
+        and "### Answers changed: relearn these" in notes
+        and "### Retired" in notes
+    )
+    assert "5. Retired: these cards now show a retirement notice" in notes
     for render in RENDERERS:
         shown = assert_inert(render(notes))
         for _, visible in HOSTILE_TEXT.values():
@@ -199,7 +203,7 @@ def test_the_retired_step_appears_only_when_something_was_retired(
 
     notes = run_deckgen("changelog", "--against", "decks").stdout
 
-    assert "### Changed" in notes
+    assert "### Answers changed: relearn these" in notes
     assert "Retired" not in notes
 
 

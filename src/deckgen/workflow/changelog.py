@@ -34,6 +34,8 @@ class ShippedNote:
 
     fields: tuple[str, ...]
     tags: tuple[str, ...]
+    deck: str | None = None
+    """The deck its first card was in; None when unknown."""
 
 
 def last_release(baseline: Baseline) -> dict[str, ShippedNote] | None:
@@ -42,8 +44,12 @@ def last_release(baseline: Baseline) -> dict[str, ShippedNote] | None:
     content = baseline.content
     if content is None:
         return None
+    decks: dict[str, str] = {}
+    for guid, _, deck_name, _ in content.cards:  # by guid, then card number
+        decks.setdefault(guid, deck_name)
     return {
-        guid: ShippedNote(note.field_list, note.tag_list) for guid, note in content.notes.items()
+        guid: ShippedNote(note.field_list, note.tag_list, decks.get(guid))
+        for guid, note in content.notes.items()
     }
 
 
@@ -106,10 +112,16 @@ def release_notes(
     since = changes(deck, previous)
     shipped = previous or {}
     added = [_entry(note.card_id, _summary(note)) for note in since.added]
+    # A new answer reaches a student's copy at once, but Anki keeps the card's schedule: one
+    # learnt long ago may not come back for months. These come first, with how to relearn.
+    relearn = [
+        _changed(note, old) for note, old in since.changed if _studied_text_changed(note, old)
+    ]
     changed = [
         _changed(note, old)
         for note, old in since.changed
         if without_report_link(old.fields) != without_report_link(note.fields)
+        and not _studied_text_changed(note, old)
     ] + _retagged([(note, old) for note, old in since.changed])
     retired = [
         # The note now ships as a notice: name the card by what students knew.
@@ -119,25 +131,86 @@ def release_notes(
         for note in since.retired
     ]
     lines = [f"## {markdown_text(title)}", ""]
-    for heading, entries in (("Added", added), ("Changed", changed), ("Retired", retired)):
+    sections = (
+        (_RELEARN, relearn),
+        ("Added", added),
+        ("Changed", changed),
+        ("Retired", retired),
+    )
+    for heading, entries in sections:
         if entries:
             lines += [f"### {heading}", "", *entries, ""]
-    if not (added or changed or retired):
+    if not (added or changed or retired or relearn):
         lines += ["No card changed.", ""]
-    lines += [
-        "### How to update",
-        "",
-        f"1. Download {markdown_code(package_name)}.",
-        "2. In Anki, choose **File → Import…** and pick the file.",
-        "3. Keep the default options and click **Import**. Your review history stays, and so do "
+    steps = [f"Download {markdown_code(package_name)}."]
+    renamed = _renamed_subdecks(deck, shipped)
+    if renamed:
+        steps.append(
+            "Before importing, rename these subdecks in Anki (deck list → gear → **Rename**), "
+            "so that your cards and this release's new ones share one subdeck (Anki never moves "
+            "your cards): "
+            + ", ".join(
+                f"{markdown_code(_within(deck, old))} → {markdown_code(_within(deck, new))}"
+                for old, new in renamed
+            )
+            + "."
+        )
+    steps += [
+        "In Anki, choose **File → Import…** and pick the file.",
+        "Keep the default options and click **Import**. Your review history stays, and so do "
         "your own edits to cards this release does not change.",
     ]
+    if relearn:
+        steps.append(
+            f"Cards under **{_RELEARN}** keep your schedule, so one you know well may not come "
+            "back for a long time: to learn the new answer now, find it in **Browse** and "
+            "choose **Cards → Reset…** (Forget in older Anki)."
+        )
     if retired:
-        lines.append(
-            "4. Retired: these cards now show a retirement notice; delete them in Anki with "
+        steps.append(
+            "Retired: these cards now show a retirement notice; delete them in Anki with "
             f"**Browse** → {markdown_code(f'tag:{RETIRED_TAG}')}."
         )
+    lines += ["### How to update", ""]
+    lines += [f"{number}. {step}" for number, step in enumerate(steps, start=1)]
     return "\n".join(lines) + "\n"
+
+
+def _within(deck: CompiledDeck, deck_name: str) -> str:
+    """A subdeck's name as a student sees it under the deck (``1 Anatomy``)."""
+    return deck_name.removeprefix(f"{deck.spec.name}::")
+
+
+_RELEARN = "Answers changed: relearn these"
+_NOT_STUDIED = frozenset({"Extra", "Source", "Back Extra", "Comments", "Header"})
+"""Fields a student reads but does not answer: a change there needs no relearning."""
+
+
+def _studied_text_changed(note: Note, old: ShippedNote) -> bool:
+    """Whether a field the student answers (question, answer, cloze, masks) changed."""
+    return any(
+        before != after
+        for name, before, after in zip(
+            note.notetype.fields,
+            without_report_link(old.fields),
+            without_report_link(note.fields),
+            strict=False,
+        )
+        if name not in _NOT_STUDIED
+    )
+
+
+def _renamed_subdecks(deck: CompiledDeck, shipped: dict[str, ShippedNote]) -> list[tuple[str, str]]:
+    """Subdecks whose every note students have moved to one other subdeck: renaming it in
+    Anki before the import keeps each topic in one subdeck."""
+    moves: dict[str, set[str]] = {}
+    for note in deck.notes:
+        old = shipped.get(note.guid)
+        if old is not None and old.deck is not None and RETIRED_TAG not in note.tags:
+            moves.setdefault(old.deck, set()).add(note.deck_name)
+    return sorted(
+        (old, new.pop()) for old, new in moves.items() if len(new) == 1 and old not in new
+    )
 
 
 def _entry(card_id: str, summary: str) -> str:
