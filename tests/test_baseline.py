@@ -70,8 +70,7 @@ def test_after_builds_every_command_compares_with_the_last_release(
     notes = (project / DECK / "CHANGELOG.md").read_text()
     assert (
         "## Demo::Gluteus medius 1.0.1 (2023-11-16)\n\n"
-        "### Answers changed: relearn these\n\n- `insertion`"
-        in notes
+        "### Answers changed: relearn these\n\n- `insertion`" in notes
     )
     # The record moved on: 1.0.1 replaces 1.0.0, and is what students import.
     assert sorted(path.name for path in (project / DECK / "releases").iterdir()) == [
