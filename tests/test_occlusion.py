@@ -243,7 +243,9 @@ def test_verify_rehearses_an_occlusion_upgrade(
     assert "1 updated, 1 unchanged" in result.output
 
 
-def test_the_shipped_deck_teaches_landmarks_muscles_and_trigger_points_by_occlusion() -> None:
+def test_the_shipped_deck_teaches_landmarks_and_trigger_points_by_occlusion() -> None:
+    """Landmarks on both views and the three trigger points; no muscles: Anki paints the
+    other masks over the asked one, and the gluteal muscles overlap from behind."""
     repo = Path(__file__).resolve().parent.parent
     report = Report()
     (deck,) = compile_project(
@@ -263,7 +265,7 @@ def test_the_shipped_deck_teaches_landmarks_muscles_and_trigger_points_by_occlus
     palpated = {"psis", "iliac-crest", "greater-trochanter"}
     assert palpated | {"sacrum"} <= hidden["posterior:landmarks"]
     assert palpated | {"asis"} <= hidden["lateral:landmarks"]
-    assert hidden["posterior:muscles"] == {"gluteus-minimus", "gluteus-medius", "gluteus-maximus"}
+    assert "posterior:muscles" not in hidden
     assert hidden["posterior:trigger_points"] == {"TrP1", "TrP2", "TrP3"}
 
 

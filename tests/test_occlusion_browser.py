@@ -87,7 +87,7 @@ def preview(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str, l
             hidden[card.id] = labels
             if card.occlusion.hide_all:
                 HIDE_ALL.add(card.id)
-    assert len(hidden) >= 4
+    assert len(hidden) >= 3, "the landmark notes of both views and the trigger-point note"
     return folder, hidden
 
 

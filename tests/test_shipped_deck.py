@@ -63,7 +63,7 @@ def test_shipped_package_imports_with_every_image(
 
 TOPICS = {
     "anatomy": "1 Anatomy",
-    "occlusion": "2 Landmarks and muscles on the map",
+    "occlusion": "2 Landmarks on the map",
     "function": "3 Function",
     "symptoms_exam": "4 Trigger points and examination",
     "red_flags": "5 Red flags",
