@@ -13,7 +13,7 @@ import genanki
 
 from deckgen.anki.anki_package import _StampedModel, anki_deck_id
 from deckgen.anki.notetypes import NOTETYPES
-from deckgen.notes import CompiledDeck
+from deckgen.pipeline.deckstage import CompiledDeck
 
 TABLES = ("col", "notes", "cards", "revlog", "graves")
 _JSON_COLUMNS = {"conf", "models", "decks", "dconf"}

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from conftest import FIRST_BUILD_TIME
-from deckgen.cache import CACHE_DIR
+from deckgen.pipeline.cache import CACHE_DIR
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 SECRET = "SECRET-7f3a-do-not-print"

@@ -9,8 +9,8 @@ import zipfile
 from collections import Counter
 from pathlib import Path
 
-from deckgen.build import compile_project
 from deckgen.diagnostics import Report
+from deckgen.pipeline.build import compile_project
 
 REPO = Path(__file__).resolve().parent.parent
 spec = importlib.util.spec_from_file_location("bench", REPO / "bench" / "bench.py")

@@ -10,8 +10,8 @@ import pytest
 
 from anki_engine import StudentCollection
 from conftest import run_deckgen
-from deckgen import filestage
 from deckgen.anki.identity import note_guid
+from deckgen.pipeline import filestage
 
 # Anki's importer makes no card from these (found with the engine, pinned here).
 NO_CARD = {

@@ -13,11 +13,11 @@ from conftest import FIRST_BUILD_TIME, run_deckgen
 from deckgen.anki import occlusion
 from deckgen.anki.identity import note_guid
 from deckgen.anki.notetypes import NOTETYPES
-from deckgen.build import compile_project
+from deckgen.bodymap.draw import draw
+from deckgen.bodymap.spec import parse_bodymap
+from deckgen.cards.validate import CardKind
 from deckgen.diagnostics import Report
-from deckgen.render.bodymap import parse_bodymap
-from deckgen.render.bodymap_draw import draw
-from deckgen.source.validate import CardKind
+from deckgen.pipeline.build import compile_project
 from deckgen.source.yamlsource import load_yaml
 
 DECK = Path("cards/io")

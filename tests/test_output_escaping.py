@@ -11,7 +11,6 @@ from pathlib import Path
 import pytest
 
 from conftest import run_deckgen
-from deckgen.anki.verify import DeckVerification, Finding, format_results
 from deckgen.diagnostics import (
     MAX_MESSAGE_CHARS,
     MAX_QUOTED_CHARS,
@@ -21,6 +20,7 @@ from deckgen.diagnostics import (
     printable_message,
 )
 from deckgen.workflow.baseline import Baseline
+from deckgen.workflow.verify import DeckVerification, Finding, format_results
 
 CONTROL = ["\x1b", "\x07", "\r", "\n", "\x00", "\x9b", "\x7f"]
 BIDI = ["\u202a", "\u202b", "\u202c", "\u202d", "\u202e", "\u2066", "\u2067", "\u2068"]

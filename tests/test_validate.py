@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
+from deckgen.cards.validate import CardKind, DeckSpec, load_decks
 from deckgen.diagnostics import Report, display_path
-from deckgen.source.validate import CardKind, DeckSpec, load_decks
 
 DECK_YAML = "name: Test\nid: test\n"
 

@@ -180,9 +180,9 @@ def test_a_build_leaves_nothing_for_the_cycle_collector(project: Path) -> None:
     cycles: reference counting then frees everything, and memory stays what it was."""
     import gc
 
-    from deckgen.build import compile_project, plan
-    from deckgen.cache import BuildCache
     from deckgen.diagnostics import Report
+    from deckgen.pipeline.build import compile_project, plan
+    from deckgen.pipeline.cache import BuildCache
 
     cards = project / "cards"
     for _ in range(2):  # compiled, then from the cache

@@ -32,9 +32,9 @@ from deckgen.output import FORMATS, Output
 # Commands import the pipeline when they run: it pulls in genanki, markdown-it and nh3, which
 # would make `deckgen --help` slow.
 if TYPE_CHECKING:
-    from deckgen.build import PlannedDeck
-    from deckgen.cache import BuildCache
-    from deckgen.notes import CompiledDeck
+    from deckgen.pipeline.build import PlannedDeck
+    from deckgen.pipeline.cache import BuildCache
+    from deckgen.pipeline.deckstage import CompiledDeck
 
 SCHEMA_KINDS = ("deck", "cards")
 """schema.KINDS, written out so that `deckgen --help` need not import the schema."""
@@ -56,7 +56,7 @@ R = TypeVar("R")
 def _default_cards_dir() -> str:
     """``cards`` where it exists; inside a deck folder (``deckgen init`` makes one in the
     current folder) that folder itself; otherwise a usage error that says what to do."""
-    from deckgen.source.validate import DECK_FILE
+    from deckgen.cards.validate import DECK_FILE
 
     if Path("cards").is_dir():
         return "cards"
@@ -200,8 +200,8 @@ def build(
 def _build(
     cards_dir: Path, out_dir: Path, *, check_only: bool, output: Output, new_lock: bool = False
 ) -> None:
-    from deckgen.build import cycle_collection_paused, plan, remember_packages, write
-    from deckgen.cache import CACHE_DIR, BuildCache, project_state
+    from deckgen.pipeline.build import cycle_collection_paused, plan, remember_packages, write
+    from deckgen.pipeline.cache import CACHE_DIR, BuildCache, project_state
     from deckgen.workflow.progress import progress_bar
 
     report = Report()
@@ -347,7 +347,7 @@ def _compile(
 ) -> list[CompiledDeck]:
     """Compile every deck at the build clock; retired cards come from ``packages_dir``.
     Without a cache every card keeps its checked spec, which lint, stats and preview read."""
-    from deckgen.build import build_time, compile_project
+    from deckgen.pipeline.build import build_time, compile_project
 
     return compile_project(
         cards_dir,
@@ -361,7 +361,7 @@ def _compile(
 
 
 def _notes_and_cards(compiled: list[CompiledDeck]) -> str:
-    from deckgen.notes import total_counts
+    from deckgen.pipeline.deckstage import total_counts
 
     return str(total_counts(compiled))
 
@@ -376,7 +376,7 @@ def check(cards_dir: Path, new_lock: bool, output_format: str) -> None:
 
     Example: deckgen check cards
     """
-    from deckgen.cache import BuildCache
+    from deckgen.pipeline.cache import BuildCache
 
     output = Output(output_format)
     report = Report()
@@ -460,7 +460,7 @@ def schema(kind: str) -> None:
 
     Example: deckgen schema --for cards > .deckgen/cards.schema.json
     """
-    from deckgen.source.schema import schema_text
+    from deckgen.workflow.schema import schema_text
 
     click.echo(schema_text(kind), nl=False)
 
@@ -509,7 +509,7 @@ def maps(cards_dir: Path, out_dir: Path) -> None:
 
     Example: deckgen maps cards -o maps
     """
-    from deckgen.build import write_bodymaps
+    from deckgen.pipeline.build import write_bodymaps
 
     report = Report()
     compiled = _compile(cards_dir, report)
@@ -535,7 +535,7 @@ def _since_last_release(
     """Run ``verify_project`` or ``changes_since`` against the last release (``--against``,
     ``--first``, else the release recorded in each deck folder) and print what the build
     reported."""
-    from deckgen.build import build_time
+    from deckgen.pipeline.build import build_time
     from deckgen.workflow.baseline import BaselineChoice
 
     report = Report()
@@ -566,7 +566,7 @@ def verify(cards_dir: Path, against: Path | None, first: bool, output_format: st
     Example: deckgen verify --against previous.apkg
     """
     with _needs_anki():
-        from deckgen.anki.verify import format_results, verify_project
+        from deckgen.workflow.verify import format_results, verify_project
     results = _since_last_release(verify_project, cards_dir, against, first)
     click.echo(format_results(results, output_format))
     if any(result.failed for result in results):
@@ -603,7 +603,7 @@ def release(bump: str, cards_dir: Path, out_dir: Path, against: Path | None, fir
 
     Example: deckgen release minor; the first time: deckgen release 1.0.0 --first
     """
-    from deckgen.build import build_time
+    from deckgen.pipeline.build import build_time
     from deckgen.workflow.baseline import BaselineChoice
     from deckgen.workflow.release import CHANGELOG_FILE, plan_release, write_release
 

@@ -13,9 +13,9 @@ import html
 from pathlib import Path
 
 from deckgen.anki.retire import RETIRED_TAG
+from deckgen.cards.validate import Text
 from deckgen.diagnostics import Report
 from deckgen.render.render import render_field
-from deckgen.source.validate import Text
 from deckgen.source.versions import DeckRelease
 
 HOW_TO_UPDATE = (

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import re
 
-from deckgen.render.occlusion import Mask, MaskColours, MaskGroup
+from deckgen.bodymap.occlusion import Mask, MaskColours, MaskGroup
 from deckgen.render.render import MAX_CLOZE_NUMBER, card_number
 
 ORIGINAL_STOCK_KIND = 6

@@ -25,9 +25,9 @@ from deckgen.anki.package_reader import (
     package_content,
     read_package_bytes,
 )
-from deckgen.build import package_path
 from deckgen.diagnostics import DeckgenError, display_path, plural
-from deckgen.notes import CompiledDeck
+from deckgen.pipeline.build import package_path
+from deckgen.pipeline.deckstage import CompiledDeck
 from deckgen.source.versions import Version
 
 RELEASES_DIR = "releases"

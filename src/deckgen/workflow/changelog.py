@@ -17,9 +17,9 @@ from pathlib import Path
 
 from deckgen.anki.occlusion import read_occlusion_field
 from deckgen.anki.retire import RETIRED_TAG
-from deckgen.build import compile_project, package_path
 from deckgen.diagnostics import Report, plural, printable, shorten
-from deckgen.notes import CompiledDeck, Note
+from deckgen.pipeline.build import compile_project, package_path
+from deckgen.pipeline.deckstage import CompiledDeck, Note
 from deckgen.render.render import plain_text
 from deckgen.render.report_link import without_report_link
 from deckgen.workflow.baseline import Baseline, BaselineChoice

@@ -17,11 +17,11 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from deckgen.anki.occlusion import card_keys, hides_all, read_occlusion_field
+from deckgen.bodymap.occlusion import FINGERTIP, PHONE_WIDTH, css_size, image_size
+from deckgen.cards.validate import CardKind, CardSpec, Text
 from deckgen.diagnostics import Location, Report, did_you_mean
-from deckgen.notes import CompiledDeck, Note
-from deckgen.render.occlusion import FINGERTIP, PHONE_WIDTH, css_size, image_size
+from deckgen.pipeline.deckstage import CompiledDeck, Note
 from deckgen.render.render import plain_text
-from deckgen.source.validate import CardKind, CardSpec, Text
 
 MAX_ANSWER_WORDS = 25
 MAX_LIST_ITEMS = 3

@@ -25,19 +25,19 @@ from typing import TYPE_CHECKING
 import yaml
 
 from deckgen.anki.deck_description import deck_description
-from deckgen.build import PlannedDeck, package_path, plan, write
+from deckgen.cards.validate import DECK_FILE, Text, collect_decks
 from deckgen.diagnostics import DeckgenError, Location, Report, SourceErrors, plural, printable
-from deckgen.filestage import FileCompiler
-from deckgen.notes import CompiledDeck, compile_deck
+from deckgen.pipeline.build import PlannedDeck, package_path, plan, write
+from deckgen.pipeline.deckstage import CompiledDeck, compile_deck
+from deckgen.pipeline.filestage import FileCompiler
 from deckgen.source.safe_files import MissingFile, UnsafeFile, check_folder, read_file, remove_file
-from deckgen.source.validate import DECK_FILE, Text, collect_decks
 from deckgen.source.versions import BUMPS, DeckRelease, Version, parse_version
 from deckgen.source.yamlsource import MAX_FILE_BYTES
 from deckgen.workflow.baseline import Baseline, BaselineChoice, recorded_release
 from deckgen.workflow.changelog import Changes, changes, last_release, release_notes
 
 if TYPE_CHECKING:
-    from deckgen.anki.verify import DeckVerification
+    from deckgen.workflow.verify import DeckVerification
 
 CHANGELOG_FILE = "CHANGELOG.md"
 _CHANGELOG_TITLE = "# Release notes\n"
@@ -77,7 +77,7 @@ def plan_release(
     """Every deck's next release, computed and rehearsed in memory; raises SourceErrors on
     an error in the cards and DeckgenError when the baseline is missing or the rehearsal
     finds that students would suffer."""
-    from deckgen.anki.verify import verify_deck  # Anki's engine, the [verify] extra
+    from deckgen.workflow.verify import verify_deck  # Anki's engine, the [verify] extra
 
     day = datetime.datetime.fromtimestamp(now, datetime.UTC).date()
     specs = collect_decks(cards_dir, report, load_files=FileCompiler())

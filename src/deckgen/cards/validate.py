@@ -22,8 +22,8 @@ from deckgen.source.safe_files import TooDeep, UnsafeFile, check_folder, resolve
 from deckgen.source.versions import RELEASE_KEYS, DeckRelease, read_deck_release
 
 if TYPE_CHECKING:
-    from deckgen.render.bodymap import BodymapSpec
-    from deckgen.render.occlusion import MaskColours, OcclusionSpec
+    from deckgen.bodymap.occlusion import MaskColours, OcclusionSpec
+    from deckgen.bodymap.spec import BodymapSpec
 
 from deckgen.source.yamlsource import (
     Mapping,
@@ -310,7 +310,7 @@ def load_deck(
     )
     mask_colours = None
     if (colours_node := mapping.get("mask_colours")) is not None:
-        from deckgen.render.occlusion import parse_mask_colours
+        from deckgen.bodymap.occlusion import parse_mask_colours
 
         mask_colours = parse_mask_colours(colours_node, report)
 
@@ -551,7 +551,7 @@ def _load_card(
     elif bodymap_node is not None:
         # Imported on first use: the body-map atlas is a tenth of a build's imports, and
         # most card files draw none.
-        from deckgen.render.bodymap import parse_bodymap
+        from deckgen.bodymap.spec import parse_bodymap
 
         is_cloze = kind is CardKind.CLOZE
         bodymap = parse_bodymap(
@@ -614,7 +614,7 @@ def _load_occlusion_card(
 ) -> CardSpec | None:
     """An occlusion card: a body map whose labels ``hide`` names, or an ``image`` with
     ``masks``; a header and an extra (Anki's Back Extra) as Markdown."""
-    from deckgen.render.occlusion import parse_occlusion
+    from deckgen.bodymap.occlusion import parse_occlusion
 
     ok = True
     for key in ("question", "answer", "cloze"):
@@ -637,7 +637,7 @@ def _load_occlusion_card(
         )
         ok = False
     elif bodymap_node is not None:
-        from deckgen.render.bodymap import parse_bodymap
+        from deckgen.bodymap.spec import parse_bodymap
 
         reveal = bodymap_node.get("reveal") if isinstance(bodymap_node, Mapping) else None
         if reveal is not None:

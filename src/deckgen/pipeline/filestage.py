@@ -17,17 +17,17 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from deckgen.anki.cardrender import card_ords
 from deckgen.anki.notetypes import NOTETYPES
+from deckgen.cards.validate import CardKind, CardSpec, Text, check_card_file
 from deckgen.diagnostics import Diagnostic, Location, Report
-from deckgen.render.cardrender import card_ords
 from deckgen.render.media import MAX_IMAGE_BYTES, MediaFile, MediaResolver, media_name
 from deckgen.render.render import RenderedField, cloze_problem, is_blank, render_field
 from deckgen.source.safe_files import UnsafeFile, read_file
-from deckgen.source.validate import CardKind, CardSpec, Text, check_card_file
 
 if TYPE_CHECKING:
-    from deckgen.cache import BuildCache
-    from deckgen.render.bodymap import BodymapSpec
+    from deckgen.bodymap.spec import BodymapSpec
+    from deckgen.pipeline.cache import BuildCache
 
 PARALLEL_MIN_BYTES = 256 * 1024
 """Below this much YAML to compile, starting worker processes costs more than it saves."""
@@ -300,7 +300,7 @@ def _render_occlusion_card(card: CardSpec, render_text: _FieldRenderer) -> Rende
     body map the masks come from the geometry the picture was drawn with."""
     # Imported on first use, like the body-map modules: most card files have no occlusion.
     from deckgen.anki.occlusion import occlusion_field
-    from deckgen.render.occlusion import bodymap_mask_groups
+    from deckgen.bodymap.occlusion import bodymap_mask_groups
 
     assert card.occlusion is not None
     media: dict[str, MediaFile] = {}
@@ -315,7 +315,7 @@ def _render_occlusion_card(card: CardSpec, render_text: _FieldRenderer) -> Rende
     picture: MediaFile | None = None
     groups = card.occlusion.masks
     if card.bodymap is not None:
-        from deckgen.render.bodymap_draw import draw
+        from deckgen.bodymap.draw import draw
 
         drawing = draw(card.bodymap)
         picture = MediaFile(media_name(drawing.svg, "svg"), drawing.svg)
@@ -389,7 +389,7 @@ def bodymap_media(spec: BodymapSpec) -> list[tuple[MediaFile, str]]:
     """A card's body map as shipped images (one per panel), each with its alt text."""
     # Imported on first use: the drawing code is a tenth of a build's imports, and most
     # card files have no body map.
-    from deckgen.render.bodymap_draw import drawings, picture_alt_text
+    from deckgen.bodymap.draw import drawings, picture_alt_text
 
     return [
         (MediaFile(media_name(drawing.svg, "svg"), drawing.svg), picture_alt_text(spec, panel))

@@ -12,11 +12,11 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from deckgen.render.bodymap import FRAMES, PATTERNS, SIDES
-from deckgen.render.bodymap_atlas import LANDMARKS, REGIONS, VIEWS
-from deckgen.render.bodymap_muscles import MUSCLES
-from deckgen.render.occlusion import HIDE_KINDS, MODES
-from deckgen.source.validate import MAX_MARKS_PER_MAP, CardKind
+from deckgen.bodymap.atlas import LANDMARKS, REGIONS, VIEWS
+from deckgen.bodymap.muscles import MUSCLES
+from deckgen.bodymap.occlusion import HIDE_KINDS, MODES
+from deckgen.bodymap.spec import FRAMES, PATTERNS, SIDES
+from deckgen.cards.validate import MAX_MARKS_PER_MAP, CardKind
 from deckgen.workflow.lint import RULES
 
 KINDS = ("deck", "cards")

@@ -11,6 +11,7 @@ from collections.abc import Collection
 from dataclasses import dataclass
 from pathlib import Path
 
+from deckgen.anki.cardrender import card_ords
 from deckgen.anki.deck_description import deck_description
 from deckgen.anki.identity import (
     LOCK_FILE,
@@ -28,12 +29,11 @@ from deckgen.anki.notetypes import NOTETYPES, Notetype
 from deckgen.anki.occlusion import card_keys, keep_card_numbers, with_deck_colours
 from deckgen.anki.package_reader import UnreadablePackage, read_package
 from deckgen.anki.retire import RETIRED_TAG, carry_retired
+from deckgen.cards.validate import CardKind, CardSpec, DeckSpec
 from deckgen.diagnostics import Location, Report, plural
-from deckgen.filestage import RenderedCard
-from deckgen.render.cardrender import card_ords
+from deckgen.pipeline.filestage import RenderedCard
 from deckgen.render.media import MediaFile
 from deckgen.render.report_link import report_link, with_report_link
-from deckgen.source.validate import CardKind, CardSpec, DeckSpec
 
 
 @dataclass(frozen=True)

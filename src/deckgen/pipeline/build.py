@@ -21,10 +21,11 @@ from pathlib import Path
 from deckgen.anki.anki_package import package_bytes
 from deckgen.anki.identity import LOCK_FILE, MAX_LOCK_BYTES, MAX_TIME, fingerprint
 from deckgen.anki.package_reader import UnreadablePackage, package_content, read_package_bytes
-from deckgen.cache import BuildCache, environment_digest
+from deckgen.cards.validate import DeckSpec, collect_decks
 from deckgen.diagnostics import DeckgenError, Location, Report, SourceErrors, display_path
-from deckgen.filestage import FileCompiler, RenderedCard
-from deckgen.notes import CompiledDeck, compile_deck
+from deckgen.pipeline.cache import BuildCache, environment_digest
+from deckgen.pipeline.deckstage import CompiledDeck, compile_deck
+from deckgen.pipeline.filestage import FileCompiler, RenderedCard
 from deckgen.source.safe_files import (
     TEMPORARY_NAME,
     UnsafeFile,
@@ -36,7 +37,6 @@ from deckgen.source.safe_files import (
     sync_folder,
     write_atomically,
 )
-from deckgen.source.validate import DeckSpec, collect_decks
 
 
 @dataclass(frozen=True)
