@@ -13,7 +13,7 @@ import pytest
 from conftest import FIXTURES
 from deckgen.anki.cardrender import card_ords, cloze_numbers, render_cards
 from deckgen.anki.notetypes import NOTETYPES, Notetype, Template
-from deckgen.cards.validate import CardKind
+from deckgen.values import CardKind
 
 
 def notetype(question: str, answer: str) -> Notetype:

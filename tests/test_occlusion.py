@@ -15,10 +15,10 @@ from deckgen.anki.identity import note_guid
 from deckgen.anki.notetypes import NOTETYPES
 from deckgen.bodymap.draw import draw
 from deckgen.bodymap.spec import parse_bodymap
-from deckgen.cards.validate import CardKind
 from deckgen.diagnostics import Report
 from deckgen.pipeline.build import compile_project
 from deckgen.source.yamlsource import load_yaml
+from deckgen.values import CardKind
 
 DECK = Path("cards/io")
 PACKAGE = Path("decks/io.apkg")

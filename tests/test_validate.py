@@ -6,8 +6,9 @@ from pathlib import Path
 
 import pytest
 
-from deckgen.cards.validate import CardKind, DeckSpec, load_decks
+from deckgen.cards.validate import DeckSpec, load_decks
 from deckgen.diagnostics import Report, display_path
+from deckgen.values import CardKind
 
 DECK_YAML = "name: Test\nid: test\n"
 

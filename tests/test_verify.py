@@ -16,7 +16,7 @@ import pytest
 
 from conftest import FIRST_BUILD_TIME, run_deckgen
 from deckgen.anki.notetypes import NOTETYPES
-from deckgen.cards.validate import CardKind
+from deckgen.values import CardKind
 
 PACKAGE = Path("decks/demo.apkg")
 DECK = Path("cards/demo")

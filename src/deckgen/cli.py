@@ -32,9 +32,9 @@ from deckgen.output import FORMATS, Output
 # Commands import the pipeline when they run: it pulls in genanki, markdown-it and nh3, which
 # would make `deckgen --help` slow.
 if TYPE_CHECKING:
+    from deckgen.anki.compiled import CompiledDeck
     from deckgen.pipeline.build import PlannedDeck
     from deckgen.pipeline.cache import BuildCache
-    from deckgen.pipeline.deckstage import CompiledDeck
 
 SCHEMA_KINDS = ("deck", "cards")
 """schema.KINDS, written out so that `deckgen --help` need not import the schema."""
@@ -361,7 +361,7 @@ def _compile(
 
 
 def _notes_and_cards(compiled: list[CompiledDeck]) -> str:
-    from deckgen.pipeline.deckstage import total_counts
+    from deckgen.anki.compiled import total_counts
 
     return str(total_counts(compiled))
 

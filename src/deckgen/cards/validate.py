@@ -7,7 +7,6 @@ folder is a card file. Every problem is reported with its place; nothing stops a
 from __future__ import annotations
 
 import dataclasses
-import enum
 import os
 import re
 from collections.abc import Callable, Iterable
@@ -20,6 +19,7 @@ from deckgen.source.deck_options import DeckOptions, read_deck_options
 from deckgen.source.report_url import ReportUrl, read_report_url
 from deckgen.source.safe_files import TooDeep, UnsafeFile, check_folder, resolve_within, walk_tree
 from deckgen.source.versions import RELEASE_KEYS, DeckRelease, read_deck_release
+from deckgen.values import CardKind, Text
 
 if TYPE_CHECKING:
     from deckgen.bodymap.occlusion import MaskColours, OcclusionSpec
@@ -58,24 +58,6 @@ MAX_DECK_NAME_PARTS = 11
 """Parts of a full deck name (deck.yaml's ``name`` and a card file's ``deck`` together, split at
 ``::``): Anki refuses to import a package with a deeper deck ("deck nesting level too deep";
 measured with Anki 26.09's engine: 11 parts import, 12 do not)."""
-
-
-class CardKind(enum.Enum):
-    """Which notetype a card becomes."""
-
-    BASIC = "basic"
-    REVERSED = "reversed"
-    TYPEIN = "typein"
-    CLOZE = "cloze"
-    OCCLUSION = "occlusion"
-
-
-@dataclass(frozen=True)
-class Text:
-    """A field's Markdown as the author wrote it, and where."""
-
-    markdown: str
-    location: Location
 
 
 @dataclass(frozen=True)

@@ -19,13 +19,15 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from deckgen.anki.anki_package import package_bytes
+from deckgen.anki.compiled import CompiledDeck
 from deckgen.anki.identity import LOCK_FILE, MAX_LOCK_BYTES, MAX_TIME, fingerprint
 from deckgen.anki.package_reader import UnreadablePackage, package_content, read_package_bytes
 from deckgen.cards.validate import DeckSpec, collect_decks
 from deckgen.diagnostics import DeckgenError, Location, Report, SourceErrors, display_path
 from deckgen.pipeline.cache import BuildCache, environment_digest
-from deckgen.pipeline.deckstage import CompiledDeck, compile_deck
-from deckgen.pipeline.filestage import FileCompiler, RenderedCard
+from deckgen.pipeline.deckstage import compile_deck
+from deckgen.pipeline.filestage import FileCompiler
+from deckgen.render.card import RenderedCard
 from deckgen.source.safe_files import (
     TEMPORARY_NAME,
     UnsafeFile,

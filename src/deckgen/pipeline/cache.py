@@ -35,10 +35,9 @@ import yaml
 
 from deckgen.anki.anki_package import GENANKI_VERSION
 from deckgen.anki.notetypes import NOTETYPES
-from deckgen.cards.validate import CardKind
 from deckgen.diagnostics import Diagnostic, Location, Severity, display_path
-from deckgen.pipeline.filestage import CompiledFile, ImageInput, RenderedCard, image_bytes
-from deckgen.render.media import MediaFile
+from deckgen.pipeline.compiled_file import CompiledFile, ImageInput, image_bytes
+from deckgen.render.card import RenderedCard
 from deckgen.source.safe_files import (
     MissingFile,
     TooLarge,
@@ -54,6 +53,7 @@ from deckgen.source.safe_files import (
     write_atomically,
 )
 from deckgen.source.yamlsource import MAX_FILE_BYTES
+from deckgen.values import CardKind, MediaFile
 
 CACHE_DIR = ".deckgen-cache"
 MAX_ENTRY_BYTES = 512 * 1024 * 1024

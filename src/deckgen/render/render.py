@@ -29,8 +29,9 @@ from markdown_it import MarkdownIt
 from markdown_it.token import Token
 
 from deckgen.diagnostics import Location, Report
-from deckgen.render.media import MediaFile, MediaResolver
+from deckgen.render.media import MediaResolver
 from deckgen.source.yamlsource import text_problem
+from deckgen.values import MediaFile
 
 ALLOWED_TAGS = frozenset(
     {

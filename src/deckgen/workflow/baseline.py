@@ -18,6 +18,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
+from deckgen.anki.compiled import CompiledDeck
 from deckgen.anki.identity import note_guid
 from deckgen.anki.package_reader import (
     PackageContent,
@@ -27,7 +28,6 @@ from deckgen.anki.package_reader import (
 )
 from deckgen.diagnostics import DeckgenError, display_path, plural
 from deckgen.pipeline.build import package_path
-from deckgen.pipeline.deckstage import CompiledDeck
 from deckgen.source.versions import Version
 
 RELEASES_DIR = "releases"

@@ -16,12 +16,13 @@ from collections import Counter, defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from deckgen.anki.compiled import CompiledDeck, Note
 from deckgen.anki.occlusion import card_keys, hides_all, read_occlusion_field
 from deckgen.bodymap.occlusion import FINGERTIP, PHONE_WIDTH, css_size, image_size
-from deckgen.cards.validate import CardKind, CardSpec, Text
+from deckgen.cards.validate import CardSpec
 from deckgen.diagnostics import Location, Report, did_you_mean
-from deckgen.pipeline.deckstage import CompiledDeck, Note
 from deckgen.render.render import plain_text
+from deckgen.values import CardKind, Text
 
 MAX_ANSWER_WORDS = 25
 MAX_LIST_ITEMS = 3

@@ -24,15 +24,17 @@ from typing import TYPE_CHECKING
 
 import yaml
 
+from deckgen.anki.compiled import CompiledDeck
 from deckgen.anki.deck_description import deck_description
-from deckgen.cards.validate import DECK_FILE, Text, collect_decks
+from deckgen.cards.validate import DECK_FILE, collect_decks
 from deckgen.diagnostics import DeckgenError, Location, Report, SourceErrors, plural, printable
 from deckgen.pipeline.build import PlannedDeck, package_path, plan, write
-from deckgen.pipeline.deckstage import CompiledDeck, compile_deck
+from deckgen.pipeline.deckstage import compile_deck
 from deckgen.pipeline.filestage import FileCompiler
 from deckgen.source.safe_files import MissingFile, UnsafeFile, check_folder, read_file, remove_file
 from deckgen.source.versions import BUMPS, DeckRelease, Version, parse_version
 from deckgen.source.yamlsource import MAX_FILE_BYTES
+from deckgen.values import Text
 from deckgen.workflow.baseline import Baseline, BaselineChoice, recorded_release
 from deckgen.workflow.changelog import Changes, changes, last_release, release_notes
 

@@ -23,6 +23,7 @@ from anki.decks import DeckId
 from anki.errors import AnkiException
 from anki.import_export_pb2 import ImportResponse
 
+from deckgen.anki.compiled import Note
 from deckgen.anki.package_reader import write_scratch_copy
 from deckgen.anki.retire import RETIRED_TAG
 from deckgen.diagnostics import (
@@ -38,7 +39,6 @@ from deckgen.diagnostics import (
 )
 from deckgen.output import diagnostic_json, github_annotation, json_text
 from deckgen.pipeline.build import PlannedDeck, compile_project, plan
-from deckgen.pipeline.deckstage import Note
 from deckgen.render.report_link import without_report_link
 from deckgen.source.deck_options import DeckOptions
 from deckgen.workflow.baseline import Baseline, BaselineChoice
