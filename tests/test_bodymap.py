@@ -521,6 +521,7 @@ def _maps() -> st.SearchStrategy[MapSpec]:
     return build()
 
 
+@pytest.mark.slow
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(maps=st.lists(_maps(), min_size=1, max_size=3))
 def test_generated_maps_lay_out_without_collisions(maps: list[MapSpec]) -> None:

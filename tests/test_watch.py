@@ -18,6 +18,8 @@ from conftest import FIRST_BUILD_TIME
 from deckgen import cli as cli_module
 from deckgen.workflow.watch import Watcher
 
+pytestmark = pytest.mark.slow  # watch's real timers and processes
+
 ANATOMY = Path("cards/demo/anatomy.yaml")
 PACKAGE = Path("decks/demo.apkg")
 
