@@ -13,7 +13,7 @@ from __future__ import annotations
 import re
 
 from deckgen.bodymap.occlusion import Mask, MaskColours, MaskGroup
-from deckgen.render.render import MAX_CLOZE_NUMBER, card_number
+from deckgen.cards.cloze import MAX_CLOZE_NUMBER, card_number
 
 ORIGINAL_STOCK_KIND = 6
 """``OriginalStockKind.ImageOcclusion`` in Anki's notetype protobuf."""

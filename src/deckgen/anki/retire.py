@@ -43,9 +43,10 @@ from deckgen.anki.identity import (
 )
 from deckgen.anki.notetypes import NOTETYPES, Notetype
 from deckgen.anki.package_reader import PackageContent, UnreadablePackage, read_package
+from deckgen.cards.cloze import MAX_CLOZE_NUMBER
 from deckgen.cards.validate import DeckSpec, is_identifier
 from deckgen.diagnostics import Location, Report, display_path, printable, shorten
-from deckgen.render.render import MAX_CLOZE_NUMBER, cloze_problem, render_field
+from deckgen.render.render import cloze_problem, render_field
 from deckgen.source.versions import Version, parse_version
 from deckgen.values import CardKind
 

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Generic, Protocol, TypeVar
 
+from deckgen.cards.cloze import CLOZE_OPENING
 from deckgen.diagnostics import Location, Report, did_you_mean, display_path
 from deckgen.source.deck_options import DeckOptions, read_deck_options
 from deckgen.source.report_url import ReportUrl, read_report_url
@@ -38,7 +39,6 @@ from deckgen.source.yamlsource import (
 DECK_FILE = "deck.yaml"
 
 _ID_PATTERN = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*")
-_CLOZE_OPEN = re.compile(r"\{\{c(\d+)::")
 
 MAX_FIELD_CHARACTERS = 10_000
 """A field is one side of a flashcard; the shipped deck's longest is about 200."""
@@ -517,7 +517,7 @@ def _load_card(
                 checker.report.error(value.location, f"{label} has an empty {key}")
                 ok = False
         for key, value in (("question", question), ("answer", answer), ("extra", extra)):
-            if value is not None and (deletion := _CLOZE_OPEN.search(value.markdown)):
+            if value is not None and (deletion := CLOZE_OPENING.search(value.markdown)):
                 # Only a cloze card hides a deletion; anywhere else students see the braces.
                 checker.report.error(
                     value.location,
@@ -690,7 +690,7 @@ def _check_cloze(cloze: Text, label: str, report: Report) -> bool:
     position = 0
     found = False
     while position < len(text):
-        opening = _CLOZE_OPEN.match(text, position)
+        opening = CLOZE_OPENING.match(text, position)
         if opening:
             if depth > 0:
                 report.error(
