@@ -1,0 +1,5 @@
+"""The command line: ``deckgen`` and its commands."""
+
+from deckgen.cli.main import cli, main
+
+__all__ = ["cli", "main"]
