@@ -19,6 +19,7 @@ import yaml
 from conftest import FIXTURES, run_deckgen
 from deckgen.diagnostics import Report
 from deckgen.pipeline import build, filestage
+from deckgen.pipeline import project as build_run
 from deckgen.pipeline.cache import CACHE_DIR, KEY_BYTES, cache_key
 from hostile_project import run_build
 
@@ -300,7 +301,7 @@ def test_a_build_with_nothing_to_do_repeats_what_the_last_one_said(
     def no_compiling(*args: object, **kwargs: object) -> object:
         raise AssertionError("the project was compiled again")
 
-    monkeypatch.setattr(build, "compile_project", no_compiling)
+    monkeypatch.setattr(build_run, "compile_project", no_compiling)
     again = run_deckgen("build")
     assert (again.exit_code, again.stdout, again.stderr) == (0, full.stdout, full.stderr)
     check = run_deckgen("build", "--check")

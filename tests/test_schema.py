@@ -118,7 +118,7 @@ def test_schema_command_prints_the_schema() -> None:
 
 
 def test_the_cli_offers_every_schema_kind() -> None:
-    from deckgen import cli
+    from deckgen.cli import review as cli
     from deckgen.workflow import schema
 
     assert cli.SCHEMA_KINDS == schema.KINDS
