@@ -111,15 +111,15 @@ def compile_deck(
         note_stamps[card.id] = stamp
         notes.append(
             Note(
-                card.id,
-                guid,
-                notetype,
-                fields,
-                card.tags,
-                deck_name,
-                card.media,
-                stamp.mod,
-                ords,
+                card_id=card.id,
+                guid=guid,
+                notetype=notetype,
+                fields=fields,
+                tags=card.tags,
+                deck_name=deck_name,
+                media=card.media,
+                mod=stamp.mod,
+                card_ords=ords,
             )
         )
     retired = carry_retired(
@@ -133,15 +133,15 @@ def compile_deck(
     )
     notes.extend(
         Note(
-            card_id,
-            note_guid(deck.id, card_id),
-            r.notetype,
-            r.fields,
-            (RETIRED_TAG,),
-            r.deck_name,
-            (),
-            r.entry.mod,
-            r.card_ords,
+            card_id=card_id,
+            guid=note_guid(deck.id, card_id),
+            notetype=r.notetype,
+            fields=r.fields,
+            tags=(RETIRED_TAG,),
+            deck_name=r.deck_name,
+            media=(),
+            mod=r.entry.mod,
+            card_ords=r.card_ords,
         )
         for card_id, r in sorted(retired.items())
     )
