@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Collection
+from dataclasses import dataclass
 from pathlib import Path
 
 from deckgen.anki.cardrender import card_ords
@@ -49,79 +50,12 @@ def compile_deck(
     retired cards whose retirement the release ``deck.release.version`` announces."""
     errors_before = report.error_count
     previous = read_lock(deck.folder / LOCK_FILE, report)
+    shipped = _Shipped(previous_package)
     notes: list[Note] = []
-    release = str(deck.release.version) if deck.release.version is not None else "unreleased"
     note_stamps: dict[str, Stamp] = {}
-    shipped: dict[str, str] | None = None
-    shipped_decks: dict[str, str] | None = None
     for card in deck.cards:
-        notetype = NOTETYPES[card.kind]
-        fields, ords = card.fields, card.card_ords
-        deck_name = f"{deck.name}::{card.subdeck}" if card.subdeck else deck.name
-        guid = note_guid(deck.id, card.id)
-        if card.kind is CardKind.OCCLUSION:
-            if deck.mask_colours is not None:
-                header = with_deck_colours(fields[2], deck.mask_colours)
-                fields = (*fields[:2], header, *fields[3:])
-            if card_keys(fields[0]):  # each hidden label keeps its card number as shipped
-                if shipped is None:
-                    shipped = _shipped_occlusions(previous_package)
-                last = shipped.get(guid)
-                if last is not None:
-                    fields = (keep_card_numbers(fields[0], last), *fields[1:])
-                    ords = card_ords(notetype, fields)
-        old = previous.last_stamp(card.id)
-        if old is not None and old.kind != card.kind.value:
-            report.warning(
-                card.location,
-                f"card '{card.id}' changed type from {old.kind} to {card.kind.value}: students "
-                "who imported it keep the old note unchanged; give the card a new id to ship "
-                "it as a new note",
-            )
-        content_fields = fields
-        if deck.report_url is not None:
-            url = deck.report_url.filled(deck=deck.name, card=card.id, release=release)
-            fields = with_report_link(notetype.fields, fields, report_link(url))
-        # The report link's template, not the link: the release it names is no change of
-        # the card, and a release must re-stamp no note.
-        content = content_fields
-        if deck.report_url is not None:
-            content = (*content_fields, deck.report_url.template)
-        content_fingerprint = note_fingerprint(
-            guid=guid, notetype_id=notetype.id, fields=content, tags=card.tags
-        )
-        if old is not None and previous.fingerprints_with_deck:
-            if shipped_decks is None:
-                shipped_decks = _shipped_decks(previous_package)
-            old = _recognised(
-                old,
-                content_fingerprint,
-                [
-                    fingerprint_with_deck(
-                        guid=guid, notetype_id=notetype.id, fields=content, tags=card.tags, deck=d
-                    )
-                    for d in {deck_name, shipped_decks.get(guid, deck_name)}
-                ],
-            )
-        try:
-            stamp = next_stamp(old, fingerprint=content_fingerprint, kind=card.kind.value, now=now)
-        except TimeExhausted as exc:
-            report.error(Location(deck.folder / LOCK_FILE), f"card '{card.id}' {exc}")
-            stamp = Stamp(content_fingerprint, MAX_TIME, card.kind.value)  # the deck fails
-        note_stamps[card.id] = stamp
-        notes.append(
-            Note(
-                card_id=card.id,
-                guid=guid,
-                notetype=notetype,
-                fields=fields,
-                tags=card.tags,
-                deck_name=deck_name,
-                media=card.media,
-                mod=stamp.mod,
-                card_ords=ords,
-            )
-        )
+        note, note_stamps[card.id] = _live_note(card, deck, previous, shipped, now, report)
+        notes.append(note)
     retired = carry_retired(
         deck,
         previous,
@@ -145,18 +79,7 @@ def compile_deck(
         )
         for card_id, r in sorted(retired.items())
     )
-
-    notetype_stamps = {}
-    for kind in sorted({note.notetype.kind for note in notes}, key=lambda k: k.value):
-        try:
-            notetype_stamps[kind.value] = next_stamp(
-                previous.notetypes.get(kind.value),
-                fingerprint=NOTETYPES[kind].fingerprint(),
-                kind=kind.value,
-                now=now,
-            )
-        except TimeExhausted as exc:
-            report.error(Location(deck.folder / LOCK_FILE), f"notetype '{kind.value}' {exc}")
+    notetype_stamps = _notetype_stamps(notes, previous, now, deck.folder, report)
     description = deck_description(
         deck.description, deck.release, has_retired=bool(retired), folder=deck.folder, report=report
     )
@@ -173,6 +96,126 @@ def compile_deck(
             retired={card_id: r.entry for card_id, r in retired.items()},
         ),
     )
+
+
+@dataclass
+class _Shipped:
+    """What the last shipped package holds, read only when a card needs it."""
+
+    package: Path
+    _occlusions: dict[str, str] | None = None
+    _decks: dict[str, str] | None = None
+
+    def occlusions(self) -> dict[str, str]:
+        if self._occlusions is None:
+            self._occlusions = _shipped_occlusions(self.package)
+        return self._occlusions
+
+    def decks(self) -> dict[str, str]:
+        if self._decks is None:
+            self._decks = _shipped_decks(self.package)
+        return self._decks
+
+
+def _live_note(
+    card: RenderedCard,
+    deck: DeckSpec[RenderedCard],
+    previous: Lock,
+    shipped: _Shipped,
+    now: int,
+    report: Report,
+) -> tuple[Note, Stamp]:
+    """One card's note, and its stamp: the lock's time while its content is unchanged."""
+    notetype = NOTETYPES[card.kind]
+    deck_name = f"{deck.name}::{card.subdeck}" if card.subdeck else deck.name
+    guid = note_guid(deck.id, card.id)
+    fields, ords = card.fields, card.card_ords
+    if card.kind is CardKind.OCCLUSION:
+        fields, ords = _occlusion_fields(card, deck, guid, shipped)
+    old = previous.last_stamp(card.id)
+    if old is not None and old.kind != card.kind.value:
+        report.warning(
+            card.location,
+            f"card '{card.id}' changed type from {old.kind} to {card.kind.value}: students "
+            "who imported it keep the old note unchanged; give the card a new id to ship "
+            "it as a new note",
+        )
+    content_fields = fields
+    if deck.report_url is not None:
+        release = str(deck.release.version) if deck.release.version is not None else "unreleased"
+        url = deck.report_url.filled(deck=deck.name, card=card.id, release=release)
+        fields = with_report_link(notetype.fields, fields, report_link(url))
+    # The report link's template, not the link: the release it names is no change of
+    # the card, and a release must re-stamp no note.
+    content = content_fields
+    if deck.report_url is not None:
+        content = (*content_fields, deck.report_url.template)
+    content_fingerprint = note_fingerprint(
+        guid=guid, notetype_id=notetype.id, fields=content, tags=card.tags
+    )
+    if old is not None and previous.fingerprints_with_deck:
+        old = _recognised(
+            old,
+            content_fingerprint,
+            [
+                fingerprint_with_deck(
+                    guid=guid, notetype_id=notetype.id, fields=content, tags=card.tags, deck=d
+                )
+                for d in {deck_name, shipped.decks().get(guid, deck_name)}
+            ],
+        )
+    try:
+        stamp = next_stamp(old, fingerprint=content_fingerprint, kind=card.kind.value, now=now)
+    except TimeExhausted as exc:
+        report.error(Location(deck.folder / LOCK_FILE), f"card '{card.id}' {exc}")
+        stamp = Stamp(content_fingerprint, MAX_TIME, card.kind.value)  # the deck fails
+    note = Note(
+        card_id=card.id,
+        guid=guid,
+        notetype=notetype,
+        fields=fields,
+        tags=card.tags,
+        deck_name=deck_name,
+        media=card.media,
+        mod=stamp.mod,
+        card_ords=ords,
+    )
+    return note, stamp
+
+
+def _occlusion_fields(
+    card: RenderedCard, deck: DeckSpec[RenderedCard], guid: str, shipped: _Shipped
+) -> tuple[tuple[str, ...], tuple[int, ...]]:
+    """An occlusion card's fields in the deck's mask colours, each hidden label keeping its
+    card number as shipped; and the cards Anki makes of them."""
+    fields, ords = card.fields, card.card_ords
+    if deck.mask_colours is not None:
+        header = with_deck_colours(fields[2], deck.mask_colours)
+        fields = (*fields[:2], header, *fields[3:])
+    if card_keys(fields[0]):
+        last = shipped.occlusions().get(guid)
+        if last is not None:
+            fields = (keep_card_numbers(fields[0], last), *fields[1:])
+            ords = card_ords(NOTETYPES[card.kind], fields)
+    return fields, ords
+
+
+def _notetype_stamps(
+    notes: list[Note], previous: Lock, now: int, folder: Path, report: Report
+) -> dict[str, Stamp]:
+    """The stamp of each notetype the notes use, by kind: the lock's while it is unchanged."""
+    stamps = {}
+    for kind in sorted({note.notetype.kind for note in notes}, key=lambda k: k.value):
+        try:
+            stamps[kind.value] = next_stamp(
+                previous.notetypes.get(kind.value),
+                fingerprint=NOTETYPES[kind].fingerprint(),
+                kind=kind.value,
+                now=now,
+            )
+        except TimeExhausted as exc:
+            report.error(Location(folder / LOCK_FILE), f"notetype '{kind.value}' {exc}")
+    return stamps
 
 
 def _shipped_occlusions(package: Path) -> dict[str, str]:
