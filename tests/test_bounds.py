@@ -19,14 +19,11 @@ from deckgen.diagnostics import DeckgenError, Report
 from deckgen.pipeline.cache import CACHE_DIR
 from deckgen.source.versions import BUMPS, Version, parse_version
 from deckgen.workflow.schema import schema
+from helpers import write_deck_folder
 
 
 def write_deck(root: Path, cards: str) -> Path:
-    deck = root / "cards/d"
-    deck.mkdir(parents=True)
-    (deck / "deck.yaml").write_text("name: D\nid: d\n")
-    (deck / "c.yaml").write_text(cards)
-    return root / "cards"
+    return write_deck_folder(root, {"c.yaml": cards}).parent
 
 
 def errors(cards_dir: Path) -> list[str]:
