@@ -7,6 +7,7 @@ deck happens here: guids, modification times from the lock, the notetypes it use
 from __future__ import annotations
 
 import dataclasses
+import functools
 from collections.abc import Collection
 from dataclasses import dataclass
 from pathlib import Path
@@ -103,18 +104,14 @@ class _Shipped:
     """What the last shipped package holds, read only when a card needs it."""
 
     package: Path
-    _occlusions: dict[str, str] | None = None
-    _decks: dict[str, str] | None = None
 
+    @functools.cached_property
     def occlusions(self) -> dict[str, str]:
-        if self._occlusions is None:
-            self._occlusions = _shipped_occlusions(self.package)
-        return self._occlusions
+        return _shipped_occlusions(self.package)
 
+    @functools.cached_property
     def decks(self) -> dict[str, str]:
-        if self._decks is None:
-            self._decks = _shipped_decks(self.package)
-        return self._decks
+        return _shipped_decks(self.package)
 
 
 def _live_note(
@@ -161,7 +158,7 @@ def _live_note(
                 fingerprint_with_deck(
                     guid=guid, notetype_id=notetype.id, fields=content, tags=card.tags, deck=d
                 )
-                for d in {deck_name, shipped.decks().get(guid, deck_name)}
+                for d in {deck_name, shipped.decks.get(guid, deck_name)}
             ],
         )
     try:
@@ -193,7 +190,7 @@ def _occlusion_fields(
         header = with_deck_colours(fields[2], deck.mask_colours)
         fields = (*fields[:2], header, *fields[3:])
     if card_keys(fields[0]):
-        last = shipped.occlusions().get(guid)
+        last = shipped.occlusions.get(guid)
         if last is not None:
             fields = (keep_card_numbers(fields[0], last), *fields[1:])
             ords = card_ords(NOTETYPES[card.kind], fields)
