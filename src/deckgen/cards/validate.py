@@ -487,61 +487,14 @@ def _load_card(
                 misplaced.location,
                 f"'{key}' belongs to occlusion cards: add 'type: occlusion' to {label}",
             )
-    ok = True
     if kind is CardKind.CLOZE:
-        for key, value in (("question", question), ("answer", answer)):
-            if value is not None:
-                checker.report.error(
-                    value.location,
-                    f"{label} is a cloze card and cannot have '{key}': "
-                    "put the text in 'cloze' or drop 'type: cloze'",
-                )
-                ok = False
-        if cloze is None:
-            checker.report.error(mapping.location, f"{label} has type cloze but no 'cloze' text")
-            ok = False
-        else:
-            ok = _check_cloze(cloze, label, checker.report) and ok
+        ok = _check_cloze_card(mapping, checker, label, question, answer, cloze)
     else:
-        if cloze is not None:
-            checker.report.error(
-                cloze.location,
-                f"{label} has both 'cloze' and question/answer: a card is one or the other",
-            )
-            ok = False
-        for key, value in (("question", question), ("answer", answer)):
-            if value is None:
-                checker.report.error(mapping.location, f"{label} has no {key}")
-                ok = False
-            elif not value.markdown.strip():
-                checker.report.error(value.location, f"{label} has an empty {key}")
-                ok = False
-        for key, value in (("question", question), ("answer", answer), ("extra", extra)):
-            if value is not None and (deletion := CLOZE_OPENING.search(value.markdown)):
-                # Only a cloze card hides a deletion; anywhere else students see the braces.
-                checker.report.error(
-                    value.location,
-                    f"{label} is a {kind.value} card but its {key} holds the cloze deletion "
-                    f"'{deletion.group(0)}': students would see the braces; put the text in "
-                    "'cloze:' to make it a cloze card, or remove the braces",
-                )
-                ok = False
-    bodymap = None
+        ok = _check_question_card(mapping, checker, label, kind, question, answer, cloze, extra)
     bodymap_node = mapping.get("bodymap")
-    if bodymap_node is not None and not _map_sizes_allowed(bodymap_node, checker.report):
-        ok = False
-    elif bodymap_node is not None:
-        # Imported on first use: the body-map atlas is a tenth of a build's imports, and
-        # most card files draw none.
-        from deckgen.bodymap.spec import parse_bodymap
-
-        is_cloze = kind is CardKind.CLOZE
-        bodymap = parse_bodymap(
-            bodymap_node,
-            fields=("cloze", "extra") if is_cloze else ("question", "answer", "extra"),
-            default_field="extra" if is_cloze else "answer",
-            report=checker.report,
-        )
+    bodymap = None
+    if bodymap_node is not None:
+        bodymap = _card_bodymap(bodymap_node, checker, is_cloze=kind is CardKind.CLOZE)
         ok = ok and bodymap is not None
     if card_id is None or not ok:
         return None
@@ -558,6 +511,82 @@ def _load_card(
         bodymap=bodymap,
         location=mapping.location,
         lint_ignore=checker.lint_ignore(mapping),
+    )
+
+
+def _check_cloze_card(
+    mapping: Mapping,
+    checker: _Checker,
+    label: str,
+    question: Text | None,
+    answer: Text | None,
+    cloze: Text | None,
+) -> bool:
+    ok = True
+    for key, value in (("question", question), ("answer", answer)):
+        if value is not None:
+            checker.report.error(
+                value.location,
+                f"{label} is a cloze card and cannot have '{key}': "
+                "put the text in 'cloze' or drop 'type: cloze'",
+            )
+            ok = False
+    if cloze is None:
+        checker.report.error(mapping.location, f"{label} has type cloze but no 'cloze' text")
+        return False
+    return _check_cloze(cloze, label, checker.report) and ok
+
+
+def _check_question_card(
+    mapping: Mapping,
+    checker: _Checker,
+    label: str,
+    kind: CardKind,
+    question: Text | None,
+    answer: Text | None,
+    cloze: Text | None,
+    extra: Text | None,
+) -> bool:
+    ok = True
+    if cloze is not None:
+        checker.report.error(
+            cloze.location,
+            f"{label} has both 'cloze' and question/answer: a card is one or the other",
+        )
+        ok = False
+    for key, value in (("question", question), ("answer", answer)):
+        if value is None:
+            checker.report.error(mapping.location, f"{label} has no {key}")
+            ok = False
+        elif not value.markdown.strip():
+            checker.report.error(value.location, f"{label} has an empty {key}")
+            ok = False
+    for key, value in (("question", question), ("answer", answer), ("extra", extra)):
+        if value is not None and (deletion := CLOZE_OPENING.search(value.markdown)):
+            # Only a cloze card hides a deletion; anywhere else students see the braces.
+            checker.report.error(
+                value.location,
+                f"{label} is a {kind.value} card but its {key} holds the cloze deletion "
+                f"'{deletion.group(0)}': students would see the braces; put the text in "
+                "'cloze:' to make it a cloze card, or remove the braces",
+            )
+            ok = False
+    return ok
+
+
+def _card_bodymap(node: Node, checker: _Checker, *, is_cloze: bool) -> BodymapSpec | None:
+    """A card's body map, or None after reporting why it cannot be drawn."""
+    if not _map_sizes_allowed(node, checker.report):
+        return None
+    # Imported on first use: the body-map atlas is a tenth of a build's imports, and most
+    # card files draw none.
+    from deckgen.bodymap.spec import parse_bodymap
+
+    return parse_bodymap(
+        node,
+        fields=("cloze", "extra") if is_cloze else ("question", "answer", "extra"),
+        default_field="extra" if is_cloze else "answer",
+        report=checker.report,
     )
 
 
