@@ -29,7 +29,7 @@ from deckgen.anki.identity import (
 )
 from deckgen.anki.notetypes import NOTETYPES
 from deckgen.anki.occlusion import card_keys, keep_card_numbers, with_deck_colours
-from deckgen.anki.package_reader import UnreadablePackage, read_package
+from deckgen.anki.package_reader import PackageContent, UnreadablePackage, read_package
 from deckgen.anki.retire import RETIRED_TAG, carry_retired
 from deckgen.cards.validate import DeckSpec
 from deckgen.diagnostics import Location, Report
@@ -101,17 +101,36 @@ def compile_deck(
 
 @dataclass
 class _Shipped:
-    """What the last shipped package holds, read only when a card needs it."""
+    """What the last shipped package holds, read once and only when a card needs it; empty
+    when there is none or it cannot be read (the build then replaces it)."""
 
     package: Path
 
     @functools.cached_property
+    def content(self) -> PackageContent | None:
+        if not self.package.exists():
+            return None
+        try:
+            return read_package(self.package, within=self.package.parent)
+        except UnreadablePackage:
+            return None
+
+    @functools.cached_property
     def occlusions(self) -> dict[str, str]:
-        return _shipped_occlusions(self.package)
+        """The first field (an occlusion note's masks) of every note, by guid: without them
+        masks are numbered in written order."""
+        if self.content is None:
+            return {}
+        return {guid: note.field_list[0] for guid, note in self.content.notes.items()}
 
     @functools.cached_property
     def decks(self) -> dict[str, str]:
-        return _shipped_decks(self.package)
+        """The deck each note's first card is in, by guid: without them moved notes count as
+        changed."""
+        decks: dict[str, str] = {}
+        for guid, _, deck_name, _ in self.content.cards if self.content is not None else ():
+            decks.setdefault(guid, deck_name)
+        return decks
 
 
 def _live_note(
@@ -215,37 +234,9 @@ def _notetype_stamps(
     return stamps
 
 
-def _shipped_occlusions(package: Path) -> dict[str, str]:
-    """The first field (an occlusion note's masks) of every note in the last shipped package,
-    by guid; empty when there is none or it cannot be read: masks are then numbered in written
-    order, and the build replaces that package."""
-    if not package.exists():
-        return {}
-    try:
-        content = read_package(package, within=package.parent)
-    except UnreadablePackage:
-        return {}
-    return {guid: note.field_list[0] for guid, note in content.notes.items()}
-
-
 def _recognised(old: Stamp, fingerprint: str, with_deck: list[str]) -> Stamp:
     """``old`` from a lock of format 1 or 2, under this build's ``fingerprint`` when it
     records the same content in any deck it may have been in (a moved note is no edit)."""
     if old.fingerprint in with_deck:
         return dataclasses.replace(old, fingerprint=fingerprint)
     return old
-
-
-def _shipped_decks(package: Path) -> dict[str, str]:
-    """The deck each note's first card is in, in the last shipped package, by guid; empty when
-    there is none or it cannot be read (moved notes then count as changed)."""
-    if not package.exists():
-        return {}
-    try:
-        content = read_package(package, within=package.parent)
-    except UnreadablePackage:
-        return {}
-    decks: dict[str, str] = {}
-    for guid, _, deck_name, _ in content.cards:
-        decks.setdefault(guid, deck_name)
-    return decks
