@@ -1,4 +1,4 @@
-"""Draws the README's body-map gallery into docs/: run `python docs/gallery.py`.
+"""Draws the body-map gallery of docs/bodymaps.md into docs/: run `python docs/gallery.py`.
 
 One picture per view names every region (dashed outlines) and every landmark; the others
 show one new bodymap key each. tests/test_bodymap_docs.py checks the files are current.

@@ -196,25 +196,32 @@ def test_against_and_first_contradict_each_other(project: Path) -> None:
     assert "--against and --first contradict each other" in result.output
 
 
-def test_the_shipped_deck_can_be_released_against_its_previous_package(
+def test_the_shipped_release_upgrades_the_previous_package_and_the_next_builds_on_it(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, student: StudentCollection
 ) -> None:
+    """The shipped deck's release 1.0.0 was made against the previous shipped package: its
+    record upgrades a student of that package in place, and the next release compares with
+    the record by default (nothing changed since: no card changed)."""
     root = Path(__file__).parent.parent
     shutil.copytree(root / "cards", tmp_path / "cards")
+    shutil.copytree(root / "decks", tmp_path / "decks")
     monkeypatch.chdir(tmp_path)
-    previous = root / "tests/fixtures/gluteus-medius-e5aada0.apkg"
-    student.import_package(previous)
-
-    released = ok("release", "1.0.0", "--against", str(previous))
-
-    assert "released Gluteus medius trigger points 1.0.0 (upgrade from " in released
     notes = (tmp_path / "cards/gluteus-medius/CHANGELOG.md").read_text()
     assert notes.startswith("# Release notes\n\n## Gluteus medius trigger points 1.0.0 (")
-    assert "### Added" in notes and "### Changed" in notes
+    assert "### Added" in notes and "### Changed" in notes and "### Retired" in notes
+    student.import_package(root / "tests/fixtures/gluteus-medius-e5aada0.apkg")
     log = student.import_package(
         tmp_path / "cards/gluteus-medius/releases/gluteus-medius-1.0.0.apkg"
     )
     assert len(log.updated) > 0 and len(student.notes()) == len(log.updated) + len(log.new)
+
+    released = ok("release", "patch")
+
+    assert "released Gluteus medius trigger points 1.0.1 (upgrade from release 1.0.0 " in released
+    assert "0 new, 0 updated" in released
+    notes = (tmp_path / "cards/gluteus-medius/CHANGELOG.md").read_text()
+    assert notes.startswith("# Release notes\n\n## Gluteus medius trigger points 1.0.1 (")
+    assert "No card changed." in notes.split("## Gluteus medius trigger points 1.0.0")[0]
 
 
 @pytest.mark.parametrize("command", ["build", "check"])

@@ -53,8 +53,8 @@ def test_the_generated_bank_has_the_advertised_mix(tmp_path: Path) -> None:
 
 
 def test_the_benchmark_runs_end_to_end(tmp_path: Path) -> None:
-    """The README's benchmark command, at a toy size: every row measured and printed, and
-    --keep may name a folder that does not exist yet."""
+    """The benchmark command of docs/performance.md, at a toy size: every row measured and
+    printed, and --keep may name a folder that does not exist yet."""
     keep = tmp_path / "banks" / "new"
     result = subprocess.run(
         [sys.executable, str(REPO / "bench" / "bench.py"), "--sizes", "200", "--repeat", "1",

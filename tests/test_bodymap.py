@@ -330,7 +330,7 @@ def test_proportions_follow_a_standard_adult_figure() -> None:
 
 def test_a_free_position_is_in_the_right_side_frame_and_mirrored_for_the_left() -> None:
     """[x, y] names a spot of the right-side figure; a left-side map shows the same spot on
-    the left buttock, the mirror image (the README says so)."""
+    the left buttock, the mirror image (docs/bodymaps.md says so)."""
     for side, lateral_of_sacrum in (("right", 1), ("left", -1)):
         drawing = draw(
             spec(
@@ -862,10 +862,13 @@ def test_maps_that_must_not_hint_by_size_share_one_frame() -> None:
 
 def test_the_radicular_map_reaches_the_foot_and_names_its_zone_as_such() -> None:
     radicular = dict(shipped_specs())["referral-contrast-radicular:answer"]
-    (map_,) = radicular.panels
-    assert crop(map_).y1 >= level(0.0) - 1, "framed down to the sole"
-    assert "foot" in map_.essential
-    assert legend_texts(radicular) == {"typical distribution"}
+    # From behind and from the side (the outer foot shows only in profile).
+    assert [map_.view for map_ in radicular.panels] == ["posterior", "lateral"]
+    for map_ in radicular.panels:
+        assert crop(map_).y1 >= level(0.0) - 1, "framed down to the sole"
+        assert "foot" in map_.essential
+    pictures = [defusedxml.ElementTree.fromstring(svg) for svg in render_pictures(radicular)]
+    assert set().union(*map(legend_of, pictures)) == {"typical distribution"}
     assert "Typical distribution:" in radicular.alt_text()
 
 

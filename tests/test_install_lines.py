@@ -96,6 +96,7 @@ def test_every_install_line_installs_this_project() -> None:
     # The places that must say how to install deckgen all do.
     assert {
         "README.md",
+        "docs/instructors.md",
         "docs/deckgen-workflow.yml",
         "src/deckgen/cli/release.py",
         ".ci/run",
@@ -130,12 +131,15 @@ def test_the_install_check_flags_the_other_project(line: str, flagged: bool) -> 
 
 
 def test_the_pre_commit_example_pins_no_tag_that_does_not_exist() -> None:
-    readme = (ROOT / "README.md").read_text(encoding="utf-8")
-    revisions = re.findall(r"^\s*rev:\s*(\S+)", readme, re.MULTILINE)
+    revisions = [
+        revision
+        for _, text in _documents()
+        for revision in re.findall(r"^\s*rev:\s*(\S+)", text, re.MULTILINE)
+    ]
     assert revisions
     tags = subprocess.run(
         ["git", "tag", "--list"], cwd=ROOT, capture_output=True, text=True, check=False
     ).stdout.split()
     for revision in revisions:
-        # A commit hash, the placeholder the README explains, or a tag deckgen really has.
+        # A commit hash, the placeholder the docs explain, or a tag deckgen really has.
         assert re.fullmatch(r"[0-9a-f]{40}|COMMIT", revision) or revision in tags, revision

@@ -223,13 +223,15 @@ def test_an_author_label_cannot_break_out_of_its_mask(empty_project: Path) -> No
     assert len(note.card_ords) == 1
 
 
-def test_the_readme_example_builds_into_one_card_per_trigger_point(
+def test_the_documented_example_builds_into_one_card_per_trigger_point(
     empty_project: Path,
 ) -> None:
-    readme = (Path(__file__).resolve().parent.parent / "README.md").read_text(encoding="utf-8")
-    after_marker = readme.split("<!-- occlusion-example -->", 1)[1]
+    page = (Path(__file__).resolve().parent.parent / "docs/occlusion.md").read_text(
+        encoding="utf-8"
+    )
+    after_marker = page.split("<!-- occlusion-example -->", 1)[1]
     example = after_marker.split("```yaml\n", 1)[1].split("```", 1)[0]
-    assert "(docs/occlusion.png)" in after_marker.split("###", 1)[0]
+    assert "(occlusion.png)" in after_marker.split("\n#", 1)[0]
     folder = empty_project / "cards" / "example"
     folder.mkdir()
     (folder / "deck.yaml").write_text("name: Example\nid: example\n")

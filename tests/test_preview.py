@@ -291,5 +291,5 @@ def test_screenshot_is_kept(page: LoadedPage, tmp_path_factory: pytest.TempPathF
     page.page.screenshot(path=str(target))
     assert target.stat().st_size > 10_000
     print(f"preview screenshot: {target}")
-    if os.environ.get("DECKGEN_UPDATE_SCREENSHOT"):  # refreshes the README's picture
+    if os.environ.get("DECKGEN_UPDATE_SCREENSHOT"):  # refreshes the picture in the docs
         shutil.copyfile(target, REPO / "docs" / "preview.png")

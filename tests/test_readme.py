@@ -1,4 +1,4 @@
-"""The README's examples and tables stay true to the code."""
+"""The body-map page's example, tables and gallery stay true to the code."""
 
 from __future__ import annotations
 
@@ -13,11 +13,11 @@ from deckgen.bodymap.atlas import LANDMARKS, REGIONS
 from deckgen.bodymap.muscles import MUSCLES
 
 REPO = Path(__file__).resolve().parent.parent
-README = (REPO / "README.md").read_text(encoding="utf-8")
+BODYMAPS = (REPO / "docs/bodymaps.md").read_text(encoding="utf-8")
 
 
 def bodymap_example() -> str:
-    after_marker = README.split("<!-- bodymap-example -->", 1)[1]
+    after_marker = BODYMAPS.split("<!-- bodymap-example -->", 1)[1]
     match = re.search(r"```yaml\n(.*?)```", after_marker, re.DOTALL)
     assert match is not None
     return match.group(1)
@@ -34,12 +34,12 @@ def test_the_bodymap_picture_is_drawn_from_the_example_card(
     assert result.exit_code == 0, result.output
     drawn = (empty_project / "maps/example/referral-trp1.svg").read_bytes()
     assert drawn == (REPO / "docs/bodymap-example.svg").read_bytes(), (
-        "docs/bodymap-example.svg is stale: run deckgen maps on the README example"
+        "docs/bodymap-example.svg is stale: run deckgen maps on the example in docs/bodymaps.md"
     )
 
 
 def test_every_region_and_landmark_is_documented() -> None:
-    documented = set(re.findall(r"^\| `([a-z-]+)` \|", README, re.MULTILINE))
+    documented = set(re.findall(r"^\| `([a-z-]+)` \|", BODYMAPS, re.MULTILINE))
     assert set(REGIONS) | set(LANDMARKS) | set(MUSCLES) <= documented
 
 
@@ -53,4 +53,4 @@ def test_the_bodymap_gallery_is_current() -> None:
         assert (REPO / "docs" / name).read_bytes() == data, (
             f"docs/{name} is stale: run python docs/gallery.py"
         )
-        assert f"(docs/{name})" in README
+        assert f"({name})" in BODYMAPS

@@ -1,5 +1,5 @@
-"""The instructor chapter's verify and changelog outputs are real: the README's edit to the
-shipped deck, made in a copy, gives exactly the outputs pasted there."""
+"""The instructors' page's verify and changelog outputs are real: its edit to the shipped
+deck, made in a copy, gives exactly the outputs pasted there."""
 
 from __future__ import annotations
 
@@ -12,11 +12,11 @@ import pytest
 from conftest import run_deckgen
 
 REPO = Path(__file__).resolve().parent.parent
-README = (REPO / "README.md").read_text(encoding="utf-8")
+INSTRUCTORS = (REPO / "docs/instructors.md").read_text(encoding="utf-8")
 
 
 def block_after(marker: str) -> str:
-    match = re.search(r"```[a-z]*\n(.*?)```", README.split(marker, 1)[1], re.DOTALL)
+    match = re.search(r"```[a-z]*\n(.*?)```", INSTRUCTORS.split(marker, 1)[1], re.DOTALL)
     assert match is not None
     return (
         "\n".join(line.removeprefix("   ") for line in match.group(1).rstrip(" ").splitlines())
@@ -30,11 +30,8 @@ def test_the_pasted_verify_and_changelog_outputs_are_what_deckgen_prints(
     shutil.copytree(REPO / "cards", tmp_path / "cards")
     shutil.copytree(REPO / "decks", tmp_path / "decks")
     monkeypatch.chdir(tmp_path)
-    if "version:" not in (tmp_path / "cards/gluteus-medius/deck.yaml").read_text():
-        # Until the shipped deck's first release is in, release what decks/ holds as 1.0.0,
-        # as the README's example assumes.
-        monkeypatch.setenv("SOURCE_DATE_EPOCH", "1795200000")
-        assert run_deckgen("release", "1.0.0", "--against", "decks").exit_code == 0
+    # The page's example edits the shipped deck after its release 1.0.0.
+    assert "\nversion: 1.0.0\n" in (tmp_path / "cards/gluteus-medius/deck.yaml").read_text()
     monkeypatch.setenv("SOURCE_DATE_EPOCH", "1795300000")
     red_flags = tmp_path / "cards/gluteus-medius/red-flags.yaml"
     text = red_flags.read_text()
@@ -44,7 +41,9 @@ def test_the_pasted_verify_and_changelog_outputs_are_what_deckgen_prints(
         "answer: Stop the session and send the client to the emergency department now - it can "
         "be cauda equina syndrome.",
     )
-    assert edited != text, "the README's example edit no longer applies to the shipped deck"
+    assert edited != text, (
+        "the instructors' page's example edit no longer applies to the shipped deck"
+    )
     text = edited
     bowel = text.index("  - id: redflag-ces-bowel")
     text = text[:bowel] + text[text.index("  - id: redflag-ces-both-legs") :]

@@ -80,8 +80,8 @@ def test_changelog_and_release_notes_of_a_release_pinned_whole(
 ) -> None:
     assert release(monkeypatch, "1.0.0", "--first", day=0) == (
         "released Demo::Gluteus medius 1.0.0 (upgrade from nothing (first release): 6 new, "
-        "0 updated, 0 unchanged): decks/demo.apkg, notes in cards/demo/CHANGELOG.md, recorded "
-        "as cards/demo/releases/demo-1.0.0.apkg\n"
+        "0 updated, 0 unchanged, 0 retired): decks/demo.apkg, notes in cards/demo/CHANGELOG.md, "
+        "recorded as cards/demo/releases/demo-1.0.0.apkg\n"
     )
     first_notes = (project / DECK / "CHANGELOG.md").read_text()
     edit_for_the_second_release(project)

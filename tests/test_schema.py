@@ -27,8 +27,20 @@ def validator(kind: str) -> Draft202012Validator:
     return Draft202012Validator(document)
 
 
+class _Yaml12Loader(yaml.SafeLoader):
+    """As editors' YAML 1.2 language servers read a file: `released: 2026-12-02` is text (a
+    YAML 1.1 timestamp only for PyYAML's default resolvers), as deckgen reads it too."""
+
+
+_Yaml12Loader.yaml_implicit_resolvers = {
+    first: [r for r in resolvers if r[0] != "tag:yaml.org,2002:timestamp"]
+    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+}
+
+
 def errors(kind: str, text: str) -> list[str]:
-    return [error.message for error in validator(kind).iter_errors(yaml.safe_load(text))]
+    document = yaml.load(text, Loader=_Yaml12Loader)
+    return [error.message for error in validator(kind).iter_errors(document)]
 
 
 @pytest.mark.parametrize(

@@ -63,29 +63,31 @@ def test_shipped_package_imports_with_every_image(
 
 TOPICS = {
     "anatomy": "1 Anatomy",
-    "function": "2 Function",
-    "symptoms_exam": "3 Trigger points and examination",
-    "red_flags": "4 Red flags",
-    "referral": "5 Referral patterns",
-    "causes": "6 Causes and perpetuating factors",
-    "treatment": "7 Treatment and self-care",
+    "occlusion": "2 Landmarks and muscles on the map",
+    "function": "3 Function",
+    "symptoms_exam": "4 Trigger points and examination",
+    "red_flags": "5 Red flags",
+    "referral": "6 Referral patterns",
+    "causes": "7 Causes and perpetuating factors",
     "differential": "8 Differential diagnosis",
-    "occlusion": "9 Image occlusion",
+    "treatment": "9 Treatment and self-care",
 }
-"""Each topic's subdeck, in the order a new student should meet them: the basics first, red
-flags early. Anki gathers new cards deck by deck in the order of the decks' names, so the
-numbers are what orders the topics."""
+"""Each topic's subdeck, in the order a new student should meet them: the basics first (the
+landmarks and muscles found again on a map right after the anatomy that names them), red flags
+early, the differential diagnosis before the treatment that adapts to it. Anki gathers new
+cards deck by deck in the order of the decks' names, so the numbers are what orders the
+topics."""
 SUBDECKS_OF_THE_PREVIOUS_RELEASE = {
     "Anatomy": "1 Anatomy",
-    "Function": "2 Function",
-    "Symptoms and examination": "3 Trigger points and examination",
-    "Red flags": "4 Red flags",
-    "Referral patterns": "5 Referral patterns",
-    "Causes and perpetuating factors": "6 Causes and perpetuating factors",
-    "Treatment and self-care": "7 Treatment and self-care",
+    "Function": "3 Function",
+    "Symptoms and examination": "4 Trigger points and examination",
+    "Red flags": "5 Red flags",
+    "Referral patterns": "6 Referral patterns",
+    "Causes and perpetuating factors": "7 Causes and perpetuating factors",
+    "Treatment and self-care": "9 Treatment and self-care",
     "Differential diagnosis": "8 Differential diagnosis",
 }
-"""The renaming the README asks existing students to make before importing this release."""
+"""The renaming docs/deck.md asks existing students to make before importing this release."""
 MAX_ANSWER_CHARACTERS = 150
 _TAGS = re.compile(r"<[^>]+>")
 
@@ -499,7 +501,8 @@ def test_a_new_student_meets_the_topics_in_teaching_order(
     assert deck_id is not None
     col.decks.select(deck_id)
 
-    # The first day with the default options (20 new cards a day): anatomy, then function.
+    # The first day with the default options (20 new cards a day): anatomy, then its
+    # landmarks and muscles on the map.
     first_day = [
         col.get_card(queued.card.id) for queued in col.sched.get_queued_cards(fetch_limit=100).cards
     ]
@@ -536,7 +539,7 @@ def _guid_of(deck: CompiledDeck, card_id: str) -> str:
 def test_students_who_rename_their_subdecks_first_keep_every_card_together(
     gluteus_medius: CompiledDeck, student: StudentCollection
 ) -> None:
-    """What the README tells existing students: Anki files an updated note's cards where they
+    """What docs/deck.md tells existing students: Anki files an updated note's cards where they
     already are and a new card under the package's deck name, so renaming the old subdecks
     before importing leaves no card behind in a deck this release no longer uses."""
     student.import_package(PREVIOUS_RELEASE)

@@ -91,7 +91,9 @@ def test_a_valid_file_becomes_typed_cards(tmp_path: Path) -> None:
         ),
         (
             "cards:\n  - {id: a, question: [Q], answer: A}\n",
-            "cards.yaml:2:23: error: 'question' must be text, not a list",
+            "cards.yaml:2:23: error: 'question' must be text, not a list: a value that starts "
+            "with '[', '{' or '- ' is read by YAML as a list or mapping; put the whole value in "
+            "quotes (a cloze deletion is written {{c1::...}}, with two braces)",
         ),
         (
             "cards:\n  - {id: a, question: Q, answer: A, tags: exam}\n",

@@ -77,7 +77,8 @@ def test_duplicate_keys_are_errors_not_silently_dropped(tmp_path: Path) -> None:
         (
             "question: **Bold** start\n",
             "1:12: YAML syntax: expected alphabetic or numeric character, but found '*' "
-            "(while scanning an alias); a value that starts with '*' or '&' must be put in quotes",
+            "(while scanning an alias); a value that starts with '*' means something else to "
+            'YAML: put the whole value in quotes, e.g. question: "**Bold** start"',
         ),
         (
             "a: [1, 2\n",

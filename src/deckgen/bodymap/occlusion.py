@@ -490,6 +490,17 @@ def bodymap_mask_groups(
             boxes.setdefault(owner, []).append(box)
     outlines = dict(muscles)
     min_width = FINGERTIP * max(width, PHONE_WIDTH) / PHONE_WIDTH
+    # Every label mask of the card as wide as its widest: a mask as long as its label would
+    # tell "greater trochanter" from "PSIS" by its length alone.
+    hidden = [
+        owner
+        for group in spec.hide
+        for name in group.names
+        for panel in bodymap.panels
+        for owner in _owners(group.kind, name, panel)
+        if owner in boxes and not owner.startswith("legend-")
+    ]
+    label_width = max([min_width, *(_union(boxes[o]).x1 - _union(boxes[o]).x0 for o in hidden)])
     groups = []
     for group in spec.hide:
         masks: list[Mask] = []
@@ -500,9 +511,11 @@ def bodymap_mask_groups(
                         masks.append(_polygon_mask(outlines[owner], width, height))
                     elif owner in boxes:
                         box = _union(boxes[owner])
+                        wide = label_width
                         if owner.startswith("legend-"):
                             box = Box(box.x0 - _LEGEND_SWATCH, box.y0, box.x1, box.y1)
-                        masks.append(_rect_mask(_widened(box, min_width, width), width, height))
+                            wide = min_width
+                        masks.append(_rect_mask(_widened(box, wide, width), width, height))
         groups.append(MaskGroup(describe_hidden(group), _unique(masks), group.location, group.key))
     return tuple(groups)
 

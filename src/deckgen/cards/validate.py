@@ -39,6 +39,7 @@ from deckgen.source.yamlsource import (
 DECK_FILE = "deck.yaml"
 
 _ID_PATTERN = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*")
+_SINGLE_BRACES = re.compile(r"(?<!\{)\{c\d+::")
 
 MAX_FIELD_CHARACTERS = 10_000
 """A field is one side of a flashcard; the shipped deck's longest is about 200."""
@@ -556,7 +557,8 @@ def _check_question_card(
         ok = False
     for key, value in (("question", question), ("answer", answer)):
         if value is None:
-            checker.report.error(mapping.location, f"{label} has no {key}")
+            if mapping.get(key) is None:  # else its type error says what is wrong
+                checker.report.error(mapping.location, f"{label} has no {key}")
             ok = False
         elif not value.markdown.strip():
             checker.report.error(value.location, f"{label} has an empty {key}")
@@ -742,9 +744,10 @@ def _check_cloze(cloze: Text, label: str, report: Report) -> bool:
         )
         return False
     if not found:
+        single = " (with two braces on each side)" if _SINGLE_BRACES.search(text) else ""
         report.error(
             cloze.location,
-            f"{label} has no cloze deletion: mark one like {{{{c1::hidden text}}}}",
+            f"{label} has no cloze deletion: mark one like {{{{c1::hidden text}}}}{single}",
         )
         return False
     return True
@@ -772,7 +775,12 @@ class _Checker:
         if node is None:
             return None
         if not isinstance(node, Scalar):
-            self.report.error(node.location, f"'{key}' must be text, not {describe(node)}")
+            self.report.error(
+                node.location,
+                f"'{key}' must be text, not {describe(node)}: a value that starts with '[', "
+                "'{' or '- ' is read by YAML as a list or mapping; put the whole value in "
+                "quotes (a cloze deletion is written {{c1::...}}, with two braces)",
+            )
             return None
         if len(node.text) > MAX_FIELD_CHARACTERS:
             self.report.error(

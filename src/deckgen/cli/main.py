@@ -42,7 +42,8 @@ def _default_cards_dir() -> str:
         return "."
     raise click.UsageError(
         "no 'cards' folder here: run deckgen where 'cards' is, pass the cards folder "
-        "(e.g. deckgen build path/to/cards), or start a deck with 'deckgen init'"
+        f"(e.g. deckgen {click.get_current_context().info_name} path/to/cards), or start a "
+        "deck with 'deckgen init'"
     )
 
 

@@ -142,7 +142,8 @@ def release(bump: str, cards_dir: Path, out_dir: Path, against: Path | None, fir
         click.echo(
             f"released {printable(deck.compiled.spec.name)} {done.version} "
             f"(upgrade from {done.baseline.label}: {result.new} new, {result.updated} "
-            f"updated, {result.unchanged} unchanged): {display_path(deck.package_path)}, "
+            f"updated, {result.unchanged} unchanged, {result.retired} retired): "
+            f"{display_path(deck.package_path)}, "
             f"notes in {display_path(deck.compiled.spec.folder / CHANGELOG_FILE)}, "
             f"recorded as {display_path(done.record)}"
         )

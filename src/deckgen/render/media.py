@@ -111,7 +111,7 @@ class MediaResolver:
             self.report.error(
                 location,
                 f"image '{reference}' not found (looked for {path})"
-                f"{did_you_mean(path.name, self._neighbours(path))}",
+                f"{did_you_mean(reference, self._neighbours(path, reference))}",
             )
             return None
         except UnsafeFile as exc:
@@ -123,12 +123,14 @@ class MediaResolver:
             return None
         return MediaFile(media_name(data, extension), data)
 
-    def _neighbours(self, path: Path) -> list[str]:
-        """The image names next to a missing one, to suggest ``pelvis.jpg`` for ``pelvis.jpeg``
-        (listed only when that folder lies inside the deck folder)."""
+    def _neighbours(self, path: Path, reference: str) -> list[str]:
+        """The images next to a missing one, written as the reference is, to suggest
+        ``images/pelvis.jpg`` for ``images/pelvis.jpeg`` (listed only when that folder lies
+        inside the deck folder)."""
+        folder = PurePosixPath(reference).parent
         try:
             check_folder(path.parent, within=self.deck_folder)
-            return [entry.name for entry in path.parent.iterdir() if entry.suffix]
+            return [str(folder / entry.name) for entry in path.parent.iterdir() if entry.suffix]
         except (UnsafeFile, OSError):
             return []
 

@@ -42,6 +42,7 @@ _FORBIDDEN_IN_TEXT = re.compile("[\x00-\x08\x0b-\x1f\x7f\ud800-\udfff]")
 
 _SWALLOWED_COMMENT = re.compile("[ \t]+(#[^\\s#][^\n\r\x85\u2028\u2029]*)")
 """A comment that starts right at a word ('#1', '#hashtag'): text the author meant to keep."""
+_COMMENT = re.compile("[ \t]+(#[^\n\r\x85\u2028\u2029]*)")
 
 _STANDARD_TAGS = {
     f"tag:yaml.org,2002:{name}"
@@ -144,6 +145,7 @@ class _Builder:
         self.path = path
         self.text = text
         self.diagnostics: list[tuple[Location, str]] = []
+        self.warnings: list[tuple[Location, str]] = []
         self.documents: list[Node | None] = []
         self.document_locations: list[Location] = []
         self.stack: list[_Open] = []
@@ -231,6 +233,18 @@ class _Builder:
         end = event.end_mark
         assert end is not None  # both parsers mark every event
         swallowed = _SWALLOWED_COMMENT.match(self.text, end.index)
+        if swallowed is None and self.in_text_field():
+            comment = _COMMENT.match(self.text, end.index)
+            if comment:
+                self.warnings.append(
+                    (
+                        Location(
+                            self.path, end.line + 1, end.column + comment.start(1) - end.index + 1
+                        ),
+                        "the text after ' #' is a YAML comment and not on the card: if it "
+                        "belongs to the text, put the whole value in quotes",
+                    )
+                )
         if swallowed:
             shown = swallowed.group(1)
             if len(shown) > 40:
@@ -246,11 +260,24 @@ class _Builder:
                 )
             )
 
+    def in_text_field(self) -> bool:
+        """Whether the scalar being read is the value of a card-text key."""
+        if not self.stack or not self.stack[-1].is_mapping:
+            return False
+        children = self.stack[-1].children
+        key = children[-1] if len(children) % 2 else None
+        return isinstance(key, Scalar) and key.text in _TEXT_KEYS
+
     def alias(self, event: yaml.AliasEvent) -> None:
         location = self.location(event)
         target = self.anchors.get(str(event.anchor))
         if target is None:
-            raise _Refused(location, f"YAML syntax: found undefined alias {event.anchor!r}")
+            start = event.start_mark
+            assert start is not None  # both parsers mark every event
+            hint = _indicator_hint(_line_at(self.text, start.index)) or (
+                "; a value that starts with '*' must be put in quotes"
+            )
+            raise _Refused(location, f"YAML syntax: found undefined alias {event.anchor!r}{hint}")
         if isinstance(target, _Open):
             self.diagnostics.append(
                 (target.location, "an alias refers to a value that contains it")
@@ -377,6 +404,8 @@ def load_yaml(path: Path, report: Report, *, within: Path | None = None) -> Node
         return None
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
+        if exc.context == "while scanning a quoted scalar" and exc.context_mark is not None:
+            mark = exc.context_mark  # where the quote opens, not the end of the file
         where = Location(path, mark.line + 1, mark.column + 1) if mark else whole_file
         problem = exc.problem or exc.context or "invalid YAML"
         context = f" ({exc.context})" if exc.context and exc.problem else ""
@@ -397,24 +426,38 @@ def load_yaml(path: Path, report: Report, *, within: Path | None = None) -> Node
         return None
     for location, message in builder.diagnostics:
         report.error(location, message)
+    for location, message in builder.warnings:
+        report.warning(location, message)
     return builder.documents[0]
 
 
 _KEY_ONLY = re.compile(r"\s*(?:-\s+)?[\w-]+\s*")
 _KEY_AND_VALUE = re.compile(r"(\s*(?:-\s+)?[\w-]+):\s+(.*?)\s*")
+_TEXT_KEYS = frozenset(
+    {"question", "answer", "extra", "cloze", "header", "source", "description", "name"}
+)
+"""Keys whose value is card text: the ones where a beginner's Markdown meets YAML's syntax."""
+_INDICATORS = ("[", "]", "{", "}", "*", "&", "!", "|", ">", "%", "@", "`", ",", "- ", "? ")
+"""How a plain value may not start: YAML reads each as its own syntax (a list, a mapping, an
+alias, a tag, a block of text...)."""
 
 
 def _syntax_hint(exc: yaml.MarkedYAMLError, text: str) -> str:
     """Advice for the parser messages beginners meet most, phrased as what to do.
 
     PyYAML says where the file stops making sense but not why; these patterns are the usual
-    why: a colon inside a value, a key indented unlike its neighbours, a tab."""
-    if exc.context in ("while scanning an alias", "while scanning an anchor"):
-        # Most often Markdown bold or a list marker at the start of a value.
-        return "; a value that starts with '*' or '&' must be put in quotes"
+    why: a value starting with YAML syntax (Markdown often does), a colon inside a value, a
+    key indented unlike its neighbours, a tab, a quote never closed."""
     problem = exc.problem or ""
+    if exc.context == "while scanning a quoted scalar":
+        return "; this quoted value is never closed: end it with the quote it starts with"
     if "found character '\\t'" in problem:
         return "; YAML does not allow tabs for indentation: indent with spaces"
+    for mark in (exc.problem_mark, exc.context_mark):
+        if mark is not None and (hint := _indicator_hint(_line_at(text, mark.index))):
+            return hint
+    if exc.context in ("while scanning an alias", "while scanning an anchor"):
+        return "; a value that starts with '*' or '&' must be put in quotes"
     if problem.startswith("expected <block end>"):
         return (
             "; this line is indented differently from the lines above it: "
@@ -422,7 +465,7 @@ def _syntax_hint(exc: yaml.MarkedYAMLError, text: str) -> str:
         )
     mark = exc.problem_mark
     if problem == "mapping values are not allowed here" and mark is not None:
-        line = text.split("\n")[mark.line]
+        line = _line_at(text, mark.index)
         before_colon = line[: mark.column]
         if _KEY_ONLY.fullmatch(before_colon):
             return (
@@ -431,16 +474,41 @@ def _syntax_hint(exc: yaml.MarkedYAMLError, text: str) -> str:
             )
         written = _KEY_AND_VALUE.fullmatch(line)
         if written:
-            key, value = written.groups()
-            quoted = value.replace("\\", "\\\\").replace('"', '\\"')
-            example = f'{key.strip(" -")}: "{quoted}"'
-            if len(example) > 80:
-                example = example[:77] + '..."'
             return (
                 "; the value contains ': ', which YAML reads as the start of another key: "
-                f"put the whole value in quotes, e.g. {example}"
+                f"put the whole value in quotes, e.g. {_quoted_example(*written.groups())}"
             )
     return ""
+
+
+def _indicator_hint(line: str) -> str:
+    """The advice for a card text that starts with YAML syntax (a Markdown link '[', bold or
+    italics '*', code '`', a list '- '...); '' when the line holds no such text."""
+    written = _KEY_AND_VALUE.fullmatch(line)
+    if written is None or written.group(1).strip(" -") not in _TEXT_KEYS:
+        return ""
+    key, value = written.groups()
+    start = next((mark for mark in _INDICATORS if value.startswith(mark)), None)
+    if start is None:
+        return ""
+    return (
+        f"; a value that starts with '{start.strip()}' means something else to YAML: "
+        f"put the whole value in quotes, e.g. {_quoted_example(key, value)}"
+    )
+
+
+def _quoted_example(key: str, value: str) -> str:
+    quoted = value.replace("\\", "\\\\").replace('"', '\\"')
+    example = f'{key.strip(" -")}: "{quoted}"'
+    return example if len(example) <= 80 else example[:77] + '..."'
+
+
+def _line_at(text: str, index: int) -> str:
+    """The line of ``text`` that holds ``index``, whatever line breaks YAML saw."""
+    starts = [text.rfind(end, 0, index) for end in ("\n", "\r", "\x85", "\u2028", "\u2029")]
+    start = max(starts) + 1
+    rest = re.match("[^\n\r\x85\u2028\u2029]*", text[start:])
+    return rest.group() if rest else ""
 
 
 def _build(path: Path, text: str, loader: type[yaml.SafeLoader]) -> _Builder:

@@ -246,7 +246,10 @@ def word_diff(before: str, after: str) -> str:
 # code, links, tables, headings' closing #, math ($); ':' of '://' and '.' of 'www.' start
 # GitHub's autolinks. A backslash makes each one literal.
 _MARKDOWN_ACTIVE = re.compile(r"[\\`*_~\[\]|#$]|:(?=//)|(?<=www)\.", re.IGNORECASE)
-_HTML_ACTIVE = {"&": "&amp;", "<": "&lt;", ">": "&gt;"}
+_HTML_ACTIVE = re.compile(r"&(?=#?\w+;)|<(?=[A-Za-z/!?])|^>")
+"""Only what could start an entity ('&amp;'), a tag, comment or autolink ('<b', '</', '<!',
+'<?', '<http') or a block quote: 'Travell & Simons' and 'a < 5 mm' stay as written."""
+_HTML_ENTITY = {"&": "&amp;", "<": "&lt;", ">": "&gt;"}
 _BLOCK_START = re.compile(r"^(\d*)([-+=.)])")
 """What would open a list, a heading underline or a numbered list at the start of a line."""
 _REFERENCE = re.compile(r"(?<=[@#])(?=[A-Za-z0-9])")
@@ -265,7 +268,7 @@ def markdown_text(text: str) -> str:
     line = _one_line(text)
     escaped = _MARKDOWN_ACTIVE.sub(lambda match: "\\" + match.group(), line)
     escaped = _BLOCK_START.sub(r"\1\\\2", escaped, count=1)
-    escaped = "".join(_HTML_ACTIVE.get(character, character) for character in escaped)
+    escaped = _HTML_ACTIVE.sub(lambda match: _HTML_ENTITY[match.group()], escaped)
     return _REFERENCE.sub(_WORD_JOINER, escaped)
 
 

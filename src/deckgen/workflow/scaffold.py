@@ -41,7 +41,8 @@ _EXAMPLE_YAML = """\
 # an id once the deck is shipped.
 deck: Examples                  # optional subdeck of every card in this file
 tags: [examples]                # added to every card in this file
-source: Your textbook, chapter 1   # the default source of every card in this file
+# the default source of every card in this file (a card's own 'source:' replaces it):
+source: Your textbook, chapter 1
 cards:
   - id: basic-example           # basic (the default): question on the front
     question: Which muscle abducts the thigh at the hip?
@@ -177,5 +178,5 @@ def _refuse_nested_decks(folder: Path) -> None:
             raise DeckgenError(
                 f"{display_path(folder)} already holds a deck ({display_path(inner)}): a deck "
                 f"cannot hold another; start the new deck in a folder of its own, e.g. "
-                f"deckgen init {display_path(folder / 'new-deck')}"
+                f"deckgen init {display_path(inner.parent.parent / 'new-deck')}"
             )
