@@ -7,6 +7,8 @@ import re
 
 CLOZE_OPENING = re.compile(r"\{\{c(\d+)::")
 """Where a deletion starts, with its number as written."""
+SINGLE_BRACE_OPENING = re.compile(r"(?<!\{)\{c\d+::")
+"""A deletion's start written with one brace, which Anki reads as text."""
 CLOZE = re.compile(r"\{\{c(\d+)::(.*?)(?:::(.*?))?\}\}", re.DOTALL)
 """A whole deletion, ending at the first ``}}``: its number as written, the text it hides (up
 to the first ``::``) and its hint (None without one)."""

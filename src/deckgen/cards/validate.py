@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Generic, Protocol, TypeVar
 
-from deckgen.cards.cloze import CLOZE_OPENING
+from deckgen.cards.cloze import CLOZE_OPENING, SINGLE_BRACE_OPENING
 from deckgen.diagnostics import Location, Report, did_you_mean, display_path
 from deckgen.source.deck_options import DeckOptions, read_deck_options
 from deckgen.source.report_url import ReportUrl, read_report_url
@@ -39,7 +39,6 @@ from deckgen.source.yamlsource import (
 DECK_FILE = "deck.yaml"
 
 _ID_PATTERN = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*")
-_SINGLE_BRACES = re.compile(r"(?<!\{)\{c\d+::")
 
 MAX_FIELD_CHARACTERS = 10_000
 """A field is one side of a flashcard; the shipped deck's longest is about 200."""
@@ -744,7 +743,7 @@ def _check_cloze(cloze: Text, label: str, report: Report) -> bool:
         )
         return False
     if not found:
-        single = " (with two braces on each side)" if _SINGLE_BRACES.search(text) else ""
+        single = " (with two braces on each side)" if SINGLE_BRACE_OPENING.search(text) else ""
         report.error(
             cloze.location,
             f"{label} has no cloze deletion: mark one like {{{{c1::hidden text}}}}{single}",
