@@ -9,7 +9,7 @@ from __future__ import annotations
 import dataclasses
 import os
 import re
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Generic, Protocol, TypeVar
@@ -108,9 +108,6 @@ class SourcedCard(Protocol):
 
 
 CardT = TypeVar("CardT", bound=SourcedCard)
-
-CardFileLoader = Callable[[Path, list[Path], tuple[str, ...], Report], list[CardT]]
-"""Turns a deck's card files (deck folder, files in order, deck tags) into its cards."""
 
 
 @dataclass(frozen=True)
@@ -213,28 +210,27 @@ def find_deck_folders(cards_dir: Path, report: Report) -> list[Path]:
 
 
 def load_decks(cards_dir: Path, report: Report) -> list[DeckSpec[CardSpec]]:
-    """Check every deck under ``cards_dir``; problems go to ``report``."""
-    return collect_decks(cards_dir, report, load_files=check_card_files)
-
-
-def collect_decks(
-    cards_dir: Path, report: Report, *, load_files: CardFileLoader[CardT]
-) -> list[DeckSpec[CardT]]:
-    """Every deck under ``cards_dir``, its card files turned into cards by ``load_files``.
-
-    Card files are independent of each other, so ``load_files`` may cache or parallelise;
-    only what needs the whole deck (deck.yaml, unique card ids, distinct decks) is done here.
-    """
-    decks = [
-        deck
-        for folder in find_deck_folders(cards_dir, report)
-        if (deck := load_deck(folder, report, load_files=load_files)) is not None
-    ]
-    _check_decks_distinct(decks, report)
+    """Check every deck under ``cards_dir``; problems go to ``report``. (The build renders
+    the cards too, through its per-file stage: pipeline/build.py's ``read_decks``.)"""
+    decks = []
+    for deck_file in read_deck_files(cards_dir, report):
+        cards = check_card_files(deck_file.folder, deck_file.card_files, deck_file.tags, report)
+        if (deck := deck_file.deck(cards, report)) is not None:
+            decks.append(deck)
+    check_decks_distinct(decks, report)
     return decks
 
 
-def _check_decks_distinct(decks: list[DeckSpec[CardT]], report: Report) -> None:
+def read_deck_files(cards_dir: Path, report: Report) -> Iterator[DeckFile]:
+    """The deck.yaml of every deck under ``cards_dir``, checked, one deck at a time (a deck
+    whose deck.yaml cannot be read is reported and left out)."""
+    for folder in find_deck_folders(cards_dir, report):
+        if (deck_file := read_deck_file(folder, report)) is not None:
+            yield deck_file
+
+
+def check_decks_distinct(decks: list[DeckSpec[CardT]], report: Report) -> None:
+    """Two decks may share neither an id nor a name."""
     _report_repeats(
         report,
         ((deck.id, deck.location) for deck in decks),
@@ -266,9 +262,9 @@ def _report_repeats(
             first[key] = location
 
 
-def load_deck(
-    folder: Path, report: Report, *, load_files: CardFileLoader[CardT]
-) -> DeckSpec[CardT] | None:
+def read_deck_file(folder: Path, report: Report) -> DeckFile | None:
+    """A deck folder's deck.yaml checked, and its card files found; None when deck.yaml is
+    no mapping (reported)."""
     deck_file = folder / DECK_FILE
     checker = _Checker(report)
     root = load_yaml(deck_file, report)
@@ -296,39 +292,76 @@ def load_deck(
 
         mask_colours = parse_mask_colours(colours_node, report)
 
-    cards = load_files(folder, _card_files(folder, report), deck_tags, report)
-    _report_repeats(
-        report,
-        ((card.id, card.location) for card in cards),
-        lambda card_id, first: (
-            f"duplicate card id '{card_id}' (first at {first}): ids must be unique within a deck"
-        ),
-    )
-    if len(cards) > MAX_CARDS_PER_DECK:
-        report.error(
-            mapping.location,
-            f"deck has {len(cards)} cards; a deck may hold at most {MAX_CARDS_PER_DECK}: "
-            "split it into several decks",
-        )
-        return None
-    if name is None or deck_id is None:
-        return None
-    _check_nesting(name.text.strip(), cards, report)
-    if not cards:
-        report.warning(mapping.location, "deck has no cards")
-    return DeckSpec(
+    return DeckFile(
         folder=folder,
-        name=name.text.strip(),
-        id=deck_id.text,
+        card_files=_card_files(folder, report),
+        tags=deck_tags,
+        mapping=mapping,
+        checker=checker,
+        name=name,
+        id=deck_id,
         description=description,
-        cards=tuple(cards),
-        location=mapping.location,
-        lint_ignore=checker.lint_ignore(mapping),
-        release=release,
         options=options,
-        report_url=read_report_url(mapping, report),
+        release=release,
         mask_colours=mask_colours,
     )
+
+
+@dataclass(frozen=True)
+class DeckFile:
+    """A deck folder's deck.yaml, checked: what its card files are read with, and the deck
+    they make (``deck``), checked for what needs all its cards."""
+
+    folder: Path
+    card_files: list[Path]
+    """In the order their cards come."""
+    tags: tuple[str, ...]
+    """deck.yaml's tags, which every card gets."""
+    mapping: Mapping
+    checker: _Checker
+    name: Scalar | None
+    id: Scalar | None
+    description: Text | None
+    options: DeckOptions | None
+    release: DeckRelease
+    mask_colours: MaskColours | None
+
+    def deck(self, cards: list[CardT], report: Report) -> DeckSpec[CardT] | None:
+        """The deck of ``cards`` (its card files' cards, in file order); None on an error
+        that leaves no deck (reported)."""
+        _report_repeats(
+            report,
+            ((card.id, card.location) for card in cards),
+            lambda card_id, first: (
+                f"duplicate card id '{card_id}' (first at {first}): "
+                "ids must be unique within a deck"
+            ),
+        )
+        if len(cards) > MAX_CARDS_PER_DECK:
+            report.error(
+                self.mapping.location,
+                f"deck has {len(cards)} cards; a deck may hold at most {MAX_CARDS_PER_DECK}: "
+                "split it into several decks",
+            )
+            return None
+        if self.name is None or self.id is None:
+            return None
+        _check_nesting(self.name.text.strip(), cards, report)
+        if not cards:
+            report.warning(self.mapping.location, "deck has no cards")
+        return DeckSpec(
+            folder=self.folder,
+            name=self.name.text.strip(),
+            id=self.id.text,
+            description=self.description,
+            cards=tuple(cards),
+            location=self.mapping.location,
+            lint_ignore=self.checker.lint_ignore(self.mapping),
+            release=self.release,
+            options=self.options,
+            report_url=read_report_url(self.mapping, report),
+            mask_colours=self.mask_colours,
+        )
 
 
 def _holds(folder: Path, wanted: Callable[[Path], bool]) -> bool:

@@ -22,7 +22,7 @@ from deckgen.anki.anki_package import package_bytes
 from deckgen.anki.compiled import CompiledDeck
 from deckgen.anki.identity import LOCK_FILE, MAX_LOCK_BYTES, MAX_TIME, fingerprint
 from deckgen.anki.package_reader import UnreadablePackage, package_content, read_package_bytes
-from deckgen.cards.validate import DeckSpec, collect_decks
+from deckgen.cards.validate import DeckSpec, check_decks_distinct, read_deck_files
 from deckgen.diagnostics import DeckgenError, Location, Report, SourceErrors, display_path
 from deckgen.pipeline.atomic import write_all
 from deckgen.pipeline.cache import BuildCache, environment_digest
@@ -116,7 +116,7 @@ def compile_project(
     files = FileCompiler(cache, on_file_done)
     compiled = [
         deck
-        for spec in collect_decks(cards_dir, report, load_files=files)
+        for spec in read_decks(cards_dir, report, files)
         # A deck whose card files have errors lacks their cards: stamping it would take them
         # for deleted and bury the one real error under a warning per card.
         if not report.has_errors_in(spec.folder)
@@ -135,6 +135,20 @@ def compile_project(
         raise SourceErrors(report)
     files.save()
     return compiled
+
+
+def read_decks(
+    cards_dir: Path, report: Report, files: FileCompiler
+) -> list[DeckSpec[RenderedCard]]:
+    """Every deck under ``cards_dir`` with its cards checked and rendered by the per-file
+    stage ``files``; what needs the whole deck (unique ids, distinct decks) is checked too."""
+    decks = []
+    for deck_file in read_deck_files(cards_dir, report):
+        cards = files(deck_file.folder, deck_file.card_files, deck_file.tags, report)
+        if (deck := deck_file.deck(cards, report)) is not None:
+            decks.append(deck)
+    check_decks_distinct(decks, report)
+    return decks
 
 
 def _missing_lock(spec: DeckSpec[RenderedCard], packages_dir: Path, report: Report) -> bool:

@@ -72,7 +72,7 @@ class FileCompiler:
     def __call__(
         self, deck_folder: Path, paths: list[Path], deck_tags: tuple[str, ...], report: Report
     ) -> list[RenderedCard]:
-        """The cards of every card file, in file order (a ``validate.CardFileLoader``)."""
+        """The cards of every card file of the deck in ``deck_folder``, in file order."""
         results: dict[Path, CompiledFile] = {}
         keys: dict[Path, str] = {}
         if self.cache is not None:

@@ -27,9 +27,9 @@ import yaml
 
 from deckgen.anki.compiled import CompiledDeck
 from deckgen.anki.deck_description import deck_description
-from deckgen.cards.validate import DECK_FILE, DeckSpec, collect_decks
+from deckgen.cards.validate import DECK_FILE, DeckSpec
 from deckgen.diagnostics import DeckgenError, Location, Report, SourceErrors, plural, printable
-from deckgen.pipeline.build import PlannedDeck, package_path, plan, write
+from deckgen.pipeline.build import PlannedDeck, package_path, plan, read_decks, write
 from deckgen.pipeline.deckstage import compile_deck
 from deckgen.pipeline.filestage import FileCompiler
 from deckgen.render.card import RenderedCard
@@ -84,7 +84,7 @@ def plan_release(
     from deckgen.workflow.verify import verify_deck  # Anki's engine, the [verify] extra
 
     day = datetime.datetime.fromtimestamp(now, datetime.UTC).date()
-    specs = collect_decks(cards_dir, report, load_files=FileCompiler())
+    specs = read_decks(cards_dir, report, FileCompiler())
     if report.error_count:
         raise SourceErrors(report)
     next_decks = [
