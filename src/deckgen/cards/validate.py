@@ -212,13 +212,16 @@ def find_deck_folders(cards_dir: Path, report: Report) -> list[Path]:
 def load_decks(cards_dir: Path, report: Report) -> list[DeckSpec[CardSpec]]:
     """Check every deck under ``cards_dir``; problems go to ``report``. (The build renders
     the cards too, through its per-file stage: pipeline/build.py's ``read_decks``.)"""
-    decks = []
-    for deck_file in read_deck_files(cards_dir, report):
-        cards = check_card_files(deck_file.folder, deck_file.card_files, deck_file.tags, report)
-        if (deck := deck_file.deck(cards, report)) is not None:
-            decks.append(deck)
-    check_decks_distinct(decks, report)
-    return decks
+    return checked_decks(
+        (
+            (
+                deck_file,
+                check_card_files(deck_file.folder, deck_file.card_files, deck_file.tags, report),
+            )
+            for deck_file in read_deck_files(cards_dir, report)
+        ),
+        report,
+    )
 
 
 def read_deck_files(cards_dir: Path, report: Report) -> Iterator[DeckFile]:
@@ -229,8 +232,21 @@ def read_deck_files(cards_dir: Path, report: Report) -> Iterator[DeckFile]:
             yield deck_file
 
 
-def check_decks_distinct(decks: list[DeckSpec[CardT]], report: Report) -> None:
-    """Two decks may share neither an id nor a name."""
+def checked_decks(
+    with_cards: Iterable[tuple[DeckFile, list[CardT]]], report: Report
+) -> list[DeckSpec[CardT]]:
+    """The decks of deck files with their cards, checked for what needs all of a deck's
+    cards and for what needs all the decks (two decks share neither an id nor a name)."""
+    decks = [
+        deck
+        for deck_file, cards in with_cards
+        if (deck := deck_file.deck(cards, report)) is not None
+    ]
+    _check_decks_distinct(decks, report)
+    return decks
+
+
+def _check_decks_distinct(decks: list[DeckSpec[CardT]], report: Report) -> None:
     _report_repeats(
         report,
         ((deck.id, deck.location) for deck in decks),

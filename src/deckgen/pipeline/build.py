@@ -22,7 +22,7 @@ from deckgen.anki.anki_package import package_bytes
 from deckgen.anki.compiled import CompiledDeck
 from deckgen.anki.identity import LOCK_FILE, MAX_LOCK_BYTES, MAX_TIME, fingerprint
 from deckgen.anki.package_reader import UnreadablePackage, package_content, read_package_bytes
-from deckgen.cards.validate import DeckSpec, check_decks_distinct, read_deck_files
+from deckgen.cards.validate import DeckSpec, checked_decks, read_deck_files
 from deckgen.diagnostics import DeckgenError, Location, Report, SourceErrors, display_path
 from deckgen.pipeline.atomic import write_all
 from deckgen.pipeline.cache import BuildCache, environment_digest
@@ -142,13 +142,13 @@ def read_decks(
 ) -> list[DeckSpec[RenderedCard]]:
     """Every deck under ``cards_dir`` with its cards checked and rendered by the per-file
     stage ``files``; what needs the whole deck (unique ids, distinct decks) is checked too."""
-    decks = []
-    for deck_file in read_deck_files(cards_dir, report):
-        cards = files(deck_file.folder, deck_file.card_files, deck_file.tags, report)
-        if (deck := deck_file.deck(cards, report)) is not None:
-            decks.append(deck)
-    check_decks_distinct(decks, report)
-    return decks
+    return checked_decks(
+        (
+            (deck_file, files(deck_file.folder, deck_file.card_files, deck_file.tags, report))
+            for deck_file in read_deck_files(cards_dir, report)
+        ),
+        report,
+    )
 
 
 def _missing_lock(spec: DeckSpec[RenderedCard], packages_dir: Path, report: Report) -> bool:
