@@ -10,8 +10,8 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
-from deckgen.anki.verify import format_results, verify_project
 from deckgen.diagnostics import Report
+from deckgen.workflow.verify import format_results, verify_project
 
 REPO = Path(__file__).resolve().parent.parent
 

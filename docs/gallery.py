@@ -10,9 +10,7 @@ import sys
 from dataclasses import replace
 from pathlib import Path
 
-from deckgen.diagnostics import Location
-from deckgen.render.bodymap import BodymapSpec, MapSpec, TriggerPoint
-from deckgen.render.bodymap_atlas import (
+from deckgen.bodymap.atlas import (
     LANDMARKS,
     REGION_GROUPS,
     REGION_OVERLAYS,
@@ -20,8 +18,10 @@ from deckgen.render.bodymap_atlas import (
     VIEWS,
     region_centre,
 )
-from deckgen.render.bodymap_draw import render_pictures
-from deckgen.render.bodymap_muscles import MUSCLES
+from deckgen.bodymap.draw import render_pictures
+from deckgen.bodymap.muscles import MUSCLES
+from deckgen.bodymap.spec import BodymapSpec, MapSpec, TriggerPoint
+from deckgen.diagnostics import Location
 
 DOCS = Path(__file__).parent
 _WHERE = Location(DOCS / "gallery.py", 1, 1)

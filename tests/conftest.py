@@ -7,6 +7,7 @@ import shutil
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
+from types import ModuleType
 
 import pytest
 from click.testing import CliRunner, Result
@@ -75,3 +76,25 @@ def browser() -> Iterator[Browser]:
         )
         yield launched
         launched.close()
+
+
+def _imports_ankis_engine(module: ModuleType) -> bool:
+    """Whether a test module holds anything of Anki's engine (``anki``) or of its wrapper
+    (``anki_engine``)."""
+    for value in vars(module).values():
+        name = value.__name__ if isinstance(value, ModuleType) else getattr(value, "__module__", "")
+        if isinstance(name, str) and name.split(".")[0] in {"anki", "anki_engine"}:
+            return True
+    return False
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Mark tests by what they run, so a subset can leave them out: ``browser`` for tests
+    that use the Chromium fixture, ``engine`` for those that use Anki's engine."""
+    for item in items:
+        fixtures = getattr(item, "fixturenames", ())
+        if "browser" in fixtures:
+            item.add_marker(pytest.mark.browser)
+        module = getattr(item, "module", None)
+        if "student" in fixtures or (module is not None and _imports_ankis_engine(module)):
+            item.add_marker(pytest.mark.engine)

@@ -12,8 +12,8 @@ import zipfile
 import genanki
 
 from deckgen.anki.anki_package import _StampedModel, anki_deck_id
+from deckgen.anki.compiled import CompiledDeck
 from deckgen.anki.notetypes import NOTETYPES
-from deckgen.notes import CompiledDeck
 
 TABLES = ("col", "notes", "cards", "revlog", "graves")
 _JSON_COLUMNS = {"conf", "models", "decks", "dconf"}

@@ -12,7 +12,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from conftest import FIRST_BUILD_TIME
-from deckgen.cache import CACHE_DIR
+from deckgen.pipeline.cache import CACHE_DIR
+from helpers import write_deck_folder
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 SECRET = "SECRET-7f3a-do-not-print"
@@ -33,12 +34,12 @@ def make_project(root: Path, *, beta_image_bytes: int = 1000) -> None:
     """cards/alpha and cards/beta, each with a deck.yaml, a card file and an image, and an
     ``outside`` folder next to cards/ holding files that must never be read or written."""
     for deck, image_size in (("alpha", 100), ("beta", beta_image_bytes)):
-        folder = root / "cards" / deck
-        (folder / "images").mkdir(parents=True)
-        (folder / "deck.yaml").write_text(f"name: {deck.title()}\nid: {deck}\n")
-        (folder / "cards.yaml").write_text(card_file(deck, "first version"))
         noise = random.Random(deck).randbytes(image_size)  # incompressible, so sizes are known
-        (folder / "images" / "dot.png").write_bytes(PNG_SIGNATURE + noise)
+        files = {
+            "cards.yaml": card_file(deck, "first version"),
+            "images/dot.png": PNG_SIGNATURE + noise,
+        }
+        write_deck_folder(root, files, folder=deck, deck_yaml=f"name: {deck.title()}\nid: {deck}\n")
     outside = root / "outside"
     outside.mkdir()
     (outside / "secret.txt").write_text(f"{SECRET}\n")

@@ -12,7 +12,7 @@ from anki_engine import StudentCollection
 from conftest import FIRST_BUILD_TIME, run_deckgen
 from deckgen.anki.identity import note_guid
 from deckgen.anki.notetypes import NOTETYPES
-from deckgen.source.validate import CardKind
+from deckgen.values import CardKind
 
 PACKAGE = Path("decks/demo.apkg")
 TOP_DECK = "Demo::Gluteus medius"

@@ -11,17 +11,15 @@ import pytest
 
 from anki_engine import StudentCollection
 from conftest import FIRST_BUILD_TIME, run_deckgen
+from helpers import write_deck_folder
 
 DECK_YAML = "name: Hip\nid: hip-test\n"
 
 
 def write_deck(root: Path, cards: str) -> Path:
     """A deck whose one card file is ``cards:`` followed by ``cards`` (the list of cards)."""
-    deck = root / "cards" / "hip"
-    deck.mkdir(parents=True, exist_ok=True)
-    (deck / "deck.yaml").write_text(DECK_YAML)
-    (deck / "cards.yaml").write_text("source: Gray's Anatomy\ncards:\n" + cards)
-    return deck
+    files = {"cards.yaml": "source: Gray's Anatomy\ncards:\n" + cards}
+    return write_deck_folder(root, files, folder="hip", deck_yaml=DECK_YAML)
 
 
 @pytest.mark.parametrize(

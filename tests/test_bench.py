@@ -9,8 +9,12 @@ import zipfile
 from collections import Counter
 from pathlib import Path
 
-from deckgen.build import compile_project
+import pytest
+
 from deckgen.diagnostics import Report
+from deckgen.pipeline.build import compile_project
+
+pytestmark = pytest.mark.slow  # the benchmark, end to end
 
 REPO = Path(__file__).resolve().parent.parent
 spec = importlib.util.spec_from_file_location("bench", REPO / "bench" / "bench.py")

@@ -11,9 +11,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from deckgen.diagnostics import Location, Report
-from deckgen.render.bodymap import BodymapSpec, MapSpec, TriggerPoint
-from deckgen.render.bodymap_atlas import (
+from deckgen.bodymap.atlas import (
     LANDMARKS,
     REGIONS,
     VIEWS,
@@ -21,7 +19,7 @@ from deckgen.render.bodymap_atlas import (
     region_centre,
     zone_outlines,
 )
-from deckgen.render.bodymap_draw import (
+from deckgen.bodymap.draw import (
     MAX_WIDTH,
     crop,
     draw,
@@ -31,9 +29,11 @@ from deckgen.render.bodymap_draw import (
     zone_cells,
     zone_loops,
 )
-from deckgen.render.bodymap_layout import Box, Shape, collisions
-from deckgen.render.bodymap_muscles import MUSCLES
-from deckgen.source.validate import load_decks
+from deckgen.bodymap.layout import Box, Shape, collisions
+from deckgen.bodymap.muscles import MUSCLES
+from deckgen.bodymap.spec import BodymapSpec, MapSpec, TriggerPoint
+from deckgen.cards.validate import load_decks
+from deckgen.diagnostics import Location, Report
 
 SVG = "{http://www.w3.org/2000/svg}"
 SHIPPED = Path(__file__).parents[1] / "cards"
@@ -521,6 +521,7 @@ def _maps() -> st.SearchStrategy[MapSpec]:
     return build()
 
 
+@pytest.mark.slow
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(maps=st.lists(_maps(), min_size=1, max_size=3))
 def test_generated_maps_lay_out_without_collisions(maps: list[MapSpec]) -> None:

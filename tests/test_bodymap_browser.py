@@ -23,11 +23,11 @@ from anki_engine import StudentCollection
 from browser import run_page, screenshot
 from conftest import FIRST_BUILD_TIME, run_deckgen
 from deckgen.anki.identity import note_guid
+from deckgen.bodymap.atlas import LANDMARKS, REGION_GROUPS, REGIONS, VIEWS, region_centre
+from deckgen.bodymap.draw import Drawing, draw, render_pictures
+from deckgen.bodymap.muscles import MUSCLES
+from deckgen.bodymap.spec import BodymapSpec, MapSpec, TriggerPoint
 from deckgen.diagnostics import Location
-from deckgen.render.bodymap import BodymapSpec, MapSpec, TriggerPoint
-from deckgen.render.bodymap_atlas import LANDMARKS, REGION_GROUPS, REGIONS, VIEWS, region_centre
-from deckgen.render.bodymap_draw import Drawing, draw, render_pictures
-from deckgen.render.bodymap_muscles import MUSCLES
 from test_bodymap import render_bodymap, shipped_specs
 
 REPO = Path(__file__).resolve().parents[1]

@@ -23,11 +23,11 @@ from playwright.sync_api import Browser, Page, sync_playwright
 
 from browser import chromium
 from conftest import FIRST_BUILD_TIME
+from deckgen.anki.cardrender import render_cards
 from deckgen.anki.notetypes import CSS
-from deckgen.build import compile_project
+from deckgen.bodymap.draw import LEGEND_SIZE, Drawing, drawings
 from deckgen.diagnostics import Report
-from deckgen.render.bodymap_draw import LEGEND_SIZE, Drawing, drawings
-from deckgen.render.cardrender import render_cards
+from deckgen.pipeline.build import compile_project
 from deckgen.render.media import media_name
 
 REPO = Path(__file__).resolve().parents[1]

@@ -13,20 +13,17 @@ from jsonschema import Draft202012Validator
 from anki_engine import StudentCollection
 from conftest import run_deckgen
 from deckgen.anki.identity import MAX_TIME
-from deckgen.cache import CACHE_DIR
+from deckgen.cards import validate
+from deckgen.cards.validate import load_decks
 from deckgen.diagnostics import DeckgenError, Report
-from deckgen.source import validate
-from deckgen.source.schema import schema
-from deckgen.source.validate import load_decks
+from deckgen.pipeline.cache import CACHE_DIR
 from deckgen.source.versions import BUMPS, Version, parse_version
+from deckgen.workflow.schema import schema
+from helpers import write_deck_folder
 
 
 def write_deck(root: Path, cards: str) -> Path:
-    deck = root / "cards/d"
-    deck.mkdir(parents=True)
-    (deck / "deck.yaml").write_text("name: D\nid: d\n")
-    (deck / "c.yaml").write_text(cards)
-    return root / "cards"
+    return write_deck_folder(root, {"c.yaml": cards}).parent
 
 
 def errors(cards_dir: Path) -> list[str]:

@@ -17,9 +17,10 @@ import pytest
 import yaml
 
 from conftest import FIXTURES, run_deckgen
-from deckgen import build, filestage
-from deckgen.cache import CACHE_DIR, KEY_BYTES, cache_key
 from deckgen.diagnostics import Report
+from deckgen.pipeline import build, filestage
+from deckgen.pipeline import project as build_run
+from deckgen.pipeline.cache import CACHE_DIR, KEY_BYTES, cache_key
 from hostile_project import run_build
 
 BODYMAP = {
@@ -300,7 +301,7 @@ def test_a_build_with_nothing_to_do_repeats_what_the_last_one_said(
     def no_compiling(*args: object, **kwargs: object) -> object:
         raise AssertionError("the project was compiled again")
 
-    monkeypatch.setattr(build, "compile_project", no_compiling)
+    monkeypatch.setattr(build_run, "compile_project", no_compiling)
     again = run_deckgen("build")
     assert (again.exit_code, again.stdout, again.stderr) == (0, full.stdout, full.stderr)
     check = run_deckgen("build", "--check")
@@ -352,12 +353,12 @@ def test_editing_any_source_file_of_deckgen_changes_the_environment(
 ) -> None:
     """A development checkout's edit to a module in a sub-package (render/, anki/...) must
     make every cached result stale, as an edit at the top does."""
-    import deckgen.cache
+    import deckgen.pipeline.cache
 
     package = tmp_path / "deckgen"
-    shutil.copytree(Path(deckgen.cache.__file__).parent, package)
-    monkeypatch.setattr(deckgen.cache, "__file__", str(package / "cache.py"))
-    digest = deckgen.cache.environment_digest.__wrapped__
+    shutil.copytree(Path(deckgen.pipeline.cache.__file__).parent.parent, package)
+    monkeypatch.setattr(deckgen.pipeline.cache, "__file__", str(package / "pipeline" / "cache.py"))
+    digest = deckgen.pipeline.cache.environment_digest.__wrapped__
     before = digest()
     nested = package / "render" / "render.py"
     nested.write_text(nested.read_text() + "\n# an edit\n")
@@ -447,7 +448,7 @@ def test_builds_starting_together_agree_on_one_key(tmp_path: Path) -> None:
     """The first builds on a machine race to make the key; each must read the same whole
     key (none an empty or half-written one, which would turn its cache off)."""
     script = (
-        "from deckgen.cache import cache_key; import sys; "
+        "from deckgen.pipeline.cache import cache_key; import sys; "
         "key = cache_key(); sys.stdout.write(key.hex() if key else 'none')"
     )
     env = os.environ | {"XDG_CACHE_HOME": str(tmp_path / "fresh-cache-home")}

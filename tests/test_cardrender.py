@@ -11,9 +11,9 @@ from pathlib import Path
 import pytest
 
 from conftest import FIXTURES
+from deckgen.anki.cardrender import card_ords, cloze_numbers, render_cards
 from deckgen.anki.notetypes import NOTETYPES, Notetype, Template
-from deckgen.render.cardrender import card_ords, cloze_numbers, render_cards
-from deckgen.source.validate import CardKind
+from deckgen.values import CardKind
 
 
 def notetype(question: str, answer: str) -> Notetype:
@@ -66,8 +66,8 @@ def test_templates_deckgen_cannot_render_are_refused(question: str, message: str
 
 def test_card_ords_agree_with_rendering_the_cards() -> None:
     """card_ords skips the answers for speed; it must still find what render_cards makes."""
-    from deckgen.build import compile_project
     from deckgen.diagnostics import Report
+    from deckgen.pipeline.build import compile_project
 
     repo = Path(__file__).parent.parent
     decks = compile_project(

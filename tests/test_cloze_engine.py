@@ -10,8 +10,9 @@ import pytest
 
 from anki_engine import StudentCollection
 from conftest import run_deckgen
-from deckgen import filestage
 from deckgen.anki.identity import note_guid
+from deckgen.pipeline import filestage
+from helpers import write_deck_folder
 
 # Anki's importer makes no card from these (found with the engine, pinned here).
 NO_CARD = {
@@ -34,15 +35,11 @@ SVG = '<svg xmlns="http://www.w3.org/2000/svg" width="4" height="4"/>'
 
 
 def write_deck(root: Path) -> None:
-    deck = root / "cards/d"
-    deck.mkdir(parents=True, exist_ok=True)
-    (deck / "deck.yaml").write_text("name: D\nid: d\n")
-    (deck / "p.svg").write_text(SVG)
     cards = "".join(
         f"  - id: {name}\n    cloze: {json.dumps(text)}\n"
         for name, text in {**NO_CARD, **A_CARD}.items()
     )
-    (deck / "c.yaml").write_text("cards:\n" + cards)
+    write_deck_folder(root, {"p.svg": SVG, "c.yaml": "cards:\n" + cards})
 
 
 def test_refused_clozes_are_those_anki_makes_no_card_from(

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from deckgen.diagnostics import Report
-from deckgen.filestage import compile_file
+from deckgen.pipeline.filestage import compile_file
 from deckgen.render.render import render_field
 
 

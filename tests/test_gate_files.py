@@ -15,7 +15,7 @@ import pytest
 import yaml
 
 from conftest import run_deckgen
-from deckgen.cache import CACHE_DIR
+from deckgen.pipeline.cache import CACHE_DIR
 from deckgen.workflow.watch import snapshot as watch_snapshot
 from hostile_project import make_project, run_build, snapshot
 

@@ -11,8 +11,8 @@ from pathlib import Path
 import pytest
 
 from conftest import FIRST_BUILD_TIME, FIXTURES
-from deckgen.build import compile_project
 from deckgen.diagnostics import Report
+from deckgen.pipeline.build import compile_project
 
 GOLDEN = FIXTURES / "golden"
 

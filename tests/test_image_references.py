@@ -11,6 +11,7 @@ import pytest
 
 from anki_engine import StudentCollection
 from conftest import run_deckgen
+from helpers import write_deck_folder
 
 NOT_LOCAL = "is not a file in the deck folder: deckgen ships only local images; copy it into"
 REFERENCES = [
@@ -31,12 +32,8 @@ REFERENCES = [
 
 
 def write_deck(root: Path, question: str) -> None:
-    deck = root / "cards" / "d"
-    deck.mkdir(parents=True, exist_ok=True)
-    (deck / "deck.yaml").write_text("name: D\nid: d\n")
-    (deck / "c.yaml").write_text(
-        f"cards:\n  - id: a\n    question: {json.dumps(question)}\n    answer: A\n"
-    )
+    card = f"cards:\n  - id: a\n    question: {json.dumps(question)}\n    answer: A\n"
+    write_deck_folder(root, {"c.yaml": card})
     (root / "outside.png").write_bytes(b"\x89PNG\r\n\x1a\n")
 
 

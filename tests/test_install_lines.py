@@ -98,7 +98,7 @@ def test_every_install_line_installs_this_project() -> None:
         "README.md",
         "docs/instructors.md",
         "docs/deckgen-workflow.yml",
-        "src/deckgen/cli.py",
+        "src/deckgen/cli/release.py",
         ".ci/run",
     } <= set(found)
 

@@ -12,9 +12,9 @@ from typing import Any
 import pytest
 
 from conftest import FIXTURES, run_deckgen
-from deckgen.build import compile_project
+from deckgen.anki.compiled import CompiledDeck
 from deckgen.diagnostics import Report
-from deckgen.notes import CompiledDeck
+from deckgen.pipeline.build import compile_project
 from deckgen.workflow import lint as lint_module
 from deckgen.workflow.lint import RULES
 

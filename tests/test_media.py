@@ -8,7 +8,8 @@ from pathlib import Path
 import pytest
 
 from deckgen.diagnostics import Location, Report
-from deckgen.render.media import MediaFile, MediaResolver, media_name
+from deckgen.render.media import MediaResolver, media_name
+from deckgen.values import MediaFile
 
 PNG = (Path(__file__).parent / "fixtures/sample/cards/demo/images/chart.png").read_bytes()
 SVG = b'<svg xmlns="http://www.w3.org/2000/svg" width="4" height="4"><rect width="4"/></svg>'

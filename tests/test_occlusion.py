@@ -13,12 +13,13 @@ from conftest import FIRST_BUILD_TIME, run_deckgen
 from deckgen.anki import occlusion
 from deckgen.anki.identity import note_guid
 from deckgen.anki.notetypes import NOTETYPES
-from deckgen.build import compile_project
+from deckgen.bodymap.draw import draw
+from deckgen.bodymap.spec import parse_bodymap
 from deckgen.diagnostics import Report
-from deckgen.render.bodymap import parse_bodymap
-from deckgen.render.bodymap_draw import draw
-from deckgen.source.validate import CardKind
+from deckgen.pipeline.build import compile_project
 from deckgen.source.yamlsource import load_yaml
+from deckgen.values import CardKind
+from helpers import write_deck_folder
 
 DECK = Path("cards/io")
 PACKAGE = Path("decks/io.apkg")
@@ -57,10 +58,8 @@ _DATA = re.compile(r'data-([A-Za-z]+)="([^"]*)"')
 
 
 def write_deck(project: Path, cards: str = CARDS) -> None:
-    (project / DECK).mkdir(parents=True, exist_ok=True)
-    (project / DECK / "deck.yaml").write_text("name: IO\nid: io-test\n")
-    (project / DECK / "cards.yaml").write_text(cards)
-    (project / DECK / "pelvis.svg").write_text(PICTURE)
+    files = {"cards.yaml": cards, "pelvis.svg": PICTURE}
+    write_deck_folder(project, files, folder=DECK.name, deck_yaml="name: IO\nid: io-test\n")
 
 
 def build(project: Path, monkeypatch: pytest.MonkeyPatch, *, at: int) -> None:

@@ -16,10 +16,10 @@ from playwright.sync_api import Browser, Page, sync_playwright
 
 from browser import chromium
 from conftest import FIRST_BUILD_TIME
-from deckgen.build import compile_project
+from deckgen.bodymap.atlas import LANDMARKS
+from deckgen.bodymap.muscles import MUSCLES
 from deckgen.diagnostics import Report
-from deckgen.render.bodymap_atlas import LANDMARKS
-from deckgen.render.bodymap_muscles import MUSCLES
+from deckgen.pipeline.build import compile_project
 from deckgen.workflow.preview import write_preview
 
 REPO = Path(__file__).resolve().parent.parent

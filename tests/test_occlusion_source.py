@@ -12,10 +12,10 @@ from hypothesis import strategies as st
 
 from conftest import FIRST_BUILD_TIME, run_deckgen
 from deckgen.anki.occlusion import card_keys, occlusion_field, read_occlusion_field
-from deckgen.build import compile_project
+from deckgen.bodymap.occlusion import Mask, MaskGroup
 from deckgen.diagnostics import Location, Report
-from deckgen.filestage import compile_file
-from deckgen.render.occlusion import Mask, MaskGroup
+from deckgen.pipeline.build import compile_project
+from deckgen.pipeline.filestage import compile_file
 
 MAP = """\
     bodymap:

@@ -11,7 +11,6 @@ from pathlib import Path
 import pytest
 
 from conftest import run_deckgen
-from deckgen.anki.verify import DeckVerification, Finding, format_results
 from deckgen.diagnostics import (
     MAX_MESSAGE_CHARS,
     MAX_QUOTED_CHARS,
@@ -21,6 +20,8 @@ from deckgen.diagnostics import (
     printable_message,
 )
 from deckgen.workflow.baseline import Baseline
+from deckgen.workflow.verify import DeckVerification, Finding, format_results
+from helpers import write_deck_folder
 
 CONTROL = ["\x1b", "\x07", "\r", "\n", "\x00", "\x9b", "\x7f"]
 BIDI = ["\u202a", "\u202b", "\u202c", "\u202d", "\u202e", "\u2066", "\u2067", "\u2068"]
@@ -54,12 +55,8 @@ def test_a_long_quoted_value_is_cut_and_the_advice_kept() -> None:
 
 
 def write_deck(root: Path, files: dict[str, str], *, name: str = "Deck") -> Path:
-    folder = root / "cards" / "deck"
-    folder.mkdir(parents=True)
-    (folder / "deck.yaml").write_text(json.dumps({"name": name, "id": "deck"}))
-    for file_name, text in files.items():
-        (folder / file_name).write_text(text)
-    return folder
+    deck_yaml = json.dumps({"name": name, "id": "deck"})
+    return write_deck_folder(root, files, folder="deck", deck_yaml=deck_yaml)
 
 
 def test_stats_prints_names_and_tags_escaped(empty_project: Path) -> None:

@@ -15,8 +15,8 @@ from conftest import FIXTURES, run_deckgen
 from deckgen.anki.anki_package import package_bytes
 from deckgen.anki.notetypes import NOTETYPES
 from deckgen.anki.package_reader import UnreadablePackage, package_content
-from deckgen.build import compile_project
 from deckgen.diagnostics import Report
+from deckgen.pipeline.build import compile_project
 from genanki_reference import genanki_rows, package_rows
 
 PACKAGE = Path("decks/demo.apkg")

@@ -9,7 +9,11 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from conftest import FIXTURES
+
+pytestmark = pytest.mark.slow  # real git commits through pre-commit's hooks
 
 ROOT = Path(__file__).parent.parent
 

@@ -14,10 +14,10 @@ from playwright.sync_api import Browser, ConsoleMessage, Page
 
 from anki_engine import StudentCollection
 from conftest import FIRST_BUILD_TIME, FIXTURES, run_deckgen
+from deckgen.anki.cardrender import render_cards
 from deckgen.anki.retire import RETIRED_TAG as RETIRED
-from deckgen.build import compile_project
 from deckgen.diagnostics import Report
-from deckgen.render.cardrender import render_cards
+from deckgen.pipeline.build import compile_project
 from deckgen.workflow.preview import write_preview
 
 REPO = Path(__file__).resolve().parent.parent

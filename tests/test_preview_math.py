@@ -11,8 +11,8 @@ from latex2mathml.converter import convert
 from playwright.sync_api import Browser
 
 from conftest import FIRST_BUILD_TIME
-from deckgen.build import compile_project
 from deckgen.diagnostics import Report
+from deckgen.pipeline.build import compile_project
 from deckgen.workflow.preview import MATHML_ATTRIBUTES, MATHML_ELEMENTS, write_preview
 
 # (card id, question as written, the text the math's text run must show)

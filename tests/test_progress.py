@@ -10,7 +10,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from deckgen.cache import CACHE_DIR
+from deckgen.pipeline.cache import CACHE_DIR
 from deckgen.workflow.progress import DELAY, ProgressBar, progress_bar
 
 

@@ -28,8 +28,8 @@ from anki_engine import StudentCollection
 from conftest import FIRST_BUILD_TIME
 from deckgen.anki.anki_package import package_bytes
 from deckgen.anki.package_reader import UnreadablePackage, package_content
-from deckgen.build import compile_project
 from deckgen.diagnostics import Location, Report, SourceErrors
+from deckgen.pipeline.build import compile_project
 from deckgen.render.media import MediaResolver
 from deckgen.render.render import disallowed_html, render_field, sanitise
 from genanki_reference import genanki_rows, package_rows

@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 
 from conftest import run_deckgen
-from deckgen.render.bodymap_atlas import LANDMARKS, REGIONS
-from deckgen.render.bodymap_muscles import MUSCLES
+from deckgen.bodymap.atlas import LANDMARKS, REGIONS
+from deckgen.bodymap.muscles import MUSCLES
 
 REPO = Path(__file__).resolve().parent.parent
 BODYMAPS = (REPO / "docs/bodymaps.md").read_text(encoding="utf-8")

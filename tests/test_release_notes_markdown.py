@@ -19,9 +19,9 @@ from hypothesis import strategies as st
 from markdown_it import MarkdownIt
 
 from conftest import FIRST_BUILD_TIME, run_deckgen
-from deckgen.build import compile_project
+from deckgen.anki.compiled import CompiledDeck
 from deckgen.diagnostics import Report, printable, shorten
-from deckgen.notes import CompiledDeck
+from deckgen.pipeline.build import compile_project
 from deckgen.workflow.changelog import ShippedNote, markdown_code, markdown_text, release_notes
 
 NOTES_ELEMENTS = {"h2", "h3", "ul", "ol", "li", "p", "code", "strong", "del", "s"}

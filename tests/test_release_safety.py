@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-import deckgen.build
+import deckgen.pipeline.atomic
 from conftest import FIRST_BUILD_TIME, run_deckgen
 
 DECK = Path("cards/demo")
@@ -154,7 +154,7 @@ def test_a_release_that_fails_half_way_leaves_nothing_written(
     anatomy = released / DECK / "anatomy.yaml"
     anatomy.write_text(anatomy.read_text().replace("Greater trochanter", "The trochanter"))
     before = snapshot(released)
-    real_stage = deckgen.build._stage
+    real_stage = deckgen.pipeline.atomic._stage
     staged: list[Path] = []
 
     def stage_then_fail_at_deck_yaml(path: Path, data: bytes) -> Path:
@@ -163,7 +163,7 @@ def test_a_release_that_fails_half_way_leaves_nothing_written(
         staged.append(path)
         return real_stage(path, data)
 
-    monkeypatch.setattr(deckgen.build, "_stage", stage_then_fail_at_deck_yaml)
+    monkeypatch.setattr(deckgen.pipeline.atomic, "_stage", stage_then_fail_at_deck_yaml)
 
     result = run_deckgen("release", "patch")
 

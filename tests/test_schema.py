@@ -11,9 +11,11 @@ import yaml
 from jsonschema import Draft202012Validator
 
 from conftest import FIXTURES, run_deckgen
-from deckgen.render import bodymap, occlusion
-from deckgen.source import deck_options, validate
-from deckgen.source.schema import schema
+from deckgen.bodymap import occlusion
+from deckgen.bodymap import spec as bodymap
+from deckgen.cards import validate
+from deckgen.source import deck_options
+from deckgen.workflow.schema import schema
 
 REPO = Path(__file__).resolve().parent.parent
 CARD_FOLDERS = [REPO / "cards", FIXTURES / "sample/cards", FIXTURES / "lint/cards"]
@@ -128,7 +130,7 @@ def test_schema_command_prints_the_schema() -> None:
 
 
 def test_the_cli_offers_every_schema_kind() -> None:
-    from deckgen import cli
-    from deckgen.source import schema
+    from deckgen.cli import review as cli
+    from deckgen.workflow import schema
 
     assert cli.SCHEMA_KINDS == schema.KINDS

@@ -16,13 +16,13 @@ from anki.notes import Note as AnkiNote
 
 from anki_engine import StudentCollection
 from conftest import run_deckgen
+from deckgen.anki.compiled import CompiledDeck, Note
 from deckgen.anki.retire import RETIRED_TAG
-from deckgen.build import compile_project
+from deckgen.bodymap.atlas import LANDMARKS, REGIONS, VIEWS, Point, zone_outlines
+from deckgen.bodymap.muscles import MUSCLES
+from deckgen.cards.validate import CardSpec
 from deckgen.diagnostics import Report
-from deckgen.notes import CompiledDeck, Note
-from deckgen.render.bodymap_atlas import LANDMARKS, REGIONS, VIEWS, Point, zone_outlines
-from deckgen.render.bodymap_muscles import MUSCLES
-from deckgen.source.validate import CardSpec
+from deckgen.pipeline.build import compile_project
 
 REPO = Path(__file__).resolve().parent.parent
 PREVIOUS_RELEASE = REPO / "tests" / "fixtures" / "gluteus-medius-e5aada0.apkg"

@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 
 from conftest import FIRST_BUILD_TIME, run_deckgen
-from deckgen.build import compile_project
 from deckgen.diagnostics import Location, Report
+from deckgen.pipeline.build import compile_project
 from deckgen.render.media import MediaResolver
 
 REPO = Path(__file__).resolve().parent.parent

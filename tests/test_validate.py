@@ -6,8 +6,10 @@ from pathlib import Path
 
 import pytest
 
+from deckgen.cards.validate import DeckSpec, load_decks
 from deckgen.diagnostics import Report, display_path
-from deckgen.source.validate import CardKind, DeckSpec, load_decks
+from deckgen.values import CardKind
+from helpers import write_deck_folder
 
 DECK_YAML = "name: Test\nid: test\n"
 
@@ -19,11 +21,8 @@ def in_tmp_path(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 def make_deck(root: Path, cards_yaml: str, deck_yaml: str = DECK_YAML) -> Path:
-    folder = root / "cards" / "test"
-    folder.mkdir(parents=True, exist_ok=True)
-    (folder / "deck.yaml").write_text(deck_yaml)
-    (folder / "cards.yaml").write_text(cards_yaml)
-    return root / "cards"
+    files = {"cards.yaml": cards_yaml}
+    return write_deck_folder(root, files, folder="test", deck_yaml=deck_yaml).parent
 
 
 def check(

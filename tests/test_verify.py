@@ -16,7 +16,7 @@ import pytest
 
 from conftest import FIRST_BUILD_TIME, run_deckgen
 from deckgen.anki.notetypes import NOTETYPES
-from deckgen.source.validate import CardKind
+from deckgen.values import CardKind
 
 PACKAGE = Path("decks/demo.apkg")
 DECK = Path("cards/demo")
@@ -271,7 +271,7 @@ def test_swapped_card_ids_fail_as_an_identity_swap(
 def test_without_anki_verify_says_how_to_install_it(
     project: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.delitem(sys.modules, "deckgen.anki.verify", raising=False)
+    monkeypatch.delitem(sys.modules, "deckgen.workflow.verify", raising=False)
     monkeypatch.setitem(sys.modules, "anki.collection", None)
 
     code, output = verify()

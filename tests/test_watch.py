@@ -15,8 +15,10 @@ from pathlib import Path
 import pytest
 
 from conftest import FIRST_BUILD_TIME
-from deckgen import cli as cli_module
+from deckgen.cli.build import refresh_preview
 from deckgen.workflow.watch import Watcher
+
+pytestmark = pytest.mark.slow  # watch's real timers and processes
 
 ANATOMY = Path("cards/demo/anatomy.yaml")
 PACKAGE = Path("decks/demo.apkg")
@@ -137,10 +139,10 @@ def test_a_cards_folder_that_vanishes_is_reported_and_watched_again(project: Pat
 
 
 def test_an_existing_preview_folder_is_refreshed_after_a_good_build(project: Path) -> None:
-    cli_module._refresh_preview(Path("cards"), Path("preview"))
+    refresh_preview(Path("cards"), Path("preview"))
     assert not Path("preview").exists()  # no preview folder: the author never asked for one
     Path("preview").mkdir()
-    cli_module._refresh_preview(Path("cards"), Path("preview"))
+    refresh_preview(Path("cards"), Path("preview"))
     assert 'data-card-id="' in Path("preview/index.html").read_text()
 
 
@@ -154,7 +156,7 @@ def test_a_cards_folder_named_like_an_option_is_previewed_as_a_folder(
     monkeypatch.setattr(webbrowser, "open", lambda *args, **kwargs: opened.append(args))
     Path("cards").rename(name)
     Path("preview").mkdir()
-    cli_module._refresh_preview(Path(name), Path("preview"))
+    refresh_preview(Path(name), Path("preview"))
     assert opened == []
     assert capsys.readouterr().out.startswith("wrote preview/index.html (")
     assert f"{name}/demo/" in Path("preview/index.html").read_text()
@@ -180,9 +182,9 @@ def test_a_build_leaves_nothing_for_the_cycle_collector(project: Path) -> None:
     cycles: reference counting then frees everything, and memory stays what it was."""
     import gc
 
-    from deckgen.build import compile_project, plan
-    from deckgen.cache import BuildCache
     from deckgen.diagnostics import Report
+    from deckgen.pipeline.build import compile_project, plan
+    from deckgen.pipeline.cache import BuildCache
 
     cards = project / "cards"
     for _ in range(2):  # compiled, then from the cache

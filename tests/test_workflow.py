@@ -9,9 +9,12 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 import yaml
 
 from conftest import FIRST_BUILD_TIME, FIXTURES
+
+pytestmark = pytest.mark.slow  # the CI workflow's steps, run for real
 
 WORKFLOW = Path(__file__).parent.parent / "docs/deckgen-workflow.yml"
 

@@ -59,6 +59,11 @@ class Output:
         """A summary line for people: stdout, except in JSON where stdout holds only JSON."""
         click.echo(printable(line), err=self.format == "json")
 
+    def replay(self, line: str, *, to_stderr: bool) -> None:
+        """A line recorded by an earlier build (read back from the cache folder: escaped
+        again), printed where it was printed then."""
+        click.echo(printable(line), err=to_stderr)
+
     def _styled(self, diagnostic: Diagnostic) -> str:
         location = click.style(str(diagnostic.location), bold=True)
         severity = click.style(

@@ -26,8 +26,8 @@ import atheris
 # Coverage is traced in deckgen and the pure-Python parsers it drives, not the whole stdlib
 # (instrumenting everything costs a minute of start-up).
 with atheris.instrument_imports(include=["deckgen", "yaml", "markdown_it"]):
-    from deckgen.build import compile_project
     from deckgen.diagnostics import DeckgenError, Report
+    from deckgen.pipeline.build import compile_project
 
 _FIELDS = os.environ.get("DECKGEN_FUZZ_INPUT") == "fields"
 """Inputs are whole card files, or (``fields``) the values of one card's fields."""

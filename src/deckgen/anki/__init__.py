@@ -1,2 +1,2 @@
-"""What Anki's importer sees: notetypes, identity and the lock, the package, retired cards,
-the upgrade rehearsal."""
+"""What Anki's importer sees: notetypes and their templates, identity and the lock, the
+package written and read, retired cards, the deck description."""

@@ -25,7 +25,7 @@ from deckgen.anki.identity import fingerprint
 from deckgen.anki.notetypes import NOTETYPES, Notetype
 
 if TYPE_CHECKING:
-    from deckgen.notes import CompiledDeck, Note
+    from deckgen.anki.compiled import CompiledDeck, Note
 
 _ZIP_TIME = (1980, 1, 1, 0, 0, 0)
 _ZIP_PERMISSIONS = 0o100644 << 16

@@ -15,8 +15,8 @@ from pathlib import Path
 from deckgen.anki.retire import RETIRED_TAG
 from deckgen.diagnostics import Report
 from deckgen.render.render import render_field
-from deckgen.source.validate import Text
 from deckgen.source.versions import DeckRelease
+from deckgen.values import Text
 
 HOW_TO_UPDATE = (
     "To update, import the package of a newer release with the default options: your review "

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 from deckgen.anki import occlusion
 from deckgen.anki.identity import fingerprint
-from deckgen.source.validate import CardKind
+from deckgen.values import CardKind
 
 QA_FIELDS = ("Question", "Answer", "Extra", "Source")
 CLOZE_FIELDS = ("Text", "Extra", "Source")

@@ -12,8 +12,8 @@ from __future__ import annotations
 
 import re
 
-from deckgen.render.occlusion import Mask, MaskColours, MaskGroup
-from deckgen.render.render import MAX_CLOZE_NUMBER, card_number
+from deckgen.bodymap.occlusion import Mask, MaskColours, MaskGroup
+from deckgen.cards.cloze import MAX_CLOZE_NUMBER, card_number
 
 ORIGINAL_STOCK_KIND = 6
 """``OriginalStockKind.ImageOcclusion`` in Anki's notetype protobuf."""

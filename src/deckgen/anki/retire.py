@@ -30,6 +30,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from deckgen.anki.cardrender import card_ords
 from deckgen.anki.identity import (
     LOCK_FILE,
     Lock,
@@ -42,14 +43,15 @@ from deckgen.anki.identity import (
 )
 from deckgen.anki.notetypes import NOTETYPES, Notetype
 from deckgen.anki.package_reader import PackageContent, UnreadablePackage, read_package
+from deckgen.cards.cloze import MAX_CLOZE_NUMBER
+from deckgen.cards.validate import DeckSpec, is_identifier
 from deckgen.diagnostics import Location, Report, display_path, printable, shorten
-from deckgen.render.cardrender import card_ords
-from deckgen.render.render import MAX_CLOZE_NUMBER, cloze_problem, render_field
-from deckgen.source.validate import CardKind, DeckSpec, is_identifier
+from deckgen.render.render import cloze_problem, render_field
 from deckgen.source.versions import Version, parse_version
+from deckgen.values import CardKind
 
 if TYPE_CHECKING:
-    from deckgen.filestage import RenderedCard
+    from deckgen.render.card import RenderedCard
 
 RETIRED_TAG = "deckgen::retired"
 RETIRED_SUBDECK = "~ Retired - delete"

@@ -1,2 +1,1 @@
-"""Turning cards into what students see: Markdown to safe HTML, media, body maps, Anki's
-template substitution."""
+"""Turning cards into what students see: Markdown to safe HTML, media, the report link."""

@@ -19,6 +19,7 @@ import defusedxml.ElementTree
 from deckgen.diagnostics import Location, Report, did_you_mean, shorten
 from deckgen.source.safe_files import MissingFile, UnsafeFile, check_folder, read_file, resolve
 from deckgen.source.yamlsource import text_problem
+from deckgen.values import MediaFile
 
 MAX_IMAGE_BYTES = 10 * 1024 * 1024
 _MAX_NAME_BYTES = 255
@@ -45,15 +46,6 @@ def _is_webp(data: bytes) -> bool:
 _BITMAP_SIGNATURES = {"png": _is_png, "jpg": _is_jpeg, "gif": _is_gif, "webp": _is_webp}
 _EXTENSION_ALIASES = {"jpeg": "jpg"}
 SUPPORTED_EXTENSIONS = (*_BITMAP_SIGNATURES, "jpeg", "svg")
-
-
-@dataclass(frozen=True)
-class MediaFile:
-    """An image as it is shipped in a package."""
-
-    name: str
-    """The file name in the package and in Anki's media folder: a hash of the bytes."""
-    data: bytes
 
 
 def media_name(data: bytes, extension: str) -> str:

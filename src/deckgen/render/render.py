@@ -28,9 +28,11 @@ import nh3
 from markdown_it import MarkdownIt
 from markdown_it.token import Token
 
+from deckgen.cards.cloze import CLOZE, MAX_CLOZE_NUMBER, card_number
 from deckgen.diagnostics import Location, Report
-from deckgen.render.media import MediaFile, MediaResolver
+from deckgen.render.media import MediaResolver
 from deckgen.source.yamlsource import text_problem
+from deckgen.values import MediaFile
 
 ALLOWED_TAGS = frozenset(
     {
@@ -63,13 +65,10 @@ UNSAFE_TEX_COMMANDS = frozenset(
 """MathJax commands that turn math into links, HTML attributes or loaded code."""
 _PRIVATE_USE = (*range(0xE000, 0xF900), *range(0xF0000, 0xFFFFE))
 """Placeholder candidates: more than a field may hold, so two are always free."""
-_CLOZE = re.compile(r"\{\{c(\d+)::(.*?)\}\}", re.DOTALL)
 _AV_MARKUP = re.compile(r"\[(?=sound:|anki:|latex\]|\$\]|\$\$\])", re.IGNORECASE)
 _MARKUP_NAMES = ("sound:", "anki:", "latex]", "$]", "$$]")
 """What follows '[' in Anki's markup for audio, text to speech and LaTeX images (which Anki
 typesets by running LaTeX on the student's machine, when they enable it)."""
-MAX_CLOZE_NUMBER = 500
-"""Anki adds cards for c1 to c500 only (higher numbers all land on card 500, c0 on none)."""
 SERIALISED_TAG = re.compile(r'<[^>"]*(?:"[^"]*"[^>"]*)*>')
 """A tag as html5ever writes it: every attribute value in double quotes, '"' escaped (a '>'
 inside a value does not end the tag)."""
@@ -253,14 +252,14 @@ def cloze_problem(rendered: str) -> str | None:
     Checked on what Anki receives, after sanitising: a cloze that was only inside an HTML
     comment or a removed <script> is gone, and one spelt with entities has appeared."""
     found = False
-    for cloze in _CLOZE.finditer(rendered):
+    for cloze in CLOZE.finditer(rendered):
         number = cloze.group(1)
         if card_number(number) is None:
             return (
                 f"has cloze number c{number[:10]}: Anki makes cards only for c1 to "
                 f"c{MAX_CLOZE_NUMBER}; renumber it"
             )
-        if is_blank(cloze.group(2).split("::", 1)[0]):
+        if is_blank(cloze.group(2)):
             return (
                 f"has an empty cloze deletion {{{{c{number}::}}}}: Anki makes no card for it; "
                 "put the text to hide after '::'"
@@ -272,16 +271,6 @@ def cloze_problem(rendered: str) -> str | None:
             "or a removed tag does not count): put it in the text"
         )
     return None
-
-
-def card_number(digits: str) -> int | None:
-    """The cloze number that ``digits`` (as in ``{{c<digits>::``) stand for, when Anki makes
-    a card for it (c1 to c500, leading zeros allowed); None for any other."""
-    significant = digits.lstrip("0")
-    # Compare digits before converting: int() refuses thousands of digits.
-    if not 0 < len(significant) <= 3 or int(significant) > MAX_CLOZE_NUMBER:
-        return None
-    return int(significant)
 
 
 def is_blank(rendered: str) -> bool:

@@ -1,2 +1,2 @@
-"""Reading the sources: YAML with locations, safe file reads, validation into typed specs,
-the JSON Schema, release versions."""
+"""Reading the sources: safe file reads, YAML with locations, deck.yaml's settings (study
+options, report link, release versions)."""

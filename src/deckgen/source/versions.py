@@ -6,13 +6,10 @@ from __future__ import annotations
 import datetime
 import re
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
 
 from deckgen.diagnostics import DeckgenError, Report
 from deckgen.source.yamlsource import Mapping, Scalar, describe
-
-if TYPE_CHECKING:  # validate.py reads deck.yaml's text keys, this module's included
-    from deckgen.source.validate import Text
+from deckgen.values import Text
 
 RELEASE_KEYS = frozenset({"version", "released", "drop_retired_after", "changes"})
 """The deck.yaml keys this module reads."""

@@ -1,2 +1,2 @@
-"""What authors and instructors run around a build: preview, lint, stats, init, changelog,
-release, watch, the progress bar."""
+"""What authors and instructors run around a build: preview, lint, stats, init, schema,
+changelog, verify, release, watch, the progress bar."""

@@ -18,6 +18,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
+from deckgen.anki.compiled import CompiledDeck
 from deckgen.anki.identity import note_guid
 from deckgen.anki.package_reader import (
     PackageContent,
@@ -25,9 +26,8 @@ from deckgen.anki.package_reader import (
     package_content,
     read_package_bytes,
 )
-from deckgen.build import package_path
 from deckgen.diagnostics import DeckgenError, display_path, plural
-from deckgen.notes import CompiledDeck
+from deckgen.pipeline.build import package_path
 from deckgen.source.versions import Version
 
 RELEASES_DIR = "releases"

@@ -15,11 +15,11 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
+from deckgen.anki.compiled import CompiledDeck, Note
 from deckgen.anki.occlusion import read_occlusion_field
 from deckgen.anki.retire import RETIRED_TAG
-from deckgen.build import compile_project, package_path
 from deckgen.diagnostics import Report, plural, printable, shorten
-from deckgen.notes import CompiledDeck, Note
+from deckgen.pipeline.build import compile_project, package_path
 from deckgen.render.render import plain_text
 from deckgen.render.report_link import without_report_link
 from deckgen.workflow.baseline import Baseline, BaselineChoice

@@ -16,12 +16,14 @@ from collections import Counter, defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from deckgen.anki.compiled import CompiledDeck, Note
 from deckgen.anki.occlusion import card_keys, hides_all, read_occlusion_field
+from deckgen.bodymap.occlusion import FINGERTIP, PHONE_WIDTH, css_size, image_size
+from deckgen.cards.cloze import CLOZE, CLOZE_OPENING
+from deckgen.cards.validate import CardSpec
 from deckgen.diagnostics import Location, Report, did_you_mean
-from deckgen.notes import CompiledDeck, Note
-from deckgen.render.occlusion import FINGERTIP, PHONE_WIDTH, css_size, image_size
 from deckgen.render.render import plain_text
-from deckgen.source.validate import CardKind, CardSpec, Text
+from deckgen.values import CardKind, Text
 
 MAX_ANSWER_WORDS = 25
 MAX_LIST_ITEMS = 3
@@ -61,8 +63,6 @@ _LIST = re.compile(r"<ul>(.*?)</ul>", re.DOTALL)
 _WORD = re.compile(r"[^\W_]+(?:['\u2019-][^\W_]+)*")
 # "a, b, c and d" (or "a, b, c, and d"): items separated by commas, the last by "and"/"or".
 _INLINE_SERIES = re.compile(r"(?:[^,;.:()]+,){2,}([^,;.:()]*?)\b(?:and|or)\b", re.IGNORECASE)
-_CLOZE_DELETION = re.compile(r"\{\{c\d+::(.*?)(?:::.*?)?\}\}", re.DOTALL)
-_CLOZE_NUMBER = re.compile(r"\{\{c(\d+)::")
 _YES_NO_START = re.compile(
     r"^(?:is|are|was|were|do|does|did|can|could|should|would|will|shall|has|have|had|may|"
     r"might|must|isn't|aren't|doesn't|don't|can't)\b",
@@ -214,7 +214,7 @@ def _check_card(card: _Card, warn: _Warn) -> None:
 
 def _check_enumeration(card: _Card, text: Text, field_html: str, warn: _Warn) -> None:
     longest = max((item.count("<li>") for item in _LIST.findall(field_html)), default=0)
-    plain = _CLOZE_DELETION.sub(r"\1", plain_text(field_html))
+    plain = CLOZE.sub(r"\2", plain_text(field_html))
     for series in _INLINE_SERIES.finditer(plain):
         # Items: one before each comma, plus the last one after "and" (and a middle one
         # unless the comma is the Oxford comma right before "and").
@@ -232,7 +232,7 @@ def _check_enumeration(card: _Card, text: Text, field_html: str, warn: _Warn) ->
 
 
 def _check_cloze(card: _Card, cloze: Text, warn: _Warn) -> None:
-    numbers = Counter(int(number) for number in _CLOZE_NUMBER.findall(cloze.markdown))
+    numbers = Counter(int(number) for number in CLOZE_OPENING.findall(cloze.markdown))
     for number, count in sorted(numbers.items()):
         if count > MAX_DELETIONS_PER_NUMBER:
             warn(

@@ -28,11 +28,11 @@ from xml.etree.ElementTree import Element
 
 from latex2mathml.converter import convert_to_element as latex_to_mathml
 
+from deckgen.anki.cardrender import CardFaces, render_cards
+from deckgen.anki.compiled import CompiledDeck, DeckCounts, Note, total_counts
 from deckgen.anki.identity import LOCK_FILE
 from deckgen.anki.retire import RETIRED_TAG
 from deckgen.diagnostics import DeckgenError, Location, display_path
-from deckgen.notes import CompiledDeck, DeckCounts, Note, total_counts
-from deckgen.render.cardrender import CardFaces, render_cards
 from deckgen.render.render import SERIALISED_TAG
 from deckgen.source.safe_files import write_atomically
 from deckgen.workflow.occlusion_preview import OVERLAY_CSS, TOGGLE_SCRIPT, occlusion_overlay

@@ -18,26 +18,30 @@ import dataclasses
 import datetime
 import os
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import yaml
 
+from deckgen.anki.compiled import CompiledDeck
 from deckgen.anki.deck_description import deck_description
-from deckgen.build import PlannedDeck, package_path, plan, write
+from deckgen.cards.validate import DECK_FILE, DeckSpec
 from deckgen.diagnostics import DeckgenError, Location, Report, SourceErrors, plural, printable
-from deckgen.filestage import FileCompiler
-from deckgen.notes import CompiledDeck, compile_deck
+from deckgen.pipeline.build import PlannedDeck, package_path, plan, read_decks, write
+from deckgen.pipeline.deckstage import compile_deck
+from deckgen.pipeline.filestage import FileCompiler
+from deckgen.render.card import RenderedCard
 from deckgen.source.safe_files import MissingFile, UnsafeFile, check_folder, read_file, remove_file
-from deckgen.source.validate import DECK_FILE, Text, collect_decks
 from deckgen.source.versions import BUMPS, DeckRelease, Version, parse_version
 from deckgen.source.yamlsource import MAX_FILE_BYTES
+from deckgen.values import Text
 from deckgen.workflow.baseline import Baseline, BaselineChoice, recorded_release
 from deckgen.workflow.changelog import Changes, changes, last_release, release_notes
 
 if TYPE_CHECKING:
-    from deckgen.anki.verify import DeckVerification
+    from deckgen.workflow.verify import DeckVerification
 
 CHANGELOG_FILE = "CHANGELOG.md"
 _CHANGELOG_TITLE = "# Release notes\n"
@@ -77,92 +81,138 @@ def plan_release(
     """Every deck's next release, computed and rehearsed in memory; raises SourceErrors on
     an error in the cards and DeckgenError when the baseline is missing or the rehearsal
     finds that students would suffer."""
-    from deckgen.anki.verify import verify_deck  # Anki's engine, the [verify] extra
+    from deckgen.workflow.verify import verify_deck  # Anki's engine, the [verify] extra
 
     day = datetime.datetime.fromtimestamp(now, datetime.UTC).date()
-    specs = collect_decks(cards_dir, report, load_files=FileCompiler())
+    specs = read_decks(cards_dir, report, FileCompiler())
     if report.error_count:
         raise SourceErrors(report)
-    unreleased: list[CompiledDeck] = []
-    compiled_releases: list[CompiledDeck] = []
-    versions: list[Version] = []
-    for spec in specs:
-        version = next_version(spec.release.version, bump)
-        released = dataclasses.replace(
-            spec, release=DeckRelease(version, day, spec.release.drop_retired_after)
+    next_decks = [
+        deck
+        for spec in specs
+        if (
+            deck := _next_deck(
+                spec, bump, day=day, now=now, packages_dir=packages_dir, report=report
+            )
         )
-        compiled = compile_deck(
-            released,
-            now=now,
-            report=report,
-            previous_package=package_path(packages_dir, spec.folder),
-        )
-        if compiled is None:
-            continue
-        unreleased.append(dataclasses.replace(compiled, spec=spec))
-        compiled_releases.append(compiled)
-        versions.append(version)
+        is not None
+    ]
     if report.error_count:
         raise SourceErrors(report)
-    baselines = baseline.resolve(cards_dir, unreleased)
-
+    baselines = baseline.resolve(cards_dir, [deck.unreleased for deck in next_decks])
     releases = []
-    for compiled, before, version, previous in zip(
-        compiled_releases, unreleased, versions, baselines, strict=True
-    ):
-        shipped = last_release(previous)
-        since = changes(compiled, shipped)
-        summary = _summary(since, first=shipped is None)
-        if since.retired:
-            # Built again so that the notices it lists name this release, in the package and
-            # in the lock alike: a release marks as announced only what its notes list.
-            compiled = compile_deck(
-                compiled.spec,
-                now=now,
-                report=report,
-                previous_package=package_path(packages_dir, compiled.spec.folder),
-                announcing={note.card_id for note in since.retired},
-            )
-            if compiled is None:
-                continue
-        compiled = _with_changes(compiled, summary, report)
-        spec = compiled.spec
-        planned = plan([compiled], packages_dir)[0]
-        verification = verify_deck(planned, previous)
-        if verification.failed:
-            _report_stop(verification, spec.location, report)
-            continue
-        notes = release_notes(
-            compiled,
-            shipped,
-            title=f"{spec.name} {version} ({day.isoformat()})",
-            package_name=planned.package_path.name,
+    for deck, previous in zip(next_decks, baselines, strict=True):
+        done = _release(
+            deck,
+            previous,
+            day=day,
+            now=now,
+            packages_dir=packages_dir,
+            report=report,
+            verify=verify_deck,
         )
-        record = recorded_release(spec.folder, version)
-        _check_inside(record.parent, spec.folder)
-        last = before.spec.release.version
-        replaced = recorded_release(spec.folder, last) if last is not None else None
-        releases.append(
-            Release(
-                planned=planned,
-                version=version,
-                baseline=previous,
-                verification=verification,
-                notes=notes,
-                files=(
-                    (record, planned.package),
-                    (spec.folder / CHANGELOG_FILE, _with_notes(spec.folder, notes).encode()),
-                    (
-                        spec.folder / DECK_FILE,
-                        _with_release(spec.folder, version, day, summary).encode(),
-                    ),
-                ),
-                replaced_record=replaced if replaced != record else None,
-            )
-        )
+        if done is not None:
+            releases.append(done)
     if report.error_count:
         raise SourceErrors(report)
     return releases
+
+
+@dataclass(frozen=True)
+class _NextDeck:
+    """A deck compiled at its next version, and as it stands before the release."""
+
+    released: CompiledDeck
+    unreleased: CompiledDeck
+    version: Version
+
+
+def _next_deck(
+    spec: DeckSpec[RenderedCard],
+    bump: str,
+    *,
+    day: datetime.date,
+    now: int,
+    packages_dir: Path,
+    report: Report,
+) -> _NextDeck | None:
+    version = next_version(spec.release.version, bump)
+    released = dataclasses.replace(
+        spec, release=DeckRelease(version, day, spec.release.drop_retired_after)
+    )
+    compiled = compile_deck(
+        released,
+        now=now,
+        report=report,
+        previous_package=package_path(packages_dir, spec.folder),
+    )
+    if compiled is None:
+        return None
+    return _NextDeck(compiled, dataclasses.replace(compiled, spec=spec), version)
+
+
+def _release(
+    deck: _NextDeck,
+    previous: Baseline,
+    *,
+    day: datetime.date,
+    now: int,
+    packages_dir: Path,
+    report: Report,
+    verify: Callable[[PlannedDeck, Baseline], DeckVerification],
+) -> Release | None:
+    """One deck's release rehearsed against what students have; None when it must stop
+    (reported)."""
+    compiled, version = deck.released, deck.version
+    shipped = last_release(previous)
+    since = changes(compiled, shipped)
+    summary = _summary(since, first=shipped is None)
+    if since.retired:
+        # Built again so that the notices it lists name this release, in the package and
+        # in the lock alike: a release marks as announced only what its notes list.
+        again = compile_deck(
+            compiled.spec,
+            now=now,
+            report=report,
+            previous_package=package_path(packages_dir, compiled.spec.folder),
+            announcing={note.card_id for note in since.retired},
+        )
+        if again is None:
+            return None
+        compiled = again
+    compiled = _with_changes(compiled, summary, report)
+    spec = compiled.spec
+    planned = plan([compiled], packages_dir)[0]
+    verification = verify(planned, previous)
+    if verification.failed:
+        _report_stop(verification, spec.location, report)
+        return None
+    notes = release_notes(
+        compiled,
+        shipped,
+        title=f"{spec.name} {version} ({day.isoformat()})",
+        package_name=planned.package_path.name,
+    )
+    record = recorded_release(spec.folder, version)
+    _check_inside(record.parent, spec.folder)
+    last = deck.unreleased.spec.release.version
+    replaced = recorded_release(spec.folder, last) if last is not None else None
+    return Release(
+        planned=planned,
+        version=version,
+        baseline=previous,
+        verification=verification,
+        notes=notes,
+        files=(
+            (record, planned.package),
+            (spec.folder / CHANGELOG_FILE, _with_notes(spec.folder, notes).encode()),
+            (
+                spec.folder / DECK_FILE,
+                _with_release(spec.folder, version, day, summary).encode(),
+            ),
+        ),
+        replaced_record=replaced if replaced != record else None,
+    )
 
 
 def write_release(releases: list[Release]) -> None:

@@ -8,6 +8,7 @@ import secrets
 from dataclasses import dataclass
 from pathlib import Path
 
+from deckgen.cards.validate import DECK_FILE
 from deckgen.diagnostics import DeckgenError, display_path
 from deckgen.source.safe_files import (
     MissingFile,
@@ -17,7 +18,6 @@ from deckgen.source.safe_files import (
     walk_tree,
     write_atomically,
 )
-from deckgen.source.validate import DECK_FILE
 from deckgen.source.yamlsource import MAX_FILE_BYTES
 
 EXAMPLE_FILE = "example.yaml"

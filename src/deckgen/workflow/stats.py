@@ -7,8 +7,8 @@ from __future__ import annotations
 
 from collections import Counter
 
+from deckgen.anki.compiled import CompiledDeck
 from deckgen.diagnostics import Report, printable
-from deckgen.notes import CompiledDeck
 from deckgen.workflow.lint import RULES
 
 _TABLES = ("subdeck", "type", "tag")

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from deckgen.anki.identity import LOCK_FILE
-from deckgen.cache import CACHE_DIR
+from deckgen.pipeline.cache import CACHE_DIR
 from deckgen.source.safe_files import TooDeep, walk_tree
 
 Snapshot = dict[Path, tuple[int, int]]

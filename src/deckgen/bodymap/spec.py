@@ -10,8 +10,7 @@ from __future__ import annotations
 from collections.abc import Collection, Iterable
 from dataclasses import dataclass, replace
 
-from deckgen.diagnostics import Location, Report, did_you_mean
-from deckgen.render.bodymap_atlas import (
+from deckgen.bodymap.atlas import (
     FRAME_HEIGHT,
     FRAME_WIDTH,
     LANDMARKS,
@@ -20,7 +19,8 @@ from deckgen.render.bodymap_atlas import (
     Point,
     region_centre,
 )
-from deckgen.render.bodymap_muscles import MUSCLES
+from deckgen.bodymap.muscles import MUSCLES
+from deckgen.diagnostics import Location, Report, did_you_mean
 from deckgen.source.yamlsource import Mapping, Node, Scalar, Sequence, describe, report_unknown_keys
 
 SIDES = ("right", "left")

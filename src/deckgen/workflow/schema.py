@@ -2,7 +2,7 @@
 
 yaml-language-server (VS Code's YAML extension, Neovim, Helix, JetBrains...) uses them for
 completion, hover help and inline errors while typing. The schema is a convenience: deckgen's
-own checks (validate.py) stay the authority, and a test keeps every key they accept in here.
+own checks (cards/validate.py) stay the authority, and a test keeps every key they accept in here.
 Every value deckgen reads as text may be written as any YAML scalar, because deckgen reads
 ``no`` as "no" and ``1.10`` as "1.10" where a YAML 1.1 reader would see false and 1.1.
 """
@@ -12,11 +12,12 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from deckgen.render.bodymap import FRAMES, PATTERNS, SIDES
-from deckgen.render.bodymap_atlas import LANDMARKS, REGIONS, VIEWS
-from deckgen.render.bodymap_muscles import MUSCLES
-from deckgen.render.occlusion import HIDE_KINDS, MODES
-from deckgen.source.validate import MAX_MARKS_PER_MAP, CardKind
+from deckgen.bodymap.atlas import LANDMARKS, REGIONS, VIEWS
+from deckgen.bodymap.muscles import MUSCLES
+from deckgen.bodymap.occlusion import HIDE_KINDS, MODES
+from deckgen.bodymap.spec import FRAMES, PATTERNS, SIDES
+from deckgen.cards.validate import MAX_MARKS_PER_MAP
+from deckgen.values import CardKind
 from deckgen.workflow.lint import RULES
 
 KINDS = ("deck", "cards")

@@ -12,7 +12,7 @@ from __future__ import annotations
 import itertools
 from dataclasses import dataclass
 
-from deckgen.render.bodymap_atlas import Point
+from deckgen.bodymap.atlas import Point
 
 
 @dataclass(frozen=True)

@@ -16,8 +16,7 @@ import random
 from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 
-from deckgen.render.bodymap import BodymapSpec, MapSpec
-from deckgen.render.bodymap_atlas import (
+from deckgen.bodymap.atlas import (
     CRESTS,
     FIXED_FRAMES,
     FRAME_HEIGHT,
@@ -35,7 +34,7 @@ from deckgen.render.bodymap_atlas import (
     region_centre,
     zone_outlines,
 )
-from deckgen.render.bodymap_layout import (
+from deckgen.bodymap.layout import (
     FONT,
     Box,
     Shape,
@@ -44,7 +43,8 @@ from deckgen.render.bodymap_layout import (
     text_box,
     text_width,
 )
-from deckgen.render.bodymap_muscles import MUSCLES
+from deckgen.bodymap.muscles import MUSCLES
+from deckgen.bodymap.spec import BodymapSpec, MapSpec
 
 LABEL_SIZE = 17
 TITLE_SIZE = 20

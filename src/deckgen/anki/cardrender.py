@@ -14,11 +14,10 @@ import re
 from dataclasses import dataclass
 
 from deckgen.anki.notetypes import Notetype
-from deckgen.render.render import card_number
+from deckgen.cards.cloze import CLOZE, card_number
 
 _TAG = re.compile(r"\{\{(.*?)\}\}", re.DOTALL)
 _CLOZE_FIELD = re.compile(r"\{\{cloze:([^}]+)\}\}")
-_CLOZE = re.compile(r"\{\{c(\d+)::(.*?)(?:::(.*?))?\}\}", re.DOTALL)
 # Anki's own test for an empty field: only whitespace and line breaks or empty divs.
 _NAMED_ENTITIES = {"&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;"}
 _EMPTY_FIELD = re.compile(r"^(?:\s|</?(?:br|div) ?/?>)*$", re.IGNORECASE)
@@ -41,7 +40,7 @@ def cloze_numbers(text: str) -> list[int]:
     hand-edited lock's retired card may hold them, and genanki wrote no card for them."""
     numbers = {
         number
-        for match in _CLOZE.finditer(text)
+        for match in CLOZE.finditer(text)
         if match.group(2) and (number := card_number(match.group(1))) is not None
     }
     return sorted(numbers)
@@ -142,7 +141,7 @@ def _reveal_cloze(text: str, number: int, *, question_side: bool) -> str:
             f'data-ordinal="{ordinal}">{shown}</span>'
         )
 
-    return _CLOZE.sub(replace, text)
+    return CLOZE.sub(replace, text)
 
 
 _IMAGE_OCCLUSION = "image-occlusion:"

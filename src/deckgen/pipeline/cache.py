@@ -36,8 +36,8 @@ import yaml
 from deckgen.anki.anki_package import GENANKI_VERSION
 from deckgen.anki.notetypes import NOTETYPES
 from deckgen.diagnostics import Diagnostic, Location, Severity, display_path
-from deckgen.filestage import CompiledFile, ImageInput, RenderedCard, image_bytes
-from deckgen.render.media import MediaFile
+from deckgen.pipeline.compiled_file import CompiledFile, ImageInput, image_bytes
+from deckgen.render.card import RenderedCard
 from deckgen.source.safe_files import (
     MissingFile,
     TooLarge,
@@ -52,8 +52,8 @@ from deckgen.source.safe_files import (
     walk_tree,
     write_atomically,
 )
-from deckgen.source.validate import CardKind
 from deckgen.source.yamlsource import MAX_FILE_BYTES
+from deckgen.values import CardKind, MediaFile
 
 CACHE_DIR = ".deckgen-cache"
 MAX_ENTRY_BYTES = 512 * 1024 * 1024
@@ -82,7 +82,7 @@ def environment_digest() -> str:
     for library in _OUTPUT_LIBRARIES:
         digest.update(f"{library.__name__} {getattr(library, '__version__', '?')}\n".encode())
     digest.update(f"genanki {GENANKI_VERSION}\n".encode())
-    package = Path(__file__).parent
+    package = Path(__file__).parent.parent  # deckgen/, this module being in deckgen/pipeline/
     for source in sorted(package.rglob("*.py")):
         name = source.relative_to(package).as_posix()
         # deckgen's own installed source, not a project file: read plainly.

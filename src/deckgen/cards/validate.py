@@ -7,23 +7,24 @@ folder is a card file. Every problem is reported with its place; nothing stops a
 from __future__ import annotations
 
 import dataclasses
-import enum
 import os
 import re
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Generic, Protocol, TypeVar
 
+from deckgen.cards.cloze import CLOZE_OPENING, SINGLE_BRACE_OPENING
 from deckgen.diagnostics import Location, Report, did_you_mean, display_path
 from deckgen.source.deck_options import DeckOptions, read_deck_options
 from deckgen.source.report_url import ReportUrl, read_report_url
 from deckgen.source.safe_files import TooDeep, UnsafeFile, check_folder, resolve_within, walk_tree
 from deckgen.source.versions import RELEASE_KEYS, DeckRelease, read_deck_release
+from deckgen.values import CardKind, Text
 
 if TYPE_CHECKING:
-    from deckgen.render.bodymap import BodymapSpec
-    from deckgen.render.occlusion import MaskColours, OcclusionSpec
+    from deckgen.bodymap.occlusion import MaskColours, OcclusionSpec
+    from deckgen.bodymap.spec import BodymapSpec
 
 from deckgen.source.yamlsource import (
     Mapping,
@@ -38,8 +39,6 @@ from deckgen.source.yamlsource import (
 DECK_FILE = "deck.yaml"
 
 _ID_PATTERN = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*")
-_CLOZE_OPEN = re.compile(r"\{\{c(\d+)::")
-_SINGLE_BRACES = re.compile(r"(?<!\{)\{c\d+::")
 
 MAX_FIELD_CHARACTERS = 10_000
 """A field is one side of a flashcard; the shipped deck's longest is about 200."""
@@ -59,24 +58,6 @@ MAX_DECK_NAME_PARTS = 11
 """Parts of a full deck name (deck.yaml's ``name`` and a card file's ``deck`` together, split at
 ``::``): Anki refuses to import a package with a deeper deck ("deck nesting level too deep";
 measured with Anki 26.09's engine: 11 parts import, 12 do not)."""
-
-
-class CardKind(enum.Enum):
-    """Which notetype a card becomes."""
-
-    BASIC = "basic"
-    REVERSED = "reversed"
-    TYPEIN = "typein"
-    CLOZE = "cloze"
-    OCCLUSION = "occlusion"
-
-
-@dataclass(frozen=True)
-class Text:
-    """A field's Markdown as the author wrote it, and where."""
-
-    markdown: str
-    location: Location
 
 
 @dataclass(frozen=True)
@@ -127,9 +108,6 @@ class SourcedCard(Protocol):
 
 
 CardT = TypeVar("CardT", bound=SourcedCard)
-
-CardFileLoader = Callable[[Path, list[Path], tuple[str, ...], Report], list[CardT]]
-"""Turns a deck's card files (deck folder, files in order, deck tags) into its cards."""
 
 
 @dataclass(frozen=True)
@@ -232,22 +210,37 @@ def find_deck_folders(cards_dir: Path, report: Report) -> list[Path]:
 
 
 def load_decks(cards_dir: Path, report: Report) -> list[DeckSpec[CardSpec]]:
-    """Check every deck under ``cards_dir``; problems go to ``report``."""
-    return collect_decks(cards_dir, report, load_files=check_card_files)
+    """Check every deck under ``cards_dir``; problems go to ``report``. (The build renders
+    the cards too, through its per-file stage: pipeline/build.py's ``read_decks``.)"""
+    return checked_decks(
+        (
+            (
+                deck_file,
+                check_card_files(deck_file.folder, deck_file.card_files, deck_file.tags, report),
+            )
+            for deck_file in read_deck_files(cards_dir, report)
+        ),
+        report,
+    )
 
 
-def collect_decks(
-    cards_dir: Path, report: Report, *, load_files: CardFileLoader[CardT]
+def read_deck_files(cards_dir: Path, report: Report) -> Iterator[DeckFile]:
+    """The deck.yaml of every deck under ``cards_dir``, checked, one deck at a time (a deck
+    whose deck.yaml cannot be read is reported and left out)."""
+    for folder in find_deck_folders(cards_dir, report):
+        if (deck_file := read_deck_file(folder, report)) is not None:
+            yield deck_file
+
+
+def checked_decks(
+    with_cards: Iterable[tuple[DeckFile, list[CardT]]], report: Report
 ) -> list[DeckSpec[CardT]]:
-    """Every deck under ``cards_dir``, its card files turned into cards by ``load_files``.
-
-    Card files are independent of each other, so ``load_files`` may cache or parallelise;
-    only what needs the whole deck (deck.yaml, unique card ids, distinct decks) is done here.
-    """
+    """The decks of deck files with their cards, checked for what needs all of a deck's
+    cards and for what needs all the decks (two decks share neither an id nor a name)."""
     decks = [
         deck
-        for folder in find_deck_folders(cards_dir, report)
-        if (deck := load_deck(folder, report, load_files=load_files)) is not None
+        for deck_file, cards in with_cards
+        if (deck := deck_file.deck(cards, report)) is not None
     ]
     _check_decks_distinct(decks, report)
     return decks
@@ -285,9 +278,9 @@ def _report_repeats(
             first[key] = location
 
 
-def load_deck(
-    folder: Path, report: Report, *, load_files: CardFileLoader[CardT]
-) -> DeckSpec[CardT] | None:
+def read_deck_file(folder: Path, report: Report) -> DeckFile | None:
+    """A deck folder's deck.yaml checked, and its card files found; None when deck.yaml is
+    no mapping (reported)."""
     deck_file = folder / DECK_FILE
     checker = _Checker(report)
     root = load_yaml(deck_file, report)
@@ -311,43 +304,80 @@ def load_deck(
     )
     mask_colours = None
     if (colours_node := mapping.get("mask_colours")) is not None:
-        from deckgen.render.occlusion import parse_mask_colours
+        from deckgen.bodymap.occlusion import parse_mask_colours
 
         mask_colours = parse_mask_colours(colours_node, report)
 
-    cards = load_files(folder, _card_files(folder, report), deck_tags, report)
-    _report_repeats(
-        report,
-        ((card.id, card.location) for card in cards),
-        lambda card_id, first: (
-            f"duplicate card id '{card_id}' (first at {first}): ids must be unique within a deck"
-        ),
-    )
-    if len(cards) > MAX_CARDS_PER_DECK:
-        report.error(
-            mapping.location,
-            f"deck has {len(cards)} cards; a deck may hold at most {MAX_CARDS_PER_DECK}: "
-            "split it into several decks",
-        )
-        return None
-    if name is None or deck_id is None:
-        return None
-    _check_nesting(name.text.strip(), cards, report)
-    if not cards:
-        report.warning(mapping.location, "deck has no cards")
-    return DeckSpec(
+    return DeckFile(
         folder=folder,
-        name=name.text.strip(),
-        id=deck_id.text,
+        card_files=_card_files(folder, report),
+        tags=deck_tags,
+        mapping=mapping,
+        checker=checker,
+        name=name,
+        id=deck_id,
         description=description,
-        cards=tuple(cards),
-        location=mapping.location,
-        lint_ignore=checker.lint_ignore(mapping),
-        release=release,
         options=options,
-        report_url=read_report_url(mapping, report),
+        release=release,
         mask_colours=mask_colours,
     )
+
+
+@dataclass(frozen=True)
+class DeckFile:
+    """A deck folder's deck.yaml, checked: what its card files are read with, and the deck
+    they make (``deck``), checked for what needs all its cards."""
+
+    folder: Path
+    card_files: list[Path]
+    """In the order their cards come."""
+    tags: tuple[str, ...]
+    """deck.yaml's tags, which every card gets."""
+    mapping: Mapping
+    checker: _Checker
+    name: Scalar | None
+    id: Scalar | None
+    description: Text | None
+    options: DeckOptions | None
+    release: DeckRelease
+    mask_colours: MaskColours | None
+
+    def deck(self, cards: list[CardT], report: Report) -> DeckSpec[CardT] | None:
+        """The deck of ``cards`` (its card files' cards, in file order); None on an error
+        that leaves no deck (reported)."""
+        _report_repeats(
+            report,
+            ((card.id, card.location) for card in cards),
+            lambda card_id, first: (
+                f"duplicate card id '{card_id}' (first at {first}): "
+                "ids must be unique within a deck"
+            ),
+        )
+        if len(cards) > MAX_CARDS_PER_DECK:
+            report.error(
+                self.mapping.location,
+                f"deck has {len(cards)} cards; a deck may hold at most {MAX_CARDS_PER_DECK}: "
+                "split it into several decks",
+            )
+            return None
+        if self.name is None or self.id is None:
+            return None
+        _check_nesting(self.name.text.strip(), cards, report)
+        if not cards:
+            report.warning(self.mapping.location, "deck has no cards")
+        return DeckSpec(
+            folder=self.folder,
+            name=self.name.text.strip(),
+            id=self.id.text,
+            description=self.description,
+            cards=tuple(cards),
+            location=self.mapping.location,
+            lint_ignore=self.checker.lint_ignore(self.mapping),
+            release=self.release,
+            options=self.options,
+            report_url=read_report_url(self.mapping, report),
+            mask_colours=self.mask_colours,
+        )
 
 
 def _holds(folder: Path, wanted: Callable[[Path], bool]) -> bool:
@@ -506,62 +536,14 @@ def _load_card(
                 misplaced.location,
                 f"'{key}' belongs to occlusion cards: add 'type: occlusion' to {label}",
             )
-    ok = True
     if kind is CardKind.CLOZE:
-        for key, value in (("question", question), ("answer", answer)):
-            if value is not None:
-                checker.report.error(
-                    value.location,
-                    f"{label} is a cloze card and cannot have '{key}': "
-                    "put the text in 'cloze' or drop 'type: cloze'",
-                )
-                ok = False
-        if cloze is None:
-            checker.report.error(mapping.location, f"{label} has type cloze but no 'cloze' text")
-            ok = False
-        else:
-            ok = _check_cloze(cloze, label, checker.report) and ok
+        ok = _check_cloze_card(mapping, checker, label, question, answer, cloze)
     else:
-        if cloze is not None:
-            checker.report.error(
-                cloze.location,
-                f"{label} has both 'cloze' and question/answer: a card is one or the other",
-            )
-            ok = False
-        for key, value in (("question", question), ("answer", answer)):
-            if value is None:
-                if mapping.get(key) is None:  # else its type error says what is wrong
-                    checker.report.error(mapping.location, f"{label} has no {key}")
-                ok = False
-            elif not value.markdown.strip():
-                checker.report.error(value.location, f"{label} has an empty {key}")
-                ok = False
-        for key, value in (("question", question), ("answer", answer), ("extra", extra)):
-            if value is not None and (deletion := _CLOZE_OPEN.search(value.markdown)):
-                # Only a cloze card hides a deletion; anywhere else students see the braces.
-                checker.report.error(
-                    value.location,
-                    f"{label} is a {kind.value} card but its {key} holds the cloze deletion "
-                    f"'{deletion.group(0)}': students would see the braces; put the text in "
-                    "'cloze:' to make it a cloze card, or remove the braces",
-                )
-                ok = False
-    bodymap = None
+        ok = _check_question_card(mapping, checker, label, kind, question, answer, cloze, extra)
     bodymap_node = mapping.get("bodymap")
-    if bodymap_node is not None and not _map_sizes_allowed(bodymap_node, checker.report):
-        ok = False
-    elif bodymap_node is not None:
-        # Imported on first use: the body-map atlas is a tenth of a build's imports, and
-        # most card files draw none.
-        from deckgen.render.bodymap import parse_bodymap
-
-        is_cloze = kind is CardKind.CLOZE
-        bodymap = parse_bodymap(
-            bodymap_node,
-            fields=("cloze", "extra") if is_cloze else ("question", "answer", "extra"),
-            default_field="extra" if is_cloze else "answer",
-            report=checker.report,
-        )
+    bodymap = None
+    if bodymap_node is not None:
+        bodymap = _card_bodymap(bodymap_node, checker, is_cloze=kind is CardKind.CLOZE)
         ok = ok and bodymap is not None
     if card_id is None or not ok:
         return None
@@ -578,6 +560,83 @@ def _load_card(
         bodymap=bodymap,
         location=mapping.location,
         lint_ignore=checker.lint_ignore(mapping),
+    )
+
+
+def _check_cloze_card(
+    mapping: Mapping,
+    checker: _Checker,
+    label: str,
+    question: Text | None,
+    answer: Text | None,
+    cloze: Text | None,
+) -> bool:
+    ok = True
+    for key, value in (("question", question), ("answer", answer)):
+        if value is not None:
+            checker.report.error(
+                value.location,
+                f"{label} is a cloze card and cannot have '{key}': "
+                "put the text in 'cloze' or drop 'type: cloze'",
+            )
+            ok = False
+    if cloze is None:
+        checker.report.error(mapping.location, f"{label} has type cloze but no 'cloze' text")
+        return False
+    return _check_cloze(cloze, label, checker.report) and ok
+
+
+def _check_question_card(
+    mapping: Mapping,
+    checker: _Checker,
+    label: str,
+    kind: CardKind,
+    question: Text | None,
+    answer: Text | None,
+    cloze: Text | None,
+    extra: Text | None,
+) -> bool:
+    ok = True
+    if cloze is not None:
+        checker.report.error(
+            cloze.location,
+            f"{label} has both 'cloze' and question/answer: a card is one or the other",
+        )
+        ok = False
+    for key, value in (("question", question), ("answer", answer)):
+        if value is None:
+            if mapping.get(key) is None:  # else its type error says what is wrong
+                checker.report.error(mapping.location, f"{label} has no {key}")
+            ok = False
+        elif not value.markdown.strip():
+            checker.report.error(value.location, f"{label} has an empty {key}")
+            ok = False
+    for key, value in (("question", question), ("answer", answer), ("extra", extra)):
+        if value is not None and (deletion := CLOZE_OPENING.search(value.markdown)):
+            # Only a cloze card hides a deletion; anywhere else students see the braces.
+            checker.report.error(
+                value.location,
+                f"{label} is a {kind.value} card but its {key} holds the cloze deletion "
+                f"'{deletion.group(0)}': students would see the braces; put the text in "
+                "'cloze:' to make it a cloze card, or remove the braces",
+            )
+            ok = False
+    return ok
+
+
+def _card_bodymap(node: Node, checker: _Checker, *, is_cloze: bool) -> BodymapSpec | None:
+    """A card's body map, or None after reporting why it cannot be drawn."""
+    if not _map_sizes_allowed(node, checker.report):
+        return None
+    # Imported on first use: the body-map atlas is a tenth of a build's imports, and most
+    # card files draw none.
+    from deckgen.bodymap.spec import parse_bodymap
+
+    return parse_bodymap(
+        node,
+        fields=("cloze", "extra") if is_cloze else ("question", "answer", "extra"),
+        default_field="extra" if is_cloze else "answer",
+        report=checker.report,
     )
 
 
@@ -616,7 +675,7 @@ def _load_occlusion_card(
 ) -> CardSpec | None:
     """An occlusion card: a body map whose labels ``hide`` names, or an ``image`` with
     ``masks``; a header and an extra (Anki's Back Extra) as Markdown."""
-    from deckgen.render.occlusion import parse_occlusion
+    from deckgen.bodymap.occlusion import parse_occlusion
 
     ok = True
     for key in ("question", "answer", "cloze"):
@@ -639,7 +698,7 @@ def _load_occlusion_card(
         )
         ok = False
     elif bodymap_node is not None:
-        from deckgen.render.bodymap import parse_bodymap
+        from deckgen.bodymap.spec import parse_bodymap
 
         reveal = bodymap_node.get("reveal") if isinstance(bodymap_node, Mapping) else None
         if reveal is not None:
@@ -710,7 +769,7 @@ def _check_cloze(cloze: Text, label: str, report: Report) -> bool:
     position = 0
     found = False
     while position < len(text):
-        opening = _CLOZE_OPEN.match(text, position)
+        opening = CLOZE_OPENING.match(text, position)
         if opening:
             if depth > 0:
                 report.error(
@@ -733,7 +792,7 @@ def _check_cloze(cloze: Text, label: str, report: Report) -> bool:
         )
         return False
     if not found:
-        single = " (with two braces on each side)" if _SINGLE_BRACES.search(text) else ""
+        single = " (with two braces on each side)" if SINGLE_BRACE_OPENING.search(text) else ""
         report.error(
             cloze.location,
             f"{label} has no cloze deletion: mark one like {{{{c1::hidden text}}}}{single}",

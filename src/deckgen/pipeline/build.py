@@ -1,4 +1,5 @@
-"""The pipeline: check every deck, compile it, then write packages and locks atomically.
+"""The build: check every deck, compile it, plan what changed, then write packages and locks
+atomically (atomic.py).
 
 Nothing is written unless every deck compiled without errors, and every output is written to
 a temporary file first; they are renamed over the old files only once all are written, so a
@@ -10,33 +11,29 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
-import fcntl
 import gc
 import os
 import time
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 from deckgen.anki.anki_package import package_bytes
+from deckgen.anki.compiled import CompiledDeck
 from deckgen.anki.identity import LOCK_FILE, MAX_LOCK_BYTES, MAX_TIME, fingerprint
 from deckgen.anki.package_reader import UnreadablePackage, package_content, read_package_bytes
-from deckgen.cache import BuildCache, environment_digest
+from deckgen.cards.validate import DeckSpec, checked_decks, read_deck_files
 from deckgen.diagnostics import DeckgenError, Location, Report, SourceErrors, display_path
-from deckgen.filestage import FileCompiler, RenderedCard
-from deckgen.notes import CompiledDeck, compile_deck
+from deckgen.pipeline.atomic import write_all
+from deckgen.pipeline.cache import BuildCache, environment_digest
+from deckgen.pipeline.deckstage import compile_deck
+from deckgen.pipeline.filestage import FileCompiler
+from deckgen.render.card import RenderedCard
 from deckgen.source.safe_files import (
-    TEMPORARY_NAME,
     UnsafeFile,
-    list_files,
     read_file,
-    remove_file,
-    replace_file,
-    stage_file,
-    sync_folder,
     write_atomically,
 )
-from deckgen.source.validate import DeckSpec, collect_decks
 
 
 @dataclass(frozen=True)
@@ -119,7 +116,7 @@ def compile_project(
     files = FileCompiler(cache, on_file_done)
     compiled = [
         deck
-        for spec in collect_decks(cards_dir, report, load_files=files)
+        for spec in read_decks(cards_dir, report, files)
         # A deck whose card files have errors lacks their cards: stamping it would take them
         # for deleted and bury the one real error under a warning per card.
         if not report.has_errors_in(spec.folder)
@@ -138,6 +135,20 @@ def compile_project(
         raise SourceErrors(report)
     files.save()
     return compiled
+
+
+def read_decks(
+    cards_dir: Path, report: Report, files: FileCompiler
+) -> list[DeckSpec[RenderedCard]]:
+    """Every deck under ``cards_dir`` with its cards checked and rendered by the per-file
+    stage ``files``; what needs the whole deck (unique ids, distinct decks) is checked too."""
+    return checked_decks(
+        (
+            (deck_file, files(deck_file.folder, deck_file.card_files, deck_file.tags, report))
+            for deck_file in read_deck_files(cards_dir, report)
+        ),
+        report,
+    )
 
 
 def _missing_lock(spec: DeckSpec[RenderedCard], packages_dir: Path, report: Report) -> bool:
@@ -255,96 +266,11 @@ def write(planned: list[PlannedDeck], also: Sequence[tuple[Path, bytes]] = ()) -
     ]
     outputs += [(deck.package_path, deck.package) for deck in planned if deck.package_changed]
     outputs += also
-    with _exclusive(deck_paths := _output_paths(planned) + [path for path, _ in also]):
-        removed = remove_stale_temporaries(deck_paths)
-        staged: list[tuple[Path, Path]] = []
-        try:
-            for path, data in outputs:
-                staged.append((_stage(path, data), path))
-        except BaseException:
-            _remove_quietly(temporary for temporary, _ in staged)
-            raise
-        _rename_all(staged)
-    return removed
+    return write_all(outputs, beside=_output_paths(planned) + [path for path, _ in also])
 
 
 def _output_paths(planned: list[PlannedDeck]) -> list[Path]:
     return [path for deck in planned for path in (deck.package_path, deck.lock_path)]
-
-
-@contextlib.contextmanager
-def _exclusive(paths: list[Path]) -> Iterator[None]:
-    """Hold a lock on every folder written to, so a second build waits instead of removing
-    this one's temporary files as stale. The locks are released when the process ends, even
-    when it is killed. (Opening a folder only to lock it writes nothing: safe through links.)"""
-    with contextlib.ExitStack() as stack:
-        for folder in sorted({path.parent.resolve() for path in paths if path.parent.is_dir()}):
-            try:
-                descriptor = os.open(folder, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
-                stack.callback(os.close, descriptor)
-                fcntl.flock(descriptor, fcntl.LOCK_EX)
-            except OSError as exc:
-                problem = f"cannot write in {display_path(folder)}: {exc.strerror}"
-                raise DeckgenError(problem) from exc
-        yield
-
-
-def _stage(path: Path, data: bytes) -> Path:
-    """Write ``data`` to a synced temporary file beside ``path``; returns the temporary file.
-    Each output is written in its own folder (the output folder, a deck folder) and never
-    through a link below it."""
-    try:
-        return stage_file(path, data, within=path.parent)
-    except OSError as exc:
-        raise DeckgenError(f"cannot write {display_path(path)}: {exc.strerror}") from exc
-
-
-def _rename_all(staged: list[tuple[Path, Path]]) -> None:
-    """Rename every staged file over its target, then make the renames durable."""
-    for done, (temporary, path) in enumerate(staged):
-        try:
-            replace_file(temporary, path, within=path.parent)
-        except OSError as exc:
-            _remove_quietly(left for left, _ in staged[done:])
-            replaced = ", ".join(display_path(target) for _, target in staged[:done]) or "none"
-            raise DeckgenError(
-                f"cannot write {display_path(path)}: {exc.strerror}; already replaced: "
-                f"{replaced}; fix the problem and build again"
-            ) from exc
-    for folder in {path.parent for _, path in staged}:
-        sync_folder(folder, within=folder)
-
-
-def _remove_quietly(temporaries: Iterable[Path]) -> None:
-    for temporary in temporaries:
-        with contextlib.suppress(OSError):  # the write already failed; that is what is reported
-            remove_file(temporary, within=temporary.parent)
-
-
-def remove_stale_temporaries(paths: list[Path]) -> list[Path]:
-    """Remove the temporary files a killed build left beside any of ``paths``; returns them.
-
-    Only regular files named exactly as deckgen names its temporary files for one of these
-    outputs are removed, never anything an author put there.
-    """
-    targets: dict[Path, set[str]] = {}
-    for path in paths:
-        targets.setdefault(path.parent, set()).add(path.name)
-    removed = []
-    for folder, names in targets.items():
-        try:
-            found = list_files(folder, within=folder)  # regular files only, never a link
-        except OSError:  # writing there fails next, and says why
-            continue
-        for name in found:
-            match = TEMPORARY_NAME.fullmatch(name)
-            if match and match["target"] in names:
-                try:
-                    remove_file(folder / name, within=folder)
-                except OSError:  # a read-only folder: writing there fails next, and says why
-                    continue
-                removed.append(folder / name)
-    return removed
 
 
 def write_bodymaps(compiled: list[CompiledDeck], out_dir: Path) -> int:

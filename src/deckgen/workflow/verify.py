@@ -23,9 +23,9 @@ from anki.decks import DeckId
 from anki.errors import AnkiException
 from anki.import_export_pb2 import ImportResponse
 
+from deckgen.anki.compiled import Note
 from deckgen.anki.package_reader import write_scratch_copy
 from deckgen.anki.retire import RETIRED_TAG
-from deckgen.build import PlannedDeck, compile_project, plan
 from deckgen.diagnostics import (
     DeckgenError,
     Diagnostic,
@@ -37,8 +37,8 @@ from deckgen.diagnostics import (
     printable,
     shorten,
 )
-from deckgen.notes import Note
 from deckgen.output import diagnostic_json, github_annotation, json_text
+from deckgen.pipeline.build import PlannedDeck, compile_project, plan
 from deckgen.render.report_link import without_report_link
 from deckgen.source.deck_options import DeckOptions
 from deckgen.workflow.baseline import Baseline, BaselineChoice

@@ -3,7 +3,7 @@
 Loading, checking and rendering a card file needs nothing from the deck's other files, so a
 file's result depends only on its bytes, the images it shows, the deck's tags and deckgen
 itself. That makes the file the unit the build cache keys (cache.py) and the unit spread over
-the machine's cores. Identity, the lock and the package come after, per deck (notes.py).
+the machine's cores. Identity, the lock and the package come after, per deck (deckstage.py).
 """
 
 from __future__ import annotations
@@ -17,82 +17,22 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from deckgen.anki.cardrender import card_ords
 from deckgen.anki.notetypes import NOTETYPES
-from deckgen.diagnostics import Diagnostic, Location, Report
-from deckgen.render.cardrender import card_ords
-from deckgen.render.media import MAX_IMAGE_BYTES, MediaFile, MediaResolver, media_name
+from deckgen.cards.validate import CardSpec, check_card_file
+from deckgen.diagnostics import Diagnostic, Report
+from deckgen.pipeline.compiled_file import CompiledFile, ImageInput, file_digest
+from deckgen.render.card import RenderedCard
+from deckgen.render.media import MediaResolver, media_name
 from deckgen.render.render import RenderedField, cloze_problem, is_blank, render_field
-from deckgen.source.safe_files import UnsafeFile, read_file
-from deckgen.source.validate import CardKind, CardSpec, Text, check_card_file
+from deckgen.values import CardKind, MediaFile, Text
 
 if TYPE_CHECKING:
-    from deckgen.cache import BuildCache
-    from deckgen.render.bodymap import BodymapSpec
+    from deckgen.bodymap.spec import BodymapSpec
+    from deckgen.pipeline.cache import BuildCache
 
 PARALLEL_MIN_BYTES = 256 * 1024
 """Below this much YAML to compile, starting worker processes costs more than it saves."""
-
-
-@dataclass(frozen=True)
-class RenderedCard:
-    """One card checked and rendered: everything the deck stage needs, nothing it computes."""
-
-    id: str
-    kind: CardKind
-    fields: tuple[str, ...]
-    """HTML, in the notetype's field order."""
-    tags: tuple[str, ...]
-    subdeck: str | None
-    media: tuple[MediaFile, ...]
-    """Every image the card shows once (its body maps included), in name order."""
-    bodymaps: tuple[tuple[str, MediaFile], ...]
-    """The card's drawn body maps, also in ``media``, with the field (as the author names it)
-    each went into: one, or a question/answer pair for a map with ``reveal``."""
-    card_ords: tuple[int, ...]
-    """The cards Anki makes of the note, by ordinal: what the package holds."""
-    location: Location
-    spec: CardSpec | None = None
-    """The card as written; None when the result came from the build cache, which keeps
-    only what the package needs (lint, stats and preview compile without the cache)."""
-
-
-@dataclass(frozen=True)
-class ImageInput:
-    """An image file a card file pointed at: part of what the file's result depends on."""
-
-    path: Path
-    """Resolved, inside the deck folder."""
-    digest: str | None
-    """SHA-256 of its bytes when it was read; None when it was not a readable file."""
-    shipped_name: str | None
-    """Its media name when it was accepted; None when it was refused (and reported)."""
-
-
-@dataclass(frozen=True)
-class CompiledFile:
-    """The per-file stage's result for one card file."""
-
-    path: Path
-    cards: tuple[RenderedCard, ...]
-    diagnostics: tuple[Diagnostic, ...]
-    """Every problem found in the file, each located in it."""
-    images: tuple[ImageInput, ...]
-
-
-def image_bytes(path: Path) -> bytes | None:
-    """The bytes of an image a card file used (``path`` is resolved, inside its deck), or None
-    when it is no longer a readable regular file of an image's size: never a FIFO, a device or
-    a link out, which would hang or read without end."""
-    try:
-        return read_file(path, within=path.parent, max_bytes=MAX_IMAGE_BYTES)
-    except UnsafeFile:
-        return None
-
-
-def file_digest(path: Path) -> str | None:
-    """SHA-256 of an image's bytes, or None when it cannot be read (see ``image_bytes``)."""
-    data = image_bytes(path)
-    return None if data is None else hashlib.sha256(data).hexdigest()
 
 
 def compile_file(path: Path, *, deck_folder: Path, deck_tags: tuple[str, ...]) -> CompiledFile:
@@ -132,7 +72,7 @@ class FileCompiler:
     def __call__(
         self, deck_folder: Path, paths: list[Path], deck_tags: tuple[str, ...], report: Report
     ) -> list[RenderedCard]:
-        """The cards of every card file, in file order (a ``validate.CardFileLoader``)."""
+        """The cards of every card file of the deck in ``deck_folder``, in file order."""
         results: dict[Path, CompiledFile] = {}
         keys: dict[Path, str] = {}
         if self.cache is not None:
@@ -300,7 +240,7 @@ def _render_occlusion_card(card: CardSpec, render_text: _FieldRenderer) -> Rende
     body map the masks come from the geometry the picture was drawn with."""
     # Imported on first use, like the body-map modules: most card files have no occlusion.
     from deckgen.anki.occlusion import occlusion_field
-    from deckgen.render.occlusion import bodymap_mask_groups
+    from deckgen.bodymap.occlusion import bodymap_mask_groups
 
     assert card.occlusion is not None
     media: dict[str, MediaFile] = {}
@@ -315,7 +255,7 @@ def _render_occlusion_card(card: CardSpec, render_text: _FieldRenderer) -> Rende
     picture: MediaFile | None = None
     groups = card.occlusion.masks
     if card.bodymap is not None:
-        from deckgen.render.bodymap_draw import draw
+        from deckgen.bodymap.draw import draw
 
         drawing = draw(card.bodymap)
         picture = MediaFile(media_name(drawing.svg, "svg"), drawing.svg)
@@ -389,7 +329,7 @@ def bodymap_media(spec: BodymapSpec) -> list[tuple[MediaFile, str]]:
     """A card's body map as shipped images (one per panel), each with its alt text."""
     # Imported on first use: the drawing code is a tenth of a build's imports, and most
     # card files have no body map.
-    from deckgen.render.bodymap_draw import drawings, picture_alt_text
+    from deckgen.bodymap.draw import drawings, picture_alt_text
 
     return [
         (MediaFile(media_name(drawing.svg, "svg"), drawing.svg), picture_alt_text(spec, panel))

@@ -19,12 +19,12 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from deckgen.bodymap.layout import Box
 from deckgen.diagnostics import Location, Report, did_you_mean
-from deckgen.render.bodymap_layout import Box
 from deckgen.source.yamlsource import Mapping, Node, Scalar, Sequence, describe, report_unknown_keys
 
-if TYPE_CHECKING:  # the body-map modules load on first use, as in validate.py
-    from deckgen.render.bodymap import BodymapSpec, MapSpec
+if TYPE_CHECKING:  # the body-map modules load on first use, as in cards/validate.py
+    from deckgen.bodymap.spec import BodymapSpec, MapSpec
 
 MODES = ("hide-one", "hide-all")
 """hide-one: only the card's own masks cover the picture; hide-all: every mask covers it and
@@ -317,8 +317,8 @@ def _drawn_name(node: Node, kind: str, drawn: list[str], report: Report) -> str 
 
 
 def describe_hidden(group: HideGroup) -> str:
-    from deckgen.render.bodymap_atlas import LANDMARKS
-    from deckgen.render.bodymap_muscles import MUSCLES
+    from deckgen.bodymap.atlas import LANDMARKS
+    from deckgen.bodymap.muscles import MUSCLES
 
     what = HIDE_KINDS[group.kind]
     labels = [LANDMARKS[n].label if group.kind == "landmarks" else n for n in group.names]
@@ -522,7 +522,7 @@ def bodymap_mask_groups(
 
 def _owners(kind: str, name: str, panel: MapSpec) -> list[str]:
     """The owners (``bodymap_draw``'s names) of what shows ``name`` on one panel."""
-    from deckgen.render.bodymap_muscles import MUSCLES
+    from deckgen.bodymap.muscles import MUSCLES
 
     if kind == "landmarks" and name in panel.landmarks:
         return [f"landmark-{name}"]

@@ -1,0 +1,155 @@
+"""``deckgen lint``, ``preview``, ``stats``, ``maps``, ``schema`` and ``init``: what authors
+run to look at their cards and to start a deck."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from deckgen.cli.main import (
+    cards_dir_argument,
+    cli,
+    format_option,
+    handle_errors,
+    output_option,
+    print_report,
+)
+from deckgen.diagnostics import Report, display_path, plural
+from deckgen.output import Output
+
+SCHEMA_KINDS = ("deck", "cards")
+"""schema.KINDS, written out so that `deckgen --help` need not import the schema."""
+
+
+@cli.command(short_help="Warn about cards that are hard to learn from.")
+@cards_dir_argument
+@click.option("--strict", is_flag=True, help="Exit 1 when there is any finding.")
+@format_option
+@handle_errors
+def lint(cards_dir: Path, strict: bool, output_format: str) -> None:
+    """Warn about cards that are valid but hard to learn from (see the README for the rules).
+
+    Silence a rule with `lint: {ignore: [rule]}` in deck.yaml or on a card.
+
+    Example: deckgen lint cards --strict
+    """
+    from deckgen.anki.compiled import total_counts
+    from deckgen.pipeline.project import compile_cards
+    from deckgen.workflow.lint import lint as lint_decks
+
+    output = Output(output_format)
+    report = Report()
+    compiled = compile_cards(cards_dir, report)
+    lint_decks(compiled, report)
+    output.report(report)
+    output.say(
+        f"linted {plural(len(compiled), 'deck')}, {total_counts(compiled)}; "
+        f"{plural(report.warning_count, 'warning')}"
+    )
+    if strict and report.warning_count:
+        raise SystemExit(1)
+
+
+@cli.command(short_help="Write every card as Anki shows it, as web pages.")
+@cards_dir_argument
+@output_option("preview", "Folder for the site: OUT_DIR/index.html and the images.")
+@click.option("--open", "open_browser", is_flag=True, help="Open the page in the browser.")
+@handle_errors
+def preview(cards_dir: Path, out_dir: Path, open_browser: bool) -> None:
+    """Write every card's front and back, as Anki shows them, into a static web page.
+
+    Example: deckgen preview cards --open
+    """
+    from deckgen.workflow.preview import open_in_browser
+
+    index = write_preview_site(cards_dir, out_dir)
+    if open_browser and not open_in_browser(index):
+        click.echo(f"no browser could be opened here: open {display_path(index)} yourself")
+
+
+def write_preview_site(cards_dir: Path, out_dir: Path) -> Path:
+    """Compile and write the review site, saying what was written; returns its page."""
+    from deckgen.pipeline.project import compile_cards
+    from deckgen.workflow.preview import write_preview
+
+    report = Report()
+    compiled = compile_cards(cards_dir, report)
+    print_report(report)
+    site = write_preview(compiled, out_dir)
+    click.echo(f"wrote {display_path(site.index)} ({site.counts}, {plural(site.media, 'image')})")
+    return site.index
+
+
+@cli.command(short_help="Print a JSON Schema for editors.")
+@click.option(
+    "--for",
+    "kind",
+    type=click.Choice(SCHEMA_KINDS),
+    default="cards",
+    show_default=True,
+    help="deck: the schema of deck.yaml; cards: the schema of card files.",
+)
+def schema(kind: str) -> None:
+    """Print a JSON Schema (2020-12) for editors: completion and inline errors.
+
+    Example: deckgen schema --for cards > .deckgen/cards.schema.json
+    """
+    from deckgen.workflow.schema import schema_text
+
+    click.echo(schema_text(kind), nl=False)
+
+
+@cli.command(short_help="Start a deck with an example of every card type.")
+@click.argument("folder", default=".", type=click.Path(file_okay=False, path_type=Path))
+@handle_errors
+def init(folder: Path) -> None:
+    """Start a deck in FOLDER (default: here): deck.yaml with a fresh id and example cards.
+
+    Example: deckgen init cards/my-deck
+    """
+    from deckgen.workflow.scaffold import init_deck
+
+    scaffold = init_deck(folder, repository=Path("."))
+    for path in scaffold.files:
+        click.echo(f"wrote {display_path(path)}")
+    click.echo(f"deck id: {scaffold.deck_id} (never change it once students have the deck)")
+
+
+@cli.command(short_help="Count notes and cards per subdeck, type and tag.")
+@cards_dir_argument
+@handle_errors
+def stats(cards_dir: Path) -> None:
+    """Count notes and cards per subdeck, type and tag, images, body maps, sources, lint.
+
+    Example: deckgen stats cards
+    """
+    from deckgen.pipeline.project import compile_cards
+    from deckgen.workflow.lint import lint as lint_decks
+    from deckgen.workflow.stats import stats_text
+
+    report = Report()
+    compiled = compile_cards(cards_dir, report)
+    print_report(report)
+    findings = Report()
+    lint_decks(compiled, findings)
+    click.echo(stats_text(compiled, findings))
+
+
+@cli.command(short_help="Draw every card's body map for a look.")
+@cards_dir_argument
+@output_option("maps", "Folder for the pictures: <deck folder>/<card id>.svg.")
+@handle_errors
+def maps(cards_dir: Path, out_dir: Path) -> None:
+    """Draw every card's body map into OUT_DIR so authors can look at them.
+
+    Example: deckgen maps cards -o maps
+    """
+    from deckgen.pipeline.build import write_bodymaps
+    from deckgen.pipeline.project import compile_cards
+
+    report = Report()
+    compiled = compile_cards(cards_dir, report)
+    print_report(report)
+    written = write_bodymaps(compiled, out_dir)
+    click.echo(f"wrote {plural(written, 'body map')} to {display_path(out_dir)}")

@@ -1,0 +1,188 @@
+"""A cards folder built or checked as ``deckgen build`` and ``deckgen check`` do: the build
+clock, the build cache, the replay of a build that left nothing to do, and the summary lines.
+
+What is printed goes through a ``BuildOutput`` the caller gives (the command line's output in
+the chosen format); nothing here knows about terminals or exit codes.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from pathlib import Path
+from typing import Protocol
+
+from deckgen.anki.compiled import CompiledDeck, total_counts
+from deckgen.diagnostics import Location, Report, display_path, plural
+from deckgen.pipeline.build import (
+    PlannedDeck,
+    build_time,
+    compile_project,
+    cycle_collection_paused,
+    plan,
+    remember_packages,
+    write,
+)
+from deckgen.pipeline.cache import CACHE_DIR, BuildCache, project_state
+
+DEFAULT_PACKAGES_DIR = Path("decks")
+"""Where packages are written, and where the last release is found unless told otherwise."""
+
+
+class BuildOutput(Protocol):
+    """Where a build's diagnostics and summary lines go."""
+
+    @property
+    def format(self) -> str:
+        """``text``, ``json`` or ``github``: only a text build records its lines to replay."""
+        ...
+
+    def report(self, report: Report) -> None: ...
+
+    def say(self, line: str) -> None: ...
+
+    def replay(self, line: str, *, to_stderr: bool) -> None:
+        """A line recorded by an earlier build, printed where it was printed then."""
+        ...
+
+
+class Progress(Protocol):
+    def advance(self) -> None: ...
+
+    def finish(self) -> None: ...
+
+
+def compile_cards(
+    cards_dir: Path,
+    report: Report,
+    *,
+    packages_dir: Path = DEFAULT_PACKAGES_DIR,
+    cache: BuildCache | None = None,
+    on_file_done: Callable[[], None] | None = None,
+    lock_required: bool = False,
+) -> list[CompiledDeck]:
+    """Compile every deck at the build clock; retired cards come from ``packages_dir``.
+    Without a cache every card keeps its checked spec, which lint, stats and preview read."""
+    return compile_project(
+        cards_dir,
+        now=build_time(os.environ),
+        report=report,
+        packages_dir=packages_dir,
+        cache=cache,
+        on_file_done=on_file_done,
+        lock_required=lock_required,
+    )
+
+
+def build_project(
+    cards_dir: Path,
+    out_dir: Path,
+    *,
+    check_only: bool,
+    output: BuildOutput,
+    new_lock: bool = False,
+    start_progress: Callable[[], Progress | None] | None = None,
+) -> bool:
+    """Build (or with ``check_only`` check) every deck under ``cards_dir`` into ``out_dir``;
+    False when a check finds an output out of date. Raises DeckgenError (SourceErrors for
+    errors in the cards) with nothing written."""
+    report = Report()
+    cache = BuildCache.for_cards(cards_dir)
+    if cache.refused is not None:
+        report.warning(Location(cards_dir / CACHE_DIR), cache.refused)
+    # Nothing changed since a build that left nothing to do: say what that build said. The
+    # record is of text output, so other formats always build.
+    replay = output.format == "text"
+    state = project_state(cards_dir, out_dir) if replay else None
+    recorded = cache.quiet_output(state, "check" if check_only else "build") if state else None
+    if recorded is not None:
+        for line, to_stderr in recorded:
+            output.replay(line, to_stderr=to_stderr)
+        return True
+
+    bar = start_progress() if start_progress is not None else None
+    with cycle_collection_paused():
+        try:
+            compiled = compile_cards(
+                cards_dir,
+                report,
+                packages_dir=out_dir,
+                cache=cache,
+                on_file_done=bar.advance if bar is not None else None,
+                lock_required=not new_lock,
+            )
+        finally:
+            if bar is not None:
+                bar.finish()
+        planned = plan(compiled, out_dir, cache=cache)
+    output.report(report)
+    counts = {deck.package_path: str(total_counts([deck.compiled])) for deck in planned}
+    if check_only:
+        if not _check(planned, cache, report, output):
+            return False
+    elif not _write(planned, cache, report, output, counts):
+        return True  # some warnings (a card's changed type) depend on the lock just replaced
+    # The project is now in a state where building again has nothing to do.
+    state = project_state(cards_dir, out_dir) if replay else None
+    if state is not None:
+        diagnostics = [(str(diagnostic), True) for diagnostic in report.sorted()]
+        up_to_date = [(_deck_line("up to date", deck, counts), False) for deck in planned]
+        cache.remember_quiet_output(
+            state,
+            {
+                "build": [*diagnostics, *up_to_date, (_built_line(planned, report), False)],
+                "check": [*diagnostics, (_checked_line(planned, report), False)],
+            },
+        )
+    return True
+
+
+def _check(
+    planned: list[PlannedDeck], cache: BuildCache, report: Report, output: BuildOutput
+) -> bool:
+    """Say which outputs are out of date; False when any is."""
+    remember_packages([deck for deck in planned if not deck.package_changed], cache)
+    stale = [deck for deck in planned if deck.changed]
+    for deck in stale:
+        if deck.package_changed:
+            output.say(f"stale: {display_path(deck.package_path)} would change")
+        if deck.lock_changed:
+            output.say(f"stale: {display_path(deck.lock_path)} would change")
+    if stale:
+        output.say(f"{plural(len(stale), 'deck')} out of date: run 'deckgen build'")
+        return False
+    output.say(_checked_line(planned, report))
+    return True
+
+
+def _write(
+    planned: list[PlannedDeck],
+    cache: BuildCache,
+    report: Report,
+    output: BuildOutput,
+    counts: dict[Path, str],
+) -> bool:
+    """Write what changed and say so; False when the lines said are not worth replaying."""
+    for leftover in write(planned):
+        output.say(f"removed {display_path(leftover)}, left behind by a killed build")
+    remember_packages(planned, cache)
+    for deck in planned:
+        output.say(_deck_line("wrote" if deck.changed else "up to date", deck, counts))
+    output.say(_built_line(planned, report))
+    return not (any(deck.changed for deck in planned) and report.warning_count)
+
+
+def _deck_line(state: str, deck: PlannedDeck, counts: dict[Path, str]) -> str:
+    return (
+        f"{state}: {display_path(deck.package_path)} "
+        f"({counts[deck.package_path]}, "
+        f"{plural(len(deck.compiled.media), 'image')})"
+    )
+
+
+def _built_line(planned: list[PlannedDeck], report: Report) -> str:
+    return f"built {plural(len(planned), 'deck')}; {report.summary()}"
+
+
+def _checked_line(planned: list[PlannedDeck], report: Report) -> str:
+    return f"up to date: {plural(len(planned), 'deck')}; {report.summary()}"

@@ -1,0 +1,43 @@
+"""The values handed from stage to stage that need nothing but a location: a card's kind, a
+field's Markdown as written, an image as shipped.
+
+Every layer may import this module; it imports nothing of deckgen's but diagnostics. Values
+that hold a later stage's types live in the lowest layer that defines those types: a checked
+card (``cards.validate.CardSpec``), a rendered card (``render.card.RenderedCard``), a note
+and a compiled deck (``anki.compiled.CompiledDeck``), a compiled card file
+(``pipeline.compiled_file.CompiledFile``).
+"""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass
+
+from deckgen.diagnostics import Location
+
+
+class CardKind(enum.Enum):
+    """Which notetype a card becomes."""
+
+    BASIC = "basic"
+    REVERSED = "reversed"
+    TYPEIN = "typein"
+    CLOZE = "cloze"
+    OCCLUSION = "occlusion"
+
+
+@dataclass(frozen=True)
+class Text:
+    """A field's Markdown as the author wrote it, and where."""
+
+    markdown: str
+    location: Location
+
+
+@dataclass(frozen=True)
+class MediaFile:
+    """An image as it is shipped in a package."""
+
+    name: str
+    """The file name in the package and in Anki's media folder: a hash of the bytes."""
+    data: bytes
