@@ -212,7 +212,7 @@ def test_panels_check_each_map_and_keep_their_titles(tmp_path: Path) -> None:
         (
             "view: posterior\nessential: [sacrum, buttok-upper]",
             "7:27: unknown region 'buttok-upper' (did you mean 'buttock-upper'?); "
-            "the regions are listed in the README",
+            "the regions are listed in docs/bodymaps.md and by 'deckgen schema'",
         ),
         (
             "view: posterior\nessential: [groin]",
@@ -238,7 +238,7 @@ def test_panels_check_each_map_and_keep_their_titles(tmp_path: Path) -> None:
         (
             "view: posterior\nmuscles: [gluteus-medus]",
             "7:17: unknown muscle 'gluteus-medus' (did you mean 'gluteus-medius'?); "
-            "the muscles are listed in the README",
+            "the muscles are listed in docs/bodymaps.md and by 'deckgen schema'",
         ),
         (
             "view: anterior\nmuscles: [piriformis]",

@@ -34,7 +34,7 @@ class Note:
 @dataclass(frozen=True)
 class DeckCounts:
     """What a deck holds, counted as Anki counts it: the one count check, build, preview,
-    stats and the README give. Notes are what authors write; cards are what students study (a
+    stats and docs/deck.md give. Notes are what authors write; cards are what students study (a
     cloze note makes one card per number, a reversed note two). Retired notes, shipped as
     notices, are counted apart."""
 

@@ -124,7 +124,7 @@ class Region:
 
     name: str
     description: str
-    """What the name means, for the README and for authors."""
+    """What the name means, for the docs (docs/bodymaps.md) and for authors."""
     cells: dict[str, frozenset[Cell]]
     """By view name: the cells of the surface grid the region covers."""
 

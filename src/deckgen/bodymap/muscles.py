@@ -45,7 +45,7 @@ class Muscle:
     """0 deepest; deeper muscles are drawn first, so a superficial one covers them
     translucently."""
     across: str
-    """What ``across: 0`` and ``across: 1`` mean, for the README."""
+    """What ``across: 0`` and ``across: 1`` mean, for the docs (docs/bodymaps.md)."""
     shapes: dict[str, MuscleShape]
     """By view name, for the views in which the muscle is visible."""
     colour: str

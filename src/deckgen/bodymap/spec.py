@@ -361,7 +361,7 @@ def _names(
             report.error(
                 item.location,
                 f"unknown {kind} '{item.text}'{did_you_mean(item.text, vocabulary)}; "
-                f"the {kind}s are listed in the README",
+                f"the {kind}s are listed in docs/bodymaps.md and by 'deckgen schema'",
             )
         else:
             names.append((item.text, item.location))

@@ -28,7 +28,7 @@ SCHEMA_KINDS = ("deck", "cards")
 @format_option
 @handle_errors
 def lint(cards_dir: Path, strict: bool, output_format: str) -> None:
-    """Warn about cards that are valid but hard to learn from (see the README for the rules).
+    """Warn about cards that are valid but hard to learn from (rules: docs/commands.md).
 
     Silence a rule with `lint: {ignore: [rule]}` in deck.yaml or on a card.
 
