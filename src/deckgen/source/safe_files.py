@@ -139,6 +139,14 @@ def read_file(path: Path, *, within: Path, max_bytes: int) -> bytes:
     Raises ``MissingFile`` when nothing is there and ``UnsafeFile`` for a link out of
     ``within``, a folder, FIFO, device or socket, a file over ``max_bytes`` or an I/O error.
     """
+    with _opened_regular(path, within=within, max_bytes=max_bytes) as descriptor:
+        return _read_at_most(descriptor, max_bytes)
+
+
+@contextlib.contextmanager
+def _opened_regular(path: Path, *, within: Path, max_bytes: int) -> Iterator[int]:
+    """A descriptor of the regular file ``path`` inside ``within``, checked before and after
+    opening; an I/O error while it is used is ``UnsafeFile`` too."""
     resolved = resolve_within(path, within)
     try:
         # Look before opening, so that a device is never even opened.
@@ -150,7 +158,7 @@ def read_file(path: Path, *, within: Path, max_bytes: int) -> bytes:
         raise UnsafeFile(f"cannot be read: {_reason(exc)}") from exc
     try:
         _check_regular(os.fstat(descriptor), max_bytes)  # what was opened, not what was seen
-        return _read_at_most(descriptor, max_bytes)
+        yield descriptor
     except OSError as exc:
         raise UnsafeFile(f"cannot be read: {_reason(exc)}") from exc
     finally:
@@ -198,16 +206,7 @@ def _reason(exc: OSError | ValueError) -> str:
 def file_digest(path: Path, *, within: Path, max_bytes: int) -> str:
     """SHA-256 of a regular file inside ``within``, read in chunks: a large file is hashed in
     bounded memory. Raises as ``read_file`` does."""
-    resolved = resolve_within(path, within)
-    try:
-        _check_regular(os.lstat(resolved), max_bytes)
-        descriptor = os.open(resolved, _OPEN_FLAGS)
-    except FileNotFoundError as exc:
-        raise MissingFile("not found") from exc
-    except OSError as exc:
-        raise UnsafeFile(f"cannot be read: {_reason(exc)}") from exc
-    try:
-        _check_regular(os.fstat(descriptor), max_bytes)
+    with _opened_regular(path, within=within, max_bytes=max_bytes) as descriptor:
         digest = hashlib.sha256()
         total = 0
         while chunk := os.read(descriptor, _READ_CHUNK):
@@ -216,10 +215,6 @@ def file_digest(path: Path, *, within: Path, max_bytes: int) -> str:
                 raise TooLarge(f"grew past {max_bytes} bytes while being read: refused")
             digest.update(chunk)
         return digest.hexdigest()
-    except OSError as exc:
-        raise UnsafeFile(f"cannot be read: {_reason(exc)}") from exc
-    finally:
-        os.close(descriptor)
 
 
 # --- writing, renaming, deleting --------------------------------------------------------------
