@@ -30,6 +30,7 @@ PLANTED = [
     ("cards/quality/cards.yaml", 42, 13, "typein-case"),
     ("cards/quality/occlusion.yaml", 7, 9, "occlusion-masks"),
     ("cards/quality/occlusion.yaml", 27, 9, "occlusion-mask-size"),
+    ("cards/quality/occlusion.yaml", 35, 9, "occlusion-overlap"),
     ("cards/quality/unsourced.yaml", 2, 5, "no-source"),
 ]
 
@@ -52,7 +53,7 @@ def test_every_rule_finds_its_planted_problem_and_nothing_else(lint_project: Pat
     assert result.exit_code == 0, result.output
     assert findings(result.stdout) == PLANTED
     assert {rule for *_, rule in PLANTED} == set(RULES)
-    assert result.stderr == "linted 1 deck, 13 notes, 14 cards; 11 warnings\n"
+    assert result.stderr == "linted 1 deck, 14 notes, 16 cards; 12 warnings\n"
 
 
 def test_text_output_names_place_and_rule(lint_project: Path) -> None:
@@ -70,7 +71,7 @@ def test_text_output_names_place_and_rule(lint_project: Path) -> None:
         "cannot tell which answer is wanted; reword one or merge them [duplicate-question]"
     )
     assert [line.rsplit(" [", 1)[1] for line in lines] == [f"{rule}]" for *_, rule in PLANTED]
-    assert result.stdout == "linted 1 deck, 13 notes, 14 cards; 11 warnings\n"
+    assert result.stdout == "linted 1 deck, 14 notes, 16 cards; 12 warnings\n"
 
 
 def test_strict_turns_findings_into_exit_1(lint_project: Path) -> None:
@@ -81,7 +82,7 @@ def test_strict_turns_findings_into_exit_1(lint_project: Path) -> None:
     quiet = run_deckgen("lint", "cards", "--strict")
     assert (quiet.exit_code, quiet.stdout, quiet.stderr) == (
         0,
-        "linted 1 deck, 13 notes, 14 cards; 0 warnings\n",
+        "linted 1 deck, 14 notes, 16 cards; 0 warnings\n",
         "",
     )
 

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 
 from deckgen.anki.compiled import CompiledDeck, Note
 from deckgen.anki.occlusion import card_keys, hides_all, read_occlusion_field
-from deckgen.bodymap.occlusion import FINGERTIP, PHONE_WIDTH, css_size, image_size
+from deckgen.bodymap.occlusion import FINGERTIP, PHONE_WIDTH, Mask, css_size, image_size
 from deckgen.cards.cloze import CLOZE, CLOZE_OPENING
 from deckgen.cards.validate import CardSpec
 from deckgen.diagnostics import Location, Report, did_you_mean
@@ -30,6 +30,8 @@ MAX_LIST_ITEMS = 3
 MAX_DELETIONS_PER_NUMBER = 3
 MAX_MASKS_PER_CARD = 12
 """Masks covering one occlusion card's picture: past a dozen the picture is mostly masks."""
+OVERLAP_SHARE = 0.25
+"""How much of a mask another card's may cover before the asked mask hides under it."""
 SIMILAR_QUESTIONS = 0.85
 """difflib ratio from which two different questions count as near-duplicates."""
 _SHARED_WORDS = 0.6
@@ -56,6 +58,7 @@ RULES: dict[str, str] = {
     "occlusion-masks": f"more than {MAX_MASKS_PER_CARD} masks on one occlusion card",
     "occlusion-mask-size": f"an occlusion mask smaller than a fingertip ({FINGERTIP} CSS px) "
     f"on a phone {PHONE_WIDTH} px wide",
+    "occlusion-overlap": "masks of two cards overlap on a hide-all occlusion card",
 }
 
 _IMAGE_SOURCE = re.compile(r'<img[^>]*\ssrc="([^"]+)"')
@@ -260,11 +263,16 @@ def _check_occlusion(card: _Card, warn: _Warn) -> None:
         # Every mask covers every card: one finding for the note.
         location = written[0].location if written else spec.location
         _too_many(card, location, every_mask, warn, advice="or use mode: hide-one")
-    for number, masks in sorted(groups.items()):
+
+    def location_of(number: int) -> Location:
         if number in keys:
-            location = by_key.get(keys[number], spec.location)
-        else:
-            location = written[number - 1].location if number <= len(written) else spec.location
+            return by_key.get(keys[number], spec.location)
+        return written[number - 1].location if number <= len(written) else spec.location
+
+    if hides_all(card.note.fields[0]):
+        _check_overlaps(card, groups, location_of, warn)
+    for number, masks in sorted(groups.items()):
+        location = location_of(number)
         if not hides_all(card.note.fields[0]) and len(masks) > MAX_MASKS_PER_CARD:
             _too_many(card, location, len(masks), warn, advice="split the group")
         if size is None:
@@ -281,6 +289,35 @@ def _check_occlusion(card: _Card, warn: _Warn) -> None:
                     f"smaller than a fingertip ({FINGERTIP} px): students cannot tap it to "
                     "reveal it; make it larger",
                 )
+
+
+def _check_overlaps(
+    card: _Card, groups: dict[int, list[Mask]], location_of: Callable[[int], Location], warn: _Warn
+) -> None:
+    """Anki's reviewer paints the asked card's masks first and every other card's masks over
+    them, so a mask overlapping another card's hides the question under the wrong colour."""
+    for later in sorted(groups):
+        for earlier in sorted(number for number in groups if number < later):
+            if any(_overlap(a, b) > OVERLAP_SHARE for a in groups[later] for b in groups[earlier]):
+                warn(
+                    card,
+                    "occlusion-overlap",
+                    location_of(later),
+                    f"a mask of card {later} of occlusion card '{card.spec.id}' overlaps one of "
+                    f"card {earlier}: with hide-all, Anki paints the other cards' masks over the "
+                    "one asked about, so it hides under them; use masks that do not overlap, "
+                    "or mode: hide-one",
+                )
+                break
+
+
+def _overlap(a: Mask, b: Mask) -> float:
+    """The share of the smaller mask's box that the two boxes have in common."""
+    ax0, ay0, ax1, ay1 = a.bounds()
+    bx0, by0, bx1, by1 = b.bounds()
+    common = max(0.0, min(ax1, bx1) - max(ax0, bx0)) * max(0.0, min(ay1, by1) - max(ay0, by0))
+    smaller = min((ax1 - ax0) * (ay1 - ay0), (bx1 - bx0) * (by1 - by0))
+    return common / smaller if smaller > 0 else 0.0
 
 
 def _too_many(card: _Card, location: Location, masks: int, warn: _Warn, *, advice: str) -> None:
