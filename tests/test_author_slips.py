@@ -319,3 +319,26 @@ def test_release_notes_put_answer_changes_first_and_name_renamed_subdecks(
         "your cards): `Referral` → `2 Referral`."
     ) in notes
     assert "choose **Cards → Reset…**" in notes
+
+
+def test_verify_and_changelog_find_the_packages_where_build_wrote_them(
+    project: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A deleted cloze card ships as retired only with its last shipped cards, which live in
+    the package the builds wrote: verify and changelog take `-o` as build does."""
+    assert run_deckgen("build", "-o", "site/decks").exit_code == 0
+    assert run_deckgen("release", "1.0.0", "--first", "-o", "site/decks").exit_code == 0
+    anatomy = project / "cards/demo/anatomy.yaml"
+    text = anatomy.read_text()
+    anatomy.write_text(text[: text.index("  - id: layers")])
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", str(FIRST_BUILD_TIME + 86_400))
+
+    blind = run_deckgen("changelog")
+    assert "'layers' was deleted, but decks/demo.apkg does not hold" in blind.output
+
+    told = run_deckgen("changelog", "-o", "site/decks")
+    assert told.exit_code == 0, told.output
+    assert "was deleted" not in told.output
+    assert "### Retired\n\n- `layers`" in told.stdout
+    with_engine = run_deckgen("verify", "-o", "site/decks")
+    assert with_engine.exit_code == 0 and "was deleted" not in with_engine.output

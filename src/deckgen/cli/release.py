@@ -46,20 +46,23 @@ def _needs_anki() -> Iterator[None]:
 
 
 def _since_last_release(
-    compare: Callable[..., R], cards_dir: Path, against: Path | None, first: bool
+    compare: Callable[..., R],
+    cards_dir: Path,
+    out_dir: Path,
+    against: Path | None,
+    first: bool,
 ) -> R:
     """Run ``verify_project`` or ``changes_since`` against the last release (``--against``,
     ``--first``, else the release recorded in each deck folder) and print what the build
-    reported."""
+    reported; ``out_dir`` is where builds write the packages, as ``build -o`` says."""
     from deckgen.pipeline.build import build_time
-    from deckgen.pipeline.project import DEFAULT_PACKAGES_DIR
     from deckgen.workflow.baseline import BaselineChoice
 
     report = Report()
     result = compare(
         cards_dir,
         now=build_time(os.environ),
-        packages_dir=DEFAULT_PACKAGES_DIR,
+        packages_dir=out_dir,
         baseline=BaselineChoice(against, first),
         report=report,
     )
@@ -67,13 +70,19 @@ def _since_last_release(
     return result
 
 
+_PACKAGES_HELP = "Where builds write the packages (as build -o): deleted cards' last shipped cards."
+
+
 @cli.command(short_help="Rehearse the students' upgrade in Anki's engine.")
 @cards_dir_argument
+@output_option("decks", _PACKAGES_HELP)
 @against_option
 @first_option
 @format_option
 @handle_errors
-def verify(cards_dir: Path, against: Path | None, first: bool, output_format: str) -> None:
+def verify(
+    cards_dir: Path, out_dir: Path, against: Path | None, first: bool, output_format: str
+) -> None:
     """Rehearse the students' upgrade with Anki's engine; exit 1 if they would suffer.
 
     Imports the previous release into a scratch collection, studies every card, then imports
@@ -84,7 +93,7 @@ def verify(cards_dir: Path, against: Path | None, first: bool, output_format: st
     """
     with _needs_anki():
         from deckgen.workflow.verify import format_results, verify_project
-    results = _since_last_release(verify_project, cards_dir, against, first)
+    results = _since_last_release(verify_project, cards_dir, out_dir, against, first)
     click.echo(format_results(results, output_format))
     if any(result.failed for result in results):
         raise SystemExit(1)
@@ -92,17 +101,18 @@ def verify(cards_dir: Path, against: Path | None, first: bool, output_format: st
 
 @cli.command(short_help="Print the cards changed since the last release.")
 @cards_dir_argument
+@output_option("decks", _PACKAGES_HELP)
 @against_option
 @first_option
 @handle_errors
-def changelog(cards_dir: Path, against: Path | None, first: bool) -> None:
+def changelog(cards_dir: Path, out_dir: Path, against: Path | None, first: bool) -> None:
     """Print, in Markdown, the cards added, changed and retired since the last release.
 
     Example: deckgen changelog --against previous.apkg
     """
     from deckgen.workflow.changelog import changes_since
 
-    click.echo(_since_last_release(changes_since, cards_dir, against, first), nl=False)
+    click.echo(_since_last_release(changes_since, cards_dir, out_dir, against, first), nl=False)
 
 
 @cli.command(short_help="Bump the version, stamp the decks, write notes.")
