@@ -353,12 +353,14 @@ def test_editing_any_source_file_of_deckgen_changes_the_environment(
 ) -> None:
     """A development checkout's edit to a module in a sub-package (render/, anki/...) must
     make every cached result stale, as an edit at the top does."""
-    import deckgen.pipeline.cache
+    import deckgen.pipeline.freshness
 
     package = tmp_path / "deckgen"
-    shutil.copytree(Path(deckgen.pipeline.cache.__file__).parent.parent, package)
-    monkeypatch.setattr(deckgen.pipeline.cache, "__file__", str(package / "pipeline" / "cache.py"))
-    digest = deckgen.pipeline.cache.environment_digest.__wrapped__
+    shutil.copytree(Path(deckgen.pipeline.freshness.__file__).parent.parent, package)
+    monkeypatch.setattr(
+        deckgen.pipeline.freshness, "__file__", str(package / "pipeline" / "freshness.py")
+    )
+    digest = deckgen.pipeline.freshness.environment_digest.__wrapped__
     before = digest()
     nested = package / "render" / "render.py"
     nested.write_text(nested.read_text() + "\n# an edit\n")
