@@ -66,10 +66,11 @@ def test_the_environment_digest_follows_each_output_library() -> None:
     hashed), so upgrading one invalidates every cached result."""
     from deckgen.pipeline import freshness
 
-    for distribution in freshness._OUTPUT_DISTRIBUTIONS:
-        version = freshness._installed(distribution).split()[0]
+    for distribution, module in freshness._OUTPUT_DISTRIBUTIONS.items():
+        version = freshness._installed(distribution, module).split()[0]
         assert version not in {"?", ""}, distribution
-    assert freshness._installed("no-such-distribution") == "?"
+    assert freshness._installed("no-such-distribution", "no_such_module") == "?"
+    assert freshness._installed("no-such-distribution", "yaml") == "?"
 
 
 def test_an_unchanged_check_decides_before_importing_the_pipeline(project: Path) -> None:

@@ -12,10 +12,10 @@ from __future__ import annotations
 import functools
 import hashlib
 import hmac
+import importlib.util
 import json
 import os
 import sqlite3
-import sys
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -45,10 +45,17 @@ CACHE_FORMAT = 2
 _MAGIC = b"deckgen-cache"
 KEY_BYTES = 32
 """The length of the key that signs entries."""
-_OUTPUT_DISTRIBUTIONS = ("markdown-it-py", "nh3", "PyYAML", "defusedxml", "genanki")
-"""The libraries that shape the output. Each is known by its installed distribution's record
-(name, version and the hash of every file it installed), read without importing the library:
-importing them costs a no-op build most of its time."""
+_OUTPUT_DISTRIBUTIONS = {
+    "markdown-it-py": "markdown_it",
+    "nh3": "nh3",
+    "PyYAML": "yaml",
+    "defusedxml": "defusedxml",
+    "genanki": "genanki",
+}
+"""The libraries that shape the output, by distribution and the module deckgen imports. Each
+is known by its installed distribution's record (version, and the hash of every file it
+installed), read without importing the library: importing them costs a no-op build most of
+its time."""
 
 
 @functools.cache
@@ -57,8 +64,8 @@ def environment_digest() -> str:
     version, an edited source file (a development checkout), another library or SQLite.
     deckgen's own version is not needed: every source file of it is hashed."""
     digest = hashlib.sha256(f"format {CACHE_FORMAT}\nsqlite {sqlite3.sqlite_version}\n".encode())
-    for distribution in _OUTPUT_DISTRIBUTIONS:
-        digest.update(f"{distribution} {_installed(distribution)}\n".encode())
+    for distribution, module in _OUTPUT_DISTRIBUTIONS.items():
+        digest.update(f"{distribution} {_installed(distribution, module)}\n".encode())
     package = Path(__file__).parent.parent  # deckgen/, this module being in deckgen/pipeline/
     for source in sorted(package.rglob("*.py")):
         name = source.relative_to(package).as_posix()
@@ -67,26 +74,30 @@ def environment_digest() -> str:
     return digest.hexdigest()
 
 
-def _installed(distribution: str) -> str:
-    """``distribution``'s installed version and the digest of its RECORD (every file it
-    installed, with its hash), from the first ``*.dist-info`` folder on ``sys.path``, as
-    Python's import finds it; "?" when it is not installed that way."""
+def _installed(distribution: str, module: str) -> str:
+    """``distribution``'s version and the digest of its RECORD (every file it installed, with
+    its hash), from the ``*.dist-info`` folder beside ``module`` where Python's import finds
+    it (not executed); "?" when it is not installed that way."""
+    spec = importlib.util.find_spec(module)
+    if spec is None or spec.origin is None:
+        return "?"
+    origin = Path(spec.origin)
+    folder = origin.parent.parent if spec.submodule_search_locations else origin.parent
     wanted = distribution.lower().replace("-", "_")
-    for entry in sys.path:
-        try:
-            names = os.listdir(entry or ".")
-        except OSError:
+    try:
+        names = os.listdir(folder)
+    except OSError:
+        return "?"
+    for name in names:
+        stem, _, suffix = name.rpartition(".")
+        project, _, version = stem.partition("-")
+        if suffix != "dist-info" or project.lower().replace("-", "_") != wanted:
             continue
-        for name in names:
-            stem, _, suffix = name.rpartition(".")
-            project, _, version = stem.partition("-")
-            if suffix != "dist-info" or project.lower().replace("-", "_") != wanted:
-                continue
-            try:  # the installed environment, not a project file: read plainly
-                record = Path(entry or ".", name, "RECORD").read_bytes()
-            except OSError:
-                record = b""
-            return f"{version} {hashlib.sha256(record).hexdigest()}"
+        try:  # the installed environment, not a project file: read plainly
+            record = (folder / name / "RECORD").read_bytes()
+        except OSError:
+            record = b""
+        return f"{version} {hashlib.sha256(record).hexdigest()}"
     return "?"
 
 
