@@ -17,6 +17,7 @@ system, workers included) and peak RSS (of the largest single process). Rows:
   how far above the floor any build that renders the Markdown must be;
 - cold: `deckgen build` with no cache, no lock and no package;
 - no-op: `deckgen build` again with nothing changed;
+- unchanged check: `deckgen check` (what the pre-commit hook runs) on the same unchanged bank;
 - one-card edit: one card's answer edited in one file;
 - add a file: a new card file of 20 cards;
 - --help: `deckgen --help`.
@@ -213,6 +214,7 @@ def bench_size(cards: int, repeat: int, keep: Path | None) -> dict[str, list[Run
             "floor+Markdown",
             "cold",
             "no-op",
+            "unchanged check",
             "one-card edit",
             "add a file",
             "--help",
@@ -230,6 +232,7 @@ def bench_size(cards: int, repeat: int, keep: Path | None) -> dict[str, list[Run
         (deck / "deck.lock").unlink(missing_ok=True)
         rows["cold"].append(measure(build, base))
         rows["no-op"].append(measure(build, base))
+        rows["unchanged check"].append(measure([*DECKGEN, "check", "cards"], base))
         edited.write_text(original.replace("then:", f"then (edit {repetition}):", 1))
         rows["one-card edit"].append(measure(build, base))
         added = deck / f"added{repetition}.yaml"
@@ -248,6 +251,7 @@ TARGETS = {
     "floor+Markdown": ("floor", None),
     "cold": ("floor", 1.5),
     "no-op": ("cold", 0.05),
+    "unchanged check": ("cold", 0.05),
     "one-card edit": ("cold", 0.15),
     "add a file": ("cold", None),
 }

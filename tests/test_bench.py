@@ -65,6 +65,15 @@ def test_the_benchmark_runs_end_to_end(tmp_path: Path) -> None:
     lines = result.stdout.splitlines()
     header = next(index for index, line in enumerate(lines) if "wall s" in line)
     rows = [line.split()[0] for line in lines[header + 1 :] if line.strip()]
-    assert rows == ["floor", "floor+Markdown", "cold", "no-op", "one-card", "add", "--help"]
+    assert rows == [
+        "floor",
+        "floor+Markdown",
+        "cold",
+        "no-op",
+        "unchanged",
+        "one-card",
+        "add",
+        "--help",
+    ]
     assert "floor+Markdown alone" in result.stdout
     assert any(keep.iterdir())  # the generated bank was kept

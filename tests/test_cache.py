@@ -353,12 +353,14 @@ def test_editing_any_source_file_of_deckgen_changes_the_environment(
 ) -> None:
     """A development checkout's edit to a module in a sub-package (render/, anki/...) must
     make every cached result stale, as an edit at the top does."""
-    import deckgen.pipeline.cache
+    import deckgen.pipeline.freshness
 
     package = tmp_path / "deckgen"
-    shutil.copytree(Path(deckgen.pipeline.cache.__file__).parent.parent, package)
-    monkeypatch.setattr(deckgen.pipeline.cache, "__file__", str(package / "pipeline" / "cache.py"))
-    digest = deckgen.pipeline.cache.environment_digest.__wrapped__
+    shutil.copytree(Path(deckgen.pipeline.freshness.__file__).parent.parent, package)
+    monkeypatch.setattr(
+        deckgen.pipeline.freshness, "__file__", str(package / "pipeline" / "freshness.py")
+    )
+    digest = deckgen.pipeline.freshness.environment_digest.__wrapped__
     before = digest()
     nested = package / "render" / "render.py"
     nested.write_text(nested.read_text() + "\n# an edit\n")
@@ -479,3 +481,24 @@ def test_a_key_file_that_is_no_key_is_replaced(
         assert key is not None and len(key) == KEY_BYTES
         assert (home / "deckgen" / "cache-key").read_bytes() == key
         assert [p.name for p in (home / "deckgen").iterdir()] == ["cache-key"]
+
+
+def test_maps_draws_unchanged_files_from_the_cache(
+    project: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`deckgen maps` needs only what the cache keeps (each card's pictures): after a build
+    it compiles no card file again, and writes the same pictures as without the cache."""
+    assert run_deckgen("maps", "-o", "cold-maps").exit_code == 0
+    cold = {path.name: path.read_bytes() for path in (project / "cold-maps").rglob("*.svg")}
+    assert cold  # the sample deck has body maps
+    shutil.rmtree(project / "cards" / CACHE_DIR)
+    assert run_deckgen("build").exit_code == 0
+
+    def no_compiling(*args: object, **kwargs: object) -> object:
+        raise AssertionError("a card file was compiled again")
+
+    monkeypatch.setattr(filestage, "compile_file", no_compiling)
+    result = run_deckgen("maps", "-o", "cached-maps")
+    assert result.exit_code == 0, result.output
+    cached = {path.name: path.read_bytes() for path in (project / "cached-maps").rglob("*.svg")}
+    assert cached == cold

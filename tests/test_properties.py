@@ -18,7 +18,9 @@ import tempfile
 import zipfile
 from pathlib import Path
 from typing import TypeVar
+from unittest import mock
 
+import nh3
 import pytest
 import yaml
 from hypothesis import HealthCheck, given, settings
@@ -30,6 +32,7 @@ from deckgen.anki.anki_package import package_bytes
 from deckgen.anki.package_reader import UnreadablePackage, package_content
 from deckgen.diagnostics import Location, Report, SourceErrors
 from deckgen.pipeline.build import compile_project
+from deckgen.render import render as render_module
 from deckgen.render.media import MediaResolver
 from deckgen.render.render import disallowed_html, render_field, sanitise
 from genanki_reference import genanki_rows, package_rows
@@ -334,3 +337,90 @@ def test_html_the_sanitiser_leaves_as_it_is_has_nothing_to_report(raw_html: str)
     names = {"deckgen-a.png"}
     if sanitise(raw_html, names) == raw_html:
         assert disallowed_html(raw_html, names) == []
+
+
+# Fields for the plain-text fast path: plain words and numbers (which it takes) mixed with
+# every character and line start that means something to Markdown or HTML (which it must not).
+_FAST_PATH_PIECES = [
+    "Card 12: where is it?", "gluteus medius", "side-lying", "1", "12", "3.5 cm", ".", ")",
+    "1. ", "2) ", "# ", "## ", "#", "> ", ">", "- ", "-", "--- ", "+ ", "+", "* ", "*", "=",
+    "===", "_", "__", "`", "```", "~", "~~", "|", "| a | b |", "[", "]", "![", "(", ")", "!",
+    "<", "</p>", "<b>", "&", "&amp;", "&nbsp;", "&#42;", "&quot;", '"', "'", "\\", "\\*",
+    "\\(x^2\\)", "\\[y\\]", "{{c1::gluteus}}", "{{c2::x::hint}}", "::", "{", "}", " ", "  ",
+    "    ", "\t", "\n", "\n\n", "\r\n", "\u00a0", "\u2028", "\u200b", "\ufeff", "\x0b", "é",
+    "π", "😀", "https://example.org", "a@b.org", "[sound:x.mp3]", "[latex]", "$", ":", ";",
+]  # fmt: skip
+_fast_path_field = st.lists(
+    st.one_of(st.sampled_from(_FAST_PATH_PIECES), st.text(max_size=4)), max_size=10
+).map("".join)
+
+
+def _rendered_with_report(markdown: str) -> tuple[str, list[str], list[str]]:
+    report = Report()
+    rendered = render_field(
+        markdown,
+        location=Location(Path("c.yaml"), 1, 1),
+        card_folder=Path("."),
+        media=MediaResolver(Path("."), report),
+        report=report,
+    )
+    return rendered.html, [m.name for m in rendered.media], [str(d) for d in report.diagnostics]
+
+
+@settings(max_examples=1500, deadline=None)
+@given(_fast_path_field)
+def test_the_plain_text_fast_path_renders_what_markdown_it_renders(markdown: str) -> None:
+    """A field the fast path takes gets exactly the HTML and diagnostics the full path
+    (markdown-it) gives it; the fast path's paragraph is markdown-it's byte for byte."""
+    stripped = markdown.strip()
+    if render_module._is_plain_text(stripped):
+        assert render_module._plain_paragraph(stripped) == render_module._markdown.render(stripped)
+    fast = _rendered_with_report(markdown)
+    with mock.patch.object(render_module, "_is_plain_text", lambda text: False):
+        full = _rendered_with_report(markdown)
+    assert fast == full
+
+
+@pytest.mark.parametrize(
+    ("field", "plain"),
+    [
+        ("Card 12: where is it?", True),
+        ('The "short" head, 3.5 cm lateral (side-lying) {{c1::x}}', True),
+        ("12 cm", True),
+        ("12. cm", False),
+        ("12) cm", False),
+        ("# heading", False),
+        ("> quote", False),
+        ("- item", False),
+        ("+ item", False),
+        ("= x", False),
+        ("a *b*", False),
+        ("a\nb", False),
+        ("a\tb", False),
+        ("a &amp; b", False),
+        ("\\(x\\)", False),
+        ("a\u00a0b", False),
+    ],
+)
+def test_the_fast_path_takes_plain_sentences_only(field: str, plain: bool) -> None:
+    # Guards the property above against a fast path that is never (or always) taken.
+    assert render_module._is_plain_text(field) is plain
+
+
+@settings(max_examples=400, deadline=None)
+@given(
+    st.lists(st.sampled_from(_HTML_PIECES), max_size=12).map("".join),
+    st.sets(st.sampled_from(["deckgen-a.png", "other.png", "x"]), max_size=2),
+)
+def test_the_sanitiser_built_once_cleans_as_one_built_per_call(
+    raw_html: str, image_names: set[str]
+) -> None:
+    per_call = nh3.clean(
+        raw_html,
+        tags=set(render_module.ALLOWED_TAGS),
+        attributes=render_module.ALLOWED_ATTRIBUTES,
+        tag_attribute_values={"img": {"src": image_names}},
+        url_schemes={"http", "https", "mailto"},
+        clean_content_tags={"script", "style"},
+    )
+    assert render_module._allowed_html(raw_html, image_names) == per_call

@@ -31,8 +31,6 @@ _ZIP_TIME = (1980, 1, 1, 0, 0, 0)
 _ZIP_PERMISSIONS = 0o100644 << 16
 _UNIX = 3
 _NEW_CARD = (0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, "")
-GENANKI_VERSION = str(getattr(genanki, "__version__", "?"))
-"""Part of what the build cache's entries depend on: genanki shapes the package."""
 
 
 class _StampedModel(genanki.Model):  # type: ignore[misc]

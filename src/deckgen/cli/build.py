@@ -18,7 +18,7 @@ from deckgen.cli.main import (
     output_option,
 )
 from deckgen.cli.review import write_preview_site
-from deckgen.diagnostics import Report, display_path, plural
+from deckgen.diagnostics import Report, display_path
 from deckgen.output import Output
 
 
@@ -51,6 +51,10 @@ def _build(
     cards_dir: Path, out_dir: Path, *, check_only: bool, output: Output, new_lock: bool = False
 ) -> bool:
     """``build_project`` with a progress bar on a terminal; False when outputs are stale."""
+    from deckgen.pipeline.freshness import replayed
+
+    if replayed(cards_dir, out_dir, "check" if check_only else "build", output):
+        return True  # decided before importing the pipeline: a no-op costs its hashing only
     from deckgen.pipeline.project import build_project
     from deckgen.workflow.progress import progress_bar
 
@@ -121,17 +125,19 @@ def check(cards_dir: Path, new_lock: bool, output_format: str) -> None:
 
     Example: deckgen check cards
     """
-    from deckgen.anki.compiled import total_counts
-    from deckgen.pipeline.cache import BuildCache
-    from deckgen.pipeline.project import compile_cards
+    from deckgen.pipeline.freshness import DEFAULT_PACKAGES_DIR, replayed
 
     output = Output(output_format)
+    # Unchanged since a build with nothing to do: answered without importing the pipeline.
+    if not new_lock and replayed(cards_dir, DEFAULT_PACKAGES_DIR, "checked", output):
+        return
+    from deckgen.pipeline.cache import BuildCache
+    from deckgen.pipeline.project import checked_summary, compile_cards
+
     report = Report()
     # The same per-file cache as build: the pre-commit hook runs check on every commit.
     compiled = compile_cards(
         cards_dir, report, cache=BuildCache.for_cards(cards_dir), lock_required=not new_lock
     )
     output.report(report)
-    output.say(
-        f"checked {plural(len(compiled), 'deck')}, {total_counts(compiled)}; {report.summary()}"
-    )
+    output.say(checked_summary(compiled, report))

@@ -34,10 +34,10 @@ R = TypeVar("R")
 def _default_cards_dir() -> str:
     """``cards`` where it exists; inside a deck folder (``deckgen init`` makes one in the
     current folder) that folder itself; otherwise a usage error that says what to do."""
-    from deckgen.cards.validate import DECK_FILE
-
     if Path("cards").is_dir():
         return "cards"
+    from deckgen.cards.validate import DECK_FILE  # not before: it costs a no-op build YAML's import
+
     if Path(DECK_FILE).is_file():
         return "."
     raise click.UsageError(

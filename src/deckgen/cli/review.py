@@ -146,10 +146,12 @@ def maps(cards_dir: Path, out_dir: Path) -> None:
     Example: deckgen maps cards -o maps
     """
     from deckgen.pipeline.build import write_bodymaps
+    from deckgen.pipeline.cache import BuildCache
     from deckgen.pipeline.project import compile_cards
 
     report = Report()
-    compiled = compile_cards(cards_dir, report)
+    # The pictures are what the cache keeps of each card: an unchanged file is not redrawn.
+    compiled = compile_cards(cards_dir, report, cache=BuildCache.for_cards(cards_dir))
     print_report(report)
     written = write_bodymaps(compiled, out_dir)
     click.echo(f"wrote {plural(written, 'body map')} to {display_path(out_dir)}")

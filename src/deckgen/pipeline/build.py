@@ -25,9 +25,10 @@ from deckgen.anki.package_reader import UnreadablePackage, package_content, read
 from deckgen.cards.validate import DeckSpec, checked_decks, read_deck_files
 from deckgen.diagnostics import DeckgenError, Location, Report, SourceErrors, display_path
 from deckgen.pipeline.atomic import write_all
-from deckgen.pipeline.cache import BuildCache, environment_digest
+from deckgen.pipeline.cache import BuildCache
 from deckgen.pipeline.deckstage import compile_deck
 from deckgen.pipeline.filestage import FileCompiler
+from deckgen.pipeline.freshness import environment_digest
 from deckgen.render.card import RenderedCard
 from deckgen.source.safe_files import (
     UnsafeFile,

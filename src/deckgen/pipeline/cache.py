@@ -19,75 +19,41 @@ from __future__ import annotations
 
 import base64
 import contextlib
-import functools
 import hashlib
-import hmac
 import json
-import os
-import sqlite3
 from pathlib import Path
 from typing import Any, TypeVar
 
-import defusedxml
-import markdown_it
-import nh3
-import yaml
-
-from deckgen.anki.anki_package import GENANKI_VERSION
-from deckgen.anki.notetypes import NOTETYPES
 from deckgen.diagnostics import Diagnostic, Location, Severity, display_path
 from deckgen.pipeline.compiled_file import CompiledFile, ImageInput, image_bytes
+from deckgen.pipeline.freshness import (
+    CACHE_DIR as CACHE_DIR,
+)
+from deckgen.pipeline.freshness import (
+    CACHE_FORMAT,
+    MAX_PACKAGE_BYTES,
+    cache_key,
+    entry_header,
+    environment_digest,
+    read_entry,
+)
+from deckgen.pipeline.freshness import (
+    KEY_BYTES as KEY_BYTES,
+)
 from deckgen.render.card import RenderedCard
 from deckgen.source.safe_files import (
-    MissingFile,
-    TooLarge,
     UnsafeFile,
     file_digest,
     first_link,
     list_files,
     overwrite_file,
-    publish_file,
     read_file,
     remove_file,
-    walk_tree,
-    write_atomically,
 )
 from deckgen.source.yamlsource import MAX_FILE_BYTES
 from deckgen.values import CardKind, MediaFile
 
-CACHE_DIR = ".deckgen-cache"
-MAX_ENTRY_BYTES = 512 * 1024 * 1024
-"""A card file's rendered cards with their pictures: far below this, even for the largest."""
-MAX_PACKAGE_BYTES = 2 * 1024 * 1024 * 1024
-"""The largest package read back (to compare or hash it); a larger one is rewritten."""
-MAX_HASHED_BYTES = 2 * 1024 * 1024 * 1024
-"""The largest file in the cards folder a build hashes to see whether anything changed; with
-a larger one (nothing a deck needs), builds always run in full."""
-CACHE_FORMAT = 2
-_MAGIC = b"deckgen-cache"
 _T = TypeVar("_T")
-KEY_BYTES = 32
-"""The length of the key that signs entries."""
-_OUTPUT_LIBRARIES = (markdown_it, nh3, yaml, defusedxml)
-"""The libraries that shape the output besides genanki (``GENANKI_VERSION``), read by their
-``__version__``: importlib.metadata would add tens of milliseconds to every build."""
-
-
-@functools.cache
-def environment_digest() -> str:
-    """Changes whenever deckgen could produce other output from the same sources: another
-    version, an edited source file (a development checkout), another library or SQLite.
-    deckgen's own version is not needed: every source file of it is hashed."""
-    digest = hashlib.sha256(f"format {CACHE_FORMAT}\nsqlite {sqlite3.sqlite_version}\n".encode())
-    for library in _OUTPUT_LIBRARIES:
-        digest.update(f"{library.__name__} {getattr(library, '__version__', '?')}\n".encode())
-    digest.update(f"genanki {GENANKI_VERSION}\n".encode())
-    package = Path(__file__).parent.parent  # deckgen/, this module being in deckgen/pipeline/
-    for source in sorted(package.rglob("*.py")):
-        name = source.relative_to(package).as_posix()
-        # deckgen's own installed source, not a project file: read plainly.
-        digest.update(name.encode() + b"\0" + source.read_bytes() + b"\0")
-    return digest.hexdigest()
 
 
 class BuildCache:
@@ -212,17 +178,6 @@ class BuildCache:
 
     # --- the whole project ---------------------------------------------------------------
 
-    def quiet_output(self, state: str, mode: str) -> list[tuple[str, bool]] | None:
-        """What a build in ``mode`` printed (line, to stderr) when it found the project in
-        ``state`` and had nothing to do; None when that state is not recorded."""
-        document = self._read(self.folder / "project")
-        if document is None or document.get("state") != state:
-            return None
-        try:
-            return [(_str(line), bool(to_stderr)) for line, to_stderr in document[mode]]
-        except (KeyError, TypeError, ValueError):
-            return None
-
     def remember_quiet_output(self, state: str, outputs: dict[str, list[tuple[str, bool]]]) -> None:
         """Record what a build in each mode prints when it finds the project in ``state``,
         a state in which it has nothing to write."""
@@ -233,20 +188,7 @@ class BuildCache:
     def _read(self, entry: Path) -> dict[str, Any] | None:
         if self.key is None:
             return None
-        try:
-            raw = read_file(entry, within=self.within, max_bytes=MAX_ENTRY_BYTES)
-        except UnsafeFile:
-            return None
-        header, newline, body = raw.partition(b"\n")
-        if not newline or not hmac.compare_digest(header, _header(body, self.key)):
-            return None
-        try:
-            document = json.loads(body)
-        except ValueError:
-            return None
-        if not isinstance(document, dict) or document.get("format") != CACHE_FORMAT:
-            return None
-        return document
+        return read_entry(entry, within=self.within, key=self.key)
 
     def _write(self, entry: Path, document: dict[str, Any]) -> None:
         if self.key is None:
@@ -257,83 +199,7 @@ class BuildCache:
         # temporary file behind and renames nothing but its outputs. Never through a link,
         # and never into a FIFO or device planted as an entry (safe_files).
         with contextlib.suppress(OSError):  # a cache not written only makes builds slower
-            overwrite_file(entry, _header(body, self.key) + b"\n" + body, within=self.within)
-
-
-def project_state(cards_dir: Path, out_dir: Path) -> str | None:
-    """A hash of everything a build reads and writes: every file under ``cards_dir`` but the
-    cache (card files, images, locks, temporary files), every name and package in
-    ``out_dir``, the working folder (messages show paths relative to it) and deckgen itself,
-    notetypes included. None when a file is unreadable."""
-    digest = hashlib.sha256()
-    where = [str(Path.cwd()), str(cards_dir), str(out_dir)]
-    notetypes = sorted(notetype.fingerprint() for notetype in NOTETYPES.values())
-    digest.update(json.dumps([environment_digest(), *where, *notetypes]).encode())
-    try:
-        cache = cards_dir / CACHE_DIR
-        for path in walk_tree(cards_dir, skip=lambda path: path == cache):
-            digest.update(f"\0{path}\0".encode())
-            if path.is_symlink():
-                digest.update(f"link {os.readlink(path)}\0".encode())
-            elif path.is_file():  # a link's target is not read: it may lie outside
-                content = file_digest(path, within=cards_dir, max_bytes=MAX_HASHED_BYTES)
-                digest.update(content.encode())
-        if out_dir.is_dir():
-            # Every name counts, so a temporary file a killed build left there makes the next
-            # build a real one, which removes it.
-            for entry in sorted(out_dir.iterdir()):
-                digest.update(f"\0{entry}\0".encode())
-                if entry.suffix == ".apkg" and (entry.is_file() or entry.is_symlink()):
-                    package = file_digest(entry, within=out_dir, max_bytes=MAX_PACKAGE_BYTES)
-                    digest.update(package.encode())
-    except (OSError, UnsafeFile):  # unreadable, a link out, too large or deep: build in full
-        return None
-    return digest.hexdigest()
-
-
-def _header(body: bytes, key: bytes) -> bytes:
-    signature = hmac.new(key, body, hashlib.sha256).hexdigest()
-    return _MAGIC + f" {CACHE_FORMAT} {signature}".encode()
-
-
-@functools.cache
-def cache_key() -> bytes | None:
-    """This user's secret for signing cache entries, kept outside every project (in
-    ``$XDG_CACHE_HOME/deckgen/cache-key``, else ``~/.cache/deckgen/cache-key``) and made on
-    first use. A checksum alone would not do: whoever plants an entry can compute one, and
-    an entry's fields go into the package as they are. None when it cannot be read or made:
-    the build then runs without a cache."""
-    base = Path(os.environ.get("XDG_CACHE_HOME", ""))
-    if not base.is_absolute():  # unset, or relative: the XDG spec says to ignore it
-        base = Path(os.path.expanduser("~")) / ".cache"
-    folder = base / "deckgen"
-    path = folder / "cache-key"
-    try:
-        # The user's own cache folder, outside every project: made as the user named it.
-        folder.mkdir(parents=True, exist_ok=True, mode=0o700)
-        key = _read_key(path, folder)
-        if key is None:
-            # Written and synced beside it, then linked into place, so a build killed halfway
-            # leaves no half key; when builds race, the first link wins and the others read
-            # its key. A file that is no key (empty, truncated) is replaced.
-            publish_file(path, os.urandom(KEY_BYTES), within=folder, mode=0o600)
-            key = _read_key(path, folder)
-            if key is None:
-                write_atomically(path, os.urandom(KEY_BYTES), within=folder, mode=0o600)
-                key = _read_key(path, folder)
-    except (OSError, UnsafeFile):  # a read-only home, a link or FIFO where the key should be
-        return None
-    return key
-
-
-def _read_key(path: Path, folder: Path) -> bytes | None:
-    """The key at ``path``; None when there is none, or the file is not one deckgen made
-    (empty, truncated, too long)."""
-    try:
-        key = read_file(path, within=folder, max_bytes=KEY_BYTES)
-    except (MissingFile, TooLarge):
-        return None
-    return key if len(key) == KEY_BYTES else None
+            overwrite_file(entry, entry_header(body, self.key) + b"\n" + body, within=self.within)
 
 
 def _package_digest(package_path: Path) -> str | None:

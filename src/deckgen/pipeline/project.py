@@ -23,10 +23,9 @@ from deckgen.pipeline.build import (
     remember_packages,
     write,
 )
-from deckgen.pipeline.cache import CACHE_DIR, BuildCache, project_state
-
-DEFAULT_PACKAGES_DIR = Path("decks")
-"""Where packages are written, and where the last release is found unless told otherwise."""
+from deckgen.pipeline.cache import CACHE_DIR, BuildCache
+from deckgen.pipeline.freshness import DEFAULT_PACKAGES_DIR as DEFAULT_PACKAGES_DIR
+from deckgen.pipeline.freshness import project_state
 
 
 class BuildOutput(Protocol):
@@ -85,7 +84,8 @@ def build_project(
 ) -> bool:
     """Build (or with ``check_only`` check) every deck under ``cards_dir`` into ``out_dir``;
     False when a check finds an output out of date. Raises DeckgenError (SourceErrors for
-    errors in the cards) with nothing written."""
+    errors in the cards) with nothing written. (``freshness.replayed``, called first, answers
+    a build that has nothing to do without importing this pipeline.)"""
     report = Report()
     cache = BuildCache.for_cards(cards_dir)
     if cache.refused is not None:
@@ -93,12 +93,6 @@ def build_project(
     # Nothing changed since a build that left nothing to do: say what that build said. The
     # record is of text output, so other formats always build.
     replay = output.format == "text"
-    state = project_state(cards_dir, out_dir) if replay else None
-    recorded = cache.quiet_output(state, "check" if check_only else "build") if state else None
-    if recorded is not None:
-        for line, to_stderr in recorded:
-            output.replay(line, to_stderr=to_stderr)
-        return True
 
     bar = start_progress() if start_progress is not None else None
     with cycle_collection_paused():
@@ -115,6 +109,7 @@ def build_project(
             if bar is not None:
                 bar.finish()
         planned = plan(compiled, out_dir, cache=cache)
+    compile_diagnostics = len(report.diagnostics)
     output.report(report)
     counts = {deck.package_path: str(total_counts([deck.compiled])) for deck in planned}
     if check_only:
@@ -127,13 +122,15 @@ def build_project(
     if state is not None:
         diagnostics = [(str(diagnostic), True) for diagnostic in report.sorted()]
         up_to_date = [(_deck_line("up to date", deck, counts), False) for deck in planned]
-        cache.remember_quiet_output(
-            state,
-            {
-                "build": [*diagnostics, *up_to_date, (_built_line(planned, report), False)],
-                "check": [*diagnostics, (_checked_line(planned, report), False)],
-            },
-        )
+        outputs = {
+            "build": [*diagnostics, *up_to_date, (_built_line(planned, report), False)],
+            "check": [*diagnostics, (_checked_line(planned, report), False)],
+        }
+        # What `deckgen check` says: it reads the packages in the default folder only, and
+        # reports what compiling the cards reported.
+        if out_dir == DEFAULT_PACKAGES_DIR and len(report.diagnostics) == compile_diagnostics:
+            outputs["checked"] = [*diagnostics, (checked_summary(compiled, report), False)]
+        cache.remember_quiet_output(state, outputs)
     return True
 
 
@@ -182,6 +179,11 @@ def _deck_line(state: str, deck: PlannedDeck, counts: dict[Path, str]) -> str:
 
 def _built_line(planned: list[PlannedDeck], report: Report) -> str:
     return f"built {plural(len(planned), 'deck')}; {report.summary()}"
+
+
+def checked_summary(compiled: list[CompiledDeck], report: Report) -> str:
+    """The last line of ``deckgen check``."""
+    return f"checked {plural(len(compiled), 'deck')}, {total_counts(compiled)}; {report.summary()}"
 
 
 def _checked_line(planned: list[PlannedDeck], report: Report) -> str:
