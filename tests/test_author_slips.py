@@ -3,6 +3,7 @@ no text is lost without a word (issue 19). Every case is the exact author input.
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 from pathlib import Path
@@ -53,8 +54,8 @@ def write_deck(root: Path, cards: str) -> Path:
             "  answer: The iliofemoral ligament #1 in strength.\n",
             "cards.yaml:5:36: error:",
             "YAML reads '#1 in strength.' as a comment, so it would be left off the card: put "
-            "the whole value in quotes if it belongs to the text (a comment needs a space "
-            "after '#')",
+            "the whole value in quotes if it belongs to the text (a comment meant as one: "
+            "write '# ' with a space after the '#')",
         ),
         (
             "- id: joint\n  question: Which joint?\n  answer: A {{c1::ball-and-socket}} joint.\n",
@@ -342,3 +343,41 @@ def test_verify_and_changelog_find_the_packages_where_build_wrote_them(
     assert "### Retired\n\n- `layers`" in told.stdout
     with_engine = run_deckgen("verify", "-o", "site/decks")
     assert with_engine.exit_code == 0 and "was deleted" not in with_engine.output
+
+
+def test_a_first_release_of_a_deck_started_here_ships_no_retired_draft(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, student: StudentCollection
+) -> None:
+    """A draft deleted before the first release reaches no student as a notice, and the
+    release record of a deck started in the current folder is named after that folder."""
+    folder = tmp_path / "mydeck"
+    folder.mkdir()
+    monkeypatch.chdir(folder)
+    assert run_deckgen("init").exit_code == 0
+    (folder / "draft.yaml").write_text(
+        "source: Gray's Anatomy, 2020\ncards:\n  - id: draft\n    question: Which bone?\n"
+        "    answer: The ilium\n"
+    )
+    assert run_deckgen("build").exit_code == 0
+    (folder / "draft.yaml").unlink()
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", str(FIRST_BUILD_TIME + 60))
+
+    released = run_deckgen("release", "1.0.0", "--first")
+
+    assert released.exit_code == 0, released.output
+    assert "0 retired" in released.output
+    assert "recorded as releases/mydeck-1.0.0.apkg" in released.output
+    assert (folder / "releases/mydeck-1.0.0.apkg").is_file()
+    assert "retired" not in json.loads((folder / "deck.lock").read_text())
+    student.import_package(folder / "decks/mydeck.apkg")
+    assert not student.col.find_notes("tag:deckgen::retired")
+    assert run_deckgen("build", "--check").exit_code == 0
+
+
+def test_init_takes_an_existing_preview_pattern_as_the_same(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / ".gitignore").write_text("preview/\n.deckgen-cache\n")
+    assert run_deckgen("init", "cards/deck").exit_code == 0
+    assert (tmp_path / ".gitignore").read_text() == "preview/\n.deckgen-cache\n"

@@ -11,7 +11,9 @@ and a compiled deck (``anki.compiled.CompiledDeck``), a compiled card file
 from __future__ import annotations
 
 import enum
+import os
 from dataclasses import dataclass
+from pathlib import Path
 
 from deckgen.diagnostics import Location
 
@@ -41,3 +43,9 @@ class MediaFile:
     name: str
     """The file name in the package and in Anki's media folder: a hash of the bytes."""
     data: bytes
+
+
+def folder_name(folder: Path) -> str:
+    """The name of the folder ``folder`` stands for: ``.`` is the current folder's name, never
+    an empty one (packages and release records are named after it)."""
+    return Path(os.path.abspath(folder)).name

@@ -605,7 +605,8 @@ def _check_question_card(
         ok = False
     for key, value in (("question", question), ("answer", answer)):
         if value is None:
-            if mapping.get(key) is None:  # else its type error says what is wrong
+            # A key of the wrong type or misspelt is reported as such, with what to do.
+            if mapping.get(key) is None and not did_you_mean(key, _unknown_keys(mapping)):
                 checker.report.error(mapping.location, f"{label} has no {key}")
             ok = False
         elif not value.markdown.strip():
@@ -933,3 +934,7 @@ class _Checker:
             else:
                 tags.append(item.text)
         return tuple(tags)
+
+
+def _unknown_keys(mapping: Mapping) -> list[str]:
+    return [key.text for key in mapping.key_nodes() if key.text not in _CARD_KEYS]

@@ -35,6 +35,7 @@ from deckgen.source.safe_files import (
     read_file,
     write_atomically,
 )
+from deckgen.values import folder_name
 
 
 @dataclass(frozen=True)
@@ -215,7 +216,7 @@ def plan(
 def package_path(out_dir: Path, deck_folder: Path) -> Path:
     """Where a deck's package is written: named after its folder (for ``.``, the folder it
     stands for, never a nameless ``.apkg``)."""
-    return out_dir / f"{Path(os.path.abspath(deck_folder)).name}.apkg"
+    return out_dir / f"{folder_name(deck_folder)}.apkg"
 
 
 def package_inputs(deck: CompiledDeck, lock_text: str) -> str:
@@ -290,7 +291,7 @@ def write_bodymaps(compiled: list[CompiledDeck], out_dir: Path) -> int:
                 name = f"{card.id}-{field}" if field != fields[0] else card.id
                 if fields.count(field) > 1:
                     name += f"-panel{fields[: number + 1].count(field)}"
-                path = out_dir / deck.spec.folder.name / f"{name}.svg"
+                path = out_dir / folder_name(deck.spec.folder) / f"{name}.svg"
                 key = str(path).casefold()
                 if key in pictures:
                     raise DeckgenError(

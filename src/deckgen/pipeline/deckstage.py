@@ -45,10 +45,12 @@ def compile_deck(
     report: Report,
     previous_package: Path,
     announcing: Collection[str] = (),
+    ship_retired: bool = True,
 ) -> CompiledDeck | None:
     """Stamp one deck's rendered cards; None when it had errors (they are in ``report``).
     ``previous_package`` holds the cards of cloze cards deleted since; ``announcing``: the
-    retired cards whose retirement the release ``deck.release.version`` announces."""
+    retired cards whose retirement the release ``deck.release.version`` announces;
+    ``ship_retired`` False (a first release) ships and keeps no retired card."""
     errors_before = report.error_count
     previous = read_lock(deck.folder / LOCK_FILE, report)
     shipped = _Shipped(previous_package)
@@ -57,14 +59,18 @@ def compile_deck(
     for card in deck.cards:
         note, note_stamps[card.id] = _live_note(card, deck, previous, shipped, now, report)
         notes.append(note)
-    retired = carry_retired(
-        deck,
-        previous,
-        note_stamps,
-        now=now,
-        previous_package=previous_package,
-        report=report,
-        announcing=announcing,
+    retired = (
+        carry_retired(
+            deck,
+            previous,
+            note_stamps,
+            now=now,
+            previous_package=previous_package,
+            report=report,
+            announcing=announcing,
+        )
+        if ship_retired
+        else {}
     )
     notes.extend(
         Note(

@@ -19,7 +19,7 @@ import defusedxml.ElementTree
 from deckgen.diagnostics import Location, Report, did_you_mean, shorten
 from deckgen.source.safe_files import MissingFile, UnsafeFile, check_folder, read_file, resolve
 from deckgen.source.yamlsource import text_problem
-from deckgen.values import MediaFile
+from deckgen.values import MediaFile, folder_name
 
 MAX_IMAGE_BYTES = 10 * 1024 * 1024
 _MAX_NAME_BYTES = 255
@@ -83,7 +83,7 @@ class MediaResolver:
             self.report.error(
                 location,
                 f"image '{reference}' lies outside the deck folder "
-                f"'{self.deck_folder.name}': copy it into the deck folder",
+                f"'{folder_name(self.deck_folder)}': copy it into the deck folder",
             )
             return None
         if path not in self._by_path:

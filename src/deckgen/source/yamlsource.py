@@ -256,7 +256,7 @@ class _Builder:
                     ),
                     f"YAML reads '{shown}' as a comment, so it would be left off the card: "
                     "put the whole value in quotes if it belongs to the text "
-                    "(a comment needs a space after '#')",
+                    "(a comment meant as one: write '# ' with a space after the '#')",
                 )
             )
 

@@ -29,6 +29,7 @@ from deckgen.anki.package_reader import (
 from deckgen.diagnostics import DeckgenError, display_path, plural
 from deckgen.pipeline.build import package_path
 from deckgen.source.versions import Version
+from deckgen.values import folder_name
 
 RELEASES_DIR = "releases"
 """The folder of a deck's release record, inside the deck folder."""
@@ -36,7 +37,7 @@ RELEASES_DIR = "releases"
 
 def recorded_release(deck_folder: Path, version: Version) -> Path:
     """Where ``deckgen release`` keeps the package of ``version`` of the deck."""
-    return deck_folder / RELEASES_DIR / f"{deck_folder.name}-{version}.apkg"
+    return deck_folder / RELEASES_DIR / f"{folder_name(deck_folder)}-{version}.apkg"
 
 
 @dataclass(frozen=True)
@@ -193,4 +194,4 @@ def _recorded_packages(deck_folder: Path) -> list[Path]:
     folder = deck_folder / RELEASES_DIR
     if not folder.is_dir() or folder.is_symlink():
         return []
-    return sorted(folder.glob(f"{deck_folder.name}-*.apkg"))
+    return sorted(folder.glob(f"{folder_name(deck_folder)}-*.apkg"))

@@ -165,6 +165,19 @@ def _release(
     (reported)."""
     compiled, version = deck.released, deck.version
     shipped = last_release(previous)
+    if shipped is None and compiled.lock.retired:
+        # A first release: no student has any card of the deck, so none ships retired (a
+        # draft deleted before it would reach every new student as a notice).
+        first = compile_deck(
+            compiled.spec,
+            now=now,
+            report=report,
+            previous_package=package_path(packages_dir, compiled.spec.folder),
+            ship_retired=False,
+        )
+        if first is None:
+            return None
+        compiled = first
     since = changes(compiled, shipped)
     summary = _summary(since, first=shipped is None)
     if since.retired:

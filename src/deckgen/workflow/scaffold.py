@@ -150,8 +150,9 @@ def _ignore_build_outputs(path: Path) -> bool:
         raise DeckgenError(
             f"{display_path(path)} {reason}: add the lines {', '.join(_IGNORED[1:])} to it yourself"
         ) from None
-    present = set(text.splitlines())
-    missing = [line for line in _IGNORED if line not in present]
+    # "preview/" ignores what "/preview/" does here: compare the patterns without slashes.
+    present = {line.strip().strip("/") for line in text.splitlines()}
+    missing = [line for line in _IGNORED if line.strip("/") not in present]
     if not [line for line in missing if not line.startswith("#")]:
         return False
     if text and not text.endswith("\n"):

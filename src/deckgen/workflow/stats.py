@@ -9,6 +9,7 @@ from collections import Counter
 
 from deckgen.anki.compiled import CompiledDeck
 from deckgen.diagnostics import Report, printable
+from deckgen.values import folder_name
 from deckgen.workflow.lint import RULES
 
 _TABLES = ("subdeck", "type", "tag")
@@ -42,7 +43,9 @@ def stats_text(compiled: list[CompiledDeck], findings: Report) -> str:
             for d in findings.diagnostics
             if d.rule is not None and d.location.path.resolve().is_relative_to(folder)
         )
-        lines = [f"{printable(deck.spec.name)} ({printable(deck.spec.folder.name)}): {counts}"]
+        lines = [
+            f"{printable(deck.spec.name)} ({printable(folder_name(deck.spec.folder))}): {counts}"
+        ]
         for title in _TABLES:
             rows = [
                 (key, notes_by[title][key], cards_by[title][key]) for key in sorted(notes_by[title])
