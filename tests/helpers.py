@@ -6,6 +6,9 @@ from __future__ import annotations
 from collections.abc import Mapping
 from pathlib import Path
 
+REPO = Path(__file__).resolve().parent.parent
+"""The repository: tests sit in folders by layer, so none counts parents from itself."""
+
 DECK_YAML = "name: D\nid: d\n"
 
 

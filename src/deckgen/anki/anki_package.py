@@ -156,7 +156,7 @@ def _insert_notes(
     two bulk inserts: genanki's per-note objects and statements, and its rewriting the
     collection's deck and notetype JSON once per subdeck, were a third of the time a one-card
     edit of a 10,000-card bank took. The cards are the ones Anki makes of the note
-    (``Note.card_ords``). tests/test_package.py checks every row equals genanki's."""
+    (``Note.card_ords``). tests/anki/test_package.py checks every row equals genanki's."""
     note_rows = []
     card_rows = []
     for note in notes:

@@ -3,7 +3,7 @@
 Covers what deckgen's notetypes use: ``{{Field}}``, ``{{#Field}}...{{/Field}}``,
 ``{{^Field}}...{{/Field}}``, ``{{FrontSide}}``, ``{{cloze:Field}}`` and ``{{type:Field}}``.
 The output is meant to equal, byte for byte, what Anki's engine returns as a card's
-question and answer text (``tests/test_preview.py`` checks every card of the shipped deck):
+question and answer text (``tests/workflow/test_preview.py`` checks every card of the shipped deck):
 ``{{type:Field}}`` stays the ``[[type:Field]]`` placeholder that Anki's reviewer later turns
 into an input box, and MathJax stays for the viewer to typeset.
 """

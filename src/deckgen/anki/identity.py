@@ -55,7 +55,7 @@ def note_fingerprint(
 ) -> str:
     """``fingerprint`` of a note's content, the dict of these four keys, with the JSON text
     assembled directly: the same bytes in a third of the time, and every build takes one per
-    card (tests/test_identity.py compares the two).
+    card (tests/anki/test_identity.py compares the two).
 
     The deck is not part of it: Anki never moves a student's cards to another deck on import,
     so a note re-stamped for a move (a renamed subdeck) changes nothing for students except

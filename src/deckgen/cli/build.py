@@ -112,7 +112,7 @@ def refresh_preview(cards_dir: Path, preview_dir: Path) -> None:
     preview`` would (by the library: folder names are never parsed again as options). On
     errors they are printed and the last preview stays."""
     if preview_dir.is_dir():
-        exit_code_of(lambda: write_preview_site(cards_dir, preview_dir))
+        exit_code_of(lambda: write_preview_site(cards_dir, preview_dir, Output()))
 
 
 @cli.command(short_help="Check the decks without writing anything.")

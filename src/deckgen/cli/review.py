@@ -55,29 +55,31 @@ def lint(cards_dir: Path, strict: bool, output_format: str) -> None:
 @cards_dir_argument
 @output_option("preview", "Folder for the site: OUT_DIR/index.html and the images.")
 @click.option("--open", "open_browser", is_flag=True, help="Open the page in the browser.")
+@format_option
 @handle_errors
-def preview(cards_dir: Path, out_dir: Path, open_browser: bool) -> None:
+def preview(cards_dir: Path, out_dir: Path, open_browser: bool, output_format: str) -> None:
     """Write every card's front and back, as Anki shows them, into a static web page.
 
     Example: deckgen preview cards --open
     """
     from deckgen.workflow.preview import open_in_browser
 
-    index = write_preview_site(cards_dir, out_dir)
+    output = Output(output_format)
+    index = write_preview_site(cards_dir, out_dir, output)
     if open_browser and not open_in_browser(index):
-        click.echo(f"no browser could be opened here: open {display_path(index)} yourself")
+        output.say(f"no browser could be opened here: open {display_path(index)} yourself")
 
 
-def write_preview_site(cards_dir: Path, out_dir: Path) -> Path:
+def write_preview_site(cards_dir: Path, out_dir: Path, output: Output) -> Path:
     """Compile and write the review site, saying what was written; returns its page."""
     from deckgen.pipeline.project import compile_cards
     from deckgen.workflow.preview import write_preview
 
     report = Report()
     compiled = compile_cards(cards_dir, report)
-    print_report(report)
+    output.report(report)
     site = write_preview(compiled, out_dir)
-    click.echo(f"wrote {display_path(site.index)} ({site.counts}, {plural(site.media, 'image')})")
+    output.say(f"wrote {display_path(site.index)} ({site.counts}, {plural(site.media, 'image')})")
     return site.index
 
 
@@ -139,8 +141,9 @@ def stats(cards_dir: Path) -> None:
 @cli.command(short_help="Draw every card's body map for a look.")
 @cards_dir_argument
 @output_option("maps", "Folder for the pictures: <deck folder>/<card id>.svg.")
+@format_option
 @handle_errors
-def maps(cards_dir: Path, out_dir: Path) -> None:
+def maps(cards_dir: Path, out_dir: Path, output_format: str) -> None:
     """Draw every card's body map into OUT_DIR so authors can look at them.
 
     Example: deckgen maps cards -o maps
@@ -151,7 +154,8 @@ def maps(cards_dir: Path, out_dir: Path) -> None:
 
     report = Report()
     # The pictures are what the cache keeps of each card: an unchanged file is not redrawn.
+    output = Output(output_format)
     compiled = compile_cards(cards_dir, report, cache=BuildCache.for_cards(cards_dir))
-    print_report(report)
+    output.report(report)
     written = write_bodymaps(compiled, out_dir)
-    click.echo(f"wrote {plural(written, 'body map')} to {display_path(out_dir)}")
+    output.say(f"wrote {plural(written, 'body map')} to {display_path(out_dir)}")

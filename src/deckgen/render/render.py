@@ -149,7 +149,7 @@ def render_field(
     image_names = {image.name for image in images}
     sanitised = _allowed_html(raw_html, image_names)
     # What the sanitiser left exactly as it was, it removed nothing from: no need to look
-    # (tests/test_properties.py checks that disallowed_html then finds nothing either).
+    # (tests/project/test_properties.py checks that disallowed_html then finds nothing either).
     if sanitised != raw_html:
         for removed in disallowed_html(raw_html, image_names):
             report.warning(location, f"removed {removed} (not allowed in cards)")
@@ -187,7 +187,7 @@ def _is_plain_text(stripped: str) -> bool:
 def _plain_paragraph(plain: str) -> str:
     """What markdown-it renders for a field that ``_is_plain_text`` accepts: one paragraph
     with its text escaped ('&', '<' and '>' cannot occur in it; '"' is escaped as markdown-it
-    does). tests/test_properties.py compares the two over random fields."""
+    does). tests/project/test_properties.py compares the two over random fields."""
     return "<p>" + plain.replace('"', "&quot;") + "</p>\n"
 
 
