@@ -221,18 +221,7 @@ def _render_card(card: CardSpec, render_text: _FieldRenderer) -> RenderedCard:
             by_author_name["extra"],
             source,
         )
-    return RenderedCard(
-        id=card.id,
-        kind=card.kind,
-        fields=fields,
-        tags=card.tags,
-        subdeck=card.subdeck,
-        media=tuple(media[name] for name in sorted(media)),
-        bodymaps=tuple(pictures),
-        card_ords=card_ords(NOTETYPES[card.kind], fields),
-        location=card.location,
-        spec=card,
-    )
+    return _rendered(card, fields, media, tuple(pictures))
 
 
 def _render_occlusion_card(card: CardSpec, render_text: _FieldRenderer) -> RenderedCard:
@@ -295,6 +284,18 @@ def _render_occlusion_card(card: CardSpec, render_text: _FieldRenderer) -> Rende
         back_extra,
         "",
     )
+    bodymaps = (("image", picture),) if card.bodymap is not None and picture else ()
+    return _rendered(card, fields, media, bodymaps)
+
+
+def _rendered(
+    card: CardSpec,
+    fields: tuple[str, ...],
+    media: dict[str, MediaFile],
+    bodymaps: tuple[tuple[str, MediaFile], ...],
+) -> RenderedCard:
+    """The card as the per-deck stage takes it: its fields, media in name order, pictures
+    and the cards Anki makes of it."""
     return RenderedCard(
         id=card.id,
         kind=card.kind,
@@ -302,7 +303,7 @@ def _render_occlusion_card(card: CardSpec, render_text: _FieldRenderer) -> Rende
         tags=card.tags,
         subdeck=card.subdeck,
         media=tuple(media[name] for name in sorted(media)),
-        bodymaps=(("image", picture),) if card.bodymap is not None and picture else (),
+        bodymaps=bodymaps,
         card_ords=card_ords(NOTETYPES[card.kind], fields),
         location=card.location,
         spec=card,
