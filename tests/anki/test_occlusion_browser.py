@@ -6,15 +6,13 @@ from __future__ import annotations
 import io
 import os
 import shutil
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 from PIL import Image
-from playwright.sync_api import Browser, Page, sync_playwright
+from playwright.sync_api import Browser, Page
 
-from browser import chromium
 from conftest import FIRST_BUILD_TIME
 from deckgen.bodymap.atlas import LANDMARKS
 from deckgen.bodymap.muscles import MUSCLES
@@ -89,18 +87,6 @@ def preview(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str, l
                 HIDE_ALL.add(card.id)
     assert len(hidden) >= 3, "the landmark notes of both views and the trigger-point note"
     return folder, hidden
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    executable = chromium()
-    with sync_playwright() as playwright:
-        launched = playwright.chromium.launch(
-            executable_path=executable,
-            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking"],
-        )
-        yield launched
-        launched.close()
 
 
 def labels_of(page: Page, folder: Path, source: str) -> list[tuple[str, Box]]:

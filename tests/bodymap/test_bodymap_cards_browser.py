@@ -12,16 +12,14 @@ from __future__ import annotations
 
 import html
 import io
-from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 import defusedxml.ElementTree
 import pytest
 from PIL import Image
-from playwright.sync_api import Browser, Page, sync_playwright
+from playwright.sync_api import Browser, Page
 
-from browser import chromium
 from conftest import FIRST_BUILD_TIME
 from deckgen.anki.cardrender import render_cards
 from deckgen.anki.notetypes import CSS
@@ -84,18 +82,6 @@ def shipped(tmp_path_factory: pytest.TempPathFactory) -> Shipped:
         )
     assert len(pictures) >= 20, "the shipped deck draws its referral maps"
     return Shipped(tuple(sides), pictures, folder)
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    executable = chromium()
-    with sync_playwright() as playwright:
-        launched = playwright.chromium.launch(
-            executable_path=executable,
-            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking"],
-        )
-        yield launched
-        launched.close()
 
 
 def card_page(sides: tuple[CardSide, ...], *, night: bool, bare: bool = False) -> str:
