@@ -13,8 +13,10 @@ import io
 import itertools
 import json
 import sqlite3
+import tempfile
 import zipfile
 from collections.abc import Iterator
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import genanki
@@ -26,6 +28,7 @@ from deckgen.anki.notetypes import NOTETYPES, Notetype
 
 if TYPE_CHECKING:
     from deckgen.anki.compiled import CompiledDeck, Note
+    from deckgen.values import CardKind
 
 _ZIP_TIME = (1980, 1, 1, 0, 0, 0)
 _ZIP_PERMISSIONS = 0o100644 << 16
@@ -87,8 +90,35 @@ def package_bytes(deck: CompiledDeck) -> bytes:
     # time keeps them repeatable.
     newest = max([note.mod for note in deck.notes] + list(deck.notetype_mods.values()) + [0])
     ids = itertools.count(newest * 1000)
-    connection = sqlite3.connect(":memory:")
+    with tempfile.TemporaryDirectory(prefix="deckgen-collection-") as scratch:
+        # On disk, not in memory: an in-memory collection and the copy serialize() made of it
+        # were two of a large deck's peak copies of its HTML. A private temporary folder of
+        # our own, not a project path.
+        database = Path(scratch) / "collection.anki2"
+        _write_collection(deck, database, models, anki_decks, notes_by_deck, newest, ids)
+        collection = _read_as_in_memory(database)
+
+    media = deck.media
+    members: list[tuple[str, bytes | bytearray]] = [("collection.anki2", collection)]
+    members.append(("media", json.dumps({str(i): f.name for i, f in enumerate(media)}).encode()))
+    members.extend((str(i), f.data) for i, f in enumerate(media))
+    return _deterministic_zip(members)
+
+
+def _write_collection(
+    deck: CompiledDeck,
+    database: Path,
+    models: dict[CardKind, _StampedModel],
+    anki_decks: dict[str, genanki.Deck],
+    notes_by_deck: dict[str, list[Note]],
+    newest: int,
+    ids: Iterator[int],
+) -> None:
+    connection = sqlite3.connect(database)
     try:
+        # Nothing to recover: a failed build discards the file. Neither setting changes a byte.
+        connection.execute("PRAGMA journal_mode = OFF")
+        connection.execute("PRAGMA synchronous = OFF")
         cursor = connection.cursor()
         cursor.executescript(APKG_SCHEMA)
         cursor.executescript(APKG_COL)
@@ -112,15 +142,26 @@ def package_bytes(deck: CompiledDeck) -> bytes:
             (json.dumps(decks_json), json.dumps(models_json), json.dumps(presets_json)),
         )
         connection.commit()
-        collection = connection.serialize()
     finally:
         connection.close()
 
-    media = deck.media
-    members = [("collection.anki2", collection)]
-    members.append(("media", json.dumps({str(i): f.name for i, f in enumerate(media)}).encode()))
-    members.extend((str(i), f.data) for i, f in enumerate(media))
-    return _deterministic_zip(members)
+
+_FILE_CHANGE_COUNTER = slice(24, 28)
+_VERSION_VALID_FOR = slice(92, 100)
+"""With the SQLite version number that wrote the file: header fields a file database
+updates on every write and an in-memory one leaves at zero."""
+
+
+def _read_as_in_memory(database: Path) -> bytearray:
+    """The collection in ``database`` with the header an in-memory database has (the
+    package's bytes then depend on neither the number of writes nor the SQLite version),
+    patched in place: the collection is the largest object a build holds at once."""
+    with database.open("rb") as file:
+        collection = bytearray(database.stat().st_size)
+        file.readinto(collection)
+    collection[_FILE_CHANGE_COUNTER] = bytes(4)
+    collection[_VERSION_VALID_FOR] = bytes(8)
+    return collection
 
 
 PRESET_ID_BASE = 1 << 41
@@ -157,36 +198,42 @@ def _insert_notes(
     collection's deck and notetype JSON once per subdeck, were a third of the time a one-card
     edit of a 10,000-card bank took. The cards are the ones Anki makes of the note
     (``Note.card_ords``). tests/anki/test_package.py checks every row equals genanki's."""
-    note_rows = []
-    card_rows = []
+    # Ids go note, its cards, next note...; the rows are made one at a time as SQLite takes
+    # them (lists of every row held a large deck's HTML once more).
+    note_ids = []
     for note in notes:
-        note_id = next(ids)
-        tags = " " + " ".join(note.tags) + " "
-        # id, guid, mid, mod, usn, tags, flds, sfld (the first field), csum, flags, data
-        note_rows.append(
-            (
-                note_id,
-                note.guid,
-                note.notetype.id,
-                note.mod,
-                -1,
-                tags,
-                "\x1f".join(note.fields),
-                note.fields[0],
-                0,
-                0,
-                "",
-            )
+        note_ids.append(next(ids))
+        for _ in note.card_ords:
+            next(ids)
+    # id, guid, mid, mod, usn, tags, flds, sfld (the first field), csum, flags, data
+    note_rows = (
+        (
+            note_id,
+            note.guid,
+            note.notetype.id,
+            note.mod,
+            -1,
+            " " + " ".join(note.tags) + " ",
+            "\x1f".join(note.fields),
+            note.fields[0],
+            0,
+            0,
+            "",
         )
-        for ord_ in note.card_ords:
-            # id, nid, did, ord, mod, usn, then a new card: type, queue, due, ivl, factor,
-            # reps, lapses, left, odue, odid, flags 0, data ''
-            card_rows.append((next(ids), note_id, deck_id, ord_, note.mod, -1, *_NEW_CARD))
+        for note, note_id in zip(notes, note_ids, strict=True)
+    )
+    # id, nid, did, ord, mod, usn, then a new card: type, queue, due, ivl, factor, reps,
+    # lapses, left, odue, odid, flags 0, data ''; a note's cards take the ids after its own.
+    card_rows = (
+        (note_id + number, note_id, deck_id, ord_, note.mod, -1, *_NEW_CARD)
+        for note, note_id in zip(notes, note_ids, strict=True)
+        for number, ord_ in enumerate(note.card_ords, start=1)
+    )
     cursor.executemany("INSERT INTO notes VALUES(?,?,?,?,?,?,?,?,?,?,?)", note_rows)
     cursor.executemany("INSERT INTO cards VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)", card_rows)
 
 
-def _deterministic_zip(members: list[tuple[str, bytes]]) -> bytes:
+def _deterministic_zip(members: list[tuple[str, bytes | bytearray]]) -> bytes:
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w") as archive:
         for name, data in members:

@@ -10,7 +10,7 @@ from deckgen.diagnostics import Location
 from deckgen.values import CardKind, MediaFile
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class RenderedCard:
     """One card checked and rendered: everything the deck stage needs, nothing it computes."""
 
