@@ -124,3 +124,26 @@ def test_notes_and_cards_are_the_rows_genanki_writes() -> None:
         rows = package_rows(package_bytes(deck))
         assert rows == genanki_rows(deck)
         assert len(rows["cards"]) == sum(len(note.card_ords) for note in deck.notes)
+
+
+def test_the_collection_records_neither_its_writes_nor_the_sqlite_version(
+    project: Path,
+) -> None:
+    """The collection is written to a file (a large deck's would not fit in memory twice) but
+    must keep the header an in-memory database has: a file database counts its writes and
+    names the SQLite library, which would make the bytes depend on the machine."""
+    assert run_deckgen("build").exit_code == 0
+    with zipfile.ZipFile(PACKAGE) as archive:
+        collection = archive.read("collection.anki2")
+    assert collection[:16] == b"SQLite format 3\0"
+    assert collection[24:28] == bytes(4), "file change counter"
+    assert collection[92:100] == bytes(8), "version-valid-for and SQLite version number"
+    with tempfile.TemporaryDirectory() as scratch:
+        path = Path(scratch) / "collection.anki2"
+        path.write_bytes(collection)
+        connection = sqlite3.connect(path)
+        try:
+            assert connection.execute("PRAGMA integrity_check").fetchone() == ("ok",)
+            assert connection.execute("SELECT count(*) FROM notes").fetchone()[0] > 0
+        finally:
+            connection.close()
