@@ -140,4 +140,4 @@ def check(cards_dir: Path, new_lock: bool, output_format: str) -> None:
         cards_dir, report, cache=BuildCache.for_cards(cards_dir), lock_required=not new_lock
     )
     output.report(report)
-    output.say(checked_summary(compiled, report))
+    output.say(checked_summary([deck.counts for deck in compiled], report))

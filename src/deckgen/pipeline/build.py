@@ -19,10 +19,16 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from deckgen.anki.anki_package import package_bytes
-from deckgen.anki.compiled import CompiledDeck
+from deckgen.anki.compiled import CompiledDeck, DeckCounts
 from deckgen.anki.identity import LOCK_FILE, MAX_LOCK_BYTES, MAX_TIME, fingerprint
 from deckgen.anki.package_reader import UnreadablePackage, package_content, read_package_bytes
-from deckgen.cards.validate import DeckSpec, checked_decks, read_deck_files
+from deckgen.cards.validate import (
+    DeckFile,
+    DeckSpec,
+    DistinctDecks,
+    checked_decks,
+    read_deck_files,
+)
 from deckgen.diagnostics import DeckgenError, Location, Report, SourceErrors, display_path
 from deckgen.pipeline.atomic import write_all
 from deckgen.pipeline.cache import BuildCache
@@ -39,19 +45,38 @@ from deckgen.values import folder_name
 
 
 @dataclass(frozen=True)
-class PlannedDeck:
-    """One deck's outputs, and whether they differ from what is on disk."""
+class DeckOutputs:
+    """One deck's package and lock, whether they differ from what is on disk, and what the
+    build says of them: all it keeps of a deck once planned, without its cards and notes (a
+    build holds those of one deck at a time)."""
 
-    compiled: CompiledDeck
     package_path: Path
-    package_changed: bool
-    """False when the package on disk would import exactly alike (its bytes may still differ
-    if it was written with another SQLite or zlib)."""
+    changed_package: bytes | None
+    """The package's bytes when it differs from the file on disk; None when that file would
+    import exactly alike (its bytes may still differ if it was written with another SQLite
+    or zlib)."""
     lock_path: Path
     lock_text: str
     lock_changed: bool
     inputs: str
     """A hash of everything the package is made from."""
+    counts: DeckCounts
+    images: int
+
+    @property
+    def package_changed(self) -> bool:
+        return self.changed_package is not None
+
+    @property
+    def changed(self) -> bool:
+        return self.package_changed or self.lock_changed
+
+
+@dataclass(frozen=True)
+class PlannedDeck(DeckOutputs):
+    """A deck's outputs planned, with the compiled deck they are made from."""
+
+    compiled: CompiledDeck
     rendered_package: bytes | None
     """The package's bytes when planning needed them; None when the cache showed the package
     on disk current without rendering it."""
@@ -62,9 +87,11 @@ class PlannedDeck:
             return self.rendered_package
         return package_bytes(self.compiled)
 
-    @property
-    def changed(self) -> bool:
-        return self.package_changed or self.lock_changed
+    def outputs(self) -> DeckOutputs:
+        """What the build keeps of the deck once it moves on to the next."""
+        return DeckOutputs(
+            **{field.name: getattr(self, field.name) for field in dataclasses.fields(DeckOutputs)}
+        )
 
 
 def build_time(environ: Mapping[str, str]) -> int:
@@ -116,19 +143,13 @@ def compile_project(
     where deleted cards were last shipped. With ``lock_required``, a deck whose lock is
     missing although students have it is an error (see ``_missing_lock``)."""
     files = FileCompiler(cache, on_file_done)
+    distinct = DistinctDecks()
     compiled = [
         deck
-        for spec in read_decks(cards_dir, report, files)
-        # A deck whose card files have errors lacks their cards: stamping it would take them
-        # for deleted and bury the one real error under a warning per card.
-        if not report.has_errors_in(spec.folder)
-        and not (lock_required and _missing_lock(spec, packages_dir, report))
-        and (
-            deck := compile_deck(
-                spec,
-                now=now,
-                report=report,
-                previous_package=package_path(packages_dir, spec.folder),
+        for deck_file in read_deck_files(cards_dir, report)
+        if (
+            deck := _compiled_deck(
+                deck_file, now, report, packages_dir, files, distinct, lock_required
             )
         )
         is not None
@@ -137,6 +158,84 @@ def compile_project(
         raise SourceErrors(report)
     files.save()
     return compiled
+
+
+def build_decks(
+    cards_dir: Path,
+    *,
+    now: int,
+    report: Report,
+    out_dir: Path,
+    cache: BuildCache | None = None,
+    on_file_done: Callable[[], None] | None = None,
+    lock_required: bool = False,
+) -> list[DeckOutputs]:
+    """``compile_project`` and ``plan`` one deck at a time: what a build writes and says.
+
+    Only the outputs of each deck are kept (its package's bytes only when they changed),
+    never every deck's cards and notes at once: a bank split over decks builds in the memory
+    of its largest deck. Once a deck has an error, no further package is rendered (nothing
+    will be written), but every deck is still checked."""
+    files = FileCompiler(cache, on_file_done)
+    distinct = DistinctDecks()
+    outputs = [
+        planned
+        for deck_file in read_deck_files(cards_dir, report)
+        if (
+            planned := _planned_deck(
+                deck_file, now, report, out_dir, files, distinct, lock_required, cache
+            )
+        )
+        is not None
+    ]
+    if report.error_count:
+        raise SourceErrors(report)
+    files.save()
+    return outputs
+
+
+def _planned_deck(
+    deck_file: DeckFile,
+    now: int,
+    report: Report,
+    out_dir: Path,
+    files: FileCompiler,
+    distinct: DistinctDecks,
+    lock_required: bool,
+    cache: BuildCache | None,
+) -> DeckOutputs | None:
+    """One deck compiled and planned; only its outputs outlive this call. None when it has
+    an error, or an earlier deck had one (nothing will be written: no package is rendered)."""
+    deck = _compiled_deck(deck_file, now, report, out_dir, files, distinct, lock_required)
+    if deck is None or report.error_count:
+        return None
+    return plan_deck(deck, out_dir, cache=cache).outputs()
+
+
+def _compiled_deck(
+    deck_file: DeckFile,
+    now: int,
+    report: Report,
+    packages_dir: Path,
+    files: FileCompiler,
+    distinct: DistinctDecks,
+    lock_required: bool,
+) -> CompiledDeck | None:
+    """One deck checked and compiled; None when it has an error (it is in ``report``)."""
+    cards = files(deck_file.folder, deck_file.card_files, deck_file.tags, report)
+    spec = deck_file.deck(cards, report)
+    if spec is None:
+        return None
+    distinct.check(spec, report)
+    # A deck whose card files have errors lacks their cards: stamping it would take them
+    # for deleted and bury the one real error under a warning per card.
+    if report.has_errors_in(spec.folder) or (
+        lock_required and _missing_lock(spec, packages_dir, report)
+    ):
+        return None
+    return compile_deck(
+        spec, now=now, report=report, previous_package=package_path(packages_dir, spec.folder)
+    )
 
 
 def read_decks(
@@ -180,37 +279,39 @@ def _missing_lock(spec: DeckSpec[RenderedCard], packages_dir: Path, report: Repo
 def plan(
     compiled: list[CompiledDeck], out_dir: Path, *, cache: BuildCache | None = None
 ) -> list[PlannedDeck]:
-    """Render every package and lock in memory and compare them with the files on disk.
+    """Render every package and lock in memory and compare them with the files on disk."""
+    return [plan_deck(deck, out_dir, cache=cache) for deck in compiled]
+
+
+def plan_deck(deck: CompiledDeck, out_dir: Path, *, cache: BuildCache | None = None) -> PlannedDeck:
+    """Render a deck's package and lock in memory and compare them with the files on disk.
 
     With a cache, a package recorded as made from the same inputs is neither rendered nor
     compared, and one recorded as made from other content is rendered but not compared."""
-    planned = []
-    for deck in compiled:
-        path = package_path(out_dir, deck.spec.folder)
-        lock_path = deck.spec.folder / LOCK_FILE
-        lock_text = deck.lock.to_text()
-        inputs = package_inputs(deck, lock_text)
-        on_disk = cache.inputs_on_disk(path) if cache is not None else None
-        package = None
-        changed = False
-        if on_disk != inputs:
-            package = package_bytes(deck)
-            # A package this deckgen wrote from other content certainly differs: skip the
-            # comparison, which reads both packages back (seconds on a large bank).
-            changed = _certainly_differs(on_disk, inputs) or _package_differs(path, package)
-        planned.append(
-            PlannedDeck(
-                compiled=deck,
-                package_path=path,
-                package_changed=changed,
-                lock_path=lock_path,
-                lock_text=lock_text,
-                lock_changed=_read_text(lock_path) != lock_text,
-                inputs=inputs,
-                rendered_package=package,
-            )
-        )
-    return planned
+    path = package_path(out_dir, deck.spec.folder)
+    lock_path = deck.spec.folder / LOCK_FILE
+    lock_text = deck.lock.to_text()
+    inputs = package_inputs(deck, lock_text)
+    on_disk = cache.inputs_on_disk(path) if cache is not None else None
+    package = None
+    changed = False
+    if on_disk != inputs:
+        package = package_bytes(deck)
+        # A package this deckgen wrote from other content certainly differs: skip the
+        # comparison, which reads both packages back (seconds on a large bank).
+        changed = _certainly_differs(on_disk, inputs) or _package_differs(path, package)
+    return PlannedDeck(
+        package_path=path,
+        changed_package=package if changed else None,
+        lock_path=lock_path,
+        lock_text=lock_text,
+        lock_changed=_read_text(lock_path) != lock_text,
+        inputs=inputs,
+        counts=deck.counts,
+        images=len(deck.media),
+        compiled=deck,
+        rendered_package=package,
+    )
 
 
 def package_path(out_dir: Path, deck_folder: Path) -> Path:
@@ -242,13 +343,13 @@ def _certainly_differs(old_inputs: str | None, inputs: str) -> bool:
     return len(old) == len(new) and old[0] == new[0] and old[1] != new[1]
 
 
-def remember_packages(current: list[PlannedDeck], cache: BuildCache) -> None:
+def remember_packages(current: Sequence[DeckOutputs], cache: BuildCache) -> None:
     """Record that these decks' packages on disk are current, for the next build's plan()."""
     for deck in current:
         cache.record_package(deck.package_path, deck.inputs)
 
 
-def write(planned: list[PlannedDeck], also: Sequence[tuple[Path, bytes]] = ()) -> list[Path]:
+def write(planned: Sequence[DeckOutputs], also: Sequence[tuple[Path, bytes]] = ()) -> list[Path]:
     """Write what changed, all or nothing across decks, and the files ``also`` names (a
     release's record, notes and deck.yaml, renamed last in that order).
 
@@ -266,12 +367,16 @@ def write(planned: list[PlannedDeck], also: Sequence[tuple[Path, bytes]] = ()) -
     outputs = [
         (deck.lock_path, deck.lock_text.encode("utf-8")) for deck in planned if deck.lock_changed
     ]
-    outputs += [(deck.package_path, deck.package) for deck in planned if deck.package_changed]
+    outputs += [
+        (deck.package_path, deck.changed_package)
+        for deck in planned
+        if deck.changed_package is not None
+    ]
     outputs += also
     return write_all(outputs, beside=_output_paths(planned) + [path for path, _ in also])
 
 
-def _output_paths(planned: list[PlannedDeck]) -> list[Path]:
+def _output_paths(planned: Sequence[DeckOutputs]) -> list[Path]:
     return [path for deck in planned for path in (deck.package_path, deck.lock_path)]
 
 
