@@ -31,3 +31,10 @@ class RenderedCard:
     spec: CardSpec | None = None
     """The card as written; None when the result came from the build cache, which keeps
     only what the package needs (lint, stats and preview compile without the cache)."""
+    guid: str | None = None
+    """The note's guid, when the per-file stage was given the deck's identity (the cache
+    key holds it, so a cached guid is the current deck's)."""
+    fingerprint: str | None = None
+    """The lock's content fingerprint of the note, as ``guid``; None for an image occlusion
+    card, whose fields the per-deck stage still changes. Taken per file, on every core and
+    from the cache, instead of for every note of the deck on every build."""
