@@ -12,6 +12,7 @@ import hashlib
 import io
 import itertools
 import json
+import shutil
 import sqlite3
 import tempfile
 import zipfile
@@ -33,6 +34,7 @@ if TYPE_CHECKING:
 _ZIP_TIME = (1980, 1, 1, 0, 0, 0)
 _ZIP_PERMISSIONS = 0o100644 << 16
 _UNIX = 3
+_CHUNK = 1 << 20
 _NEW_CARD = (0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, "")
 
 
@@ -103,13 +105,15 @@ def package_bytes(deck: CompiledDeck) -> bytes:
         # our own, not a project path.
         database = Path(scratch) / "collection.anki2"
         _write_collection(deck, database, models, anki_decks, notes_by_deck, newest, ids)
-        collection = _read_as_in_memory(database)
-
-    media = deck.media
-    members: list[tuple[str, bytes | bytearray]] = [("collection.anki2", collection)]
-    members.append(("media", json.dumps({str(i): f.name for i, f in enumerate(media)}).encode()))
-    members.extend((str(i), f.data) for i, f in enumerate(media))
-    return _deterministic_zip(members)
+        _as_in_memory(database)
+        media = deck.media
+        # The collection is zipped from its file, never read whole into memory.
+        members: list[tuple[str, bytes | Path]] = [("collection.anki2", database)]
+        members.append(
+            ("media", json.dumps({str(i): f.name for i, f in enumerate(media)}).encode())
+        )
+        members.extend((str(i), f.data) for i, f in enumerate(media))
+        return _deterministic_zip(members)
 
 
 def _write_collection(
@@ -160,16 +164,13 @@ _VERSION_VALID_FOR = slice(92, 100)
 updates on every write and an in-memory one leaves at zero."""
 
 
-def _read_as_in_memory(database: Path) -> bytearray:
-    """The collection in ``database`` with the header an in-memory database has (the
-    package's bytes then depend on neither the number of writes nor the SQLite version),
-    patched in place: the collection is the largest object a build holds at once."""
-    with database.open("rb") as file:
-        collection = bytearray(database.stat().st_size)
-        file.readinto(collection)
-    collection[_FILE_CHANGE_COUNTER] = bytes(4)
-    collection[_VERSION_VALID_FOR] = bytes(8)
-    return collection
+def _as_in_memory(database: Path) -> None:
+    """Give the collection in ``database`` the header an in-memory database has: the
+    package's bytes then depend on neither the number of writes nor the SQLite version."""
+    with database.open("r+b") as file:
+        for field in (_FILE_CHANGE_COUNTER, _VERSION_VALID_FOR):
+            file.seek(field.start)
+            file.write(bytes(field.stop - field.start))
 
 
 PRESET_ID_BASE = 1 << 41
@@ -241,7 +242,9 @@ def _insert_notes(
     cursor.executemany("INSERT INTO cards VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)", card_rows)
 
 
-def _deterministic_zip(members: list[tuple[str, bytes | bytearray]]) -> bytes:
+def _deterministic_zip(members: list[tuple[str, bytes | Path]]) -> bytes:
+    """The members zipped with fixed times and permissions; a member given as a file is
+    compressed as it is read (zlib's output does not depend on how its input is split)."""
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w") as archive:
         for name, data in members:
@@ -249,5 +252,11 @@ def _deterministic_zip(members: list[tuple[str, bytes | bytearray]]) -> bytes:
             info.compress_type = zipfile.ZIP_DEFLATED
             info.external_attr = _ZIP_PERMISSIONS
             info.create_system = _UNIX
-            archive.writestr(info, data)
+            if isinstance(data, bytes):
+                archive.writestr(info, data)
+                continue
+            # As writestr does, with the size known first (it decides the zip64 header).
+            info.file_size = data.stat().st_size
+            with data.open("rb") as source, archive.open(info, "w") as target:
+                shutil.copyfileobj(source, target, _CHUNK)
     return buffer.getvalue()
