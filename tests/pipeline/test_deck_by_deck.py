@@ -31,8 +31,9 @@ def bank(project: Path) -> Path:
     return project
 
 
+@pytest.mark.parametrize("command", ["build", "check"])
 def test_each_deck_is_let_go_before_the_next_is_compiled(
-    bank: Path, monkeypatch: pytest.MonkeyPatch
+    bank: Path, monkeypatch: pytest.MonkeyPatch, command: str
 ) -> None:
     alive: list[weakref.ref[CompiledDeck]] = []
     compile_deck = build.compile_deck
@@ -47,11 +48,14 @@ def test_each_deck_is_let_go_before_the_next_is_compiled(
         return deck
 
     monkeypatch.setattr(build, "compile_deck", watched)
-    result = run_deckgen("build")
+    result = run_deckgen(command, "cards")
     assert result.exit_code == 0, result.output
     assert len(alive) == len(DECKS)
-    for name in DECKS:
-        assert f"wrote: decks/{name}.apkg (" in result.stdout
+    if command == "build":
+        for name in DECKS:
+            assert f"wrote: decks/{name}.apkg (" in result.stdout
+    else:
+        assert result.stdout.startswith(f"checked {len(DECKS)} decks, ")
 
 
 def test_an_error_in_the_last_deck_writes_none_of_the_decks(bank: Path) -> None:

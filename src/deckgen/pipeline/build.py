@@ -18,6 +18,7 @@ import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TypeVar
 
 from deckgen.anki.anki_package import package_bytes
 from deckgen.anki.compiled import CompiledDeck, DeckCounts
@@ -144,21 +145,8 @@ def compile_project(
     where deleted cards were last shipped. With ``lock_required``, a deck whose lock is
     missing although students have it is an error (see ``_missing_lock``)."""
     files = FileCompiler(cache, on_file_done)
-    distinct = DistinctDecks()
-    compiled = [
-        deck
-        for deck_file in read_deck_files(cards_dir, report)
-        if (
-            deck := _compiled_deck(
-                deck_file, now, report, packages_dir, files, distinct, lock_required
-            )
-        )
-        is not None
-    ]
-    if report.error_count:
-        raise SourceErrors(report)
-    files.save()
-    return compiled
+    compiling = _Compiling(now, report, packages_dir, files, lock_required)
+    return _each_deck(cards_dir, compiling, keep=lambda deck: deck)
 
 
 def build_decks(
@@ -175,70 +163,86 @@ def build_decks(
 
     Only the outputs of each deck are kept (its package's bytes only when they changed),
     never every deck's cards and notes at once: a bank split over decks builds in the memory
-    of its largest deck. Once a deck has an error, no further package is rendered (nothing
-    will be written), but every deck is still checked."""
-    files = FileCompiler(cache, on_file_done)
-    distinct = DistinctDecks()
-    outputs = [
-        planned
-        for deck_file in read_deck_files(cards_dir, report)
-        if (
-            planned := _planned_deck(
-                deck_file, now, report, out_dir, files, distinct, lock_required, cache
-            )
-        )
-        is not None
-    ]
-    if report.error_count:
-        raise SourceErrors(report)
-    files.save()
-    return outputs
+    of its largest deck."""
+    compiling = _Compiling(now, report, out_dir, FileCompiler(cache, on_file_done), lock_required)
+    return _each_deck(
+        cards_dir, compiling, keep=lambda deck: plan_deck(deck, out_dir, cache=cache).outputs()
+    )
 
 
-def _planned_deck(
-    deck_file: DeckFile,
-    now: int,
-    report: Report,
-    out_dir: Path,
-    files: FileCompiler,
-    distinct: DistinctDecks,
-    lock_required: bool,
-    cache: BuildCache | None,
-) -> DeckOutputs | None:
-    """One deck compiled and planned; only its outputs outlive this call. None when it has
-    an error, or an earlier deck had one (nothing will be written: no package is rendered)."""
-    deck = _compiled_deck(deck_file, now, report, out_dir, files, distinct, lock_required)
-    if deck is None or report.error_count:
-        return None
-    return plan_deck(deck, out_dir, cache=cache).outputs()
-
-
-def _compiled_deck(
-    deck_file: DeckFile,
+def count_decks(
+    cards_dir: Path,
+    *,
     now: int,
     report: Report,
     packages_dir: Path,
-    files: FileCompiler,
-    distinct: DistinctDecks,
-    lock_required: bool,
-) -> CompiledDeck | None:
-    """One deck checked and compiled; None when it has an error (it is in ``report``)."""
-    cards = files(
-        deck_file.folder, deck_file.card_files, deck_file.tags, report, _identity(deck_file)
-    )
-    spec = deck_file.deck(cards, report)
-    if spec is None:
-        return None
-    distinct.check(spec, report)
-    # A deck whose card files have errors lacks their cards: stamping it would take them
-    # for deleted and bury the one real error under a warning per card.
-    if report.has_errors_in(spec.folder) or (
-        lock_required and _missing_lock(spec, packages_dir, report)
-    ):
-        return None
-    return compile_deck(
-        spec, now=now, report=report, previous_package=package_path(packages_dir, spec.folder)
-    )
+    cache: BuildCache | None = None,
+    lock_required: bool = False,
+) -> list[DeckCounts]:
+    """``compile_project`` for ``deckgen check``, one deck at a time: each deck's counts."""
+    compiling = _Compiling(now, report, packages_dir, FileCompiler(cache), lock_required)
+    return _each_deck(cards_dir, compiling, keep=lambda deck: deck.counts)
+
+
+@dataclass
+class _Compiling:
+    """What compiling each deck of a project takes, and what carries from deck to deck."""
+
+    now: int
+    report: Report
+    packages_dir: Path
+    files: FileCompiler
+    lock_required: bool
+    distinct: DistinctDecks = dataclasses.field(default_factory=DistinctDecks)
+
+    def deck(self, deck_file: DeckFile) -> CompiledDeck | None:
+        """One deck checked and compiled; None when it has an error (it is reported)."""
+        report = self.report
+        cards = self.files(
+            deck_file.folder, deck_file.card_files, deck_file.tags, report, _identity(deck_file)
+        )
+        spec = deck_file.deck(cards, report)
+        if spec is None:
+            return None
+        self.distinct.check(spec, report)
+        # A deck whose card files have errors lacks their cards: stamping it would take them
+        # for deleted and bury the one real error under a warning per card.
+        if report.has_errors_in(spec.folder) or (
+            self.lock_required and _missing_lock(spec, self.packages_dir, report)
+        ):
+            return None
+        previous = package_path(self.packages_dir, spec.folder)
+        return compile_deck(spec, now=self.now, report=report, previous_package=previous)
+
+
+_Kept = TypeVar("_Kept")
+
+
+def _each_deck(
+    cards_dir: Path, compiling: _Compiling, *, keep: Callable[[CompiledDeck], _Kept]
+) -> list[_Kept]:
+    """Check and compile every deck under ``cards_dir`` in turn, and return what ``keep``
+    takes of each; raises SourceErrors when any deck has an error. Once a deck has an error
+    nothing more is kept (no package is rendered for nothing), but every deck is checked."""
+    report = compiling.report
+    kept = [
+        one
+        for deck_file in read_deck_files(cards_dir, report)
+        if (one := _kept(compiling, deck_file, keep)) is not None
+    ]
+    if report.error_count:
+        raise SourceErrors(report)
+    compiling.files.save()
+    return kept
+
+
+def _kept(
+    compiling: _Compiling, deck_file: DeckFile, keep: Callable[[CompiledDeck], _Kept]
+) -> _Kept | None:
+    """What ``keep`` takes of one deck: a function of its own, so that the deck's cards and
+    notes are let go when it returns, before the next deck is read."""
+    deck = compiling.deck(deck_file)
+    return keep(deck) if deck is not None and not compiling.report.error_count else None
 
 
 def read_decks(

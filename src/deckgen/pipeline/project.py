@@ -19,6 +19,7 @@ from deckgen.pipeline.build import (
     build_decks,
     build_time,
     compile_project,
+    count_decks,
     cycle_collection_paused,
     remember_packages,
     write,
@@ -69,6 +70,21 @@ def compile_cards(
         packages_dir=packages_dir,
         cache=cache,
         on_file_done=on_file_done,
+        lock_required=lock_required,
+    )
+
+
+def count_cards(
+    cards_dir: Path, report: Report, *, cache: BuildCache | None, lock_required: bool
+) -> list[DeckCounts]:
+    """Check every deck at the build clock as ``deckgen check`` does, one deck at a time;
+    each deck's counts."""
+    return count_decks(
+        cards_dir,
+        now=build_time(os.environ),
+        report=report,
+        packages_dir=DEFAULT_PACKAGES_DIR,
+        cache=cache,
         lock_required=lock_required,
     )
 
