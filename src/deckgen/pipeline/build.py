@@ -40,7 +40,7 @@ from deckgen.pipeline.freshness import environment_digest
 from deckgen.render.card import RenderedCard
 from deckgen.source.safe_files import (
     UnsafeFile,
-    read_file,
+    file_digest,
     write_atomically,
 )
 from deckgen.values import folder_name
@@ -58,8 +58,8 @@ class DeckOutputs:
     import exactly alike (its bytes may still differ if it was written with another SQLite
     or zlib)."""
     lock_path: Path
-    lock_text: str
-    lock_changed: bool
+    changed_lock: bytes | None
+    """The lock's bytes when they differ from the file on disk; None when it is current."""
     inputs: str
     """A hash of everything the package is made from."""
     counts: DeckCounts
@@ -68,6 +68,10 @@ class DeckOutputs:
     @property
     def package_changed(self) -> bool:
         return self.changed_package is not None
+
+    @property
+    def lock_changed(self) -> bool:
+        return self.changed_lock is not None
 
     @property
     def changed(self) -> bool:
@@ -315,8 +319,9 @@ def plan_deck(deck: CompiledDeck, out_dir: Path, *, cache: BuildCache | None = N
     compared, and one recorded as made from other content is rendered but not compared."""
     path = package_path(out_dir, deck.spec.folder)
     lock_path = deck.spec.folder / LOCK_FILE
-    lock_text = deck.lock.to_text()
-    inputs = package_inputs(deck, lock_text)
+    lock = deck.lock.to_text().encode("utf-8")
+    lock_digest = hashlib.sha256(lock).hexdigest()
+    inputs = package_inputs(deck, lock_digest)
     on_disk = cache.inputs_on_disk(path) if cache is not None else None
     package = None
     changed = False
@@ -329,8 +334,8 @@ def plan_deck(deck: CompiledDeck, out_dir: Path, *, cache: BuildCache | None = N
         package_path=path,
         changed_package=package if changed else None,
         lock_path=lock_path,
-        lock_text=lock_text,
-        lock_changed=_read_text(lock_path) != lock_text,
+        # Compared by hash, the file read in chunks: a large deck's lock is not held twice.
+        changed_lock=None if _digest(lock_path, MAX_LOCK_BYTES) == lock_digest else lock,
         inputs=inputs,
         counts=deck.counts,
         images=len(deck.media),
@@ -345,18 +350,17 @@ def package_path(out_dir: Path, deck_folder: Path) -> Path:
     return out_dir / f"{folder_name(deck_folder)}.apkg"
 
 
-def package_inputs(deck: CompiledDeck, lock_text: str) -> str:
+def package_inputs(deck: CompiledDeck, lock_digest: str) -> str:
     """What the deck's package is made from, as ``<deckgen>:<content>:<order>`` hashes.
 
     The lock holds every note's content fingerprint and time and every notetype's, so with
     the deck's name, description and options preset it fixes the package's content; the
     notes' order only changes its bytes."""
     options = deck.spec.options
-    # The lock by its own hash: as a JSON string it would be escaped whole first, a tenth of
-    # a one-card edit's time on a large bank.
-    lock = hashlib.sha256(lock_text.encode()).hexdigest()
+    # The lock by its own hash (``lock_digest``, SHA-256 of its bytes): as a JSON string it
+    # would be escaped whole first, a tenth of a one-card edit's time on a large bank.
     content = fingerprint(
-        [deck.spec.name, deck.description, lock]
+        [deck.spec.name, deck.description, lock_digest]
         + ([dataclasses.asdict(options)] if options is not None else [])
     )
     order = fingerprint([note.card_id for note in deck.notes])
@@ -393,7 +397,7 @@ def write(planned: Sequence[DeckOutputs], also: Sequence[tuple[Path, bytes]] = (
     build reuse times the students already have, and Anki would skip those updates.
     """
     outputs = [
-        (deck.lock_path, deck.lock_text.encode("utf-8")) for deck in planned if deck.lock_changed
+        (deck.lock_path, deck.changed_lock) for deck in planned if deck.changed_lock is not None
     ]
     outputs += [
         (deck.package_path, deck.changed_package)
@@ -453,8 +457,10 @@ def _package_differs(path: Path, package: bytes) -> bool:
         return True
 
 
-def _read_text(path: Path) -> str | None:
+def _digest(path: Path, max_bytes: int) -> str | None:
+    """SHA-256 of an output about to be replaced; None when it is missing or unsafe (writing
+    it says what is wrong)."""
     try:
-        return read_file(path, within=path.parent, max_bytes=MAX_LOCK_BYTES).decode("utf-8")
-    except (UnsafeFile, UnicodeDecodeError):
+        return file_digest(path, within=path.parent, max_bytes=max_bytes)
+    except UnsafeFile:
         return None
