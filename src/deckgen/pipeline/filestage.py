@@ -12,7 +12,6 @@ import contextlib
 import hashlib
 import html
 import itertools
-import os
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -27,7 +26,7 @@ from deckgen.pipeline.compiled_file import CompiledFile, ImageInput, file_digest
 from deckgen.render.card import RenderedCard
 from deckgen.render.media import MediaResolver, media_name
 from deckgen.render.render import RenderedField, cloze_problem, is_blank, render_field
-from deckgen.values import CardKind, MediaFile, Text
+from deckgen.values import CardKind, MediaFile, Text, usable_cores
 
 if TYPE_CHECKING:
     from deckgen.bodymap.spec import BodymapSpec
@@ -160,7 +159,7 @@ def _start_compiling(
     once (closed with ``workers``); ``alongside``: this process has other work meanwhile, so
     even one file is worth a worker. Otherwise they compile here, as they are taken."""
     jobs = [(path, *deck) for path in paths]
-    cores = _usable_cores()
+    cores = usable_cores()
     size = _total_size(paths) if cores > 1 and paths else 0
     if paths and (size >= PARALLEL_MIN_BYTES or (alongside and size >= OVERLAP_MIN_BYTES)):
         # Imported here: multiprocessing is a fair part of the start-up of a small build.
@@ -171,12 +170,6 @@ def _start_compiling(
         # depend on scheduling.
         return pool.map(_compile_job, jobs, chunksize=1)
     return map(_compile_job, jobs)
-
-
-def _usable_cores() -> int:
-    if hasattr(os, "sched_getaffinity"):  # the cores this process may run on, not the host's
-        return len(os.sched_getaffinity(0))
-    return os.cpu_count() or 1
 
 
 def _total_size(paths: list[Path]) -> int:
