@@ -4,6 +4,7 @@ run to look at their cards and to start a deck."""
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
@@ -17,6 +18,9 @@ from deckgen.cli.main import (
 )
 from deckgen.diagnostics import Report, display_path, plural
 from deckgen.output import Output
+
+if TYPE_CHECKING:
+    from deckgen.anki.compiled import CompiledDeck
 
 SCHEMA_KINDS = ("deck", "cards")
 """schema.KINDS, written out so that `deckgen --help` need not import the schema."""
@@ -35,12 +39,11 @@ def lint(cards_dir: Path, strict: bool, output_format: str) -> None:
     Example: deckgen lint cards --strict
     """
     from deckgen.anki.compiled import total_counts
-    from deckgen.pipeline.project import compile_cards
     from deckgen.workflow.lint import lint as lint_decks
 
     output = Output(output_format)
     report = Report()
-    compiled = compile_cards(cards_dir, report)
+    compiled = _compile_from_cache(cards_dir, report, authored=True)
     lint_decks(compiled, report)
     output.report(report)
     output.say(
@@ -72,11 +75,11 @@ def preview(cards_dir: Path, out_dir: Path, open_browser: bool, output_format: s
 
 def write_preview_site(cards_dir: Path, out_dir: Path, output: Output) -> Path:
     """Compile and write the review site, saying what was written; returns its page."""
-    from deckgen.pipeline.project import compile_cards
     from deckgen.workflow.preview import write_preview
 
     report = Report()
-    compiled = compile_cards(cards_dir, report)
+    # The page shows the notes and where each card is written: the cache keeps both.
+    compiled = _compile_from_cache(cards_dir, report)
     output.report(report)
     site = write_preview(compiled, out_dir)
     output.say(f"wrote {display_path(site.index)} ({site.counts}, {plural(site.media, 'image')})")
@@ -126,12 +129,11 @@ def stats(cards_dir: Path) -> None:
 
     Example: deckgen stats cards
     """
-    from deckgen.pipeline.project import compile_cards
     from deckgen.workflow.lint import lint as lint_decks
     from deckgen.workflow.stats import stats_text
 
     report = Report()
-    compiled = compile_cards(cards_dir, report)
+    compiled = _compile_from_cache(cards_dir, report, authored=True)
     print_report(report)
     findings = Report()
     lint_decks(compiled, findings)
@@ -149,13 +151,24 @@ def maps(cards_dir: Path, out_dir: Path, output_format: str) -> None:
     Example: deckgen maps cards -o maps
     """
     from deckgen.pipeline.build import write_bodymaps
-    from deckgen.pipeline.cache import BuildCache
-    from deckgen.pipeline.project import compile_cards
 
     report = Report()
     # The pictures are what the cache keeps of each card: an unchanged file is not redrawn.
     output = Output(output_format)
-    compiled = compile_cards(cards_dir, report, cache=BuildCache.for_cards(cards_dir))
+    compiled = _compile_from_cache(cards_dir, report)
     output.report(report)
     written = write_bodymaps(compiled, out_dir)
     output.say(f"wrote {plural(written, 'body map')} to {display_path(out_dir)}")
+
+
+def _compile_from_cache(
+    cards_dir: Path, report: Report, *, authored: bool = False
+) -> list[CompiledDeck]:
+    """Every deck compiled as ``deckgen build`` compiles it, unchanged card files read from
+    the build cache (with what lint and stats read of each card when ``authored``)."""
+    from deckgen.pipeline.cache import BuildCache
+    from deckgen.pipeline.project import compile_cards
+
+    return compile_cards(
+        cards_dir, report, cache=BuildCache.for_cards(cards_dir), authored=authored
+    )

@@ -22,7 +22,7 @@ from deckgen.anki.notetypes import NOTETYPES
 from deckgen.cards.validate import CardSpec, check_card_file
 from deckgen.diagnostics import Diagnostic, Report
 from deckgen.pipeline.compiled_file import CompiledFile, ImageInput, file_digest
-from deckgen.render.card import RenderedCard
+from deckgen.render.card import AuthoredCard, RenderedCard
 from deckgen.render.media import MediaResolver, media_name
 from deckgen.render.render import RenderedField, cloze_problem, is_blank, render_field
 from deckgen.values import CardKind, MediaFile, Text
@@ -67,6 +67,9 @@ class FileCompiler:
     cache: BuildCache | None = None
     on_file_done: Callable[[], None] | None = None
     """Called once per card file finished, from the cache or compiled (a progress bar)."""
+    authored: bool = False
+    """Whether cards from the cache must carry ``authored`` (lint and stats read it); a file
+    whose authored entry is missing is compiled again."""
     _unsaved: list[tuple[str, CompiledFile, Path, tuple[str, ...]]] = field(default_factory=list)
 
     def __call__(
@@ -82,6 +85,8 @@ class FileCompiler:
                     continue
                 keys[path] = key
                 cached = self.cache.load_file(key, path)
+                if cached is not None and self.authored:
+                    cached = self.cache.load_authored(key, cached)
                 if cached is not None:
                     results[path] = cached
                     self._file_done()
@@ -307,6 +312,7 @@ def _rendered(
         card_ords=card_ords(NOTETYPES[card.kind], fields),
         location=card.location,
         spec=card,
+        authored=AuthoredCard.of(card),
     )
 
 

@@ -59,9 +59,12 @@ def compile_cards(
     cache: BuildCache | None = None,
     on_file_done: Callable[[], None] | None = None,
     lock_required: bool = False,
+    authored: bool = False,
 ) -> list[CompiledDeck]:
     """Compile every deck at the build clock; retired cards come from ``packages_dir``.
-    Without a cache every card keeps its checked spec, which lint, stats and preview read."""
+    With ``authored`` every card carries what lint and stats read of it as written
+    (``RenderedCard.authored``), from the cache too; without a cache every card also keeps
+    its checked spec."""
     return compile_project(
         cards_dir,
         now=build_time(os.environ),
@@ -70,6 +73,7 @@ def compile_cards(
         cache=cache,
         on_file_done=on_file_done,
         lock_required=lock_required,
+        authored=authored,
     )
 
 

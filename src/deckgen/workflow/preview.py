@@ -64,7 +64,7 @@ def write_preview(compiled: list[CompiledDeck], out_dir: Path) -> Preview:
     cards = 0
     for deck in compiled:
         by_subdeck: dict[str, list[str]] = {}
-        places = {card.id: card.location for card, _ in deck.written_cards()}
+        places = {card.id: card.location for card in deck.spec.cards}
         # A retired card ships as a notice and no card file holds it: it is shown as students
         # get it, marked retired, and linked to the lock that keeps it.
         lock = Location(deck.spec.folder / LOCK_FILE)
