@@ -12,8 +12,9 @@ import pytest
 
 from conftest import FIXTURES, run_deckgen
 from deckgen.pipeline import filestage
+from deckgen.pipeline import project as project_module
 from deckgen.pipeline.cache import AUTHORED_DIR, CACHE_DIR, cache_key
-from deckgen.pipeline.freshness import entry_header
+from deckgen.pipeline.freshness import REVIEWS_ENTRY, entry_header
 from helpers import REPO
 
 COMMANDS = {
@@ -53,7 +54,11 @@ def compiled_files(monkeypatch: pytest.MonkeyPatch) -> list[Path]:
     return compiled
 
 
-def run(command: str) -> Run:
+def run(command: str, *, replay: bool = False) -> Run:
+    """The command's exit code, stdout, stderr and page; unless ``replay``, with the record of
+    its last run removed, so it reads the card files' cache entries."""
+    if not replay:
+        (Path("cards") / CACHE_DIR / REVIEWS_ENTRY).unlink(missing_ok=True)
     result = run_deckgen(*COMMANDS[command])
     page = Path("preview/index.html")
     return (
@@ -209,3 +214,80 @@ def test_a_planted_entry_signed_with_another_key_is_not_trusted(
     compiled_files.clear()
     assert run("lint") == expected
     assert len(compiled_files) == len(card_files())
+
+
+REPLAYED = ("lint text", "stats")
+
+
+def no_compiling(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """Makes compiling the project fail; the list names the runs that tried."""
+    tried: list[str] = []
+
+    def refused(self: object, *args: object, **kwargs: object) -> list[object]:
+        tried.append("compile")
+        raise AssertionError("the project was compiled again")
+
+    monkeypatch.setattr(project_module.Review, "compile", refused)
+    return tried
+
+
+@pytest.mark.parametrize("command", REPLAYED)
+def test_an_unchanged_project_is_answered_from_the_last_run(
+    project: Path, command: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    expected = cold(command)
+    tried = no_compiling(monkeypatch)
+    assert run(command, replay=True) == expected
+    assert tried == []
+
+
+def test_lint_strict_fails_when_the_recorded_run_had_warnings(
+    project: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    strict = ("lint", "cards", "--strict")
+    first = run_deckgen(*strict)
+    assert first.exit_code == 1 and "warning" in first.stderr
+    no_compiling(monkeypatch)
+    again = run_deckgen(*strict)
+    assert (again.exit_code, again.stdout, again.stderr) == (1, first.stdout, first.stderr)
+
+
+CHANGES = {
+    "a card file": "cards/quality/unsourced.yaml",
+    "an image": "cards/gluteus-medius/images/" + "{image}",
+    "a lock": "cards/gluteus-medius/deck.lock",
+    "a package": "decks/gluteus-medius.apkg",
+}
+
+
+@pytest.mark.parametrize("change", CHANGES)
+@pytest.mark.parametrize("command", REPLAYED)
+def test_any_change_runs_the_command_again(
+    project: Path, command: str, change: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    image = sorted((project / "cards/gluteus-medius/images").iterdir())[0].name
+    changed = project / CHANGES[change].format(image=image)
+    cold(command)
+    changed.write_bytes(changed.read_bytes() + b"\n")
+    tried = no_compiling(monkeypatch)
+    result = run_deckgen(*COMMANDS[command])
+    assert tried == ["compile"], result.output
+
+
+def test_json_findings_are_never_replayed(project: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    cold("lint text")
+    tried = no_compiling(monkeypatch)
+    run_deckgen(*COMMANDS["lint"])
+    assert tried == ["compile"]
+
+
+def test_a_planted_record_is_not_replayed(project: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A record signed with another key, claiming a clean deck, is ignored."""
+    expected = cold("stats")
+    record = project / "cards" / CACHE_DIR / REVIEWS_ENTRY
+    _, body = record.read_bytes().split(b"\n", 1)
+    document = json.loads(body)
+    document["stats"]["lines"] = [["all clean", False]]
+    planted = json.dumps(document).encode()
+    record.write_bytes(entry_header(planted, b"k" * 32) + b"\n" + planted)
+    assert run("stats", replay=True) == expected

@@ -33,6 +33,7 @@ from deckgen.pipeline.freshness import (
 from deckgen.pipeline.freshness import (
     CACHE_FORMAT,
     MAX_PACKAGE_BYTES,
+    REVIEWS_ENTRY,
     cache_key,
     entry_header,
     environment_digest,
@@ -221,6 +222,17 @@ class BuildCache:
         """Record what a build in each mode prints when it finds the project in ``state``,
         a state in which it has nothing to write."""
         self._write(self.folder / "project", {"format": CACHE_FORMAT, "state": state} | outputs)
+
+    def remember_review(
+        self, state: str, command: str, lines: list[tuple[str, bool]], warnings: int
+    ) -> None:
+        """Record what ``command`` (stats, lint) printed for the project in ``state``, beside
+        the other command's record when that was made in the same state."""
+        document = self._read(self.folder / REVIEWS_ENTRY)
+        if document is None or document.get("state") != state:
+            document = {"format": CACHE_FORMAT, "state": state}
+        document[command] = {"lines": lines, "warnings": warnings}
+        self._write(self.folder / REVIEWS_ENTRY, document)
 
     # --- entries on disk -------------------------------------------------------------------
 

@@ -77,6 +77,33 @@ def compile_cards(
     )
 
 
+class Review:
+    """A run of ``deckgen lint``, ``stats``, ``preview`` or ``maps``: the decks compiled as
+    a build compiles them, unchanged card files read from the build cache; and, with
+    ``record``, what the run printed remembered for the state the project was in when it
+    started, which the next run finds before importing the pipeline
+    (``freshness.recorded_review``)."""
+
+    def __init__(self, cards_dir: Path, *, record: bool = False) -> None:
+        self.cards_dir = cards_dir
+        self.cache = BuildCache.for_cards(cards_dir)
+        # Taken before any card file is read: a file edited during the run makes the state
+        # recorded one that never matches again, never a record of cards not read.
+        self._state = project_state(cards_dir, DEFAULT_PACKAGES_DIR) if record else None
+
+    def compile(self, report: Report, *, authored: bool = False) -> list[CompiledDeck]:
+        """Every deck, with what lint and stats read of each card when ``authored``."""
+        return compile_cards(self.cards_dir, report, cache=self.cache, authored=authored)
+
+    def remember(self, command: str, report: Report, lines: list[str]) -> None:
+        """Record that ``command`` printed ``report`` (text, on stderr), then ``lines``."""
+        if self._state is None:
+            return
+        printed = [(str(diagnostic), True) for diagnostic in report.sorted()]
+        printed += [(line, False) for line in lines]
+        self.cache.remember_review(self._state, command, printed, report.warning_count)
+
+
 def build_project(
     cards_dir: Path,
     out_dir: Path,
