@@ -5,8 +5,15 @@ It lives in ``<cards>/.deckgen-cache/`` (git-ignored; deleting it only costs one
   file's bytes and path, the deck's tags, and deckgen itself (its source code and the
   libraries that shape its output). The images the file showed are recorded with the
   hash of their bytes and re-checked on every use.
+- ``authored/<key>``: under the same key, what ``deckgen lint`` and ``stats`` read of each of
+  the file's cards as written (``AuthoredCard``), which the package does not need. Kept apart
+  so that a build, which writes it with the file's entry, never spends time reading it;
+  ``lint`` and ``stats`` read both (``load_authored``), and compile a file whose authored
+  entry is missing or odd (every value is type-checked, as in the file's entry).
 - ``packages/<hash of the package path>``: a hash of everything a package is made from and
   of the package bytes written, so an unchanged deck is neither re-rendered nor re-compared.
+- ``project`` and ``reviews``: what a build with nothing to do, and the last ``stats`` and
+  text ``lint``, printed, with the state of the project they found (freshness.py).
 
 The folder is inside the cards folder, which a hostile checkout controls, so its entries are
 untrusted: each is JSON (never pickle) behind a header with the format and an HMAC-SHA256 of

@@ -3,8 +3,9 @@ the environment that shapes a build's output, the user's key and the signed reco
 build that had nothing to do printed.
 
 A no-op ``deckgen build`` reads only this module (and the safe file layer), so it answers
-without importing Markdown, the sanitiser, YAML or genanki; the build cache (cache.py) uses
-the same key, header and digests for its entries.
+without importing Markdown, the sanitiser, YAML or genanki; so do ``deckgen check``, ``stats``
+and text ``lint`` on a project unchanged since their last run (``recorded_review``). The
+build cache (cache.py) uses the same key, header and digests for its entries.
 """
 
 from __future__ import annotations

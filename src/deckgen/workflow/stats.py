@@ -1,7 +1,12 @@
 """``deckgen stats``: what a deck holds, counted the way Anki will count it.
 
 Deck names, subdecks and tags are the author's text: each is printed escaped (``printable``),
-so no control, bidi or zero-width character reaches the terminal."""
+so no control, bidi or zero-width character reaches the terminal.
+
+What it counts of each card as written (its source, its body map) is ``AuthoredCard``, which
+the build cache keeps, so an unchanged card file is not compiled again; and the command on a
+project unchanged since its last run prints that run's table before importing the pipeline
+(``freshness.recorded_review``)."""
 
 from __future__ import annotations
 
