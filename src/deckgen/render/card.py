@@ -10,7 +10,7 @@ from deckgen.diagnostics import Location
 from deckgen.values import CardKind, MediaFile, Text
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class AuthoredCard:
     """What ``deckgen lint``, ``stats`` and ``preview`` read of a card as its author wrote it,
     beyond its rendered fields: where each part is written, its cloze markup as written, the
