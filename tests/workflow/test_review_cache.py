@@ -17,6 +17,7 @@ from deckgen.pipeline import filestage
 from deckgen.pipeline import project as project_module
 from deckgen.pipeline.cache import AUTHORED_DIR, CACHE_DIR, cache_key
 from deckgen.pipeline.freshness import REVIEWS_ENTRY, entry_header
+from deckgen.workflow import lint as lint_module
 from helpers import REPO
 
 COMMANDS = {
@@ -324,3 +325,26 @@ def test_a_replay_imports_none_of_the_pipeline(project: Path, command: str) -> N
     first, first_said, first_stderr = imports()
     assert "yaml" in first and "markdown_it" in first  # the probe sees a real run's imports
     assert imports() == ([], first_said, first_stderr)
+
+
+@pytest.mark.parametrize("command", REPLAYED)
+def test_a_run_during_which_a_card_file_changed_is_not_recorded(
+    project: Path, command: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The file may have been read before or after the edit, so the output may be of the
+    edited file; it must not be replayed once the edit is undone either."""
+    lint = lint_module.lint
+    edited = project / "cards/quality/unsourced.yaml"
+    original = edited.read_text()
+
+    def editing_meanwhile(*args: object) -> None:
+        edited.write_text(original + "  - id: added\n    question: Q?\n    answer: A.\n")
+        lint(*args)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(lint_module, "lint", editing_meanwhile)
+    assert run_deckgen(*COMMANDS[command]).exit_code == 0
+    monkeypatch.setattr(lint_module, "lint", lint)
+    edited.write_text(original)
+    tried = no_compiling(monkeypatch)
+    run_deckgen(*COMMANDS[command])
+    assert tried == ["compile"]

@@ -87,8 +87,8 @@ class Review:
     def __init__(self, cards_dir: Path, *, record: bool = False) -> None:
         self.cards_dir = cards_dir
         self.cache = BuildCache.for_cards(cards_dir)
-        # Taken before any card file is read: a file edited during the run makes the state
-        # recorded one that never matches again, never a record of cards not read.
+        # Taken before any card file is read and compared after: a file edited during the run
+        # may or may not have been read as edited, so such a run is not recorded.
         self._state = project_state(cards_dir, DEFAULT_PACKAGES_DIR) if record else None
 
     def compile(self, report: Report, *, authored: bool = False) -> list[CompiledDeck]:
@@ -97,7 +97,10 @@ class Review:
 
     def remember(self, command: str, report: Report, lines: list[str]) -> None:
         """Record that ``command`` printed ``report`` (text, on stderr), then ``lines``."""
-        if self._state is None:
+        if (
+            self._state is None
+            or project_state(self.cards_dir, DEFAULT_PACKAGES_DIR) != self._state
+        ):
             return
         printed = [(str(diagnostic), True) for diagnostic in report.sorted()]
         printed += [(line, False) for line in lines]
