@@ -38,6 +38,8 @@ class Sources:
 
     files: dict[str, list[dict[str, object]]] = field(default_factory=dict)
     deck_tags: list[str] = field(default_factory=lambda: ["demo"])
+    deck_id: str = "demo"
+    report_url: str | None = None
     colour: int = 0
     broken: str | None = None
     """A card file written as invalid YAML this step."""
@@ -47,9 +49,10 @@ class Sources:
         for old in deck.rglob("*.yaml"):
             old.unlink()
         deck.mkdir(parents=True, exist_ok=True)
-        (deck / "deck.yaml").write_text(
-            yaml.safe_dump({"name": "Demo", "id": "demo", "tags": self.deck_tags})
-        )
+        deck_yaml = {"name": "Demo", "id": self.deck_id, "tags": self.deck_tags}
+        if self.report_url is not None:
+            deck_yaml["report_url"] = self.report_url
+        (deck / "deck.yaml").write_text(yaml.safe_dump(deck_yaml))
         images = deck / "images"
         images.mkdir(exist_ok=True)
         shutil.copy(FIXTURES / "sample/cards/demo/images/chart.png", images / "chart.png")
@@ -92,7 +95,7 @@ def edit(sources: Sources, rng: random.Random, counter: list[int], cache: Path) 
     names = list(sources.files)
     operation = rng.choice(
         ["edit", "edit", "add card", "remove card", "add file", "remove file", "image",
-         "break", "deck tags", "retype", "damage cache", "nothing"]
+         "break", "deck tags", "deck id", "report url", "retype", "damage cache", "nothing"]
     )  # fmt: skip
     if operation == "add file" or not names:
         counter[0] += 1
@@ -117,6 +120,12 @@ def edit(sources: Sources, rng: random.Random, counter: list[int], cache: Path) 
         sources.broken = name
     elif operation == "deck tags":
         sources.deck_tags = rng.sample(["demo", "hip", "exam", "review"], k=rng.randint(0, 3))
+    elif operation == "deck id":  # every guid and fingerprint changes: none may be cached
+        sources.deck_id = rng.choice(["demo", "demo-2", "hip"])
+    elif operation == "report url":  # every fingerprint changes: none may be cached
+        sources.report_url = rng.choice(
+            [None, "https://example.org/r?card={card}", "https://example.org/s?c={card}"]
+        )
     elif operation == "retype":
         card = rng.choice(cards)
         if "question" in card:
@@ -146,10 +155,15 @@ def build_in(root: Path, monkeypatch: pytest.MonkeyPatch, epoch: int) -> tuple[o
     )
 
 
-@pytest.mark.parametrize("seed", [1, 2, 3])
+@pytest.mark.parametrize(("seed", "beside_the_cache_read"), [(1, False), (2, False), (3, True)])
 def test_cached_builds_equal_cold_builds_over_random_edits(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, seed: int
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, seed: int, beside_the_cache_read: bool
 ) -> None:
+    """Also with the deck's id and report link changing, which every cached guid and
+    fingerprint depend on; and with edited files compiled in a worker process while the
+    unchanged files' entries are read (on a large bank only, unless forced as here)."""
+    if beside_the_cache_read:
+        monkeypatch.setattr(filestage, "OVERLAP_MIN_BYTES", 0)
     rng = random.Random(seed)
     warm = tmp_path / "warm"
     sources, counter = Sources(), [0]

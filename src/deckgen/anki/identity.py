@@ -87,6 +87,31 @@ _json_text = json.encoder.encode_basestring
 
 
 @dataclass(frozen=True)
+class DeckIdentity:
+    """What a note's guid and content fingerprint take from its deck besides the card: the
+    deck id, and the template of the report link, which counts as content (a new template
+    reaches students; the release a link names does not)."""
+
+    deck_id: str
+    report_template: str | None = None
+
+    def guid(self, card_id: str) -> str:
+        return note_guid(self.deck_id, card_id)
+
+    def content(self, fields: tuple[str, ...]) -> tuple[str, ...]:
+        """The texts a note's fingerprint covers: its fields, and the report link's template."""
+        return fields if self.report_template is None else (*fields, self.report_template)
+
+    def fingerprint(
+        self, *, guid: str, notetype_id: int, fields: tuple[str, ...], tags: tuple[str, ...]
+    ) -> str:
+        """The lock's content fingerprint of a note with these fields (link not yet added)."""
+        return note_fingerprint(
+            guid=guid, notetype_id=notetype_id, fields=self.content(fields), tags=tags
+        )
+
+
+@dataclass(frozen=True)
 class Stamp:
     """What the lock remembers of one note or notetype."""
 

@@ -320,6 +320,7 @@ def read_deck_file(folder: Path, report: Report) -> DeckFile | None:
         options=options,
         release=release,
         mask_colours=mask_colours,
+        report_url=read_report_url(mapping, report),
     )
 
 
@@ -341,6 +342,7 @@ class DeckFile:
     options: DeckOptions | None
     release: DeckRelease
     mask_colours: MaskColours | None
+    report_url: ReportUrl | None
 
     def deck(self, cards: list[CardT], report: Report) -> DeckSpec[CardT] | None:
         """The deck of ``cards`` (its card files' cards, in file order); None on an error
@@ -375,7 +377,7 @@ class DeckFile:
             lint_ignore=self.checker.lint_ignore(self.mapping),
             release=self.release,
             options=self.options,
-            report_url=read_report_url(self.mapping, report),
+            report_url=self.report_url,
             mask_colours=self.mask_colours,
         )
 

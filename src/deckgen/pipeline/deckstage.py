@@ -18,12 +18,12 @@ from deckgen.anki.deck_description import deck_description
 from deckgen.anki.identity import (
     LOCK_FILE,
     MAX_TIME,
+    DeckIdentity,
     Lock,
     Stamp,
     TimeExhausted,
     fingerprint_with_deck,
     next_stamp,
-    note_fingerprint,
     note_guid,
     read_lock,
 )
@@ -56,8 +56,11 @@ def compile_deck(
     shipped = _Shipped(previous_package)
     notes: list[Note] = []
     note_stamps: dict[str, Stamp] = {}
+    identity = DeckIdentity(deck.id, deck.report_url.template if deck.report_url else None)
     for card in deck.cards:
-        note, note_stamps[card.id] = _live_note(card, deck, previous, shipped, now, report)
+        note, note_stamps[card.id] = _live_note(
+            card, deck, identity, previous, shipped, now, report
+        )
         notes.append(note)
     retired = (
         carry_retired(
@@ -142,6 +145,7 @@ class _Shipped:
 def _live_note(
     card: RenderedCard,
     deck: DeckSpec[RenderedCard],
+    identity: DeckIdentity,
     previous: Lock,
     shipped: _Shipped,
     now: int,
@@ -149,48 +153,52 @@ def _live_note(
 ) -> tuple[Note, Stamp]:
     """One card's note, and its stamp: the lock's time while its content is unchanged."""
     notetype = NOTETYPES[card.kind]
+    kind: str = card.kind._value_  # ``.value`` is a property: a tenth of this function's time
     deck_name = f"{deck.name}::{card.subdeck}" if card.subdeck else deck.name
-    guid = note_guid(deck.id, card.id)
+    # The per-file stage took both for this deck's identity (its cache key holds it).
+    guid = card.guid if card.guid is not None else identity.guid(card.id)
     fields, ords = card.fields, card.card_ords
     if card.kind is CardKind.OCCLUSION:
         fields, ords = _occlusion_fields(card, deck, guid, shipped)
     old = previous.last_stamp(card.id)
-    if old is not None and old.kind != card.kind.value:
+    if old is not None and old.kind != kind:
         report.warning(
             card.location,
-            f"card '{card.id}' changed type from {old.kind} to {card.kind.value}: students "
+            f"card '{card.id}' changed type from {old.kind} to {kind}: students "
             "who imported it keep the old note unchanged; give the card a new id to ship "
             "it as a new note",
         )
-    content_fields = fields
-    if deck.report_url is not None:
-        release = str(deck.release.version) if deck.release.version is not None else "unreleased"
-        url = deck.report_url.filled(deck=deck.name, card=card.id, release=release)
-        fields = with_report_link(notetype.fields, fields, report_link(url))
-    # The report link's template, not the link: the release it names is no change of
-    # the card, and a release must re-stamp no note.
-    content = content_fields
-    if deck.report_url is not None:
-        content = (*content_fields, deck.report_url.template)
-    content_fingerprint = note_fingerprint(
-        guid=guid, notetype_id=notetype.id, fields=content, tags=card.tags
-    )
+    # The report link's template, not the link, is content: the release it names is no
+    # change of the card, and a release must re-stamp no note.
+    content_fingerprint = card.fingerprint
+    if content_fingerprint is None or card.kind is CardKind.OCCLUSION:
+        content_fingerprint = identity.fingerprint(
+            guid=guid, notetype_id=notetype.id, fields=fields, tags=card.tags
+        )
     if old is not None and previous.fingerprints_with_deck:
         old = _recognised(
             old,
             content_fingerprint,
             [
                 fingerprint_with_deck(
-                    guid=guid, notetype_id=notetype.id, fields=content, tags=card.tags, deck=d
+                    guid=guid,
+                    notetype_id=notetype.id,
+                    fields=identity.content(fields),
+                    tags=card.tags,
+                    deck=d,
                 )
                 for d in {deck_name, shipped.decks.get(guid, deck_name)}
             ],
         )
+    if deck.report_url is not None:
+        release = str(deck.release.version) if deck.release.version is not None else "unreleased"
+        url = deck.report_url.filled(deck=deck.name, card=card.id, release=release)
+        fields = with_report_link(notetype.fields, fields, report_link(url))
     try:
-        stamp = next_stamp(old, fingerprint=content_fingerprint, kind=card.kind.value, now=now)
+        stamp = next_stamp(old, fingerprint=content_fingerprint, kind=kind, now=now)
     except TimeExhausted as exc:
         report.error(Location(deck.folder / LOCK_FILE), f"card '{card.id}' {exc}")
-        stamp = Stamp(content_fingerprint, MAX_TIME, card.kind.value)  # the deck fails
+        stamp = Stamp(content_fingerprint, MAX_TIME, kind)  # the deck fails
     note = Note(
         card_id=card.id,
         guid=guid,

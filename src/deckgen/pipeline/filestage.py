@@ -11,6 +11,7 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import html
+import itertools
 import os
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -18,6 +19,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from deckgen.anki.cardrender import card_ords
+from deckgen.anki.identity import DeckIdentity
 from deckgen.anki.notetypes import NOTETYPES
 from deckgen.cards.validate import CardSpec, check_card_file
 from deckgen.diagnostics import Diagnostic, Report
@@ -33,13 +35,23 @@ if TYPE_CHECKING:
 
 PARALLEL_MIN_BYTES = 256 * 1024
 """Below this much YAML to compile, starting worker processes costs more than it saves."""
+OVERLAP_MIN_BYTES = 64 * 1024
+"""Below this much YAML to compile while the cache is read, one worker costs more than it
+saves (forking it and sending its cards back: about 20 ms)."""
 
 
-def compile_file(path: Path, *, deck_folder: Path, deck_tags: tuple[str, ...]) -> CompiledFile:
-    """Check and render one card file of the deck in ``deck_folder``. Pure: nothing is written."""
+def compile_file(
+    path: Path,
+    *,
+    deck_folder: Path,
+    deck_tags: tuple[str, ...],
+    identity: DeckIdentity | None = None,
+) -> CompiledFile:
+    """Check and render one card file of the deck in ``deck_folder``; with the deck's
+    ``identity``, each card's guid and fingerprint too. Pure: nothing is written."""
     report = Report()
     resolver = MediaResolver(deck_folder, report)
-    fields = _FieldRenderer(resolver, report)
+    fields = _FieldRenderer(resolver, report, identity)
     cards = tuple(
         _render_card(spec, fields) for spec in check_card_file(path, deck_folder, deck_tags, report)
     )
@@ -54,9 +66,9 @@ def compile_file(path: Path, *, deck_folder: Path, deck_tags: tuple[str, ...]) -
     return CompiledFile(path, cards, tuple(report.diagnostics), images)
 
 
-def _compile_job(job: tuple[Path, Path, tuple[str, ...]]) -> CompiledFile:
-    path, deck_folder, deck_tags = job
-    return compile_file(path, deck_folder=deck_folder, deck_tags=deck_tags)
+def _compile_job(job: tuple[Path, Path, tuple[str, ...], DeckIdentity | None]) -> CompiledFile:
+    path, deck_folder, deck_tags, identity = job
+    return compile_file(path, deck_folder=deck_folder, deck_tags=deck_tags, identity=identity)
 
 
 @dataclass
@@ -70,33 +82,56 @@ class FileCompiler:
     authored: bool = False
     """Whether cards from the cache must carry ``authored`` (lint and stats read it); a file
     whose authored entry is missing is compiled again."""
-    _unsaved: list[tuple[str, CompiledFile, Path, tuple[str, ...]]] = field(default_factory=list)
+    _unsaved: list[tuple[str, CompiledFile, Path, tuple[str, ...], DeckIdentity | None]] = field(
+        default_factory=list
+    )
 
     def __call__(
-        self, deck_folder: Path, paths: list[Path], deck_tags: tuple[str, ...], report: Report
+        self,
+        deck_folder: Path,
+        paths: list[Path],
+        deck_tags: tuple[str, ...],
+        report: Report,
+        identity: DeckIdentity | None = None,
     ) -> list[RenderedCard]:
         """The cards of every card file of the deck in ``deck_folder``, in file order."""
         results: dict[Path, CompiledFile] = {}
         keys: dict[Path, str] = {}
         if self.cache is not None:
             for path in paths:
-                key = self.cache.file_key(path, deck_folder=deck_folder, deck_tags=deck_tags)
-                if key is None:
-                    continue
-                keys[path] = key
-                cached = self.cache.load_file(key, path)
-                if cached is not None and self.authored:
-                    cached = self.cache.load_authored(key, cached)
-                if cached is not None:
-                    results[path] = cached
+                key = self.cache.file_key(
+                    path, deck_folder=deck_folder, deck_tags=deck_tags, identity=identity
+                )
+                if key is not None:
+                    keys[path] = key
+        stored = self.cache.stored_files() if self.cache is not None else set()
+        cached = [path for path in paths if keys.get(path) in stored]
+        with contextlib.ExitStack() as workers:
+            # The edited files compile in a worker while this process reads the unchanged
+            # files' entries: on a one-card edit of a large bank the two take about as long.
+            compiling = _start_compiling(
+                [path for path in paths if keys.get(path) not in stored],
+                (deck_folder, deck_tags, identity),
+                workers,
+                alongside=bool(cached),
+            )
+            for path in cached:
+                assert self.cache is not None
+                entry = self.cache.load_file(keys[path], path)
+                if entry is not None and self.authored:
+                    entry = self.cache.load_authored(keys[path], entry)
+                if entry is not None:
+                    results[path] = entry
                     self._file_done()
-        missing = [path for path in paths if path not in results]
-        for compiled in self._compile(missing, deck_folder, deck_tags):
-            results[compiled.path] = compiled
-            self._file_done()
-            key = keys.get(compiled.path)
-            if key is not None:
-                self._unsaved.append((key, compiled, deck_folder, deck_tags))
+            unsound = [path for path in cached if path not in results]  # rebuilt here
+            for compiled in itertools.chain(
+                compiling, _start_compiling(unsound, (deck_folder, deck_tags, identity), workers)
+            ):
+                results[compiled.path] = compiled
+                self._file_done()
+                key = keys.get(compiled.path)
+                if key is not None:
+                    self._unsaved.append((key, compiled, deck_folder, deck_tags, identity))
         cards: list[RenderedCard] = []
         for path in paths:
             report.diagnostics.extend(results[path].diagnostics)
@@ -111,26 +146,36 @@ class FileCompiler:
         """Store what this build compiled; called only when the build succeeds, because a
         build with any error writes nothing, not even to the cache."""
         if self.cache is not None:
-            for key, compiled, deck_folder, deck_tags in self._unsaved:
-                self.cache.store_file(key, compiled, deck_folder=deck_folder, deck_tags=deck_tags)
+            for key, compiled, deck_folder, deck_tags, identity in self._unsaved:
+                self.cache.store_file(
+                    key, compiled, deck_folder=deck_folder, deck_tags=deck_tags, identity=identity
+                )
             self.cache.prune()
         self._unsaved.clear()
 
-    def _compile(
-        self, paths: list[Path], deck_folder: Path, deck_tags: tuple[str, ...]
-    ) -> Iterator[CompiledFile]:
-        workers = min(_usable_cores(), len(paths))
-        if workers > 1 and _total_size(paths) >= PARALLEL_MIN_BYTES:
-            # Imported here: multiprocessing is a fair part of the start-up of a small build.
-            from concurrent.futures import ProcessPoolExecutor
 
-            # map() keeps the files' order, so the output does not depend on scheduling.
-            with ProcessPoolExecutor(max_workers=workers) as pool:
-                jobs = [(path, deck_folder, deck_tags) for path in paths]
-                yield from pool.map(_compile_job, jobs, chunksize=1)
-            return
-        for path in paths:
-            yield compile_file(path, deck_folder=deck_folder, deck_tags=deck_tags)
+_Deck = tuple[Path, tuple[str, ...], "DeckIdentity | None"]
+"""What every file of a deck is compiled with: its folder, tags and identity."""
+
+
+def _start_compiling(
+    paths: list[Path], deck: _Deck, workers: contextlib.ExitStack, *, alongside: bool = False
+) -> Iterator[CompiledFile]:
+    """The compiled ``paths``, in order. With enough YAML, worker processes start on them at
+    once (closed with ``workers``); ``alongside``: this process has other work meanwhile, so
+    even one file is worth a worker. Otherwise they compile here, as they are taken."""
+    jobs = [(path, *deck) for path in paths]
+    cores = _usable_cores()
+    size = _total_size(paths) if cores > 1 and paths else 0
+    if paths and (size >= PARALLEL_MIN_BYTES or (alongside and size >= OVERLAP_MIN_BYTES)):
+        # Imported here: multiprocessing is a fair part of the start-up of a small build.
+        from concurrent.futures import ProcessPoolExecutor
+
+        pool = workers.enter_context(ProcessPoolExecutor(max_workers=min(cores, len(paths))))
+        # map() submits every job now and keeps the files' order, so the output does not
+        # depend on scheduling.
+        return pool.map(_compile_job, jobs, chunksize=1)
+    return map(_compile_job, jobs)
 
 
 def _usable_cores() -> int:
@@ -154,6 +199,8 @@ class _FieldRenderer:
 
     resolver: MediaResolver
     report: Report
+    identity: DeckIdentity | None = None
+    """The deck's, when known: each card's guid and fingerprint are taken with its fields."""
     _done: dict[Text, tuple[RenderedField, tuple[Diagnostic, ...]]] = field(default_factory=dict)
 
     def __call__(self, text: Text) -> RenderedField:
@@ -226,7 +273,7 @@ def _render_card(card: CardSpec, render_text: _FieldRenderer) -> RenderedCard:
             by_author_name["extra"],
             source,
         )
-    return _rendered(card, fields, media, tuple(pictures))
+    return _rendered(card, fields, media, tuple(pictures), render_text.identity)
 
 
 def _render_occlusion_card(card: CardSpec, render_text: _FieldRenderer) -> RenderedCard:
@@ -290,7 +337,7 @@ def _render_occlusion_card(card: CardSpec, render_text: _FieldRenderer) -> Rende
         "",
     )
     bodymaps = (("image", picture),) if card.bodymap is not None and picture else ()
-    return _rendered(card, fields, media, bodymaps)
+    return _rendered(card, fields, media, bodymaps, render_text.identity)
 
 
 def _rendered(
@@ -298,9 +345,18 @@ def _rendered(
     fields: tuple[str, ...],
     media: dict[str, MediaFile],
     bodymaps: tuple[tuple[str, MediaFile], ...],
+    identity: DeckIdentity | None,
 ) -> RenderedCard:
-    """The card as the per-deck stage takes it: its fields, media in name order, pictures
-    and the cards Anki makes of it."""
+    """The card as the per-deck stage takes it: its fields, media in name order, pictures,
+    the cards Anki makes of it and, given the deck's ``identity``, its guid and fingerprint."""
+    notetype = NOTETYPES[card.kind]
+    guid = fingerprint = None
+    if identity is not None:
+        guid = identity.guid(card.id)
+        if card.kind is not CardKind.OCCLUSION:  # the deck stage still changes its fields
+            fingerprint = identity.fingerprint(
+                guid=guid, notetype_id=notetype.id, fields=fields, tags=card.tags
+            )
     return RenderedCard(
         id=card.id,
         kind=card.kind,
@@ -309,9 +365,11 @@ def _rendered(
         subdeck=card.subdeck,
         media=tuple(media[name] for name in sorted(media)),
         bodymaps=bodymaps,
-        card_ords=card_ords(NOTETYPES[card.kind], fields),
+        card_ords=card_ords(notetype, fields),
         location=card.location,
         spec=card,
+        guid=guid,
+        fingerprint=fingerprint,
         authored=AuthoredCard.of(card),
     )
 

@@ -42,7 +42,7 @@ MAX_PACKAGE_BYTES = 2 * 1024 * 1024 * 1024
 MAX_HASHED_BYTES = 2 * 1024 * 1024 * 1024
 """The largest file in the cards folder a build hashes to see whether anything changed; with
 a larger one (nothing a deck needs), builds always run in full."""
-CACHE_FORMAT = 2
+CACHE_FORMAT = 3
 _MAGIC = b"deckgen-cache"
 KEY_BYTES = 32
 """The length of the key that signs entries."""

@@ -78,6 +78,13 @@ class RenderedCard:
     spec: CardSpec | None = None
     """The card as written; None when the result came from the build cache, which keeps
     only what the package needs and ``authored``."""
+    guid: str | None = None
+    """The note's guid, when the per-file stage was given the deck's identity (the cache
+    key holds it, so a cached guid is the current deck's)."""
+    fingerprint: str | None = None
+    """The lock's content fingerprint of the note, as ``guid``; None for an image occlusion
+    card, whose fields the per-deck stage still changes. Taken per file, on every core and
+    from the cache, instead of for every note of the deck on every build."""
     authored: AuthoredCard | None = None
     """What lint and stats read of the card as written: always set when the card was
     compiled; from the cache only when asked for (``FileCompiler(authored=True)``)."""
