@@ -116,14 +116,17 @@ def compile_project(
     cache: BuildCache | None = None,
     on_file_done: Callable[[], None] | None = None,
     lock_required: bool = False,
+    authored: bool = False,
 ) -> list[CompiledDeck]:
     """Check and compile every deck; raises SourceErrors when any deck has an error.
 
     Card files go through the per-file stage (from ``cache`` when given and current), then
     each deck through the per-deck stage. ``packages_dir`` holds the packages last built,
-    where deleted cards were last shipped. With ``lock_required``, a deck whose lock is
-    missing although students have it is an error (see ``_missing_lock``)."""
-    files = FileCompiler(cache, on_file_done)
+    where deleted cards were last shipped. With ``authored``, every card carries what lint
+    and stats read of it (``RenderedCard.authored``), from the cache too. With
+    ``lock_required``, a deck whose lock is missing although students have it is an error
+    (see ``_missing_lock``)."""
+    files = FileCompiler(cache, on_file_done, authored=authored)
     compiled = [
         deck
         for spec in read_decks(cards_dir, report, files)

@@ -23,7 +23,7 @@ from deckgen.anki.notetypes import NOTETYPES
 from deckgen.cards.validate import CardSpec, check_card_file
 from deckgen.diagnostics import Diagnostic, Report
 from deckgen.pipeline.compiled_file import CompiledFile, ImageInput, file_digest
-from deckgen.render.card import RenderedCard
+from deckgen.render.card import AuthoredCard, RenderedCard
 from deckgen.render.media import MediaResolver, media_name
 from deckgen.render.render import RenderedField, cloze_problem, is_blank, render_field
 from deckgen.values import CardKind, MediaFile, Text, usable_cores
@@ -78,6 +78,9 @@ class FileCompiler:
     cache: BuildCache | None = None
     on_file_done: Callable[[], None] | None = None
     """Called once per card file finished, from the cache or compiled (a progress bar)."""
+    authored: bool = False
+    """Whether cards from the cache must carry ``authored`` (lint and stats read it); a file
+    whose authored entry is missing is compiled again."""
     _unsaved: list[tuple[str, CompiledFile, Path, tuple[str, ...], DeckIdentity | None]] = field(
         default_factory=list
     )
@@ -114,6 +117,8 @@ class FileCompiler:
             for path in cached:
                 assert self.cache is not None
                 entry = self.cache.load_file(keys[path], path)
+                if entry is not None and self.authored:
+                    entry = self.cache.load_authored(keys[path], entry)
                 if entry is not None:
                     results[path] = entry
                     self._file_done()
@@ -358,6 +363,7 @@ def _rendered(
         spec=card,
         guid=guid,
         fingerprint=fingerprint,
+        authored=AuthoredCard.of(card),
     )
 
 
