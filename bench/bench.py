@@ -532,8 +532,12 @@ def main() -> None:
     if args.genanki_bare:
         peers.genanki_bare(Path(args.genanki_bare[0]), Path(args.genanki_bare[1]))
         return
-    if args.peers is not None and not (args.peers / "bin" / "ankdown").exists():
-        parser.error(f"{args.peers} has no bin/ankdown: see --help for the peers' venv")
+    if args.peers is not None:
+        missing = [
+            t.name for t in peers.PEERS if not Path(t.command(args.peers / "bin")[0]).exists()
+        ]
+        if missing:
+            parser.error(f"{args.peers} lacks {', '.join(missing)}: see --help for the peers' venv")
     cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
     print(f"machine: {cores} cores, Python {sys.version.split()[0]}, {os.uname().machine}")
     goals = Goals([])
