@@ -387,8 +387,12 @@ def report(cards: int, rows: dict[str, list[Run]], goals: Goals) -> None:
         check.cpu <= build_check.cpu * 1.05,
     )
     if cards >= 100_000:
-        edit = median["one-card edit"].wall
-        goals.judge(f"one-card edit at {cards:,} < 3 s wall", f"{edit:.2f} s", edit < 3)
+        edit = median["one-card edit"]
+        goals.judge(
+            f"one-card edit at {cards:,} < 3 s wall",
+            f"{edit.wall:.2f} s ({edit.cpu:.2f} CPU s)",
+            edit.wall < 3,
+        )
 
 
 # --- the peers' case ------------------------------------------------------------------------
