@@ -6,6 +6,7 @@ import importlib.util
 import sqlite3
 import subprocess
 import sys
+import tempfile
 import zipfile
 from collections import Counter
 from pathlib import Path
@@ -28,7 +29,10 @@ sys.modules["bench"] = bench  # its dataclasses look their module up
 spec.loader.exec_module(bench)
 
 
-def test_the_generated_bank_has_the_advertised_mix(tmp_path: Path) -> None:
+def test_the_generated_bank_has_the_advertised_mix(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))  # genanki leaves its collection
     cards_dir = bench.generate(tmp_path, 2000)
     assert len(list((cards_dir / "bank").glob("*.yaml"))) == bench.FILES + 1  # + deck.yaml
 
@@ -90,9 +94,12 @@ def test_the_benchmark_runs_end_to_end(tmp_path: Path) -> None:
     assert any(keep.iterdir())  # the generated bank was kept
 
 
-def test_the_peers_case_holds_the_same_notes_for_each_tool(tmp_path: Path) -> None:
+def test_the_peers_case_holds_the_same_notes_for_each_tool(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """deckgen's YAML and genanki's prepared list carry the same 500 notes: same texts (bold
     as Markdown for deckgen, as HTML for genanki), same tags, same subdecks."""
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))  # genanki leaves its collection
     notes = peers.simple_notes(500)
     assert len({note.question for note in notes}) == 500
     assert 0.03 <= sum("**" in note.question for note in notes) / 500 <= 0.15
