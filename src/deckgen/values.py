@@ -49,3 +49,10 @@ def folder_name(folder: Path) -> str:
     """The name of the folder ``folder`` stands for: ``.`` is the current folder's name, never
     an empty one (packages and release records are named after it)."""
     return Path(os.path.abspath(folder)).name
+
+
+def usable_cores() -> int:
+    """The cores this process may run on (its affinity), not the host's."""
+    if hasattr(os, "sched_getaffinity"):
+        return len(os.sched_getaffinity(0))
+    return os.cpu_count() or 1

@@ -3,19 +3,24 @@
 from __future__ import annotations
 
 import io
+import random
 import sqlite3
 import tempfile
+import unittest.mock
 import zipfile
 from pathlib import Path
 
 import genanki.builtin_models
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from conftest import FIXTURES, run_deckgen
+from deckgen.anki import anki_package
 from deckgen.anki.anki_package import package_bytes
 from deckgen.anki.notetypes import NOTETYPES
 from deckgen.anki.package_reader import UnreadablePackage, package_content
-from deckgen.diagnostics import Report
+from deckgen.diagnostics import DeckgenError, Report
 from deckgen.pipeline.build import compile_project
 from genanki_reference import genanki_rows, package_rows
 from helpers import REPO
@@ -147,3 +152,54 @@ def test_the_collection_records_neither_its_writes_nor_the_sqlite_version(
             assert connection.execute("SELECT count(*) FROM notes").fetchone()[0] > 0
         finally:
             connection.close()
+
+
+@pytest.mark.slow
+@settings(max_examples=15, deadline=None)
+@given(
+    sizes=st.lists(
+        st.sampled_from([0, 1, 700, (1 << 20) - 1, 1 << 20, (1 << 20) + 1, 2 * (1 << 20) + 5]),
+        min_size=1,
+        max_size=4,
+    ),
+    seed=st.integers(0, 2**32 - 1),
+)
+def test_the_package_zip_reads_back_as_zipfile_would_write_it(sizes: list[int], seed: int) -> None:
+    """deckgen writes the zip itself to deflate a large collection on every core: every
+    member reads back whole, with the metadata zipfile would give it, and the bytes do not
+    depend on the number of cores."""
+    rng = random.Random(seed)
+    few_letters = bytes.maketrans(bytes(range(256)), b"abc \x00\xff<>" * 32)  # compressible
+    members = [
+        (name, rng.randbytes(size).translate(few_letters))
+        for name, size in zip(["collection.anki2", "media", "0", "1é"], sizes, strict=False)
+    ]
+    written = anki_package._deterministic_zip(members)
+    with unittest.mock.patch.object(anki_package, "usable_cores", lambda: 1):
+        assert anki_package._deterministic_zip(members) == written
+
+    reference = io.BytesIO()
+    with zipfile.ZipFile(reference, "w") as archive:
+        for name, data in members:
+            info = zipfile.ZipInfo(name, date_time=(1980, 1, 1, 0, 0, 0))
+            info.compress_type = zipfile.ZIP_DEFLATED
+            info.external_attr = 0o100644 << 16
+            info.create_system = 3
+            archive.writestr(info, data)
+
+    def described(zip_bytes: bytes) -> list[tuple[object, ...]]:
+        with zipfile.ZipFile(io.BytesIO(zip_bytes)) as archive:
+            assert archive.testzip() is None
+            return [
+                (i.filename, archive.read(i), i.date_time, i.external_attr, i.create_system,
+                 i.create_version, i.extract_version, i.flag_bits, i.compress_type, i.CRC)
+                for i in archive.infolist()
+            ]  # fmt: skip
+
+    assert described(written) == described(reference.getvalue())
+
+
+def test_a_package_beyond_what_a_plain_zip_holds_is_a_clear_error() -> None:
+    members = [(str(number), b"") for number in range(0xFFFF + 1)]
+    with pytest.raises(DeckgenError, match="at most 65533 images; split the deck"):
+        anki_package._deterministic_zip(members)

@@ -6,6 +6,8 @@ from pathlib import Path
 
 import pytest
 import yaml
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from deckgen.diagnostics import Report
 from deckgen.source import yamlsource
@@ -225,3 +227,45 @@ def test_bad_characters_are_reported_at_their_place(
     load_yaml(path, report)
     problems = [f"{d.location.line}:{d.location.column}: {d.message}" for d in report.sorted()]
     assert len(problems) == 1 and problems[0].startswith(expected), problems
+
+
+@settings(max_examples=3000, deadline=None)
+@given(
+    value=st.one_of(
+        st.text(max_size=12),
+        st.sampled_from(
+            [
+                "yes",
+                "No",
+                "~",
+                "null",
+                "1",
+                "-1",
+                ".5",
+                "+3",
+                "<<",
+                "=",
+                "2024-01-01",
+                "0x1F",
+                "Off",
+                "true",
+                "!x",
+                "&a",
+                "*a",
+                "",
+                "Text",
+                "Ünïcode",
+            ]
+        ),
+    ),
+    plain=st.booleans(),
+)
+def test_text_taken_without_the_resolver_is_what_the_resolver_reads_as_text(
+    value: str, plain: bool
+) -> None:
+    """The loader skips YAML's resolver for scalars it can tell are text; the resolver must
+    agree on every one of them."""
+    implicit = (plain, not plain)
+    if yamlsource._surely_text(value, implicit):
+        resolved = yaml.resolver.Resolver().resolve(yaml.ScalarNode, value, implicit)
+        assert resolved == "tag:yaml.org,2002:str"

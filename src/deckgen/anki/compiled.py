@@ -9,7 +9,7 @@ from deckgen.anki.identity import Lock
 from deckgen.anki.notetypes import Notetype
 from deckgen.cards.validate import CardSpec, DeckSpec
 from deckgen.diagnostics import plural
-from deckgen.render.card import RenderedCard
+from deckgen.render.card import AuthoredCard, RenderedCard
 from deckgen.values import CardKind, MediaFile
 
 
@@ -82,6 +82,16 @@ class CompiledDeck:
             if card.spec is None:
                 raise ValueError("written_cards() needs a deck compiled without the cache")
             pairs.append((card.spec, note))
+        return pairs
+
+    def authored_cards(self) -> list[tuple[AuthoredCard, Note]]:
+        """Each live card as lint and stats read it, with its note. Needs a deck compiled
+        with ``authored`` (from the build cache too)."""
+        pairs = []
+        for card, note in zip(self.spec.cards, self.notes, strict=False):
+            if card.authored is None:
+                raise ValueError("authored_cards() needs a deck compiled with authored=True")
+            pairs.append((card.authored, note))
         return pairs
 
     @property

@@ -34,20 +34,27 @@ def lint(cards_dir: Path, strict: bool, output_format: str) -> None:
 
     Example: deckgen lint cards --strict
     """
-    from deckgen.anki.compiled import total_counts
-    from deckgen.pipeline.project import compile_cards
-    from deckgen.workflow.lint import lint as lint_decks
-
     output = Output(output_format)
-    report = Report()
-    compiled = compile_cards(cards_dir, report)
-    lint_decks(compiled, report)
-    output.report(report)
-    output.say(
-        f"linted {plural(len(compiled), 'deck')}, {total_counts(compiled)}; "
-        f"{plural(report.warning_count, 'warning')}"
-    )
-    if strict and report.warning_count:
+    # Unchanged since the last lint: what it said, without importing the pipeline.
+    warnings = _replayed(cards_dir, "lint", output) if output.format == "text" else None
+    if warnings is None:
+        from deckgen.anki.compiled import total_counts
+        from deckgen.pipeline.project import Review
+        from deckgen.workflow.lint import lint as lint_decks
+
+        report = Report()
+        review = Review(cards_dir, record=output.format == "text")
+        compiled = review.compile(report, authored=True)
+        lint_decks(compiled, report)
+        summary = (
+            f"linted {plural(len(compiled), 'deck')}, {total_counts(compiled)}; "
+            f"{plural(report.warning_count, 'warning')}"
+        )
+        output.report(report)
+        output.say(summary)
+        review.remember("lint", report, [summary])
+        warnings = report.warning_count
+    if strict and warnings:
         raise SystemExit(1)
 
 
@@ -72,11 +79,12 @@ def preview(cards_dir: Path, out_dir: Path, open_browser: bool, output_format: s
 
 def write_preview_site(cards_dir: Path, out_dir: Path, output: Output) -> Path:
     """Compile and write the review site, saying what was written; returns its page."""
-    from deckgen.pipeline.project import compile_cards
+    from deckgen.pipeline.project import Review
     from deckgen.workflow.preview import write_preview
 
     report = Report()
-    compiled = compile_cards(cards_dir, report)
+    # The page shows the notes and where each card is written: the cache keeps both.
+    compiled = Review(cards_dir).compile(report)
     output.report(report)
     site = write_preview(compiled, out_dir)
     output.say(f"wrote {display_path(site.index)} ({site.counts}, {plural(site.media, 'image')})")
@@ -126,16 +134,22 @@ def stats(cards_dir: Path) -> None:
 
     Example: deckgen stats cards
     """
-    from deckgen.pipeline.project import compile_cards
+    # Unchanged since the last stats: what it said, without importing the pipeline.
+    if _replayed(cards_dir, "stats", Output()) is not None:
+        return
+    from deckgen.pipeline.project import Review
     from deckgen.workflow.lint import lint as lint_decks
     from deckgen.workflow.stats import stats_text
 
     report = Report()
-    compiled = compile_cards(cards_dir, report)
+    review = Review(cards_dir, record=True)
+    compiled = review.compile(report, authored=True)
     print_report(report)
     findings = Report()
     lint_decks(compiled, findings)
-    click.echo(stats_text(compiled, findings))
+    text = stats_text(compiled, findings)
+    click.echo(text)
+    review.remember("stats", report, text.split("\n"))
 
 
 @cli.command(short_help="Draw every card's body map for a look.")
@@ -149,13 +163,26 @@ def maps(cards_dir: Path, out_dir: Path, output_format: str) -> None:
     Example: deckgen maps cards -o maps
     """
     from deckgen.pipeline.build import write_bodymaps
-    from deckgen.pipeline.cache import BuildCache
-    from deckgen.pipeline.project import compile_cards
+    from deckgen.pipeline.project import Review
 
     report = Report()
     # The pictures are what the cache keeps of each card: an unchanged file is not redrawn.
     output = Output(output_format)
-    compiled = compile_cards(cards_dir, report, cache=BuildCache.for_cards(cards_dir))
+    compiled = Review(cards_dir).compile(report)
     output.report(report)
     written = write_bodymaps(compiled, out_dir)
     output.say(f"wrote {plural(written, 'body map')} to {display_path(out_dir)}")
+
+
+def _replayed(cards_dir: Path, command: str, output: Output) -> int | None:
+    """Print what ``command`` printed when it last found the project exactly as it is now,
+    and return the warnings it counted; None when it must run."""
+    from deckgen.pipeline.freshness import recorded_review
+
+    recorded = recorded_review(cards_dir, command)
+    if recorded is None:
+        return None
+    lines, warnings = recorded
+    for line, to_stderr in lines:
+        output.replay(line, to_stderr=to_stderr)
+    return warnings

@@ -5,8 +5,15 @@ It lives in ``<cards>/.deckgen-cache/`` (git-ignored; deleting it only costs one
   file's bytes and path, the deck's tags, and deckgen itself (its source code and the
   libraries that shape its output). The images the file showed are recorded with the
   hash of their bytes and re-checked on every use.
+- ``authored/<key>``: under the same key, what ``deckgen lint`` and ``stats`` read of each of
+  the file's cards as written (``AuthoredCard``), which the package does not need. Kept apart
+  so that a build, which writes it with the file's entry, never spends time reading it;
+  ``lint`` and ``stats`` read both (``load_authored``), and compile a file whose authored
+  entry is missing or odd (every value is type-checked, as in the file's entry).
 - ``packages/<hash of the package path>``: a hash of everything a package is made from and
   of the package bytes written, so an unchanged deck is neither re-rendered nor re-compared.
+- ``project`` and ``reviews``: what a build with nothing to do, and the last ``stats`` and
+  text ``lint``, printed, with the state of the project they found (freshness.py).
 
 The folder is inside the cards folder, which a hostile checkout controls, so its entries are
 untrusted: each is JSON (never pickle) behind a header with the format and an HMAC-SHA256 of
@@ -19,6 +26,7 @@ from __future__ import annotations
 
 import base64
 import contextlib
+import dataclasses
 import hashlib
 import json
 from pathlib import Path
@@ -33,6 +41,7 @@ from deckgen.pipeline.freshness import (
 from deckgen.pipeline.freshness import (
     CACHE_FORMAT,
     MAX_PACKAGE_BYTES,
+    REVIEWS_ENTRY,
     cache_key,
     entry_header,
     environment_digest,
@@ -41,7 +50,7 @@ from deckgen.pipeline.freshness import (
 from deckgen.pipeline.freshness import (
     KEY_BYTES as KEY_BYTES,
 )
-from deckgen.render.card import RenderedCard
+from deckgen.render.card import AuthoredCard, RenderedCard
 from deckgen.source.safe_files import (
     UnsafeFile,
     file_digest,
@@ -52,7 +61,11 @@ from deckgen.source.safe_files import (
     remove_file,
 )
 from deckgen.source.yamlsource import MAX_FILE_BYTES
-from deckgen.values import CardKind, MediaFile
+from deckgen.values import CardKind, MediaFile, Text
+
+AUTHORED_DIR = "authored"
+"""Entries of what lint and stats read of each card as written (``RenderedCard.authored``),
+under the same key as the file's entry in ``files/``."""
 
 _T = TypeVar("_T")
 
@@ -158,21 +171,55 @@ class BuildCache:
             return
         document = {"format": CACHE_FORMAT, "key": key} | _file_to_json(compiled)
         self._write(self.folder / "files" / key, document)
+        self._store_authored(key, compiled)
+
+    # --- per card file, as written (lint and stats) ----------------------------------------
+
+    def load_authored(self, key: str, compiled: CompiledFile) -> CompiledFile | None:
+        """``compiled`` (the file entry under ``key``) with each card's ``authored`` from its
+        own entry; None when that entry is missing, unsound or does not match the cards."""
+        document = self._read(self.folder / AUTHORED_DIR / key)
+        if document is None:
+            return None
+        try:
+            if document["key"] != key:
+                return None
+            authored = _authored_from_json(document["cards"], compiled.path)
+        except (KeyError, TypeError, ValueError, AttributeError, IndexError):
+            return None
+        if [card.id for card in authored] != [card.id for card in compiled.cards]:
+            return None
+        cards = tuple(
+            dataclasses.replace(card, authored=written)
+            for card, written in zip(compiled.cards, authored, strict=True)
+        )
+        return dataclasses.replace(compiled, cards=cards)
+
+    def _store_authored(self, key: str, compiled: CompiledFile) -> None:
+        """Kept apart from the file entry: a build never reads it, so it costs an edit
+        nothing."""
+        authored = [card.authored for card in compiled.cards]
+        if any(card is None for card in authored):
+            return
+        cards = _authored_to_json([card for card in authored if card is not None], compiled.path)
+        if cards is not None:
+            document = {"format": CACHE_FORMAT, "key": key, "cards": cards}
+            self._write(self.folder / AUTHORED_DIR / key, document)
 
     def prune(self) -> None:
         """Delete card-file entries this run did not use: old versions of edited files. Only
         regular files in the cache's own folders go, never through a link (safe_files)."""
         if self.key is None:
             return  # the cache is off: its folder, whatever it is, is not touched
-        entries = self.folder / "files"
-        try:
-            names = list_files(entries, within=self.within)
-        except OSError:  # a link swapped in since the cache was opened
-            return
-        for name in names:
-            if name not in self._used:
-                with contextlib.suppress(OSError):  # another build's, or not ours to delete
-                    remove_file(entries / name, within=self.within)
+        for entries in (self.folder / "files", self.folder / AUTHORED_DIR):
+            try:
+                names = list_files(entries, within=self.within)
+            except OSError:  # missing, or a link swapped in since the cache was opened
+                continue
+            for name in names:
+                if name not in self._used:
+                    with contextlib.suppress(OSError):  # another build's, or not ours to delete
+                        remove_file(entries / name, within=self.within)
 
     # --- per package -----------------------------------------------------------------------
 
@@ -206,6 +253,17 @@ class BuildCache:
         """Record what a build in each mode prints when it finds the project in ``state``,
         a state in which it has nothing to write."""
         self._write(self.folder / "project", {"format": CACHE_FORMAT, "state": state} | outputs)
+
+    def remember_review(
+        self, state: str, command: str, lines: list[tuple[str, bool]], warnings: int
+    ) -> None:
+        """Record what ``command`` (stats, lint) printed for the project in ``state``, beside
+        the other command's record when that was made in the same state."""
+        document = self._read(self.folder / REVIEWS_ENTRY)
+        if document is None or document.get("state") != state:
+            document = {"format": CACHE_FORMAT, "state": state}
+        document[command] = {"lines": lines, "warnings": warnings}
+        self._write(self.folder / REVIEWS_ENTRY, document)
 
     # --- entries on disk -------------------------------------------------------------------
 
@@ -339,6 +397,94 @@ def _file_from_json(document: dict[str, Any], path: Path) -> CompiledFile | None
         for severity, line, column, message in document["diagnostics"]
     )
     return CompiledFile(path, tuple(cards), diagnostics, tuple(images))
+
+
+def _authored_to_json(cards: list[AuthoredCard], path: Path) -> list[list[Any]] | None:
+    """The cards' authored facts, positions as [line, column] in ``path``; None when any
+    lies in another file (entries hold positions in their own file only)."""
+
+    def place(location: Location) -> list[int]:
+        if location.path != path:
+            raise ValueError("located elsewhere")
+        return [location.line, location.column]
+
+    def text(value: Text) -> list[Any]:
+        return [value.markdown, *place(value.location)]
+
+    try:
+        return [
+            [
+                card.id,
+                card.kind.value,
+                place(card.location),
+                None if card.question is None else place(card.question),
+                None if card.answer is None else place(card.answer),
+                None if card.cloze is None else text(card.cloze),
+                card.sourced,
+                card.has_bodymap,
+                [text(name) for name in card.lint_ignore],
+                [place(group) for group in card.occlusion_groups],
+                [[key, *place(group)] for key, group in card.hidden_keys],
+            ]
+            for card in cards
+        ]
+    except ValueError:
+        return None
+
+
+def _authored_from_json(cards: object, path: Path) -> list[AuthoredCard]:
+    """Raises TypeError, ValueError or KeyError on anything but what ``_authored_to_json``
+    writes: the entry is then not cached."""
+
+    def place(value: object) -> Location:
+        line, column = _list_of(value, int)
+        return Location(path, line, column)
+
+    def optional_place(value: object) -> Location | None:
+        return None if value is None else place(value)
+
+    def text(value: object) -> Text:
+        if type(value) is not list:
+            raise TypeError("expected a text with its place")
+        markdown, line, column = value
+        return Text(_str(markdown), Location(path, _int(line), _int(column)))
+
+    def keyed(value: object) -> tuple[str, Location]:
+        if type(value) is not list:
+            raise TypeError("expected a key with its place")
+        key, line, column = value
+        return _str(key), Location(path, _int(line), _int(column))
+
+    if type(cards) is not list:
+        raise TypeError("expected a list of cards")
+    kinds = {kind.value: kind for kind in CardKind}
+    authored = []
+    for card in cards:
+        if type(card) is not list:
+            raise TypeError("expected a card")
+        card_id, kind, where, question, answer, cloze, sourced, bodymap, ignore, groups, keys = card
+        authored.append(
+            AuthoredCard(
+                id=_str(card_id),
+                kind=kinds[kind],
+                location=place(where),
+                question=optional_place(question),
+                answer=optional_place(answer),
+                cloze=None if cloze is None else text(cloze),
+                sourced=_bool(sourced),
+                has_bodymap=_bool(bodymap),
+                lint_ignore=tuple(text(name) for name in _list_of(ignore, list)),
+                occlusion_groups=tuple(place(group) for group in _list_of(groups, list)),
+                hidden_keys=tuple(keyed(group) for group in _list_of(keys, list)),
+            )
+        )
+    return authored
+
+
+def _bool(value: object) -> bool:
+    if type(value) is not bool:
+        raise TypeError(f"expected true or false, got {type(value).__name__}")
+    return value
 
 
 def _str(value: object) -> str:

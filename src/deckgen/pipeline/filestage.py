@@ -13,7 +13,6 @@ import dataclasses
 import hashlib
 import html
 import itertools
-import os
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -25,10 +24,10 @@ from deckgen.anki.notetypes import NOTETYPES
 from deckgen.cards.validate import CardSpec, check_card_file
 from deckgen.diagnostics import Diagnostic, Report
 from deckgen.pipeline.compiled_file import CompiledFile, ImageInput, file_digest
-from deckgen.render.card import RenderedCard
+from deckgen.render.card import AuthoredCard, RenderedCard
 from deckgen.render.media import MediaResolver, media_name
 from deckgen.render.render import RenderedField, cloze_problem, is_blank, render_field
-from deckgen.values import CardKind, MediaFile, Text
+from deckgen.values import CardKind, MediaFile, Text, usable_cores
 
 if TYPE_CHECKING:
     from deckgen.bodymap.spec import BodymapSpec
@@ -80,6 +79,9 @@ class FileCompiler:
     cache: BuildCache | None = None
     on_file_done: Callable[[], None] | None = None
     """Called once per card file finished, from the cache or compiled (a progress bar)."""
+    authored: bool = False
+    """Whether cards from the cache must carry ``authored`` (lint and stats read it); a file
+    whose authored entry is missing is compiled again."""
     _unsaved: list[tuple[str, CompiledFile, Path, tuple[str, ...], DeckIdentity | None]] = field(
         default_factory=list
     )
@@ -116,6 +118,8 @@ class FileCompiler:
             for path in cached:
                 assert self.cache is not None
                 entry = self.cache.load_file(keys[path], path)
+                if entry is not None and self.authored:
+                    entry = self.cache.load_authored(keys[path], entry)
                 if entry is not None:
                     results[path] = entry
                     self._file_done()
@@ -163,7 +167,7 @@ def _start_compiling(
     once (closed with ``workers``); ``alongside``: this process has other work meanwhile, so
     even one file is worth a worker. Otherwise they compile here, as they are taken."""
     jobs = [(path, *deck) for path in paths]
-    cores = _usable_cores()
+    cores = usable_cores()
     size = _total_size(paths) if cores > 1 and paths else 0
     if paths and (size >= PARALLEL_MIN_BYTES or (alongside and size >= OVERLAP_MIN_BYTES)):
         # Imported here: multiprocessing is a fair part of the start-up of a small build.
@@ -182,12 +186,6 @@ def _without_specs(compiled: CompiledFile) -> CompiledFile:
     were a fifth of a cold build's memory."""
     cards = tuple(dataclasses.replace(card, spec=None) for card in compiled.cards)
     return dataclasses.replace(compiled, cards=cards)
-
-
-def _usable_cores() -> int:
-    if hasattr(os, "sched_getaffinity"):  # the cores this process may run on, not the host's
-        return len(os.sched_getaffinity(0))
-    return os.cpu_count() or 1
 
 
 def _total_size(paths: list[Path]) -> int:
@@ -376,6 +374,7 @@ def _rendered(
         spec=card,
         guid=guid,
         fingerprint=fingerprint,
+        authored=AuthoredCard.of(card),
     )
 
 

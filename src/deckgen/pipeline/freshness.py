@@ -3,8 +3,9 @@ the environment that shapes a build's output, the user's key and the signed reco
 build that had nothing to do printed.
 
 A no-op ``deckgen build`` reads only this module (and the safe file layer), so it answers
-without importing Markdown, the sanitiser, YAML or genanki; the build cache (cache.py) uses
-the same key, header and digests for its entries.
+without importing Markdown, the sanitiser, YAML or genanki; so do ``deckgen check``, ``stats``
+and text ``lint`` on a project unchanged since their last run (``recorded_review``). The
+build cache (cache.py) uses the same key, header and digests for its entries.
 """
 
 from __future__ import annotations
@@ -218,6 +219,42 @@ def recorded_quiet_output(
     except (KeyError, TypeError, ValueError):
         return None
     return lines
+
+
+REVIEWS_ENTRY = "reviews"
+"""The cache entry recording what ``deckgen stats`` and ``deckgen lint`` last printed, with
+the state of the project they found (``recorded_review``)."""
+
+
+def recorded_review(cards_dir: Path, command: str) -> tuple[list[tuple[str, bool]], int] | None:
+    """What ``command`` (``stats``, or ``lint`` in text) printed (line, to stderr) and the
+    warnings it counted, when it last found the project exactly as it is now; None when that
+    is not recorded or the cache cannot be trusted. Like a no-op build, this is decided
+    without importing the pipeline."""
+    folder = cards_dir / CACHE_DIR
+    key = cache_key()
+    if key is None or first_link(folder, within=cards_dir, max_depth=1) is not None:
+        return None
+    document = read_entry(folder / REVIEWS_ENTRY, within=cards_dir, key=key)
+    if document is None:
+        return None
+    recorded = document.get(command)
+    if not isinstance(recorded, dict):
+        return None
+    lines, warnings = recorded.get("lines"), recorded.get("warnings")
+    if type(lines) is not list or type(warnings) is not int:
+        return None
+    if document.get("state") != project_state(cards_dir, DEFAULT_PACKAGES_DIR):
+        return None
+    checked = []
+    for line in lines:
+        if type(line) is not list or len(line) != 2:
+            return None
+        text, to_stderr = line
+        if type(text) is not str or type(to_stderr) is not bool:
+            return None
+        checked.append((text, to_stderr))
+    return checked, warnings
 
 
 def read_entry(entry: Path, *, within: Path, key: bytes) -> dict[str, Any] | None:

@@ -60,9 +60,12 @@ def compile_cards(
     cache: BuildCache | None = None,
     on_file_done: Callable[[], None] | None = None,
     lock_required: bool = False,
+    authored: bool = False,
 ) -> list[CompiledDeck]:
     """Compile every deck at the build clock; retired cards come from ``packages_dir``.
-    Without a cache every card keeps its checked spec, which lint, stats and preview read."""
+    With ``authored`` every card carries what lint and stats read of it as written
+    (``RenderedCard.authored``), from the cache too; without a cache every card also keeps
+    its checked spec."""
     return compile_project(
         cards_dir,
         now=build_time(os.environ),
@@ -71,6 +74,7 @@ def compile_cards(
         cache=cache,
         on_file_done=on_file_done,
         lock_required=lock_required,
+        authored=authored,
     )
 
 
@@ -87,6 +91,36 @@ def count_cards(
         cache=cache,
         lock_required=lock_required,
     )
+
+
+class Review:
+    """A run of ``deckgen lint``, ``stats``, ``preview`` or ``maps``: the decks compiled as
+    a build compiles them, unchanged card files read from the build cache; and, with
+    ``record``, what the run printed remembered for the state the project was in when it
+    started, which the next run finds before importing the pipeline
+    (``freshness.recorded_review``)."""
+
+    def __init__(self, cards_dir: Path, *, record: bool = False) -> None:
+        self.cards_dir = cards_dir
+        self.cache = BuildCache.for_cards(cards_dir)
+        # Taken before any card file is read and compared after: a file edited during the run
+        # may or may not have been read as edited, so such a run is not recorded.
+        self._state = project_state(cards_dir, DEFAULT_PACKAGES_DIR) if record else None
+
+    def compile(self, report: Report, *, authored: bool = False) -> list[CompiledDeck]:
+        """Every deck, with what lint and stats read of each card when ``authored``."""
+        return compile_cards(self.cards_dir, report, cache=self.cache, authored=authored)
+
+    def remember(self, command: str, report: Report, lines: list[str]) -> None:
+        """Record that ``command`` printed ``report`` (text, on stderr), then ``lines``."""
+        if (
+            self._state is None
+            or project_state(self.cards_dir, DEFAULT_PACKAGES_DIR) != self._state
+        ):
+            return
+        printed = [(str(diagnostic), True) for diagnostic in report.sorted()]
+        printed += [(line, False) for line in lines]
+        self.cache.remember_review(self._state, command, printed, report.warning_count)
 
 
 def build_project(

@@ -140,27 +140,35 @@ def render_field(
 
         protected = _MATH.sub(set_aside, protected)
     images: list[MediaFile] = []
-    if _is_plain_text(protected):
-        raw_html = _plain_paragraph(protected)
+    if placeholder is None and _is_plain_text(protected):
+        # What the full path below makes of a plain sentence, without running it: markdown-it
+        # makes it one paragraph (``_plain_paragraph``), the sanitiser writes it back with its
+        # quotes as text, and the one paragraph is unwrapped; with no '\\', '<' or '&' it holds
+        # no math and nothing the checks below could find (text_problem passed above).
+        # tests/project/test_properties.py compares both paths over random fields.
+        restored = protected
     else:
-        tokens = _markdown.parse(protected)
-        images = _resolve_images(tokens, location, card_folder, media, report)
-        raw_html = _markdown.renderer.render(tokens, _markdown.options, {})
-    image_names = {image.name for image in images}
-    sanitised = _allowed_html(raw_html, image_names)
-    # What the sanitiser left exactly as it was, it removed nothing from: no need to look
-    # (tests/project/test_properties.py checks that disallowed_html then finds nothing either).
-    if sanitised != raw_html:
-        for removed in disallowed_html(raw_html, image_names):
-            report.warning(location, f"removed {removed} (not allowed in cards)")
-    clean = sanitised.strip()
-    paragraph = _SINGLE_PARAGRAPH.match(clean)
-    if paragraph:
-        clean = paragraph.group(1)
-    restored = clean if placeholder is None else _restore_math(clean, math_spans, placeholder)
-    problem = text_problem(restored) or _unsafe_math(restored)
-    if problem:
-        report.error(location, problem)
+        if _is_plain_text(protected):
+            raw_html = _plain_paragraph(protected)
+        else:
+            tokens = _markdown.parse(protected)
+            images = _resolve_images(tokens, location, card_folder, media, report)
+            raw_html = _markdown.renderer.render(tokens, _markdown.options, {})
+        image_names = {image.name for image in images}
+        sanitised = _allowed_html(raw_html, image_names)
+        # What the sanitiser left exactly as it was, it removed nothing from: no need to look
+        # (tests/project/test_properties.py checks that disallowed_html then finds nothing).
+        if sanitised != raw_html:
+            for removed in disallowed_html(raw_html, image_names):
+                report.warning(location, f"removed {removed} (not allowed in cards)")
+        clean = sanitised.strip()
+        paragraph = _SINGLE_PARAGRAPH.match(clean)
+        if paragraph:
+            clean = paragraph.group(1)
+        restored = clean if placeholder is None else _restore_math(clean, math_spans, placeholder)
+        problem = text_problem(restored) or _unsafe_math(restored)
+        if problem:
+            report.error(location, problem)
     # Last, on the field as Anki receives it, math included.
     inert = inert_av_markup(restored)
     if inert != restored:

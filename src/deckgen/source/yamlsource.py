@@ -189,6 +189,8 @@ class _Builder:
         location: Location,
     ) -> bool:
         if tag is None or tag == "!":
+            if kind is yaml.ScalarNode and _surely_text(value, implicit):
+                return True
             tag = self.resolver.resolve(kind, value, implicit)  # type: ignore[no-untyped-call]
         if tag not in _STANDARD_TAGS:
             self.diagnostics.append((location, _tag_problem(str(tag))))
@@ -232,19 +234,20 @@ class _Builder:
         A comment written as ``# note`` (a space after the '#') is taken as meant."""
         end = event.end_mark
         assert end is not None  # both parsers mark every event
+        comment = _COMMENT.match(self.text, end.index)
+        if comment is None:  # almost every value: the line ends, or a ':' or ',' follows
+            return
         swallowed = _SWALLOWED_COMMENT.match(self.text, end.index)
         if swallowed is None and self.in_text_field():
-            comment = _COMMENT.match(self.text, end.index)
-            if comment:
-                self.warnings.append(
-                    (
-                        Location(
-                            self.path, end.line + 1, end.column + comment.start(1) - end.index + 1
-                        ),
-                        "the text after ' #' is a YAML comment and not on the card: if it "
-                        "belongs to the text, put the whole value in quotes",
-                    )
+            self.warnings.append(
+                (
+                    Location(
+                        self.path, end.line + 1, end.column + comment.start(1) - end.index + 1
+                    ),
+                    "the text after ' #' is a YAML comment and not on the card: if it "
+                    "belongs to the text, put the whole value in quotes",
                 )
+            )
         if swallowed:
             shown = swallowed.group(1)
             if len(shown) > 40:
@@ -433,6 +436,20 @@ def load_yaml(path: Path, report: Report, *, within: Path | None = None) -> Node
 
 _KEY_ONLY = re.compile(r"\s*(?:-\s+)?[\w-]+\s*")
 _KEY_AND_VALUE = re.compile(r"(\s*(?:-\s+)?[\w-]+):\s+(.*?)\s*")
+_IMPLICIT_FIRST = yaml.resolver.Resolver.yaml_implicit_resolvers
+"""The first characters by which YAML's resolver reads a plain scalar as another type than
+text (a number, a date, true...); ``None`` would mean any character."""
+
+
+def _surely_text(value: object, implicit: object) -> bool:
+    """Whether the resolver would read this untagged scalar as text without asking it: a
+    quoted one, or a plain one whose first character no other type starts with (most card
+    text). The resolver is a fifth of reading a card file."""
+    if not isinstance(implicit, tuple) or not isinstance(value, str) or None in _IMPLICIT_FIRST:
+        return False
+    return not implicit[0] or (value != "" and value[0] not in _IMPLICIT_FIRST)
+
+
 _TEXT_KEYS = frozenset(
     {"question", "answer", "extra", "cloze", "header", "source", "description", "name"}
 )

@@ -1,8 +1,11 @@
 """Card quality: warnings for cards that are valid but hard to learn from.
 
 The rules follow the well-known principles of writing flashcards (one small fact per card,
-no lists, no guessable or ambiguous questions, name your source). They read the checked cards
-(validate.CardSpec) and the fields as rendered for the package, and change neither. Each
+no lists, no guessable or ambiguous questions, name your source). They read what the author
+wrote of each card (``AuthoredCard``: where each part is, the cloze markup, the rules
+silenced) and the fields as rendered for the package, and change neither. Both come from the
+build cache for an unchanged card file (``compile_cards(authored=True)``), so linting an
+unchanged deck costs the rules, not a compile. Each
 finding is a warning ``path:line:col: warning: message [rule]``; a rule is silenced for a
 deck with ``lint: {ignore: [rule]}`` in deck.yaml and for one card with the same key on it.
 """
@@ -20,8 +23,8 @@ from deckgen.anki.compiled import CompiledDeck, Note
 from deckgen.anki.occlusion import card_keys, hides_all, read_occlusion_field
 from deckgen.bodymap.occlusion import FINGERTIP, PHONE_WIDTH, Mask, css_size, image_size
 from deckgen.cards.cloze import CLOZE, CLOZE_OPENING
-from deckgen.cards.validate import CardSpec
 from deckgen.diagnostics import Location, Report, did_you_mean
+from deckgen.render.card import AuthoredCard
 from deckgen.render.render import plain_text
 from deckgen.values import CardKind, Text
 
@@ -76,9 +79,9 @@ _YES_NO_ANSWER = re.compile(r"^(?:yes|no)\b", re.IGNORECASE)
 
 @dataclass(frozen=True)
 class _Card:
-    """A card as the rules see it: its spec, its note and its texts as students read them."""
+    """A card as the rules see it: as written, its note and its texts as students read them."""
 
-    spec: CardSpec
+    spec: AuthoredCard
     note: Note
     question: str
     """The question (or cloze text) as plain text."""
@@ -94,7 +97,7 @@ _Warn = Callable[[_Card, str, Location, str], None]
 def lint(compiled: list[CompiledDeck], report: Report) -> None:
     """Add every finding of every deck to ``report`` as a warning with its rule name."""
     for deck in compiled:
-        cards = [_card(spec, note) for spec, note in deck.written_cards()]
+        cards = [_card(spec, note) for spec, note in deck.authored_cards()]
         warn = _Findings(deck, report).warn
         for card in cards:
             _check_card(card, warn)
@@ -109,7 +112,7 @@ class _Findings:
         deck_silenced = _silenced(deck.spec.lint_ignore, report)
         self.silenced = {
             card.id: deck_silenced | _silenced(card.lint_ignore, report)
-            for card, _ in deck.written_cards()
+            for card, _ in deck.authored_cards()
         }
 
     def warn(self, card: _Card, rule: str, location: Location, message: str) -> None:
@@ -131,7 +134,7 @@ def _silenced(names: tuple[Text, ...], report: Report) -> set[str]:
     return known
 
 
-def _card(spec: CardSpec, note: Note) -> _Card:
+def _card(spec: AuthoredCard, note: Note) -> _Card:
     if spec.kind is CardKind.OCCLUSION:  # the picture and its header are the question
         return _Card(
             spec=spec,
@@ -154,7 +157,7 @@ def _card(spec: CardSpec, note: Note) -> _Card:
 
 def _check_card(card: _Card, warn: _Warn) -> None:
     spec = card.spec
-    if spec.source is None or not spec.source.markdown.strip():
+    if not spec.sourced:
         warn(
             card,
             "no-source",
@@ -167,14 +170,14 @@ def _check_card(card: _Card, warn: _Warn) -> None:
     if spec.kind is CardKind.CLOZE:
         assert spec.cloze is not None
         _check_cloze(card, spec.cloze, warn)
-        _check_enumeration(card, spec.cloze, card.note.fields[0], warn)
+        _check_enumeration(card, spec.cloze.location, card.note.fields[0], warn)
         return
     assert spec.question is not None and spec.answer is not None
     if spec.kind is CardKind.TYPEIN and card.answer[:1].islower():
         warn(
             card,
             "typein-case",
-            spec.answer.location,
+            spec.answer,
             f"the type-in answer of card '{spec.id}' starts with a small letter: Anki "
             "compares a typed answer letter for letter, capitals included, so a student who "
             "starts with a capital is marked wrong; write it as students will type it",
@@ -182,24 +185,24 @@ def _check_card(card: _Card, warn: _Warn) -> None:
     recalled = [(spec.answer, card.answer, card.note.fields[1])]
     if spec.kind is CardKind.REVERSED:  # the second card asks the answer and recalls the question
         recalled.append((spec.question, card.question, card.note.fields[0]))
-    for text, plain, field_html in recalled:
+    for where, plain, field_html in recalled:
         words = len(_WORD.findall(plain))
         if words > MAX_ANSWER_WORDS:
             warn(
                 card,
                 "long-answer",
-                text.location,
+                where,
                 f"answer of card '{spec.id}' has {words} words (more than {MAX_ANSWER_WORDS}): "
                 "keep one short fact per card; split it or move detail to 'extra'",
             )
-        _check_enumeration(card, text, field_html, warn)
+        _check_enumeration(card, where, field_html, warn)
     answer_words = " ".join(_words(card.answer))
     question_words = " ".join(_words(card.question))
     if answer_words and re.search(rf"\b{re.escape(answer_words)}\b", question_words):
         warn(
             card,
             "answer-in-question",
-            spec.question.location,
+            spec.question,
             f"the question of card '{spec.id}' contains its answer '{card.answer}': "
             "students can read it off instead of recalling it",
         )
@@ -209,13 +212,13 @@ def _check_card(card: _Card, warn: _Warn) -> None:
         warn(
             card,
             "yes-no",
-            spec.question.location,
+            spec.question,
             f"card '{spec.id}' asks a yes/no question: a coin toss is right half the time; "
             "ask for the fact itself (what, where, which)",
         )
 
 
-def _check_enumeration(card: _Card, text: Text, field_html: str, warn: _Warn) -> None:
+def _check_enumeration(card: _Card, where: Location, field_html: str, warn: _Warn) -> None:
     longest = max((item.count("<li>") for item in _LIST.findall(field_html)), default=0)
     plain = CLOZE.sub(r"\2", plain_text(field_html))
     for series in _INLINE_SERIES.finditer(plain):
@@ -227,7 +230,7 @@ def _check_enumeration(card: _Card, text: Text, field_html: str, warn: _Warn) ->
         warn(
             card,
             "enumeration",
-            text.location,
+            where,
             f"card '{card.spec.id}' asks to recall a list of {longest} items "
             f"(more than {MAX_LIST_ITEMS}): unordered lists are hard to learn; "
             "split it into cards or a cloze per item",
@@ -250,24 +253,23 @@ def _check_cloze(card: _Card, cloze: Text, warn: _Warn) -> None:
 def _check_occlusion(card: _Card, warn: _Warn) -> None:
     """Too many masks on one card, and masks a finger cannot tap on a phone."""
     spec = card.spec
-    assert spec.occlusion is not None
     groups = read_occlusion_field(card.note.fields[0])
-    written = spec.occlusion.hide or spec.occlusion.masks
+    written = spec.occlusion_groups
     # A hidden label's card keeps its number across releases; masks are numbered in order.
-    by_key = {group.key: group.location for group in spec.occlusion.hide}
+    by_key = dict(spec.hidden_keys)
     keys = card_keys(card.note.fields[0])
     every_mask = sum(len(masks) for masks in groups.values())
     pictures = {file.name: file.data for file in card.note.media}
     size = image_size(pictures.get(card.pictures[0], b"")) if card.pictures else None
     if hides_all(card.note.fields[0]) and every_mask > MAX_MASKS_PER_CARD:
         # Every mask covers every card: one finding for the note.
-        location = written[0].location if written else spec.location
+        location = written[0] if written else spec.location
         _too_many(card, location, every_mask, warn, advice="or use mode: hide-one")
 
     def location_of(number: int) -> Location:
         if number in keys:
             return by_key.get(keys[number], spec.location)
-        return written[number - 1].location if number <= len(written) else spec.location
+        return written[number - 1] if number <= len(written) else spec.location
 
     if hides_all(card.note.fields[0]):
         _check_overlaps(card, groups, location_of, warn)
@@ -426,8 +428,9 @@ def _alike_enough(
 
 
 def _question_location(card: _Card) -> Location:
-    text = card.spec.question or card.spec.cloze
-    return text.location if text is not None else card.spec.location
+    if card.spec.question is not None:
+        return card.spec.question
+    return card.spec.cloze.location if card.spec.cloze is not None else card.spec.location
 
 
 def _words(text: str) -> list[str]:

@@ -13,6 +13,12 @@ flat too), so it opens from disk with no server and no network:
   as Anki's reviewer does when nothing was typed;
 - image occlusion masks, which Anki's reviewer paints on a canvas with a script, are drawn as
   a static SVG over the picture from the same rendered shapes (``occlusion_overlay``).
+
+It reads only the notes and where each card is written, both of which the build cache keeps,
+so an unchanged card file is read from the cache, not compiled again (the page's bytes are
+the same either way). Every field on the page went through the sanitiser when its card was
+compiled (for a cached one, by this user's deckgen: the cache's entries are signed with the
+user's key, and a planted one is ignored), and the page escapes what it adds.
 """
 
 from __future__ import annotations
@@ -64,7 +70,7 @@ def write_preview(compiled: list[CompiledDeck], out_dir: Path) -> Preview:
     cards = 0
     for deck in compiled:
         by_subdeck: dict[str, list[str]] = {}
-        places = {card.id: card.location for card, _ in deck.written_cards()}
+        places = {card.id: card.location for card in deck.spec.cards}
         # A retired card ships as a notice and no card file holds it: it is shown as students
         # get it, marked retired, and linked to the lock that keeps it.
         lock = Location(deck.spec.folder / LOCK_FILE)

@@ -1,7 +1,12 @@
 """``deckgen stats``: what a deck holds, counted the way Anki will count it.
 
 Deck names, subdecks and tags are the author's text: each is printed escaped (``printable``),
-so no control, bidi or zero-width character reaches the terminal."""
+so no control, bidi or zero-width character reaches the terminal.
+
+What it counts of each card as written (its source, its body map) is ``AuthoredCard``, which
+the build cache keeps, so an unchanged card file is not compiled again; and the command on a
+project unchanged since its last run prints that run's table before importing the pipeline
+(``freshness.recorded_review``)."""
 
 from __future__ import annotations
 
@@ -9,7 +14,7 @@ from collections import Counter
 
 from deckgen.anki.compiled import CompiledDeck
 from deckgen.diagnostics import Report, printable
-from deckgen.values import folder_name
+from deckgen.values import CardKind, folder_name
 from deckgen.workflow.lint import RULES
 
 _TABLES = ("subdeck", "type", "tag")
@@ -22,7 +27,7 @@ def stats_text(compiled: list[CompiledDeck], findings: Report) -> str:
         folder = deck.spec.folder.resolve()
         notes_by: dict[str, Counter[str]] = {title: Counter() for title in _TABLES}
         cards_by: dict[str, Counter[str]] = {title: Counter() for title in _TABLES}
-        written = deck.written_cards()
+        written = deck.authored_cards()
         for card, note in written:
             count = len(note.card_ords)
             keys = {
@@ -34,8 +39,8 @@ def stats_text(compiled: list[CompiledDeck], findings: Report) -> str:
                 for key in keys[title]:
                     notes_by[title][key] += 1
                     cards_by[title][key] += count
-        sourced = sum(1 for card, _ in written if card.source and card.source.markdown.strip())
-        bodymaps = sum(1 for card, _ in written if card.bodymap is not None)
+        sourced = sum(1 for card, _ in written if card.sourced)
+        bodymaps = sum(1 for card, _ in written if card.has_bodymap)
         counts = deck.counts
         notes = counts.notes
         rules = Counter(
@@ -56,7 +61,7 @@ def stats_text(compiled: list[CompiledDeck], findings: Report) -> str:
             f"images: {len(deck.media) - _bodymap_files(deck)}, body maps: {bodymaps}, "
             f"sourced: {sourced} of {notes} notes ({share})"
         )
-        occlusion = [note for card, note in written if card.occlusion is not None]
+        occlusion = [note for card, note in written if card.kind is CardKind.OCCLUSION]
         if occlusion:
             masks = sum(note.fields[0].count("::image-occlusion:") for note in occlusion)
             lines.append(
