@@ -203,3 +203,20 @@ def test_a_package_beyond_what_a_plain_zip_holds_is_a_clear_error() -> None:
     members = [(str(number), b"") for number in range(0xFFFF + 1)]
     with pytest.raises(DeckgenError, match="at most 65533 images; split the deck"):
         anki_package._deterministic_zip(members)
+
+
+@pytest.mark.parametrize("size", [0, 700, 1 << 20, 2 * (1 << 20) + 5])
+def test_a_collection_zipped_from_its_file_gives_the_bytes_it_gives_from_memory(
+    size: int, tmp_path: Path
+) -> None:
+    """The collection is deflated and checksummed from its temporary file a block at a time
+    (never read whole): the package's bytes must be those of the same collection in memory."""
+    few_letters = bytes.maketrans(bytes(range(256)), b"abc \x00\xff<>" * 32)
+    data = random.Random(size).randbytes(size).translate(few_letters)
+    collection = tmp_path / "collection.anki2"
+    collection.write_bytes(data)
+    rest: list[tuple[str, bytes | Path]] = [("media", b"{}"), ("0", b"\x89PNG")]
+    from_file = anki_package._deterministic_zip([("collection.anki2", collection), *rest])
+    assert from_file == anki_package._deterministic_zip([("collection.anki2", data), *rest])
+    with zipfile.ZipFile(io.BytesIO(from_file)) as archive:
+        assert archive.read("collection.anki2") == data
