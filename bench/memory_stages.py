@@ -13,7 +13,6 @@ import functools
 import resource
 import sys
 from collections.abc import Callable
-from types import ModuleType
 from typing import Any
 
 import deckgen.pipeline.build as build
@@ -21,12 +20,12 @@ import deckgen.pipeline.filestage as filestage
 import deckgen.pipeline.project as project
 from deckgen.cli import cli
 
-STAGES = [
-    (build, "read_decks"),  # every card file loaded, checked and rendered (or from the cache)
+STAGES: list[tuple[Any, str]] = [
+    (filestage.FileCompiler, "__call__"),  # one deck's card files (or their cache entries)
     (build, "compile_deck"),  # guids, fingerprints and the lock of one deck
-    (project, "compile_project"),  # both of the above and the cache entries written
     (build, "package_bytes"),  # one deck's SQLite collection and zip
-    (project, "plan"),  # every package, the lock's text
+    (build, "plan_deck"),  # one deck's lock, package inputs and package
+    (project, "build_decks"),  # every deck, one at a time, and the cache entries written
 ]
 
 
@@ -42,7 +41,7 @@ def peak_mib() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
-def measured(module: ModuleType, name: str) -> None:
+def measured(module: Any, name: str) -> None:
     inner: Callable[..., Any] = getattr(module, name)
 
     @functools.wraps(inner)

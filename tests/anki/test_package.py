@@ -131,6 +131,29 @@ def test_notes_and_cards_are_the_rows_genanki_writes() -> None:
         assert len(rows["cards"]) == sum(len(note.card_ords) for note in deck.notes)
 
 
+def test_the_collection_records_neither_its_writes_nor_the_sqlite_version(
+    project: Path,
+) -> None:
+    """The collection is written to a file (a large deck's would not fit in memory twice) but
+    must keep the header an in-memory database has: a file database counts its writes and
+    names the SQLite library, which would make the bytes depend on the machine."""
+    assert run_deckgen("build").exit_code == 0
+    with zipfile.ZipFile(PACKAGE) as archive:
+        collection = archive.read("collection.anki2")
+    assert collection[:16] == b"SQLite format 3\0"
+    assert collection[24:28] == bytes(4), "file change counter"
+    assert collection[92:100] == bytes(8), "version-valid-for and SQLite version number"
+    with tempfile.TemporaryDirectory() as scratch:
+        path = Path(scratch) / "collection.anki2"
+        path.write_bytes(collection)
+        connection = sqlite3.connect(path)
+        try:
+            assert connection.execute("PRAGMA integrity_check").fetchone() == ("ok",)
+            assert connection.execute("SELECT count(*) FROM notes").fetchone()[0] > 0
+        finally:
+            connection.close()
+
+
 @pytest.mark.slow
 @settings(max_examples=15, deadline=None)
 @given(
@@ -180,3 +203,20 @@ def test_a_package_beyond_what_a_plain_zip_holds_is_a_clear_error() -> None:
     members = [(str(number), b"") for number in range(0xFFFF + 1)]
     with pytest.raises(DeckgenError, match="at most 65533 images; split the deck"):
         anki_package._deterministic_zip(members)
+
+
+@pytest.mark.parametrize("size", [0, 700, 1 << 20, 2 * (1 << 20) + 5])
+def test_a_collection_zipped_from_its_file_gives_the_bytes_it_gives_from_memory(
+    size: int, tmp_path: Path
+) -> None:
+    """The collection is deflated and checksummed from its temporary file a block at a time
+    (never read whole): the package's bytes must be those of the same collection in memory."""
+    few_letters = bytes.maketrans(bytes(range(256)), b"abc \x00\xff<>" * 32)
+    data = random.Random(size).randbytes(size).translate(few_letters)
+    collection = tmp_path / "collection.anki2"
+    collection.write_bytes(data)
+    rest: list[tuple[str, bytes | Path]] = [("media", b"{}"), ("0", b"\x89PNG")]
+    from_file = anki_package._deterministic_zip([("collection.anki2", collection), *rest])
+    assert from_file == anki_package._deterministic_zip([("collection.anki2", data), *rest])
+    with zipfile.ZipFile(io.BytesIO(from_file)) as archive:
+        assert archive.read("collection.anki2") == data

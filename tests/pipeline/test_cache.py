@@ -317,7 +317,7 @@ def test_a_build_with_nothing_to_do_repeats_what_the_last_one_said(
     def no_compiling(*args: object, **kwargs: object) -> object:
         raise AssertionError("the project was compiled again")
 
-    monkeypatch.setattr(build_run, "compile_project", no_compiling)
+    monkeypatch.setattr(build_run, "build_decks", no_compiling)
     again = run_deckgen("build")
     assert (again.exit_code, again.stdout, again.stderr) == (0, full.stdout, full.stderr)
     check = run_deckgen("build", "--check")

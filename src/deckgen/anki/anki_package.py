@@ -8,14 +8,18 @@ give the same bytes.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import itertools
 import json
+import os
 import sqlite3
 import struct
+import tempfile
 import zipfile
 import zlib
 from collections.abc import Iterator
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import genanki
@@ -29,6 +33,7 @@ from deckgen.values import usable_cores
 
 if TYPE_CHECKING:
     from deckgen.anki.compiled import CompiledDeck, Note
+    from deckgen.values import CardKind
 
 _ZIP_PERMISSIONS = 0o100644 << 16
 _UNIX = 3
@@ -96,8 +101,37 @@ def package_bytes(deck: CompiledDeck) -> bytes:
     # time keeps them repeatable.
     newest = max([note.mod for note in deck.notes] + list(deck.notetype_mods.values()) + [0])
     ids = itertools.count(newest * 1000)
-    connection = sqlite3.connect(":memory:")
+    with tempfile.TemporaryDirectory(prefix="deckgen-collection-") as scratch:
+        # On disk, not in memory: an in-memory collection and the copy serialize() made of it
+        # were two of a large deck's peak copies of its HTML. A private temporary folder of
+        # our own, not a project path.
+        database = Path(scratch) / "collection.anki2"
+        _write_collection(deck, database, models, anki_decks, notes_by_deck, newest, ids)
+        _as_in_memory(database)
+        media = deck.media
+        # The collection is zipped from its file, never read whole into memory.
+        members: list[tuple[str, bytes | Path]] = [("collection.anki2", database)]
+        members.append(
+            ("media", json.dumps({str(i): f.name for i, f in enumerate(media)}).encode())
+        )
+        members.extend((str(i), f.data) for i, f in enumerate(media))
+        return _deterministic_zip(members)
+
+
+def _write_collection(
+    deck: CompiledDeck,
+    database: Path,
+    models: dict[CardKind, _StampedModel],
+    anki_decks: dict[str, genanki.Deck],
+    notes_by_deck: dict[str, list[Note]],
+    newest: int,
+    ids: Iterator[int],
+) -> None:
+    connection = sqlite3.connect(database)
     try:
+        # Nothing to recover: a failed build discards the file. Neither setting changes a byte.
+        connection.execute("PRAGMA journal_mode = OFF")
+        connection.execute("PRAGMA synchronous = OFF")
         cursor = connection.cursor()
         cursor.executescript(_TABLES)
         cursor.executescript(APKG_COL)
@@ -122,15 +156,23 @@ def package_bytes(deck: CompiledDeck) -> bytes:
         )
         cursor.executescript(_INDEXES)
         connection.commit()
-        collection = connection.serialize()
     finally:
         connection.close()
 
-    media = deck.media
-    members = [("collection.anki2", collection)]
-    members.append(("media", json.dumps({str(i): f.name for i, f in enumerate(media)}).encode()))
-    members.extend((str(i), f.data) for i, f in enumerate(media))
-    return _deterministic_zip(members)
+
+_FILE_CHANGE_COUNTER = slice(24, 28)
+_VERSION_VALID_FOR = slice(92, 100)
+"""With the SQLite version number that wrote the file: header fields a file database
+updates on every write and an in-memory one leaves at zero."""
+
+
+def _as_in_memory(database: Path) -> None:
+    """Give the collection in ``database`` the header an in-memory database has: the
+    package's bytes then depend on neither the number of writes nor the SQLite version."""
+    with database.open("r+b") as file:
+        for field in (_FILE_CHANGE_COUNTER, _VERSION_VALID_FOR):
+            file.seek(field.start)
+            file.write(bytes(field.stop - field.start))
 
 
 PRESET_ID_BASE = 1 << 41
@@ -167,39 +209,46 @@ def _insert_notes(
     collection's deck and notetype JSON once per subdeck, were a third of the time a one-card
     edit of a 10,000-card bank took. The cards are the ones Anki makes of the note
     (``Note.card_ords``). tests/anki/test_package.py checks every row equals genanki's."""
-    note_rows = []
-    card_rows = []
+    # Ids go note, its cards, next note...; the rows are made one at a time as SQLite takes
+    # them (lists of every row held a large deck's HTML once more).
+    note_ids = []
     for note in notes:
-        note_id = next(ids)
-        tags = " " + " ".join(note.tags) + " "
-        # id, guid, mid, mod, usn, tags, flds, sfld (the first field), csum, flags, data
-        note_rows.append(
-            (
-                note_id,
-                note.guid,
-                note.notetype.id,
-                note.mod,
-                -1,
-                tags,
-                "\x1f".join(note.fields),
-                note.fields[0],
-                0,
-                0,
-                "",
-            )
+        note_ids.append(next(ids))
+        for _ in note.card_ords:
+            next(ids)
+    # id, guid, mid, mod, usn, tags, flds, sfld (the first field), csum, flags, data
+    note_rows = (
+        (
+            note_id,
+            note.guid,
+            note.notetype.id,
+            note.mod,
+            -1,
+            " " + " ".join(note.tags) + " ",
+            "\x1f".join(note.fields),
+            note.fields[0],
+            0,
+            0,
+            "",
         )
-        for ord_ in note.card_ords:
-            # id, nid, did, ord, mod, usn, then a new card: type, queue, due, ivl, factor,
-            # reps, lapses, left, odue, odid, flags 0, data ''
-            card_rows.append((next(ids), note_id, deck_id, ord_, note.mod, -1, *_NEW_CARD))
+        for note, note_id in zip(notes, note_ids, strict=True)
+    )
+    # id, nid, did, ord, mod, usn, then a new card: type, queue, due, ivl, factor, reps,
+    # lapses, left, odue, odid, flags 0, data ''; a note's cards take the ids after its own.
+    card_rows = (
+        (note_id + number, note_id, deck_id, ord_, note.mod, -1, *_NEW_CARD)
+        for note, note_id in zip(notes, note_ids, strict=True)
+        for number, ord_ in enumerate(note.card_ords, start=1)
+    )
     cursor.executemany("INSERT INTO notes VALUES(?,?,?,?,?,?,?,?,?,?,?)", note_rows)
     cursor.executemany("INSERT INTO cards VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)", card_rows)
 
 
-def _deterministic_zip(members: list[tuple[str, bytes]]) -> bytes:
+def _deterministic_zip(members: list[tuple[str, bytes | Path]]) -> bytes:
     """A zip of ``members`` in order, each deflated, with fixed times and permissions, so the
     same members give the same bytes. Written here rather than with zipfile, which deflates on
-    one core: a large collection is deflated in blocks on every core (``_deflate``)."""
+    one core: a large collection is deflated in blocks on every core (``_deflate``). A member
+    given as a file (the collection) is read a block at a time, never whole."""
     if len(members) > _ZIP_MAX_MEMBERS:
         raise DeckgenError(
             f"a package can hold at most {_ZIP_MAX_MEMBERS - 2} images; "
@@ -207,9 +256,13 @@ def _deterministic_zip(members: list[tuple[str, bytes]]) -> bytes:
         )
     archive = bytearray()
     directory = bytearray()
-    for name, data in members:
+    for name, member in members:
         encoded = name.encode("utf-8")
-        deflated = _deflate(data)
+        with _opened(member) as data:
+            deflated = _deflate(data)
+            crc = 0
+            for start in range(0, len(data), _DEFLATE_BLOCK):
+                crc = zlib.crc32(data[start : start + _DEFLATE_BLOCK], crc)
         if max(len(data), len(archive) + len(deflated)) > _ZIP_MAX_BYTES:
             raise _too_large()
         # The fields zipfile writes: version 2.0 needed, no flags, deflate, the 1980 time.
@@ -220,7 +273,7 @@ def _deterministic_zip(members: list[tuple[str, bytes]]) -> bytes:
             zipfile.ZIP_DEFLATED,
             0,
             _ZIP_DATE,
-            zlib.crc32(data),
+            crc,
             len(deflated),
             len(data),
             len(encoded),
@@ -256,7 +309,34 @@ _DEFLATE_BLOCK = 1 << 20
 _DEFLATE_WINDOW = 1 << 15
 
 
-def _deflate(data: bytes) -> bytes:
+class _FileBytes:
+    """A file's bytes as far as ``_deflate`` reads them: its size, and slices read when taken."""
+
+    def __init__(self, descriptor: int) -> None:
+        self.descriptor = descriptor
+        self.size = os.fstat(descriptor).st_size
+
+    def __len__(self) -> int:
+        return self.size
+
+    def __getitem__(self, part: slice) -> bytes:
+        start, stop, _ = part.indices(self.size)
+        return os.pread(self.descriptor, max(0, stop - start), start)
+
+
+@contextlib.contextmanager
+def _opened(member: bytes | Path) -> Iterator[bytes | _FileBytes]:
+    if isinstance(member, bytes):
+        yield member
+        return
+    descriptor = os.open(member, os.O_RDONLY | os.O_CLOEXEC)
+    try:
+        yield _FileBytes(descriptor)
+    finally:
+        os.close(descriptor)
+
+
+def _deflate(data: bytes | _FileBytes) -> bytes:
     """``data`` as one raw deflate stream, made of 1 MiB blocks deflated in parallel (zlib
     releases the GIL), each primed with the 32 KiB before it as pigz does: about the size
     one pass makes, and the same bytes whatever the number of cores."""

@@ -13,7 +13,7 @@ from deckgen.render.card import AuthoredCard, RenderedCard
 from deckgen.values import CardKind, MediaFile
 
 
-@dataclass(frozen=True, kw_only=True)
+@dataclass(frozen=True, kw_only=True, slots=True)
 class Note:
     """A note ready to be written into a package."""
 

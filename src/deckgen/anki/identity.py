@@ -13,6 +13,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
+import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -111,7 +112,7 @@ class DeckIdentity:
         )
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Stamp:
     """What the lock remembers of one note or notetype."""
 
@@ -289,8 +290,9 @@ def _describe_damage(exc: Exception) -> str:
 def _read_section(section: dict[str, dict[str, object]]) -> dict[str, Stamp]:
     stamps = {}
     for key, entry in section.items():
+        # The type interned: a handful of names, otherwise one string per note of a large lock.
         stamps[key] = Stamp(
-            str(entry["fingerprint"]), _checked_mod(entry["mod"]), str(entry["type"])
+            str(entry["fingerprint"]), _checked_mod(entry["mod"]), sys.intern(str(entry["type"]))
         )
     return stamps
 

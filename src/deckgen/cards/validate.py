@@ -237,40 +237,54 @@ def checked_decks(
 ) -> list[DeckSpec[CardT]]:
     """The decks of deck files with their cards, checked for what needs all of a deck's
     cards and for what needs all the decks (two decks share neither an id nor a name)."""
-    decks = [
-        deck
-        for deck_file, cards in with_cards
-        if (deck := deck_file.deck(cards, report)) is not None
-    ]
-    _check_decks_distinct(decks, report)
+    distinct = DistinctDecks()
+    decks = []
+    for deck_file, cards in with_cards:
+        if (deck := deck_file.deck(cards, report)) is not None:
+            distinct.check(deck, report)
+            decks.append(deck)
     return decks
 
 
-def _check_decks_distinct(decks: list[DeckSpec[CardT]], report: Report) -> None:
-    _report_repeats(
-        report,
-        ((deck.id, deck.location) for deck in decks),
-        lambda deck_id, first: (
-            f"deck id '{deck_id}' is already used by {first}: "
-            "two decks with one id would overwrite each other's notes"
-        ),
-    )
-    _report_repeats(
-        report,
-        ((deck.name, deck.location) for deck in decks),
-        lambda name, first: (
-            f"deck name '{name}' is already used by {first}: Anki would merge the two decks"
-        ),
-    )
+@dataclass
+class DistinctDecks:
+    """Checks one deck at a time that no two decks share an id or a name, so a build can let
+    each deck's cards go before it reads the next deck: the later deck is reported."""
+
+    _ids: dict[str, Location] = field(default_factory=dict)
+    _names: dict[str, Location] = field(default_factory=dict)
+
+    def check(self, deck: DeckSpec[CardT], report: Report) -> None:
+        _report_repeats(
+            report,
+            [(deck.id, deck.location)],
+            lambda deck_id, first: (
+                f"deck id '{deck_id}' is already used by {first}: "
+                "two decks with one id would overwrite each other's notes"
+            ),
+            first=self._ids,
+        )
+        _report_repeats(
+            report,
+            [(deck.name, deck.location)],
+            lambda name, first: (
+                f"deck name '{name}' is already used by {first}: Anki would merge the two decks"
+            ),
+            first=self._names,
+        )
 
 
 def _report_repeats(
     report: Report,
     keyed_places: Iterable[tuple[str, Location]],
     message: Callable[[str, Location], str],
+    *,
+    first: dict[str, Location] | None = None,
 ) -> None:
-    """Report every place whose key was already seen, naming the first place."""
-    first: dict[str, Location] = {}
+    """Report every place whose key was already seen (here, or in ``first``: where each key
+    was first seen, which this updates), naming the first place."""
+    if first is None:
+        first = {}
     for key, location in keyed_places:
         if key in first:
             report.error(location, message(key, first[key]))

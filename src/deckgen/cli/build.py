@@ -132,12 +132,12 @@ def check(cards_dir: Path, new_lock: bool, output_format: str) -> None:
     if not new_lock and replayed(cards_dir, DEFAULT_PACKAGES_DIR, "checked", output):
         return
     from deckgen.pipeline.cache import BuildCache
-    from deckgen.pipeline.project import checked_summary, compile_cards
+    from deckgen.pipeline.project import checked_summary, count_cards
 
     report = Report()
     # The same per-file cache as build: the pre-commit hook runs check on every commit.
-    compiled = compile_cards(
+    counts = count_cards(
         cards_dir, report, cache=BuildCache.for_cards(cards_dir), lock_required=not new_lock
     )
     output.report(report)
-    output.say(checked_summary(compiled, report))
+    output.say(checked_summary(counts, report))

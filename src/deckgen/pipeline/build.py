@@ -18,12 +18,19 @@ import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TypeVar
 
 from deckgen.anki.anki_package import package_bytes
-from deckgen.anki.compiled import CompiledDeck
+from deckgen.anki.compiled import CompiledDeck, DeckCounts
 from deckgen.anki.identity import LOCK_FILE, MAX_LOCK_BYTES, MAX_TIME, DeckIdentity, fingerprint
 from deckgen.anki.package_reader import UnreadablePackage, package_content, read_package_bytes
-from deckgen.cards.validate import DeckFile, DeckSpec, checked_decks, read_deck_files
+from deckgen.cards.validate import (
+    DeckFile,
+    DeckSpec,
+    DistinctDecks,
+    checked_decks,
+    read_deck_files,
+)
 from deckgen.diagnostics import DeckgenError, Location, Report, SourceErrors, display_path
 from deckgen.pipeline.atomic import write_all
 from deckgen.pipeline.cache import BuildCache
@@ -33,26 +40,49 @@ from deckgen.pipeline.freshness import environment_digest
 from deckgen.render.card import RenderedCard
 from deckgen.source.safe_files import (
     UnsafeFile,
-    read_file,
+    file_digest,
     write_atomically,
 )
 from deckgen.values import folder_name
 
 
 @dataclass(frozen=True)
-class PlannedDeck:
-    """One deck's outputs, and whether they differ from what is on disk."""
+class DeckOutputs:
+    """One deck's package and lock, whether they differ from what is on disk, and what the
+    build says of them: all it keeps of a deck once planned, without its cards and notes (a
+    build holds those of one deck at a time)."""
 
-    compiled: CompiledDeck
     package_path: Path
-    package_changed: bool
-    """False when the package on disk would import exactly alike (its bytes may still differ
-    if it was written with another SQLite or zlib)."""
+    changed_package: bytes | None
+    """The package's bytes when it differs from the file on disk; None when that file would
+    import exactly alike (its bytes may still differ if it was written with another SQLite
+    or zlib)."""
     lock_path: Path
-    lock_text: str
-    lock_changed: bool
+    changed_lock: bytes | None
+    """The lock's bytes when they differ from the file on disk; None when it is current."""
     inputs: str
     """A hash of everything the package is made from."""
+    counts: DeckCounts
+    images: int
+
+    @property
+    def package_changed(self) -> bool:
+        return self.changed_package is not None
+
+    @property
+    def lock_changed(self) -> bool:
+        return self.changed_lock is not None
+
+    @property
+    def changed(self) -> bool:
+        return self.package_changed or self.lock_changed
+
+
+@dataclass(frozen=True)
+class PlannedDeck(DeckOutputs):
+    """A deck's outputs planned, with the compiled deck they are made from."""
+
+    compiled: CompiledDeck
     rendered_package: bytes | None
     """The package's bytes when planning needed them; None when the cache showed the package
     on disk current without rendering it."""
@@ -63,9 +93,11 @@ class PlannedDeck:
             return self.rendered_package
         return package_bytes(self.compiled)
 
-    @property
-    def changed(self) -> bool:
-        return self.package_changed or self.lock_changed
+    def outputs(self) -> DeckOutputs:
+        """What the build keeps of the deck once it moves on to the next."""
+        return DeckOutputs(
+            **{field.name: getattr(self, field.name) for field in dataclasses.fields(DeckOutputs)}
+        )
 
 
 def build_time(environ: Mapping[str, str]) -> int:
@@ -127,27 +159,104 @@ def compile_project(
     ``lock_required``, a deck whose lock is missing although students have it is an error
     (see ``_missing_lock``)."""
     files = FileCompiler(cache, on_file_done, authored=authored)
-    compiled = [
-        deck
-        for spec in read_decks(cards_dir, report, files)
+    compiling = _Compiling(now, report, packages_dir, files, lock_required)
+    return _each_deck(cards_dir, compiling, keep=lambda deck: deck)
+
+
+def build_decks(
+    cards_dir: Path,
+    *,
+    now: int,
+    report: Report,
+    out_dir: Path,
+    cache: BuildCache | None = None,
+    on_file_done: Callable[[], None] | None = None,
+    lock_required: bool = False,
+) -> list[DeckOutputs]:
+    """``compile_project`` and ``plan`` one deck at a time: what a build writes and says.
+
+    Only the outputs of each deck are kept (its package's bytes only when they changed),
+    never every deck's cards and notes at once: a bank split over decks builds in the memory
+    of its largest deck."""
+    compiling = _Compiling(now, report, out_dir, FileCompiler(cache, on_file_done), lock_required)
+    return _each_deck(
+        cards_dir, compiling, keep=lambda deck: plan_deck(deck, out_dir, cache=cache).outputs()
+    )
+
+
+def count_decks(
+    cards_dir: Path,
+    *,
+    now: int,
+    report: Report,
+    packages_dir: Path,
+    cache: BuildCache | None = None,
+    lock_required: bool = False,
+) -> list[DeckCounts]:
+    """``compile_project`` for ``deckgen check``, one deck at a time: each deck's counts."""
+    compiling = _Compiling(now, report, packages_dir, FileCompiler(cache), lock_required)
+    return _each_deck(cards_dir, compiling, keep=lambda deck: deck.counts)
+
+
+@dataclass
+class _Compiling:
+    """What compiling each deck of a project takes, and what carries from deck to deck."""
+
+    now: int
+    report: Report
+    packages_dir: Path
+    files: FileCompiler
+    lock_required: bool
+    distinct: DistinctDecks = dataclasses.field(default_factory=DistinctDecks)
+
+    def deck(self, deck_file: DeckFile) -> CompiledDeck | None:
+        """One deck checked and compiled; None when it has an error (it is reported)."""
+        report = self.report
+        cards = self.files(
+            deck_file.folder, deck_file.card_files, deck_file.tags, report, _identity(deck_file)
+        )
+        spec = deck_file.deck(cards, report)
+        if spec is None:
+            return None
+        self.distinct.check(spec, report)
         # A deck whose card files have errors lacks their cards: stamping it would take them
         # for deleted and bury the one real error under a warning per card.
-        if not report.has_errors_in(spec.folder)
-        and not (lock_required and _missing_lock(spec, packages_dir, report))
-        and (
-            deck := compile_deck(
-                spec,
-                now=now,
-                report=report,
-                previous_package=package_path(packages_dir, spec.folder),
-            )
-        )
-        is not None
+        if report.has_errors_in(spec.folder) or (
+            self.lock_required and _missing_lock(spec, self.packages_dir, report)
+        ):
+            return None
+        previous = package_path(self.packages_dir, spec.folder)
+        return compile_deck(spec, now=self.now, report=report, previous_package=previous)
+
+
+_Kept = TypeVar("_Kept")
+
+
+def _each_deck(
+    cards_dir: Path, compiling: _Compiling, *, keep: Callable[[CompiledDeck], _Kept]
+) -> list[_Kept]:
+    """Check and compile every deck under ``cards_dir`` in turn, and return what ``keep``
+    takes of each; raises SourceErrors when any deck has an error. Once a deck has an error
+    nothing more is kept (no package is rendered for nothing), but every deck is checked."""
+    report = compiling.report
+    kept = [
+        one
+        for deck_file in read_deck_files(cards_dir, report)
+        if (one := _kept(compiling, deck_file, keep)) is not None
     ]
     if report.error_count:
         raise SourceErrors(report)
-    files.save()
-    return compiled
+    compiling.files.save()
+    return kept
+
+
+def _kept(
+    compiling: _Compiling, deck_file: DeckFile, keep: Callable[[CompiledDeck], _Kept]
+) -> _Kept | None:
+    """What ``keep`` takes of one deck: a function of its own, so that the deck's cards and
+    notes are let go when it returns, before the next deck is read."""
+    deck = compiling.deck(deck_file)
+    return keep(deck) if deck is not None and not compiling.report.error_count else None
 
 
 def read_decks(
@@ -209,37 +318,40 @@ def _missing_lock(spec: DeckSpec[RenderedCard], packages_dir: Path, report: Repo
 def plan(
     compiled: list[CompiledDeck], out_dir: Path, *, cache: BuildCache | None = None
 ) -> list[PlannedDeck]:
-    """Render every package and lock in memory and compare them with the files on disk.
+    """Render every package and lock in memory and compare them with the files on disk."""
+    return [plan_deck(deck, out_dir, cache=cache) for deck in compiled]
+
+
+def plan_deck(deck: CompiledDeck, out_dir: Path, *, cache: BuildCache | None = None) -> PlannedDeck:
+    """Render a deck's package and lock in memory and compare them with the files on disk.
 
     With a cache, a package recorded as made from the same inputs is neither rendered nor
     compared, and one recorded as made from other content is rendered but not compared."""
-    planned = []
-    for deck in compiled:
-        path = package_path(out_dir, deck.spec.folder)
-        lock_path = deck.spec.folder / LOCK_FILE
-        lock_text = deck.lock.to_text()
-        inputs = package_inputs(deck, lock_text)
-        on_disk = cache.inputs_on_disk(path) if cache is not None else None
-        package = None
-        changed = False
-        if on_disk != inputs:
-            package = package_bytes(deck)
-            # A package this deckgen wrote from other content certainly differs: skip the
-            # comparison, which reads both packages back (seconds on a large bank).
-            changed = _certainly_differs(on_disk, inputs) or _package_differs(path, package)
-        planned.append(
-            PlannedDeck(
-                compiled=deck,
-                package_path=path,
-                package_changed=changed,
-                lock_path=lock_path,
-                lock_text=lock_text,
-                lock_changed=_read_text(lock_path) != lock_text,
-                inputs=inputs,
-                rendered_package=package,
-            )
-        )
-    return planned
+    path = package_path(out_dir, deck.spec.folder)
+    lock_path = deck.spec.folder / LOCK_FILE
+    lock = deck.lock.to_text().encode("utf-8")
+    lock_digest = hashlib.sha256(lock).hexdigest()
+    inputs = package_inputs(deck, lock_digest)
+    on_disk = cache.inputs_on_disk(path) if cache is not None else None
+    package = None
+    changed = False
+    if on_disk != inputs:
+        package = package_bytes(deck)
+        # A package this deckgen wrote from other content certainly differs: skip the
+        # comparison, which reads both packages back (seconds on a large bank).
+        changed = _certainly_differs(on_disk, inputs) or _package_differs(path, package)
+    return PlannedDeck(
+        package_path=path,
+        changed_package=package if changed else None,
+        lock_path=lock_path,
+        # Compared by hash, the file read in chunks: a large deck's lock is not held twice.
+        changed_lock=None if _digest(lock_path, MAX_LOCK_BYTES) == lock_digest else lock,
+        inputs=inputs,
+        counts=deck.counts,
+        images=len(deck.media),
+        compiled=deck,
+        rendered_package=package,
+    )
 
 
 def package_path(out_dir: Path, deck_folder: Path) -> Path:
@@ -248,18 +360,17 @@ def package_path(out_dir: Path, deck_folder: Path) -> Path:
     return out_dir / f"{folder_name(deck_folder)}.apkg"
 
 
-def package_inputs(deck: CompiledDeck, lock_text: str) -> str:
+def package_inputs(deck: CompiledDeck, lock_digest: str) -> str:
     """What the deck's package is made from, as ``<deckgen>:<content>:<order>`` hashes.
 
     The lock holds every note's content fingerprint and time and every notetype's, so with
     the deck's name, description and options preset it fixes the package's content; the
     notes' order only changes its bytes."""
     options = deck.spec.options
-    # The lock by its own hash: as a JSON string it would be escaped whole first, a tenth of
-    # a one-card edit's time on a large bank.
-    lock = hashlib.sha256(lock_text.encode()).hexdigest()
+    # The lock by its own hash (``lock_digest``, SHA-256 of its bytes): as a JSON string it
+    # would be escaped whole first, a tenth of a one-card edit's time on a large bank.
     content = fingerprint(
-        [deck.spec.name, deck.description, lock]
+        [deck.spec.name, deck.description, lock_digest]
         + ([dataclasses.asdict(options)] if options is not None else [])
     )
     order = fingerprint([note.card_id for note in deck.notes])
@@ -274,13 +385,13 @@ def _certainly_differs(old_inputs: str | None, inputs: str) -> bool:
     return len(old) == len(new) and old[0] == new[0] and old[1] != new[1]
 
 
-def remember_packages(current: list[PlannedDeck], cache: BuildCache) -> None:
+def remember_packages(current: Sequence[DeckOutputs], cache: BuildCache) -> None:
     """Record that these decks' packages on disk are current, for the next build's plan()."""
     for deck in current:
         cache.record_package(deck.package_path, deck.inputs)
 
 
-def write(planned: list[PlannedDeck], also: Sequence[tuple[Path, bytes]] = ()) -> list[Path]:
+def write(planned: Sequence[DeckOutputs], also: Sequence[tuple[Path, bytes]] = ()) -> list[Path]:
     """Write what changed, all or nothing across decks, and the files ``also`` names (a
     release's record, notes and deck.yaml, renamed last in that order).
 
@@ -296,14 +407,18 @@ def write(planned: list[PlannedDeck], also: Sequence[tuple[Path, bytes]] = ()) -
     build reuse times the students already have, and Anki would skip those updates.
     """
     outputs = [
-        (deck.lock_path, deck.lock_text.encode("utf-8")) for deck in planned if deck.lock_changed
+        (deck.lock_path, deck.changed_lock) for deck in planned if deck.changed_lock is not None
     ]
-    outputs += [(deck.package_path, deck.package) for deck in planned if deck.package_changed]
+    outputs += [
+        (deck.package_path, deck.changed_package)
+        for deck in planned
+        if deck.changed_package is not None
+    ]
     outputs += also
     return write_all(outputs, beside=_output_paths(planned) + [path for path, _ in also])
 
 
-def _output_paths(planned: list[PlannedDeck]) -> list[Path]:
+def _output_paths(planned: Sequence[DeckOutputs]) -> list[Path]:
     return [path for deck in planned for path in (deck.package_path, deck.lock_path)]
 
 
@@ -352,8 +467,10 @@ def _package_differs(path: Path, package: bytes) -> bool:
         return True
 
 
-def _read_text(path: Path) -> str | None:
+def _digest(path: Path, max_bytes: int) -> str | None:
+    """SHA-256 of an output about to be replaced; None when it is missing or unsafe (writing
+    it says what is wrong)."""
     try:
-        return read_file(path, within=path.parent, max_bytes=MAX_LOCK_BYTES).decode("utf-8")
-    except (UnsafeFile, UnicodeDecodeError):
+        return file_digest(path, within=path.parent, max_bytes=max_bytes)
+    except UnsafeFile:
         return None

@@ -12,14 +12,15 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Protocol
 
-from deckgen.anki.compiled import CompiledDeck, total_counts
+from deckgen.anki.compiled import CompiledDeck, DeckCounts
 from deckgen.diagnostics import Location, Report, display_path, plural
 from deckgen.pipeline.build import (
-    PlannedDeck,
+    DeckOutputs,
+    build_decks,
     build_time,
     compile_project,
+    count_decks,
     cycle_collection_paused,
-    plan,
     remember_packages,
     write,
 )
@@ -77,6 +78,21 @@ def compile_cards(
     )
 
 
+def count_cards(
+    cards_dir: Path, report: Report, *, cache: BuildCache | None, lock_required: bool
+) -> list[DeckCounts]:
+    """Check every deck at the build clock as ``deckgen check`` does, one deck at a time;
+    each deck's counts."""
+    return count_decks(
+        cards_dir,
+        now=build_time(os.environ),
+        report=report,
+        packages_dir=DEFAULT_PACKAGES_DIR,
+        cache=cache,
+        lock_required=lock_required,
+    )
+
+
 class Review:
     """A run of ``deckgen lint``, ``stats``, ``preview`` or ``maps``: the decks compiled as
     a build compiles them, unchanged card files read from the build cache; and, with
@@ -131,10 +147,11 @@ def build_project(
     bar = start_progress() if start_progress is not None else None
     with cycle_collection_paused():
         try:
-            compiled = compile_cards(
+            planned = build_decks(
                 cards_dir,
-                report,
-                packages_dir=out_dir,
+                now=build_time(os.environ),
+                report=report,
+                out_dir=out_dir,
                 cache=cache,
                 on_file_done=bar.advance if bar is not None else None,
                 lock_required=not new_lock,
@@ -142,20 +159,18 @@ def build_project(
         finally:
             if bar is not None:
                 bar.finish()
-        planned = plan(compiled, out_dir, cache=cache)
     compile_diagnostics = len(report.diagnostics)
     output.report(report)
-    counts = {deck.package_path: str(total_counts([deck.compiled])) for deck in planned}
     if check_only:
         if not _check(planned, cache, report, output):
             return False
-    elif not _write(planned, cache, report, output, counts):
+    elif not _write(planned, cache, report, output):
         return True  # some warnings (a card's changed type) depend on the lock just replaced
     # The project is now in a state where building again has nothing to do.
     state = project_state(cards_dir, out_dir) if replay else None
     if state is not None:
         diagnostics = [(str(diagnostic), True) for diagnostic in report.sorted()]
-        up_to_date = [(_deck_line("up to date", deck, counts), False) for deck in planned]
+        up_to_date = [(_deck_line("up to date", deck), False) for deck in planned]
         outputs = {
             "build": [*diagnostics, *up_to_date, (_built_line(planned, report), False)],
             "check": [*diagnostics, (_checked_line(planned, report), False)],
@@ -163,13 +178,14 @@ def build_project(
         # What `deckgen check` says: it reads the packages in the default folder only, and
         # reports what compiling the cards reported.
         if out_dir == DEFAULT_PACKAGES_DIR and len(report.diagnostics) == compile_diagnostics:
-            outputs["checked"] = [*diagnostics, (checked_summary(compiled, report), False)]
+            summary = checked_summary([deck.counts for deck in planned], report)
+            outputs["checked"] = [*diagnostics, (summary, False)]
         cache.remember_quiet_output(state, outputs)
     return True
 
 
 def _check(
-    planned: list[PlannedDeck], cache: BuildCache, report: Report, output: BuildOutput
+    planned: list[DeckOutputs], cache: BuildCache, report: Report, output: BuildOutput
 ) -> bool:
     """Say which outputs are out of date; False when any is."""
     remember_packages([deck for deck in planned if not deck.package_changed], cache)
@@ -187,38 +203,37 @@ def _check(
 
 
 def _write(
-    planned: list[PlannedDeck],
+    planned: list[DeckOutputs],
     cache: BuildCache,
     report: Report,
     output: BuildOutput,
-    counts: dict[Path, str],
 ) -> bool:
     """Write what changed and say so; False when the lines said are not worth replaying."""
     for leftover in write(planned):
         output.say(f"removed {display_path(leftover)}, left behind by a killed build")
     remember_packages(planned, cache)
     for deck in planned:
-        output.say(_deck_line("wrote" if deck.changed else "up to date", deck, counts))
+        output.say(_deck_line("wrote" if deck.changed else "up to date", deck))
     output.say(_built_line(planned, report))
     return not (any(deck.changed for deck in planned) and report.warning_count)
 
 
-def _deck_line(state: str, deck: PlannedDeck, counts: dict[Path, str]) -> str:
+def _deck_line(state: str, deck: DeckOutputs) -> str:
     return (
         f"{state}: {display_path(deck.package_path)} "
-        f"({counts[deck.package_path]}, "
-        f"{plural(len(deck.compiled.media), 'image')})"
+        f"({deck.counts}, {plural(deck.images, 'image')})"
     )
 
 
-def _built_line(planned: list[PlannedDeck], report: Report) -> str:
+def _built_line(planned: list[DeckOutputs], report: Report) -> str:
     return f"built {plural(len(planned), 'deck')}; {report.summary()}"
 
 
-def checked_summary(compiled: list[CompiledDeck], report: Report) -> str:
-    """The last line of ``deckgen check``."""
-    return f"checked {plural(len(compiled), 'deck')}, {total_counts(compiled)}; {report.summary()}"
+def checked_summary(counts: list[DeckCounts], report: Report) -> str:
+    """The last line of ``deckgen check``, given each deck's counts."""
+    total = sum(counts, DeckCounts(0, 0))
+    return f"checked {plural(len(counts), 'deck')}, {total}; {report.summary()}"
 
 
-def _checked_line(planned: list[PlannedDeck], report: Report) -> str:
+def _checked_line(planned: list[DeckOutputs], report: Report) -> str:
     return f"up to date: {plural(len(planned), 'deck')}; {report.summary()}"

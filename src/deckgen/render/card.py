@@ -57,7 +57,7 @@ class AuthoredCard:
         )
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class RenderedCard:
     """One card checked and rendered: everything the deck stage needs, nothing it computes."""
 
