@@ -9,7 +9,6 @@ the machine's cores. Identity, the lock and the package come after, per deck (de
 from __future__ import annotations
 
 import contextlib
-import dataclasses
 import hashlib
 import html
 import itertools
@@ -46,12 +45,15 @@ def compile_file(
     deck_folder: Path,
     deck_tags: tuple[str, ...],
     identity: DeckIdentity | None = None,
+    keep_specs: bool = True,
 ) -> CompiledFile:
     """Check and render one card file of the deck in ``deck_folder``; with the deck's
-    ``identity``, each card's guid and fingerprint too. Pure: nothing is written."""
+    ``identity``, each card's guid and fingerprint too; without ``keep_specs``, the cards
+    without their parsed form (``RenderedCard.spec``), as the cache restores them. Pure:
+    nothing is written."""
     report = Report()
     resolver = MediaResolver(deck_folder, report)
-    fields = _FieldRenderer(resolver, report, identity)
+    fields = _FieldRenderer(resolver, report, identity, keep_specs)
     cards = tuple(
         _render_card(spec, fields) for spec in check_card_file(path, deck_folder, deck_tags, report)
     )
@@ -66,9 +68,17 @@ def compile_file(
     return CompiledFile(path, cards, tuple(report.diagnostics), images)
 
 
-def _compile_job(job: tuple[Path, Path, tuple[str, ...], DeckIdentity | None]) -> CompiledFile:
-    path, deck_folder, deck_tags, identity = job
-    return compile_file(path, deck_folder=deck_folder, deck_tags=deck_tags, identity=identity)
+def _compile_job(
+    job: tuple[Path, Path, tuple[str, ...], DeckIdentity | None, bool],
+) -> CompiledFile:
+    path, deck_folder, deck_tags, identity, keep_specs = job
+    return compile_file(
+        path,
+        deck_folder=deck_folder,
+        deck_tags=deck_tags,
+        identity=identity,
+        keep_specs=keep_specs,
+    )
 
 
 @dataclass
@@ -106,12 +116,16 @@ class FileCompiler:
                     keys[path] = key
         stored = self.cache.stored_files() if self.cache is not None else set()
         cached = [path for path in paths if keys.get(path) in stored]
+        # With a cache the parsed cards are dropped where they are made, as the cache drops
+        # them: lint, stats and preview read ``authored`` instead, and sending them back from
+        # the workers was a fifth of a cold build's memory and a tenth of its time.
+        deck: _Deck = (deck_folder, deck_tags, identity, self.cache is None)
         with contextlib.ExitStack() as workers:
             # The edited files compile in a worker while this process reads the unchanged
             # files' entries: on a one-card edit of a large bank the two take about as long.
             compiling = _start_compiling(
                 [path for path in paths if keys.get(path) not in stored],
-                (deck_folder, deck_tags, identity),
+                deck,
                 workers,
                 alongside=bool(cached),
             )
@@ -124,11 +138,7 @@ class FileCompiler:
                     results[path] = entry
                     self._file_done()
             unsound = [path for path in cached if path not in results]  # rebuilt here
-            for compiled in itertools.chain(
-                compiling, _start_compiling(unsound, (deck_folder, deck_tags, identity), workers)
-            ):
-                if self.cache is not None:
-                    compiled = _without_specs(compiled)
+            for compiled in itertools.chain(compiling, _start_compiling(unsound, deck, workers)):
                 results[compiled.path] = compiled
                 self._file_done()
                 key = keys.get(compiled.path)
@@ -156,8 +166,9 @@ class FileCompiler:
         self._unsaved.clear()
 
 
-_Deck = tuple[Path, tuple[str, ...], "DeckIdentity | None"]
-"""What every file of a deck is compiled with: its folder, tags and identity."""
+_Deck = tuple[Path, tuple[str, ...], "DeckIdentity | None", bool]
+"""What every file of a deck is compiled with: its folder, tags and identity, and whether
+the cards keep their parsed form."""
 
 
 def _start_compiling(
@@ -180,14 +191,6 @@ def _start_compiling(
     return map(_compile_job, jobs)
 
 
-def _without_specs(compiled: CompiledFile) -> CompiledFile:
-    """``compiled`` as the cache restores it: its cards without the parsed cards (``spec``),
-    which only lint, stats and preview read (they compile without the cache). Kept, they
-    were a fifth of a cold build's memory."""
-    cards = tuple(dataclasses.replace(card, spec=None) for card in compiled.cards)
-    return dataclasses.replace(compiled, cards=cards)
-
-
 def _total_size(paths: list[Path]) -> int:
     total = 0
     for path in paths:
@@ -205,6 +208,8 @@ class _FieldRenderer:
     report: Report
     identity: DeckIdentity | None = None
     """The deck's, when known: each card's guid and fingerprint are taken with its fields."""
+    keep_specs: bool = True
+    """Whether each card keeps its parsed form (``RenderedCard.spec``)."""
     _done: dict[Text, tuple[RenderedField, tuple[Diagnostic, ...]]] = field(default_factory=dict)
 
     def __call__(self, text: Text) -> RenderedField:
@@ -277,7 +282,7 @@ def _render_card(card: CardSpec, render_text: _FieldRenderer) -> RenderedCard:
             by_author_name["extra"],
             source,
         )
-    return _rendered(card, fields, media, tuple(pictures), render_text.identity)
+    return _rendered(card, fields, media, tuple(pictures), render_text)
 
 
 def _render_occlusion_card(card: CardSpec, render_text: _FieldRenderer) -> RenderedCard:
@@ -341,7 +346,7 @@ def _render_occlusion_card(card: CardSpec, render_text: _FieldRenderer) -> Rende
         "",
     )
     bodymaps = (("image", picture),) if card.bodymap is not None and picture else ()
-    return _rendered(card, fields, media, bodymaps, render_text.identity)
+    return _rendered(card, fields, media, bodymaps, render_text)
 
 
 def _rendered(
@@ -349,11 +354,12 @@ def _rendered(
     fields: tuple[str, ...],
     media: dict[str, MediaFile],
     bodymaps: tuple[tuple[str, MediaFile], ...],
-    identity: DeckIdentity | None,
+    renderer: _FieldRenderer,
 ) -> RenderedCard:
     """The card as the per-deck stage takes it: its fields, media in name order, pictures,
-    the cards Anki makes of it and, given the deck's ``identity``, its guid and fingerprint."""
+    the cards Anki makes of it and, given the deck's identity, its guid and fingerprint."""
     notetype = NOTETYPES[card.kind]
+    identity = renderer.identity
     guid = fingerprint = None
     if identity is not None:
         guid = identity.guid(card.id)
@@ -371,7 +377,7 @@ def _rendered(
         bodymaps=bodymaps,
         card_ords=card_ords(notetype, fields),
         location=card.location,
-        spec=card,
+        spec=card if renderer.keep_specs else None,
         guid=guid,
         fingerprint=fingerprint,
         authored=AuthoredCard.of(card),
