@@ -3,6 +3,9 @@ tests/fixtures/sample, copied by the ``project`` fixture)."""
 
 from __future__ import annotations
 
+import json
+import subprocess
+import sys
 from collections.abc import Mapping
 from pathlib import Path
 
@@ -32,3 +35,27 @@ def write_deck_folder(
         else:
             path.write_text(content)
     return deck
+
+
+OUTPUT_LIBRARIES = ["genanki", "markdown_it", "nh3", "yaml", "defusedxml"]
+"""The libraries that shape deckgen's output: a command answered before the pipeline is
+imported (a no-op build, an unchanged check, a reprinted lint) imports none of them."""
+_IMPORT_PROBE = (
+    "import json, sys\n"
+    "from deckgen.cli import cli\n"
+    "try:\n"
+    "    cli(sys.argv[1:], prog_name='deckgen')\n"
+    "except SystemExit:\n"
+    "    pass\n"
+    f"print(json.dumps([name for name in {OUTPUT_LIBRARIES!r} if name in sys.modules]))\n"
+)
+
+
+def output_libraries_imported(*args: str) -> tuple[list[str], str, str]:
+    """Run ``deckgen *args`` in a process of its own (in the current folder): which of
+    OUTPUT_LIBRARIES it imported, what it printed on stdout, and on stderr."""
+    result = subprocess.run(
+        [sys.executable, "-c", _IMPORT_PROBE, *args], capture_output=True, text=True, check=True
+    )
+    *said, imported = result.stdout.splitlines()
+    return json.loads(imported), "\n".join(said), result.stderr

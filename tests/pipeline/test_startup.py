@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-import json
 import shutil
 import subprocess
 import sys
 from pathlib import Path
+
+from helpers import OUTPUT_LIBRARIES, output_libraries_imported
 
 HEAVY = ["genanki", "markdown_it", "nh3", "yaml", "sqlite3", "importlib.metadata"]
 
@@ -28,24 +29,9 @@ def test_help_imports_none_of_the_heavy_libraries() -> None:
     assert "Usage: deckgen" in result.stdout
 
 
-OUTPUT_LIBRARIES = ["genanki", "markdown_it", "nh3", "yaml", "defusedxml"]
-_BUILD_PROBE = (
-    "import json, sys\n"
-    "from deckgen.cli import cli\n"
-    "try:\n"
-    "    cli(sys.argv[1:], prog_name='deckgen')\n"
-    "except SystemExit:\n"
-    "    pass\n"
-    f"print(json.dumps([name for name in {OUTPUT_LIBRARIES!r} if name in sys.modules]))\n"
-)
-
-
 def _imports(*args: str) -> tuple[list[str], str]:
-    result = subprocess.run(
-        [sys.executable, "-c", _BUILD_PROBE, *args], capture_output=True, text=True, check=True
-    )
-    *said, imported = result.stdout.splitlines()
-    return json.loads(imported), "\n".join(said)
+    imported, said, _ = output_libraries_imported(*args)
+    return imported, said
 
 
 def test_a_no_op_build_decides_before_importing_the_pipeline(project: Path) -> None:

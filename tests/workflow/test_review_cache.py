@@ -5,8 +5,6 @@ from __future__ import annotations
 
 import json
 import shutil
-import subprocess
-import sys
 from collections.abc import Callable
 from pathlib import Path
 
@@ -18,7 +16,7 @@ from deckgen.pipeline import project as project_module
 from deckgen.pipeline.cache import AUTHORED_DIR, CACHE_DIR, cache_key
 from deckgen.pipeline.freshness import REVIEWS_ENTRY, entry_header
 from deckgen.workflow import lint as lint_module
-from helpers import REPO
+from helpers import REPO, output_libraries_imported
 
 COMMANDS = {
     "lint": ("lint", "cards", "--format", "json"),
@@ -296,31 +294,12 @@ def test_a_planted_record_is_not_replayed(project: Path, monkeypatch: pytest.Mon
     assert run("stats", replay=True) == expected
 
 
-_PROBE = (
-    "import json, sys\n"
-    "from deckgen.cli import cli\n"
-    "try:\n"
-    "    cli(sys.argv[1:], prog_name='deckgen')\n"
-    "except SystemExit:\n"
-    "    pass\n"
-    "libraries = ['genanki', 'markdown_it', 'nh3', 'yaml', 'defusedxml']\n"
-    "print(json.dumps([name for name in libraries if name in sys.modules]))\n"
-)
-
-
 @pytest.mark.parametrize("command", REPLAYED)
 def test_a_replay_imports_none_of_the_pipeline(project: Path, command: str) -> None:
     """In a process of its own, as the pre-commit hook or an editor runs it."""
 
     def imports() -> tuple[list[str], str, str]:
-        result = subprocess.run(
-            [sys.executable, "-c", _PROBE, *COMMANDS[command]],
-            capture_output=True,
-            text=True,
-            check=True,
-        )
-        *said, imported = result.stdout.splitlines()
-        return json.loads(imported), "\n".join(said), result.stderr
+        return output_libraries_imported(*COMMANDS[command])
 
     first, first_said, first_stderr = imports()
     assert "yaml" in first and "markdown_it" in first  # the probe sees a real run's imports
