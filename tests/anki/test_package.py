@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 import io
+import os
 import random
+import signal
 import sqlite3
+import subprocess
+import sys
 import tempfile
 import unittest.mock
 import zipfile
@@ -200,9 +204,64 @@ def test_the_package_zip_reads_back_as_zipfile_would_write_it(sizes: list[int], 
 
 
 def test_a_package_beyond_what_a_plain_zip_holds_is_a_clear_error() -> None:
-    members = [(str(number), b"") for number in range(0xFFFF + 1)]
-    with pytest.raises(DeckgenError, match="at most 65533 images; split the deck"):
+    members = [(str(number), b"") for number in range(0xFFFF)]
+    with pytest.raises(DeckgenError, match="at most 65532 images; split the deck"):
         anki_package._deterministic_zip(members)
+
+
+def test_a_package_larger_than_deckgen_reads_back_is_refused_and_nothing_written(
+    project: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The next build, verify and changelog read the package back to keep students' card
+    numbers; one past the reader's limit would be taken for missing there."""
+    monkeypatch.setattr(anki_package, "MAX_PACKAGE_BYTES", 2_000)
+    result = run_deckgen("build")
+    assert result.exit_code == 1
+    assert "deckgen: error: the package would be larger than deckgen reads back" in result.output
+    assert "split the deck into several decks" in result.output
+    assert not PACKAGE.exists()
+
+
+def test_a_temporary_folder_without_room_is_named_in_a_clear_error(
+    project: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def no_room(*args: object) -> None:
+        raise sqlite3.OperationalError("database or disk is full")
+
+    monkeypatch.setattr(anki_package, "_write_collection", no_room)
+    result = run_deckgen("build")
+    assert result.exit_code == 1
+    assert f"through the temporary folder {tempfile.gettempdir()}" in result.output
+    assert "database or disk is full" in result.output
+    assert "set TMPDIR to a folder" in result.output
+    assert not PACKAGE.exists()
+
+
+def test_a_build_stopped_by_sigterm_leaves_no_temporary_collection(
+    project: Path, tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    """A CI timeout or a service manager stops a build with SIGTERM: it must unwind, so that
+    the deck's unpacked collection does not stay behind in the temporary folder."""
+    scratch = tmp_path_factory.mktemp("tmp")
+    stop_while_zipping = (
+        "import os, signal\n"
+        "import deckgen.anki.anki_package as package\n"
+        "def stopped(members):\n"
+        "    os.kill(os.getpid(), signal.SIGTERM)\n"
+        "package._deterministic_zip = stopped\n"
+        "from deckgen.cli import main\n"
+        "main()\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", stop_while_zipping, "build"],
+        env=os.environ | {"TMPDIR": str(scratch)},
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 128 + signal.SIGTERM, result.stderr
+    assert list(scratch.iterdir()) == []
+    assert not PACKAGE.exists()
 
 
 @pytest.mark.parametrize("size", [0, 700, 1 << 20, 2 * (1 << 20) + 5])

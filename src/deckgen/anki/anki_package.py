@@ -28,6 +28,7 @@ from genanki.apkg_schema import APKG_SCHEMA
 
 from deckgen.anki.identity import fingerprint
 from deckgen.anki.notetypes import NOTETYPES, Notetype
+from deckgen.anki.package_reader import MAX_PACKAGE_BYTES, MAX_UNCOMPRESSED_BYTES
 from deckgen.diagnostics import DeckgenError
 from deckgen.values import usable_cores
 
@@ -101,21 +102,28 @@ def package_bytes(deck: CompiledDeck) -> bytes:
     # time keeps them repeatable.
     newest = max([note.mod for note in deck.notes] + list(deck.notetype_mods.values()) + [0])
     ids = itertools.count(newest * 1000)
-    with tempfile.TemporaryDirectory(prefix="deckgen-collection-") as scratch:
-        # On disk, not in memory: an in-memory collection and the copy serialize() made of it
-        # were two of a large deck's peak copies of its HTML. A private temporary folder of
-        # our own, not a project path.
-        database = Path(scratch) / "collection.anki2"
-        _write_collection(deck, database, models, anki_decks, notes_by_deck, newest, ids)
-        _as_in_memory(database)
-        media = deck.media
-        # The collection is zipped from its file, never read whole into memory.
-        members: list[tuple[str, bytes | Path]] = [("collection.anki2", database)]
-        members.append(
-            ("media", json.dumps({str(i): f.name for i, f in enumerate(media)}).encode())
-        )
-        members.extend((str(i), f.data) for i, f in enumerate(media))
-        return _deterministic_zip(members)
+    try:
+        with tempfile.TemporaryDirectory(prefix="deckgen-collection-") as scratch:
+            # On disk, not in memory: an in-memory collection and the copy serialize() made
+            # of it were two of a large deck's peak copies of its HTML. A private temporary
+            # folder of our own, not a project path.
+            database = Path(scratch) / "collection.anki2"
+            _write_collection(deck, database, models, anki_decks, notes_by_deck, newest, ids)
+            _as_in_memory(database)
+            media = deck.media
+            # The collection is zipped from its file, never read whole into memory.
+            members: list[tuple[str, bytes | Path]] = [("collection.anki2", database)]
+            members.append(
+                ("media", json.dumps({str(i): f.name for i, f in enumerate(media)}).encode())
+            )
+            members.extend((str(i), f.data) for i, f in enumerate(media))
+            return _deterministic_zip(members)
+    except (sqlite3.Error, OSError) as exc:  # a full or small temporary folder
+        raise DeckgenError(
+            f"could not write the package of {deck.spec.name!r} through the temporary folder "
+            f"{tempfile.gettempdir()} ({exc}): make room there, or set TMPDIR to a folder "
+            "with room for the deck's unpacked collection"
+        ) from exc
 
 
 def _write_collection(
@@ -132,6 +140,8 @@ def _write_collection(
         # Nothing to recover: a failed build discards the file. Neither setting changes a byte.
         connection.execute("PRAGMA journal_mode = OFF")
         connection.execute("PRAGMA synchronous = OFF")
+        # An in-memory database's page size, whatever the temporary folder's disk reports.
+        connection.execute("PRAGMA page_size = 4096")
         cursor = connection.cursor()
         cursor.executescript(_TABLES)
         cursor.executescript(APKG_COL)
@@ -249,13 +259,14 @@ def _deterministic_zip(members: list[tuple[str, bytes | Path]]) -> bytes:
     same members give the same bytes. Written here rather than with zipfile, which deflates on
     one core: a large collection is deflated in blocks on every core (``_deflate``). A member
     given as a file (the collection) is read a block at a time, never whole."""
-    if len(members) > _ZIP_MAX_MEMBERS:
+    if len(members) >= _ZIP_MAX_MEMBERS:
         raise DeckgenError(
-            f"a package can hold at most {_ZIP_MAX_MEMBERS - 2} images; "
+            f"a package can hold at most {_ZIP_MAX_MEMBERS - 3} images; "
             "split the deck into several decks"
         )
     archive = bytearray()
     directory = bytearray()
+    inflated = 0
     for name, member in members:
         encoded = name.encode("utf-8")
         with _opened(member) as data:
@@ -263,7 +274,8 @@ def _deterministic_zip(members: list[tuple[str, bytes | Path]]) -> bytes:
             crc = 0
             for start in range(0, len(data), _DEFLATE_BLOCK):
                 crc = zlib.crc32(data[start : start + _DEFLATE_BLOCK], crc)
-        if max(len(data), len(archive) + len(deflated)) > _ZIP_MAX_BYTES:
+        inflated += len(data)
+        if len(archive) + len(deflated) > MAX_PACKAGE_BYTES or inflated > MAX_UNCOMPRESSED_BYTES:
             raise _too_large()
         # The fields zipfile writes: version 2.0 needed, no flags, deflate, the 1980 time.
         common = struct.pack(
@@ -282,7 +294,7 @@ def _deterministic_zip(members: list[tuple[str, bytes | Path]]) -> bytes:
         directory += struct.pack("<HHHHII", 0, 0, 0, 0, _ZIP_PERMISSIONS, len(archive)) + encoded
         archive += struct.pack("<I", 0x04034B50) + common + struct.pack("<H", 0) + encoded
         archive += deflated
-    if len(archive) + len(directory) > _ZIP_MAX_BYTES:
+    if len(archive) + len(directory) > MAX_PACKAGE_BYTES:
         raise _too_large()
     end = struct.pack(
         "<IHHHHIIH", 0x06054B50, 0, 0, len(members), len(members), len(directory), len(archive), 0
@@ -293,15 +305,18 @@ def _deterministic_zip(members: list[tuple[str, bytes | Path]]) -> bytes:
 
 
 def _too_large() -> DeckgenError:
+    """Past what deckgen reads back: the next build, verify and changelog read the package to
+    keep students' card numbers and history, and would take a larger one for missing."""
     return DeckgenError(
-        "a package can be at most 4 GiB (a plain zip's limit): "
-        "split the deck into several decks, or use smaller images"
+        f"the package would be larger than deckgen reads back ({MAX_PACKAGE_BYTES >> 20} MiB, "
+        f"{MAX_UNCOMPRESSED_BYTES >> 30} GiB unpacked): split the deck into several decks, "
+        "or use smaller images"
     )
 
 
 _ZIP_MAX_MEMBERS = 0xFFFF
-_ZIP_MAX_BYTES = 0xFFFFFFFF
-"""A zip without the zip64 extension counts members in 16 bits and bytes in 32."""
+"""A zip without the zip64 extension counts members in 16 bits, and 0xFFFF tells a reader to
+look for zip64 records; its 32-bit sizes are far above the reader's limits."""
 _ZIP_UTF8 = 0x800
 _ZIP_DATE = 1 << 5 | 1
 """1 January 1980 (year 0, month 1, day 1) as DOS dates count; the time is 00:00:00."""

@@ -10,9 +10,11 @@ would hurt students (verify), 2 usage errors, 3 a bug in deckgen.
 from __future__ import annotations
 
 import functools
+import signal
 from collections.abc import Callable
 from pathlib import Path
-from typing import ParamSpec, TypeVar
+from types import FrameType
+from typing import NoReturn, ParamSpec, TypeVar
 
 import click
 
@@ -163,4 +165,12 @@ def cli(context: click.Context) -> None:
 
 
 def main() -> None:
+    # Stopped by SIGTERM (a CI timeout, a service manager stopping `deckgen watch`), a command
+    # unwinds as on Ctrl-C: its temporary files (a package's collection) are removed, and
+    # nothing half-written is left, where the default would exit on the spot.
+    signal.signal(signal.SIGTERM, _stopped)
     cli(prog_name="deckgen")
+
+
+def _stopped(signum: int, _: FrameType | None) -> NoReturn:
+    raise SystemExit(128 + signum)

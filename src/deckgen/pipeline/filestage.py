@@ -184,7 +184,10 @@ def _start_compiling(
         # Imported here: multiprocessing is a fair part of the start-up of a small build.
         from concurrent.futures import ProcessPoolExecutor
 
-        pool = workers.enter_context(ProcessPoolExecutor(max_workers=min(cores, len(paths))))
+        pool = ProcessPoolExecutor(max_workers=min(cores, len(paths)))
+        # On an error meanwhile (a cache entry that cannot be read, Ctrl-C), the files not yet
+        # started are dropped rather than compiled for nothing before the error shows.
+        workers.callback(pool.shutdown, wait=True, cancel_futures=True)
         # map() submits every job now and keeps the files' order, so the output does not
         # depend on scheduling.
         return pool.map(_compile_job, jobs, chunksize=1)
