@@ -135,6 +135,8 @@ def _write_collection(
     newest: int,
     ids: Iterator[int],
 ) -> None:
+    # ``database`` is in deckgen's own private temporary folder (package_bytes), never a
+    # project path: nothing found in a checkout is opened here.
     connection = sqlite3.connect(database)
     try:
         # Nothing to recover: a failed build discards the file. Neither setting changes a byte.
@@ -179,7 +181,7 @@ updates on every write and an in-memory one leaves at zero."""
 def _as_in_memory(database: Path) -> None:
     """Give the collection in ``database`` the header an in-memory database has: the
     package's bytes then depend on neither the number of writes nor the SQLite version."""
-    with database.open("r+b") as file:
+    with database.open("r+b") as file:  # our private temporary collection, as above
         for field in (_FILE_CHANGE_COUNTER, _VERSION_VALID_FOR):
             file.seek(field.start)
             file.write(bytes(field.stop - field.start))
@@ -344,6 +346,7 @@ def _opened(member: bytes | Path) -> Iterator[bytes | _FileBytes]:
     if isinstance(member, bytes):
         yield member
         return
+    # A member given as a path is the collection in our private temporary folder.
     descriptor = os.open(member, os.O_RDONLY | os.O_CLOEXEC)
     try:
         yield _FileBytes(descriptor)

@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from deckgen.diagnostics import Location, Report
+from deckgen.source.report_url import ReportUrl
 from deckgen.source.safe_files import MissingFile, UnsafeFile, read_file
 
 LOCK_FILE = "deck.lock"
@@ -95,6 +96,10 @@ class DeckIdentity:
 
     deck_id: str
     report_template: str | None = None
+
+    @classmethod
+    def of(cls, deck_id: str, report_url: ReportUrl | None) -> DeckIdentity:
+        return cls(deck_id, report_url.template if report_url is not None else None)
 
     def guid(self, card_id: str) -> str:
         return note_guid(self.deck_id, card_id)

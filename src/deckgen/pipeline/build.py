@@ -287,8 +287,7 @@ def _identity(deck_file: DeckFile) -> DeckIdentity | None:
     error the deck reports)."""
     if deck_file.id is None:
         return None
-    template = deck_file.report_url.template if deck_file.report_url is not None else None
-    return DeckIdentity(deck_file.id.text, template)
+    return DeckIdentity.of(deck_file.id.text, deck_file.report_url)
 
 
 def _missing_lock(spec: DeckSpec[RenderedCard], packages_dir: Path, report: Report) -> bool:

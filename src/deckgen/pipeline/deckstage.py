@@ -56,7 +56,7 @@ def compile_deck(
     shipped = _Shipped(previous_package)
     notes: list[Note] = []
     note_stamps: dict[str, Stamp] = {}
-    identity = DeckIdentity(deck.id, deck.report_url.template if deck.report_url else None)
+    identity = DeckIdentity.of(deck.id, deck.report_url)
     for card in deck.cards:
         note, note_stamps[card.id] = _live_note(
             card, deck, identity, previous, shipped, now, report

@@ -140,7 +140,8 @@ def render_field(
 
         protected = _MATH.sub(set_aside, protected)
     images: list[MediaFile] = []
-    if placeholder is None and _is_plain_text(protected):
+    plain = _is_plain_text(protected)
+    if placeholder is None and plain:
         # What the full path below makes of a plain sentence, without running it: markdown-it
         # makes it one paragraph (``_plain_paragraph``), the sanitiser writes it back with its
         # quotes as text, and the one paragraph is unwrapped; with no '\\', '<' or '&' it holds
@@ -148,7 +149,7 @@ def render_field(
         # tests/project/test_properties.py compares both paths over random fields.
         restored = protected
     else:
-        if _is_plain_text(protected):
+        if plain:
             raw_html = _plain_paragraph(protected)
         else:
             tokens = _markdown.parse(protected)

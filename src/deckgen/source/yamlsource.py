@@ -439,13 +439,14 @@ _KEY_AND_VALUE = re.compile(r"(\s*(?:-\s+)?[\w-]+):\s+(.*?)\s*")
 _IMPLICIT_FIRST = yaml.resolver.Resolver.yaml_implicit_resolvers
 """The first characters by which YAML's resolver reads a plain scalar as another type than
 text (a number, a date, true...); ``None`` would mean any character."""
+_ANY_FIRST = None in _IMPLICIT_FIRST
 
 
 def _surely_text(value: object, implicit: object) -> bool:
     """Whether the resolver would read this untagged scalar as text without asking it: a
     quoted one, or a plain one whose first character no other type starts with (most card
     text). The resolver is a fifth of reading a card file."""
-    if not isinstance(implicit, tuple) or not isinstance(value, str) or None in _IMPLICIT_FIRST:
+    if _ANY_FIRST or not isinstance(implicit, tuple) or not isinstance(value, str):
         return False
     return not implicit[0] or (value != "" and value[0] not in _IMPLICIT_FIRST)
 
