@@ -6,10 +6,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from deckgen.cards.validate import CardSpec
-from deckgen.diagnostics import Location
+from deckgen.diagnostics import Location, pickled_by_fields
 from deckgen.values import CardKind, MediaFile, Text
 
 
+@pickled_by_fields
 @dataclass(frozen=True, slots=True)
 class AuthoredCard:
     """What ``deckgen lint``, ``stats`` and ``preview`` read of a card as its author wrote it,
@@ -57,6 +58,7 @@ class AuthoredCard:
         )
 
 
+@pickled_by_fields
 @dataclass(frozen=True, slots=True)
 class RenderedCard:
     """One card checked and rendered: everything the deck stage needs, nothing it computes."""
