@@ -7,26 +7,31 @@ import dataclasses
 import enum
 import itertools
 import pickle
+import shutil
 import types
 import typing
 from pathlib import Path
 
 import pytest
+from click.testing import Result
 
+from conftest import run_deckgen
 from deckgen.anki.identity import DeckIdentity
 from deckgen.cards.validate import CardSpec
-from deckgen.pipeline.compiled_file import CompiledFile
+from deckgen.pipeline import filestage
+from deckgen.pipeline.cache import AUTHORED_DIR, CACHE_DIR, BuildCache, file_entries, file_key
 from deckgen.pipeline.filestage import compile_file
 
 SHIPPED_DECK = Path(__file__).parents[2] / "cards" / "gluteus-medius"
 
 
 def sent_classes() -> list[type]:
-    """Every dataclass a ``CompiledFile`` holds, found from the type hints: a class added to
-    it later is tested too. ``RenderedCard.spec`` is left out: the parsed card is only sent
-    back by a build without a cache, and the pickle of ``CardSpec`` is its own."""
+    """Every dataclass a worker sends back (a compiled file, its cache entries), found from
+    the type hints: a class added to them later is tested too. ``RenderedCard.spec`` is left
+    out: the parsed card is only sent back by a build without a cache, and the pickle of
+    ``CardSpec`` is its own."""
     found: list[type] = []
-    waiting: list[object] = [CompiledFile]
+    waiting: list[object] = [typing.get_type_hints(filestage._compile_job)["return"]]
     while waiting:
         hint = waiting.pop()
         if dataclasses.is_dataclass(hint) and isinstance(hint, type):
@@ -103,3 +108,72 @@ def test_the_shipped_decks_files_come_back_equal_from_a_worker(keep_specs: bool)
     assert any(card.bodymaps for card in cards) and any(card.media for card in cards)
     assert all((card.spec is not None) == keep_specs for card in cards)
     assert pickle.loads(pickle.dumps(compiled)) == compiled
+
+
+def cache_entries(project: Path) -> dict[str, bytes]:
+    cache = project / "cards" / CACHE_DIR
+    return {
+        f"{folder}/{entry.name}": entry.read_bytes()
+        for folder in ("files", AUTHORED_DIR)
+        if (cache / folder).is_dir()
+        for entry in (cache / folder).iterdir()
+    }
+
+
+def cold_build(project: Path) -> Result:
+    shutil.rmtree(project / "cards" / CACHE_DIR, ignore_errors=True)
+    shutil.rmtree(project / "decks", ignore_errors=True)
+    for lock in (project / "cards").rglob("deck.lock"):
+        lock.unlink()
+    return run_deckgen("build")
+
+
+def test_entries_made_in_worker_processes_are_those_made_here_and_are_used(
+    project: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    assert cold_build(project).exit_code == 0
+    made_here = cache_entries(project)
+    assert len(made_here) == 4  # a file entry and an authored entry per card file
+    package = (project / "decks/demo.apkg").read_bytes()
+
+    monkeypatch.setattr(filestage, "PARALLEL_MIN_BYTES", 0)
+    assert cold_build(project).exit_code == 0
+    assert cache_entries(project) == made_here
+
+    def never(*args: object, **kwargs: object) -> None:
+        raise AssertionError("an unchanged file was compiled again")
+
+    monkeypatch.setattr(filestage, "compile_file", never)
+    (project / "decks/demo.apkg").unlink()
+    assert run_deckgen("build").exit_code == 0
+    assert (project / "decks/demo.apkg").read_bytes() == package
+
+
+def test_a_build_with_an_error_writes_no_entry_from_any_worker(
+    project: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(filestage, "PARALLEL_MIN_BYTES", 0)
+    (project / "cards/demo/broken.yaml").write_text("cards:\n  - id: [unclosed\n")
+    assert cold_build(project).exit_code != 0
+    assert cache_entries(project) == {}
+
+
+def test_entries_read_back_as_the_file_compiled_unless_it_changed_meanwhile(
+    project: Path,
+) -> None:
+    deck = project / "cards/demo"
+    path = deck / "anatomy.yaml"
+    key = file_key(path, deck_folder=deck, deck_tags=("demo",))
+    assert key is not None
+    compiled = compile_file(path, deck_folder=deck, deck_tags=("demo",), keep_specs=False)
+    entries = file_entries(key, compiled, deck_folder=deck, deck_tags=("demo",))
+    assert entries is not None and entries.authored is not None
+
+    cache = BuildCache.for_cards(project / "cards")
+    cache.store_file(key, entries)
+    from_cache = cache.load_file(key, path)
+    assert from_cache is not None
+    assert cache.load_authored(key, from_cache) == compiled
+
+    path.write_text(path.read_text() + "\n")  # an edit while it compiled
+    assert file_entries(key, compiled, deck_folder=deck, deck_tags=("demo",)) is None
