@@ -18,9 +18,11 @@ from click.testing import Result
 from conftest import run_deckgen
 from deckgen.anki.identity import DeckIdentity
 from deckgen.cards.validate import CardSpec
+from deckgen.diagnostics import Report
 from deckgen.pipeline import filestage
 from deckgen.pipeline.cache import AUTHORED_DIR, CACHE_DIR, BuildCache, file_entries, file_key
-from deckgen.pipeline.filestage import compile_file
+from deckgen.pipeline.filestage import FileCompiler, compile_file
+from deckgen.render.card import RenderedCard
 
 SHIPPED_DECK = Path(__file__).parents[2] / "cards" / "gluteus-medius"
 
@@ -177,3 +179,37 @@ def test_entries_read_back_as_the_file_compiled_unless_it_changed_meanwhile(
 
     path.write_text(path.read_text() + "\n")  # an edit while it compiled
     assert file_entries(key, compiled, deck_folder=deck, deck_tags=("demo",)) is None
+
+
+@pytest.mark.parametrize("authored", [False, True])
+@pytest.mark.parametrize("parallel_min_bytes", [0, filestage.PARALLEL_MIN_BYTES])
+def test_compiled_cards_come_back_as_the_cache_restores_them(
+    project: Path, monkeypatch: pytest.MonkeyPatch, authored: bool, parallel_min_bytes: int
+) -> None:
+    """What the main process gets of a compiled file is what it would get from the cache."""
+    monkeypatch.setattr(filestage, "PARALLEL_MIN_BYTES", parallel_min_bytes)
+    deck = project / "cards/demo"
+    paths = sorted(deck.rglob("*.yaml"))
+    paths.remove(deck / "deck.yaml")
+    identity = DeckIdentity("demo")
+
+    def cards(compiler: FileCompiler) -> list[RenderedCard]:
+        report = Report()
+        compiled = compiler(deck, paths, ("demo",), report, identity)
+        assert report.error_count == 0
+        return compiled
+
+    compiler = FileCompiler(BuildCache.for_cards(project / "cards"), authored=authored)
+    compiled = cards(compiler)
+    compiler.save()
+    assert len(compiled) > 3
+    assert all((card.authored is not None) == authored for card in compiled)
+    assert all(card.spec is None for card in compiled)
+
+    def never(*args: object, **kwargs: object) -> None:
+        raise AssertionError("an unchanged file was compiled again")
+
+    monkeypatch.setattr(filestage, "compile_file", never)
+    assert (
+        cards(FileCompiler(BuildCache.for_cards(project / "cards"), authored=authored)) == compiled
+    )

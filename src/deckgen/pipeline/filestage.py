@@ -13,7 +13,7 @@ import hashlib
 import html
 import itertools
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -69,11 +69,12 @@ def compile_file(
 
 
 def _compile_job(
-    job: tuple[Path, Path, tuple[str, ...], DeckIdentity | None, bool, str | None],
+    job: tuple[Path, Path, tuple[str, ...], DeckIdentity | None, bool, bool, str | None],
 ) -> tuple[CompiledFile, FileEntries | None]:
     """One card file compiled, and with its cache ``key``, its cache entries made here, on
-    the worker's core: the main process only writes them once the build succeeds."""
-    path, deck_folder, deck_tags, identity, keep_specs, key = job
+    the worker's core: the main process only writes them once the build succeeds. Without
+    ``keep_authored`` the cards go back without ``authored``, as the cache restores them."""
+    path, deck_folder, deck_tags, identity, keep_specs, keep_authored, key = job
     compiled = compile_file(
         path,
         deck_folder=deck_folder,
@@ -81,12 +82,17 @@ def _compile_job(
         identity=identity,
         keep_specs=keep_specs,
     )
+    entries = None
     # A build with any error writes nothing, not even to the cache: no entries for nothing.
-    if key is None or any(d.severity is Severity.ERROR for d in compiled.diagnostics):
-        return compiled, None
-    entries = file_entries(
-        key, compiled, deck_folder=deck_folder, deck_tags=deck_tags, identity=identity
-    )
+    if key is not None and not any(d.severity is Severity.ERROR for d in compiled.diagnostics):
+        entries = file_entries(
+            key, compiled, deck_folder=deck_folder, deck_tags=deck_tags, identity=identity
+        )
+    if not keep_authored:
+        # Already in the authored entry: sending it back was two fifths of the objects the
+        # main process unpickles, one after the other.
+        cards = tuple(replace(card, authored=None) for card in compiled.cards)
+        compiled = replace(compiled, cards=cards)
     return compiled, entries
 
 
@@ -99,8 +105,9 @@ class FileCompiler:
     on_file_done: Callable[[], None] | None = None
     """Called once per card file finished, from the cache or compiled (a progress bar)."""
     authored: bool = False
-    """Whether cards from the cache must carry ``authored`` (lint and stats read it); a file
-    whose authored entry is missing is compiled again."""
+    """Whether the cards must carry ``authored`` (lint and stats read it), also those from
+    the cache: a file whose authored entry is missing is compiled again. Without a cache they
+    always do."""
     _unsaved: list[tuple[str, FileEntries | None]] = field(default_factory=list)
     """The cache key of each file compiled, with its entries as the file's worker made them."""
 
@@ -126,8 +133,16 @@ class FileCompiler:
         cached = [path for path in paths if keys.get(path) in stored]
         # With a cache the parsed cards are dropped where they are made, as the cache drops
         # them: lint, stats and preview read ``authored`` instead, and sending them back from
-        # the workers was a fifth of a cold build's memory and a tenth of its time.
-        deck: _Deck = (deck_folder, deck_tags, identity, self.cache is None)
+        # the workers was a fifth of a cold build's memory and a tenth of its time. So is
+        # ``authored`` unless asked for: the worker puts it in the cache's authored entry.
+        without_cache = self.cache is None
+        deck: _Deck = (
+            deck_folder,
+            deck_tags,
+            identity,
+            without_cache,
+            without_cache or self.authored,
+        )
         with contextlib.ExitStack() as workers:
             # The edited files compile in a worker while this process reads the unchanged
             # files' entries: on a one-card edit of a large bank the two take about as long.
@@ -174,9 +189,9 @@ class FileCompiler:
         self._unsaved.clear()
 
 
-_Deck = tuple[Path, tuple[str, ...], "DeckIdentity | None", bool]
+_Deck = tuple[Path, tuple[str, ...], "DeckIdentity | None", bool, bool]
 """What every file of a deck is compiled with: its folder, tags and identity, and whether
-the cards keep their parsed form."""
+the cards keep their parsed form and ``authored``."""
 
 
 def _start_compiling(

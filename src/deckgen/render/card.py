@@ -88,5 +88,6 @@ class RenderedCard:
     card, whose fields the per-deck stage still changes. Taken per file, on every core and
     from the cache, instead of for every note of the deck on every build."""
     authored: AuthoredCard | None = None
-    """What lint and stats read of the card as written: always set when the card was
-    compiled; from the cache only when asked for (``FileCompiler(authored=True)``)."""
+    """What lint and stats read of the card as written: set when asked for
+    (``FileCompiler(authored=True)``), from the cache too, and on every card compiled
+    without a cache."""
