@@ -18,9 +18,17 @@ from click.testing import Result
 from conftest import run_deckgen
 from deckgen.anki.identity import DeckIdentity
 from deckgen.cards.validate import CardSpec
-from deckgen.diagnostics import Report
+from deckgen.diagnostics import Diagnostic, Location, Report, Severity
 from deckgen.pipeline import filestage
-from deckgen.pipeline.cache import AUTHORED_DIR, CACHE_DIR, BuildCache, file_entries, file_key
+from deckgen.pipeline.cache import (
+    AUTHORED_DIR,
+    CACHE_DIR,
+    BuildCache,
+    FileEntries,
+    file_entries,
+    file_key,
+)
+from deckgen.pipeline.compiled_file import CompiledFile
 from deckgen.pipeline.filestage import FileCompiler, compile_file
 from deckgen.render.card import RenderedCard
 
@@ -213,3 +221,32 @@ def test_compiled_cards_come_back_as_the_cache_restores_them(
     assert (
         cards(FileCompiler(BuildCache.for_cards(project / "cards"), authored=authored)) == compiled
     )
+
+
+def test_entries_hold_positions_in_their_own_file_only(project: Path) -> None:
+    deck = project / "cards/demo"
+    path = deck / "anatomy.yaml"
+    key = file_key(path, deck_folder=deck, deck_tags=("demo",))
+    assert key is not None
+    compiled = compile_file(path, deck_folder=deck, deck_tags=("demo",), keep_specs=False)
+
+    def entries(compiled: CompiledFile) -> FileEntries | None:
+        return file_entries(key, compiled, deck_folder=deck, deck_tags=("demo",))
+
+    made = entries(compiled)
+    assert made is not None and made.authored is not None
+    # The same path, as another object: the same entries.
+    assert entries(dataclasses.replace(compiled, path=Path(str(path)))) == made
+
+    elsewhere = Location(deck / "referral/patterns.yaml", 1, 1)
+    problem = Diagnostic(elsewhere, Severity.WARNING, "a problem found in another file")
+    assert (
+        entries(dataclasses.replace(compiled, diagnostics=(*compiled.diagnostics, problem))) is None
+    )
+    first = compiled.cards[0]
+    assert first.authored is not None
+    moved = dataclasses.replace(
+        first, authored=dataclasses.replace(first.authored, location=elsewhere)
+    )
+    without_authored = entries(dataclasses.replace(compiled, cards=(moved, *compiled.cards[1:])))
+    assert without_authored == FileEntries(made.file, None)

@@ -292,9 +292,9 @@ def file_entries(
     signing = cache_key()
     if signing is None:
         return None
-    located_elsewhere = any(d.location.path != compiled.path for d in compiled.diagnostics) or any(
-        card.location.path != compiled.path for card in compiled.cards
-    )
+    located_elsewhere = not all(
+        _located_in(compiled.path, d.location) for d in compiled.diagnostics
+    ) or not all(_located_in(compiled.path, card.location) for card in compiled.cards)
     if located_elsewhere:
         return None  # entries hold positions in their own file only
     current = file_key(
@@ -316,6 +316,13 @@ def _authored_entry(key: str, compiled: CompiledFile, signing: bytes) -> bytes |
     if cards is None:
         return None
     return _signed({"format": CACHE_FORMAT, "key": key, "cards": cards}, signing)
+
+
+def _located_in(path: Path, location: Location) -> bool:
+    """Whether ``location`` lies in the file ``path``. Asked of every position an entry holds,
+    whose path is nearly always the very object the file was compiled with: pathlib's
+    equality, which compares the parts, was a sixth of the time of making the entries."""
+    return location.path is path or location.path == path
 
 
 def _signed(document: dict[str, Any], signing: bytes) -> bytes:
@@ -444,7 +451,7 @@ def _authored_to_json(cards: list[AuthoredCard], path: Path) -> list[list[Any]] 
     lies in another file (entries hold positions in their own file only)."""
 
     def place(location: Location) -> list[int]:
-        if location.path != path:
+        if not _located_in(path, location):
             raise ValueError("located elsewhere")
         return [location.line, location.column]
 
