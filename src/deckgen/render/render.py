@@ -122,6 +122,9 @@ def render_field(
     report: Report,
 ) -> RenderedField:
     """Render one field. ``media`` is None where images are not allowed (deck descriptions)."""
+    sentence = plain_field_html(markdown)
+    if sentence is not None:
+        return RenderedField(sentence)
     problem = text_problem(markdown)
     if problem:  # card files are checked when loaded; this guards other callers of the library
         report.error(location, problem)
@@ -142,6 +145,7 @@ def render_field(
     images: list[MediaFile] = []
     plain = _is_plain_text(protected)
     if placeholder is None and plain:
+        # (A plain sentence with '::', which inert_av_markup below looks at.)
         # What the full path below makes of a plain sentence, without running it: markdown-it
         # makes it one paragraph (``_plain_paragraph``), the sanitiser writes it back with its
         # quotes as text, and the one paragraph is unwrapped; with no '\\', '<' or '&' it holds
@@ -179,6 +183,23 @@ def render_field(
             "would play or typeset it, and deckgen ships no audio or LaTeX",
         )
     return RenderedField(inert, images)
+
+
+def plain_field_html(markdown: str) -> str | None:
+    """What ``render_field`` makes of a field that is one plain sentence (``_is_plain_text``)
+    with no ``::`` (a cloze hint's separator, which ``inert_av_markup`` looks after): the
+    sentence itself, stripped, with no image and no diagnostic. None for any other field.
+
+    Most fields are such sentences; this answers for them at a fraction of the full path's
+    cost (tests/render/test_plain_fields.py compares the two), before the per-file stage
+    sets anything up to collect a field's diagnostics and images."""
+    if text_problem(markdown) is not None:
+        return None
+    stripped = markdown.strip()
+    # No '[' (not plain), and no '::': inert_av_markup would leave it as it is.
+    if "::" in stripped or not _is_plain_text(stripped):
+        return None
+    return stripped
 
 
 def sanitise(raw_html: str, image_names: set[str]) -> str:
@@ -229,6 +250,12 @@ def inert_av_markup(card_html: str) -> str:
     so in a field with clozes and MathJax every ``[`` becomes ``&#91;`` (MathJax reads the
     entity as the bracket). A cloze hint is shown in brackets (``{{c1::x::sound:a.mp3}}`` asks
     ``[sound:a.mp3]``), so a hint that reads so gets its first letter as an entity."""
+    if "[" not in card_html and "::" not in card_html:
+        return card_html  # no markup to find, and no hint (tests/render/test_plain_fields.py)
+    return _inert_av_markup(card_html)
+
+
+def _inert_av_markup(card_html: str) -> str:
     if "{{c" in card_html and _MATHJAX_OPENING.search(card_html):
         escaped = card_html.replace("[", "&#91;")
     else:
