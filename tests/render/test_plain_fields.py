@@ -1,6 +1,7 @@
 """The shortcuts that most fields take through render.py, against the full path: a plain
 sentence answered without markdown-it, the sanitiser or the diagnostics' bookkeeping
-(``plain_field_html``), and Anki's media markup left alone where there is none to find
+(``plain_field_html``), a sentence with ``**strong**`` words without markdown-it
+(``_emphasis_paragraph``), and Anki's media markup left alone where there is none to find
 (``inert_av_markup``). Same bytes, same images, same diagnostics."""
 
 from __future__ import annotations
@@ -30,10 +31,15 @@ _OTHER_PIECES = [
     "[sound:a.mp3]", "  ", "\t", "\n", "\r\n", "\u00a0", "\u200b", "\u2028", "\ufeff", "\x0b",
     "\x1f", "\ud800",
 ]  # fmt: skip
+_EMPHASIS_PIECES = [
+    "**heart**", "*heart*", "**left side**", "**3 cm**", "**é**", "**", "*", "***", " **", "** ",
+    " *", "* ", "x", "é", "٣", "😀", "_", "'", ".", ",", ")", "(", ":", "?", "!", "-",
+]  # fmt: skip
 _field = st.lists(
     st.one_of(
         st.sampled_from(_PLAIN_PIECES),
         st.sampled_from(_PLAIN_PIECES),
+        st.sampled_from(_EMPHASIS_PIECES),
         st.sampled_from(_OTHER_PIECES),
         st.text(max_size=3),
     ),
@@ -63,7 +69,10 @@ def test_a_field_the_shortcut_takes_renders_as_the_full_path_renders_it(markdown
     with_shortcut = _rendered(markdown)
     with mock.patch.object(render_module, "plain_field_html", lambda markdown: None):
         without = _rendered(markdown)
-    with mock.patch.object(render_module, "_is_plain_text", lambda text: False):
+    with (
+        mock.patch.object(render_module, "_is_plain_text", lambda text: False),
+        mock.patch.object(render_module, "_emphasis_paragraph", lambda text: None),
+    ):
         through_markdown_it = _rendered(markdown)
     assert with_shortcut == without == through_markdown_it
     if shortcut is not None:
@@ -89,6 +98,46 @@ def test_a_field_the_shortcut_takes_renders_as_the_full_path_renders_it(markdown
 def test_the_shortcut_takes_plain_sentences_only(field: str, html: str | None) -> None:
     # Guards the property above against a shortcut that is never (or always) taken.
     assert plain_field_html(field) == html
+
+
+_STARS_AND_WORDS = st.lists(st.sampled_from(["*", "**", "a", " ", ".", "_"]), max_size=10)
+"""Few pieces, so that every way of placing stars next to words comes up."""
+
+
+@settings(max_examples=1500, deadline=None)
+@given(
+    st.one_of(
+        _STARS_AND_WORDS,
+        st.lists(st.one_of(st.sampled_from(_EMPHASIS_PIECES), st.text(max_size=2)), max_size=8),
+    )
+)
+def test_strong_words_are_what_markdown_it_makes_of_them(pieces: list[str]) -> None:
+    text = "".join(pieces).strip()  # as render_field passes it
+    shortcut = render_module._emphasis_paragraph(text)
+    assert shortcut is None or shortcut == render_module._markdown.render(text)
+
+
+@pytest.mark.parametrize(
+    ("field", "taken"),
+    [
+        ("What does the **heart** do (case 5)?", True),
+        ('**The "left" side** and *this*.', True),
+        ("**a** **b**", True),
+        ("**a**b", False),  # closes and could open: CommonMark's rule of three
+        ("x**a**", False),
+        ("** a**", False),
+        ("**a *b***", False),
+        ("- **a**", False),
+        ("**a_b**", False),
+        ("*a**", False),
+        ("**a*", False),
+        ("plain", False),
+    ],
+)
+def test_the_emphasis_shortcut_takes_strong_words_in_sentences_only(
+    field: str, taken: bool
+) -> None:
+    assert (render_module._emphasis_paragraph(field) is not None) is taken
 
 
 _MARKUP_PIECES = [

@@ -155,6 +155,8 @@ def render_field(
     else:
         if plain:
             raw_html = _plain_paragraph(protected)
+        elif (emphasised := _emphasis_paragraph(protected)) is not None:
+            raw_html = emphasised
         else:
             tokens = _markdown.parse(protected)
             images = _resolve_images(tokens, location, card_folder, media, report)
@@ -219,6 +221,37 @@ def _plain_paragraph(plain: str) -> str:
     with its text escaped ('&', '<' and '>' cannot occur in it; '"' is escaped as markdown-it
     does). tests/project/test_properties.py compares the two over random fields."""
     return "<p>" + plain.replace('"', "&quot;") + "</p>\n"
+
+
+_EMPHASIS = re.compile(r"(?<![^ ])(\*\*?)([^\W_](?:[^*]*[^\W_])?)\1(?![^ .,;:?)])")
+"""``*emphasis*`` or ``**strong**`` around words, opened after a space (or at the start) and
+closed before a space, the end or punctuation: where markdown-it can only read it one way."""
+
+
+def _emphasis_paragraph(text: str) -> str | None:
+    """What markdown-it renders for a (stripped) field that would be a plain sentence
+    (``_is_plain_text``) but for ``*emphasis*`` and ``**strong**`` around words, as in
+    'What does the **heart** do?'; None for any other field. Each pair's '*' can only open
+    (a space or the start before it, a letter or digit after) or only close (a letter or
+    digit before, a space, punctuation or the end after), and no other '*' is left, so
+    CommonMark pairs them as written. tests/render/test_plain_fields.py compares the two."""
+    if "*" not in text or _BLOCK_START.match(text):
+        return None
+    pieces = _EMPHASIS.split(text)  # text, stars, words, text, stars, words, ..., text
+    html_pieces = []
+    for index in range(0, len(pieces), 3):
+        between = pieces[index]
+        if between and _PLAIN_TEXT.fullmatch(between) is None:
+            return None
+        html_pieces.append(between)
+        if index + 1 < len(pieces):
+            words = pieces[index + 2]
+            if _PLAIN_TEXT.fullmatch(words) is None:
+                return None
+            tag = "strong" if len(pieces[index + 1]) == 2 else "em"
+            html_pieces.append(f"<{tag}>{words}</{tag}>")
+    # Text escaped as markdown-it escapes it: '&', '<' and '>' are not plain.
+    return "<p>" + "".join(html_pieces).replace('"', "&quot;") + "</p>\n"
 
 
 def _allowed_html(raw_html: str, image_names: set[str]) -> str:
