@@ -953,7 +953,9 @@ class _Checker:
         for item in node.items:
             if not isinstance(item, Scalar):
                 self.report.error(item.location, f"a tag must be text, not {describe(item)}")
-            elif not item.text or any(char.isspace() for char in item.text):
+            # Empty, or a space anywhere: what str.split splits at is what isspace() calls a
+            # space, so only a tag without one splits into itself.
+            elif item.text.split() != [item.text]:
                 self.report.error(
                     item.location,
                     f"tag '{item.text}' is empty or has spaces: Anki splits tags at spaces; "

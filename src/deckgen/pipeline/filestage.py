@@ -285,10 +285,8 @@ def _render_card(card: CardSpec, renderer: _FieldRenderer) -> RenderedCard:
             f'<div class="deckgen-bodymap{hidden}">{title}{"".join(images)}</div>'
         )
     # A dropped image would read as a blank side: the check waits for a card without errors.
-    if not any(
-        diagnostic.severity is Severity.ERROR
-        for diagnostic in itertools.islice(report.diagnostics, diagnostics_before, None)
-    ):
+    added = report.diagnostics[diagnostics_before:]
+    if all(diagnostic.severity is not Severity.ERROR for diagnostic in added):
         _check_cards_made(card, by_author_name, report)
     source = field_html(card.source, media)
     if card.kind is CardKind.CLOZE:
@@ -382,7 +380,7 @@ def _rendered(
         fields=fields,
         tags=card.tags,
         subdeck=card.subdeck,
-        media=tuple(media[name] for name in sorted(media)),
+        media=tuple(media[name] for name in sorted(media)) if media else (),
         bodymaps=bodymaps,
         card_ords=card_ords(notetype, fields),
         location=card.location,
