@@ -145,12 +145,13 @@ def render_field(
     images: list[MediaFile] = []
     plain = _is_plain_text(protected)
     if placeholder is None and plain:
-        # (A plain sentence with '::', which inert_av_markup below looks at.)
-        # What the full path below makes of a plain sentence, without running it: markdown-it
-        # makes it one paragraph (``_plain_paragraph``), the sanitiser writes it back with its
-        # quotes as text, and the one paragraph is unwrapped; with no '\\', '<' or '&' it holds
-        # no math and nothing the checks below could find (text_problem passed above).
-        # tests/project/test_properties.py compares both paths over random fields.
+        # A plain sentence with '::' (plain_field_html answered for the others), which
+        # inert_av_markup below looks at. What the full path makes of it, without running
+        # it: markdown-it makes it one paragraph (``_plain_paragraph``), the sanitiser writes
+        # it back with its quotes as text, and the one paragraph is unwrapped; with no '\\',
+        # '<' or '&' it holds no math and nothing the checks below could find (text_problem
+        # passed above). tests/project/test_properties.py compares both paths over random
+        # fields.
         restored = protected
     else:
         if plain:
