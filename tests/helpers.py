@@ -3,11 +3,13 @@ tests/fixtures/sample, copied by the ``project`` fixture)."""
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import subprocess
 import sys
 from collections.abc import Mapping
 from pathlib import Path
+from types import ModuleType
 
 REPO = Path(__file__).resolve().parent.parent
 """The repository: tests sit in folders by layer, so none counts parents from itself."""
@@ -59,3 +61,15 @@ def output_libraries_imported(*args: str) -> tuple[list[str], str, str]:
     )
     *said, imported = result.stdout.splitlines()
     return json.loads(imported), "\n".join(said), result.stderr
+
+
+def benchmark_modules() -> tuple[ModuleType, ModuleType]:
+    """bench/bench.py and bench/peers.py, which write the benchmark's card files."""
+    if "bench" not in sys.modules:
+        sys.path.insert(0, str(REPO / "bench"))  # bench.py imports peers.py beside it
+        spec = importlib.util.spec_from_file_location("bench", REPO / "bench" / "bench.py")
+        assert spec is not None and spec.loader is not None
+        module = importlib.util.module_from_spec(spec)
+        sys.modules["bench"] = module  # its dataclasses look their module up
+        spec.loader.exec_module(module)
+    return sys.modules["bench"], sys.modules["peers"]

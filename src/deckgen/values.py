@@ -15,7 +15,7 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
-from deckgen.diagnostics import Location
+from deckgen.diagnostics import Location, pickled_by_fields
 
 
 class CardKind(enum.Enum):
@@ -28,6 +28,7 @@ class CardKind(enum.Enum):
     OCCLUSION = "occlusion"
 
 
+@pickled_by_fields
 @dataclass(frozen=True)
 class Text:
     """A field's Markdown as the author wrote it, and where."""
@@ -36,6 +37,7 @@ class Text:
     location: Location
 
 
+@pickled_by_fields
 @dataclass(frozen=True)
 class MediaFile:
     """An image as it is shipped in a package."""

@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 
 from deckgen.cards.validate import DeckSpec, _Checker, check_card_file, load_decks
 from deckgen.diagnostics import Location, Report, display_path
-from deckgen.source.yamlsource import Scalar, Sequence
+from deckgen.source.yamlnodes import Scalar, Sequence
 from deckgen.values import CardKind
 from helpers import write_deck_folder
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import importlib.util
 import sqlite3
 import subprocess
 import sys
@@ -15,18 +14,11 @@ import pytest
 
 from deckgen.diagnostics import Report
 from deckgen.pipeline.build import compile_project
-from helpers import REPO
+from helpers import REPO, benchmark_modules
 
 pytestmark = pytest.mark.slow  # the benchmark, end to end
 
-sys.path.insert(0, str(REPO / "bench"))  # bench.py imports peers.py beside it
-import peers  # noqa: E402
-
-spec = importlib.util.spec_from_file_location("bench", REPO / "bench" / "bench.py")
-assert spec is not None and spec.loader is not None
-bench = importlib.util.module_from_spec(spec)
-sys.modules["bench"] = bench  # its dataclasses look their module up
-spec.loader.exec_module(bench)
+bench, peers = benchmark_modules()
 
 
 def test_the_generated_bank_has_the_advertised_mix(

@@ -11,7 +11,8 @@ from hypothesis import strategies as st
 
 from deckgen.diagnostics import Report
 from deckgen.source import yamlsource
-from deckgen.source.yamlsource import Mapping, Node, Scalar, Sequence, load_yaml
+from deckgen.source.yamlnodes import Mapping, Node, Scalar, Sequence
+from deckgen.source.yamlsource import load_yaml
 
 
 def load(tmp_path: Path, text: str) -> tuple[Node | None, list[str]]:

@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING
 
 from deckgen.bodymap.layout import Box
 from deckgen.diagnostics import Location, Report, did_you_mean
-from deckgen.source.yamlsource import Mapping, Node, Scalar, Sequence, describe, report_unknown_keys
+from deckgen.source.yamlnodes import Mapping, Node, Scalar, Sequence, describe, report_unknown_keys
 
 if TYPE_CHECKING:  # the body-map modules load on first use, as in cards/validate.py
     from deckgen.bodymap.spec import BodymapSpec, MapSpec

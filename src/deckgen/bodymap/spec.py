@@ -21,7 +21,7 @@ from deckgen.bodymap.atlas import (
 )
 from deckgen.bodymap.muscles import MUSCLES
 from deckgen.diagnostics import Location, Report, did_you_mean
-from deckgen.source.yamlsource import Mapping, Node, Scalar, Sequence, describe, report_unknown_keys
+from deckgen.source.yamlnodes import Mapping, Node, Scalar, Sequence, describe, report_unknown_keys
 
 SIDES = ("right", "left")
 FRAMES = ("auto", "full", "pelvis")

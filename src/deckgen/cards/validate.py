@@ -26,15 +26,15 @@ if TYPE_CHECKING:
     from deckgen.bodymap.occlusion import MaskColours, OcclusionSpec
     from deckgen.bodymap.spec import BodymapSpec
 
-from deckgen.source.yamlsource import (
+from deckgen.source.yamlnodes import (
     Mapping,
     Node,
     Scalar,
     Sequence,
     describe,
-    load_yaml,
     report_unknown_keys,
 )
+from deckgen.source.yamlsource import load_yaml
 
 DECK_FILE = "deck.yaml"
 

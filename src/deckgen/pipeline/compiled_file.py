@@ -6,12 +6,13 @@ import hashlib
 from dataclasses import dataclass
 from pathlib import Path
 
-from deckgen.diagnostics import Diagnostic
+from deckgen.diagnostics import Diagnostic, pickled_by_fields
 from deckgen.render.card import RenderedCard
 from deckgen.render.media import MAX_IMAGE_BYTES
 from deckgen.source.safe_files import UnsafeFile, read_file
 
 
+@pickled_by_fields
 @dataclass(frozen=True)
 class ImageInput:
     """An image file a card file pointed at: part of what the file's result depends on."""
@@ -24,6 +25,7 @@ class ImageInput:
     """Its media name when it was accepted; None when it was refused (and reported)."""
 
 
+@pickled_by_fields
 @dataclass(frozen=True)
 class CompiledFile:
     """The per-file stage's result for one card file."""

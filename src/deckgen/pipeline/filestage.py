@@ -13,7 +13,7 @@ import hashlib
 import html
 import itertools
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -22,6 +22,7 @@ from deckgen.anki.identity import DeckIdentity
 from deckgen.anki.notetypes import NOTETYPES
 from deckgen.cards.validate import CardSpec, check_card_file
 from deckgen.diagnostics import Diagnostic, Report, Severity
+from deckgen.pipeline.cache import BuildCache, FileEntries, file_entries, file_key
 from deckgen.pipeline.compiled_file import CompiledFile, ImageInput, file_digest
 from deckgen.render.card import AuthoredCard, RenderedCard
 from deckgen.render.media import MediaResolver, media_name
@@ -36,7 +37,6 @@ from deckgen.values import CardKind, MediaFile, Text, usable_cores
 
 if TYPE_CHECKING:
     from deckgen.bodymap.spec import BodymapSpec
-    from deckgen.pipeline.cache import BuildCache
 
 PARALLEL_MIN_BYTES = 256 * 1024
 """Below this much YAML to compile, starting worker processes costs more than it saves."""
@@ -75,16 +75,31 @@ def compile_file(
 
 
 def _compile_job(
-    job: tuple[Path, Path, tuple[str, ...], DeckIdentity | None, bool],
-) -> CompiledFile:
-    path, deck_folder, deck_tags, identity, keep_specs = job
-    return compile_file(
+    job: tuple[Path, Path, tuple[str, ...], DeckIdentity | None, bool, bool, str | None],
+) -> tuple[CompiledFile, FileEntries | None]:
+    """One card file compiled, and with its cache ``key``, its cache entries made here, on
+    the worker's core: the main process only writes them once the build succeeds. Without
+    ``keep_authored`` the cards go back without ``authored``, as the cache restores them."""
+    path, deck_folder, deck_tags, identity, keep_specs, keep_authored, key = job
+    compiled = compile_file(
         path,
         deck_folder=deck_folder,
         deck_tags=deck_tags,
         identity=identity,
         keep_specs=keep_specs,
     )
+    entries = None
+    # A build with any error writes nothing, not even to the cache: no entries for nothing.
+    if key is not None and not any(d.severity is Severity.ERROR for d in compiled.diagnostics):
+        entries = file_entries(
+            key, compiled, deck_folder=deck_folder, deck_tags=deck_tags, identity=identity
+        )
+    if not keep_authored:
+        # Already in the authored entry: sending it back was two fifths of the objects the
+        # main process unpickles, one after the other.
+        cards = tuple(replace(card, authored=None) for card in compiled.cards)
+        compiled = replace(compiled, cards=cards)
+    return compiled, entries
 
 
 @dataclass
@@ -96,11 +111,11 @@ class FileCompiler:
     on_file_done: Callable[[], None] | None = None
     """Called once per card file finished, from the cache or compiled (a progress bar)."""
     authored: bool = False
-    """Whether cards from the cache must carry ``authored`` (lint and stats read it); a file
-    whose authored entry is missing is compiled again."""
-    _unsaved: list[tuple[str, CompiledFile, Path, tuple[str, ...], DeckIdentity | None]] = field(
-        default_factory=list
-    )
+    """Whether the cards must carry ``authored`` (lint and stats read it), also those from
+    the cache: a file whose authored entry is missing is compiled again. Without a cache they
+    always do."""
+    _unsaved: list[tuple[str, FileEntries | None]] = field(default_factory=list)
+    """The cache key of each file compiled, with its entries as the file's worker made them."""
 
     def __call__(
         self,
@@ -113,9 +128,9 @@ class FileCompiler:
         """The cards of every card file of the deck in ``deck_folder``, in file order."""
         results: dict[Path, CompiledFile] = {}
         keys: dict[Path, str] = {}
-        if self.cache is not None:
+        if self.cache is not None and self.cache.key is not None:  # none when it is off
             for path in paths:
-                key = self.cache.file_key(
+                key = file_key(
                     path, deck_folder=deck_folder, deck_tags=deck_tags, identity=identity
                 )
                 if key is not None:
@@ -124,14 +139,23 @@ class FileCompiler:
         cached = [path for path in paths if keys.get(path) in stored]
         # With a cache the parsed cards are dropped where they are made, as the cache drops
         # them: lint, stats and preview read ``authored`` instead, and sending them back from
-        # the workers was a fifth of a cold build's memory and a tenth of its time.
-        deck: _Deck = (deck_folder, deck_tags, identity, self.cache is None)
+        # the workers was a fifth of a cold build's memory and a tenth of its time. So is
+        # ``authored`` unless asked for: the worker puts it in the cache's authored entry.
+        without_cache = self.cache is None
+        deck: _Deck = (
+            deck_folder,
+            deck_tags,
+            identity,
+            without_cache,
+            without_cache or self.authored,
+        )
         with contextlib.ExitStack() as workers:
             # The edited files compile in a worker while this process reads the unchanged
             # files' entries: on a one-card edit of a large bank the two take about as long.
             compiling = _start_compiling(
                 [path for path in paths if keys.get(path) not in stored],
                 deck,
+                keys,
                 workers,
                 alongside=bool(cached),
             )
@@ -144,12 +168,13 @@ class FileCompiler:
                     results[path] = entry
                     self._file_done()
             unsound = [path for path in cached if path not in results]  # rebuilt here
-            for compiled in itertools.chain(compiling, _start_compiling(unsound, deck, workers)):
+            rebuilt = _start_compiling(unsound, deck, keys, workers)
+            for compiled, entries in itertools.chain(compiling, rebuilt):
                 results[compiled.path] = compiled
                 self._file_done()
                 key = keys.get(compiled.path)
                 if key is not None:
-                    self._unsaved.append((key, compiled, deck_folder, deck_tags, identity))
+                    self._unsaved.append((key, entries))
         cards: list[RenderedCard] = []
         for path in paths:
             report.diagnostics.extend(results[path].diagnostics)
@@ -164,26 +189,30 @@ class FileCompiler:
         """Store what this build compiled; called only when the build succeeds, because a
         build with any error writes nothing, not even to the cache."""
         if self.cache is not None:
-            for key, compiled, deck_folder, deck_tags, identity in self._unsaved:
-                self.cache.store_file(
-                    key, compiled, deck_folder=deck_folder, deck_tags=deck_tags, identity=identity
-                )
+            for key, entries in self._unsaved:
+                self.cache.store_file(key, entries)
             self.cache.prune()
         self._unsaved.clear()
 
 
-_Deck = tuple[Path, tuple[str, ...], "DeckIdentity | None", bool]
+_Deck = tuple[Path, tuple[str, ...], "DeckIdentity | None", bool, bool]
 """What every file of a deck is compiled with: its folder, tags and identity, and whether
-the cards keep their parsed form."""
+the cards keep their parsed form and ``authored``."""
 
 
 def _start_compiling(
-    paths: list[Path], deck: _Deck, workers: contextlib.ExitStack, *, alongside: bool = False
-) -> Iterator[CompiledFile]:
-    """The compiled ``paths``, in order. With enough YAML, worker processes start on them at
-    once (closed with ``workers``); ``alongside``: this process has other work meanwhile, so
-    even one file is worth a worker. Otherwise they compile here, as they are taken."""
-    jobs = [(path, *deck) for path in paths]
+    paths: list[Path],
+    deck: _Deck,
+    keys: dict[Path, str],
+    workers: contextlib.ExitStack,
+    *,
+    alongside: bool = False,
+) -> Iterator[tuple[CompiledFile, FileEntries | None]]:
+    """The compiled ``paths``, in order, each with its cache entries when it has a key in
+    ``keys``. With enough YAML, worker processes start on them at once (closed with
+    ``workers``); ``alongside``: this process has other work meanwhile, so even one file is
+    worth a worker. Otherwise they compile here, as they are taken."""
+    jobs = [(path, *deck, keys.get(path)) for path in paths]
     cores = usable_cores()
     size = _total_size(paths) if cores > 1 and paths else 0
     if paths and (size >= PARALLEL_MIN_BYTES or (alongside and size >= OVERLAP_MIN_BYTES)):

@@ -6,10 +6,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from deckgen.cards.validate import CardSpec
-from deckgen.diagnostics import Location
+from deckgen.diagnostics import Location, pickled_by_fields
 from deckgen.values import CardKind, MediaFile, Text
 
 
+@pickled_by_fields
 @dataclass(frozen=True, slots=True)
 class AuthoredCard:
     """What ``deckgen lint``, ``stats`` and ``preview`` read of a card as its author wrote it,
@@ -57,6 +58,7 @@ class AuthoredCard:
         )
 
 
+@pickled_by_fields
 @dataclass(frozen=True, slots=True)
 class RenderedCard:
     """One card checked and rendered: everything the deck stage needs, nothing it computes."""
@@ -86,5 +88,6 @@ class RenderedCard:
     card, whose fields the per-deck stage still changes. Taken per file, on every core and
     from the cache, instead of for every note of the deck on every build."""
     authored: AuthoredCard | None = None
-    """What lint and stats read of the card as written: always set when the card was
-    compiled; from the cache only when asked for (``FileCompiler(authored=True)``)."""
+    """What lint and stats read of the card as written: set when asked for
+    (``FileCompiler(authored=True)``), from the cache too, and on every card compiled
+    without a cache."""

@@ -17,7 +17,7 @@ import re
 from dataclasses import dataclass
 
 from deckgen.diagnostics import Report
-from deckgen.source.yamlsource import Mapping, Node, Scalar, Sequence, describe, report_unknown_keys
+from deckgen.source.yamlnodes import Mapping, Node, Scalar, Sequence, describe, report_unknown_keys
 
 OPTION_KEYS = frozenset({"new_per_day", "learning_steps", "desired_retention"})
 

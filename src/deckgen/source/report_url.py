@@ -17,7 +17,7 @@ import urllib.parse
 from dataclasses import dataclass
 
 from deckgen.diagnostics import Location, Report
-from deckgen.source.yamlsource import Mapping, Scalar, describe
+from deckgen.source.yamlnodes import Mapping, Scalar, describe
 
 PLACEHOLDERS = ("deck", "card", "release")
 MAX_URL_CHARACTERS = 2000

@@ -8,7 +8,7 @@ import re
 from dataclasses import dataclass
 
 from deckgen.diagnostics import DeckgenError, Report
-from deckgen.source.yamlsource import Mapping, Scalar, describe
+from deckgen.source.yamlnodes import Mapping, Scalar, describe
 from deckgen.values import Text
 
 RELEASE_KEYS = frozenset({"version", "released", "drop_retired_after", "changes"})

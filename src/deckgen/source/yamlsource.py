@@ -11,14 +11,15 @@ Card files come from many authors, so they are treated as untrusted:
 from __future__ import annotations
 
 import re
-from collections.abc import Collection, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 import yaml
 
-from deckgen.diagnostics import Location, Report, did_you_mean
+from deckgen.diagnostics import Location, Report
 from deckgen.source.safe_files import TooLarge, UnsafeFile, read_file
+from deckgen.source.simple_yaml import read_simple_yaml
+from deckgen.source.yamlnodes import Mapping, Node, Scalar, Sequence
 
 MAX_FILE_BYTES = 2 * 1024 * 1024
 """Card files are text written by hand; anything larger is a mistake or an attack."""
@@ -48,67 +49,6 @@ _STANDARD_TAGS = {
     f"tag:yaml.org,2002:{name}"
     for name in ("str", "int", "float", "bool", "null", "timestamp", "seq", "map")
 }
-
-
-@dataclass(frozen=True)
-class Scalar:
-    """A text value exactly as written."""
-
-    text: str
-    location: Location
-
-
-@dataclass(frozen=True)
-class Sequence:
-    """A YAML list."""
-
-    items: tuple[Node, ...]
-    location: Location
-
-
-@dataclass(frozen=True)
-class Mapping:
-    """A YAML mapping whose keys are text, in the order written."""
-
-    entries: tuple[tuple[Scalar, Node], ...]
-    location: Location
-
-    def get(self, key: str) -> Node | None:
-        for entry_key, value in self.entries:
-            if entry_key.text == key:
-                return value
-        return None
-
-    def key_nodes(self) -> Iterator[Scalar]:
-        return (key for key, _ in self.entries)
-
-
-Node = Scalar | Sequence | Mapping
-
-
-def report_unknown_keys(
-    mapping: Mapping, allowed: Collection[str], what: str, report: Report
-) -> None:
-    """Report every key of ``mapping`` outside ``allowed``, with a did-you-mean."""
-    for key in mapping.key_nodes():
-        if key.text not in allowed:
-            report.error(
-                key.location,
-                f"unknown key '{key.text}' in {what}{did_you_mean(key.text, allowed)}; "
-                f"allowed: {', '.join(sorted(allowed))}",
-            )
-
-
-def describe(node: Node, *, quote: bool = True) -> str:
-    """How a node is named in a type error. ``quote=False`` for a whole file, which may not
-    be a card file at all (a symlinked key file): its text is never echoed."""
-    if isinstance(node, Mapping):
-        return "a mapping"
-    if isinstance(node, Sequence):
-        return "a list"
-    if not node.text:
-        return "an empty value"
-    return f"the text '{node.text}'" if quote else "text"
 
 
 class _Refused(Exception):
@@ -395,6 +335,9 @@ def load_yaml(path: Path, report: Report, *, within: Path | None = None) -> Node
             "(only tab and newline may appear among control characters)",
         )
         return None
+    simple = read_simple_yaml(path, text)
+    if simple is not None:  # most card files: read line by line, with nothing to report
+        return simple
     try:
         try:
             builder = _build(path, text, _FAST_LOADER)
