@@ -7,8 +7,11 @@ cases cover the parts of the language no shipped notetype happens to use.
 from __future__ import annotations
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from conftest import FIXTURES
+from deckgen.anki import cardrender
 from deckgen.anki.cardrender import card_ords, cloze_numbers, render_cards
 from deckgen.anki.notetypes import NOTETYPES, Notetype, Template
 from deckgen.values import CardKind
@@ -83,6 +86,69 @@ def test_card_ords_agree_with_rendering_the_cards() -> None:
     blank_front = ("", "an answer", "", "")
     assert card_ords(NOTETYPES[CardKind.BASIC], blank_front) == ()
     assert card_ords(NOTETYPES[CardKind.REVERSED], blank_front) == (1,)
+
+
+def _fronts_rendered(notetype: Notetype, fields: tuple[str, ...]) -> tuple[int, ...]:
+    """The full computation card_ords shortens: every template's question rendered, and
+    the cards whose front is not empty."""
+    by_name = dict(zip(notetype.fields, fields, strict=True))
+    return tuple(
+        ord_
+        for ord_, template in enumerate(notetype.templates)
+        if not cardrender._is_empty(
+            cardrender._render(template.question, by_name, ord_, question_side=True, front="")
+        )
+    )
+
+
+# What Anki counts as an empty field (spaces, line breaks, <br> and empty <div>s), what it
+# does not, and pieces that make an empty-looking field only next to other text.
+_FIELD_PIECES = [
+    "", " ", "\n", "\t", "\u00a0", "\u200b", "<br>", "<br/>", "<BR />", "</br>", "<div>", "</div>",
+    "<div/>", "<br", ">", "<", "b", "r", "div", "x", "Q?", "&nbsp;", "<b></b>", "<img src=a>",
+]  # fmt: skip
+_field = st.lists(st.sampled_from(_FIELD_PIECES), max_size=4).map("".join)
+_QUESTIONS = [
+    "{{Front}}", "{{Back}}", "{{ Front }}", "{{Front}} ", "<br>{{Front}}", "{{Front}}{{Back}}",
+    "{{#Back}}{{Front}}{{/Back}}", "{{^Front}}{{Back}}{{/Front}}", "{{type:Back}}",
+    "{{Front}}\n\n{{type:Back}}", "{{FrontSide}}", "{{#Front}}{{/Front}}", "x",
+]  # fmt: skip
+
+
+@settings(max_examples=600, deadline=None)
+@given(
+    st.lists(st.sampled_from(_QUESTIONS), min_size=1, max_size=3),
+    st.tuples(_field, _field),
+)
+def test_card_ords_finds_the_cards_rendering_every_front_finds(
+    questions: list[str], fields: tuple[str, str]
+) -> None:
+    """A front that is one field is judged by that field alone, without rendering: the
+    same cards as rendering every template's question, whatever the fields hold."""
+    custom = Notetype(
+        CardKind.BASIC,
+        1,
+        "t",
+        ("Front", "Back"),
+        tuple(Template(f"T{i}", question, "{{Back}}") for i, question in enumerate(questions)),
+        "",
+        False,
+    )
+    assert card_ords(custom, fields) == _fronts_rendered(custom, fields)
+    for kind in (CardKind.BASIC, CardKind.REVERSED, CardKind.TYPEIN):
+        shipped = NOTETYPES[kind]
+        note = (*fields, *fields)
+        assert card_ords(shipped, note) == _fronts_rendered(shipped, note)
+
+
+def test_card_ords_skips_rendering_only_a_front_that_is_one_field() -> None:
+    # Guards the property above against a shortcut that is never (or always) taken.
+    assert cardrender._front_fields(NOTETYPES[CardKind.REVERSED]) == (0, 1)
+    assert cardrender._front_fields(NOTETYPES[CardKind.TYPEIN]) == (None,)
+    odd = notetype("{{ Front }}", "{{Back}}")
+    assert cardrender._front_fields(odd) == (None,)
+    with pytest.raises(ValueError, match="has 4 fields"):
+        card_ords(NOTETYPES[CardKind.BASIC], ("Q", "A"))
 
 
 def test_only_clozes_deckgen_would_ship_make_cards() -> None:

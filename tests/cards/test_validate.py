@@ -5,9 +5,12 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
-from deckgen.cards.validate import DeckSpec, load_decks
-from deckgen.diagnostics import Report, display_path
+from deckgen.cards.validate import DeckSpec, _Checker, check_card_file, load_decks
+from deckgen.diagnostics import Location, Report, display_path
+from deckgen.source.yamlnodes import Scalar, Sequence
 from deckgen.values import CardKind
 from helpers import write_deck_folder
 
@@ -207,3 +210,45 @@ def test_no_decks_is_an_error(tmp_path: Path) -> None:
     assert load_decks(tmp_path / "cards", report) == []
     assert report.error_count == 1
     assert "no decks found" in report.diagnostics[0].message
+
+
+def test_a_cards_keys_are_reported_in_the_order_written_then_misplaced_ones(
+    tmp_path: Path,
+) -> None:
+    """A card's keys are read in one pass; what is reported, and in which order, is what
+    looking each key up gave: unknown keys as written, then occlusion keys in name order."""
+    deck = (
+        make_deck(
+            tmp_path,
+            "cards:\n"
+            "  - {id: a, question: Q, masks: [], answr: A, header: H, answer: A, colour: red}\n"
+            "  - {id: b, type: occlusion, image: p.svg, answr: A, masks: []}\n"
+            "  - {id: c, question: Q, answer: A, tags: [x, 'a b', '', y]}\n",
+        )
+        / "test"
+    )
+    report = Report()
+    cards = check_card_file(deck / "cards.yaml", deck, ("d",), report)
+    assert [card.id for card in cards] == ["a", "c"]  # (the errors fail the build)
+    assert cards[1].tags == ("d", "x", "y")
+    assert [(d.location.line, d.location.column, d.message[:40]) for d in report.diagnostics] == [
+        (2, 37, "unknown key 'answr' in a card (did you m"),
+        (2, 69, "unknown key 'colour' in a card; allowed:"),
+        (2, 55, "'header' belongs to occlusion cards: add"),
+        (2, 33, "'masks' belongs to occlusion cards: add "),
+        (3, 44, "unknown key 'answr' in a card (did you m"),
+        (3, 61, "'masks' must be a non-empty list of shap"),
+        (4, 47, "tag 'a b' is empty or has spaces: Anki s"),
+        (4, 54, "tag '' is empty or has spaces: Anki spli"),
+    ]
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(max_size=6))
+def test_a_tag_is_refused_exactly_when_it_is_empty_or_holds_any_space(tag: str) -> None:
+    report = Report()
+    place = Location(Path("cards.yaml"), 1, 1)
+    tags = _Checker(report).tags(Sequence((Scalar(tag, place),), place))
+    refused = not tag or any(char.isspace() for char in tag)
+    assert (tags == ()) is refused
+    assert len(report.diagnostics) == int(refused)

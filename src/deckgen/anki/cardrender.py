@@ -10,6 +10,7 @@ into an input box, and MathJax stays for the viewer to typeset.
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass
 
@@ -61,17 +62,50 @@ def render_cards(notetype: Notetype, fields: tuple[str, ...]) -> list[CardFaces]
 def card_ords(notetype: Notetype, fields: tuple[str, ...]) -> tuple[int, ...]:
     """The ordinals of the cards Anki creates for the note, found without rendering the
     answers (every build counts and writes the cards of every note)."""
-    by_name = dict(zip(notetype.fields, fields, strict=True))
+    if len(fields) != len(notetype.fields):
+        raise ValueError(f"notetype '{notetype.name}' has {len(notetype.fields)} fields")
     if notetype.is_cloze:
+        by_name = dict(zip(notetype.fields, fields, strict=True))
         template = notetype.templates[0]
         text = "".join(by_name[name] for name in _CLOZE_FIELD.findall(template.question))
         return tuple(number - 1 for number in cloze_numbers(text))
-    # Anki creates no card whose front would be blank.
-    return tuple(
-        ord_
-        for ord_, template in enumerate(notetype.templates)
-        if not _is_empty(_render(template.question, by_name, ord_, question_side=True, front=""))
-    )
+    # Anki creates no card whose front would be blank. A front that is one field as it is
+    # (``{{Question}}``) is blank when that field is: it need not be rendered.
+    ords = []
+    for ord_, (template, field_index) in enumerate(
+        zip(notetype.templates, _front_fields(notetype), strict=True)
+    ):
+        if field_index is not None:
+            front = fields[field_index]
+        else:
+            by_name = dict(zip(notetype.fields, fields, strict=True))
+            front = _render(template.question, by_name, ord_, question_side=True, front="")
+        if not _is_empty(front):
+            ords.append(ord_)
+    return tuple(ords)
+
+
+@functools.lru_cache(maxsize=32)
+def _front_fields(notetype: Notetype) -> tuple[int | None, ...]:
+    """For each template, the index of the field its question is when it is exactly
+    ``{{Field}}`` (which renders as that field's text); None for a question that must be
+    rendered. tests/anki/test_cardrender.py compares the two ways over random fields."""
+    fronts: list[int | None] = []
+    for template in notetype.templates:
+        name = template.question.removeprefix("{{").removesuffix("}}")
+        is_field = (
+            template.question == f"{{{{{name}}}}}"
+            and notetype.fields.count(name) == 1
+            and name != "FrontSide"
+            and _PLAIN_FIELD_NAME.fullmatch(name) is not None
+        )
+        fronts.append(notetype.fields.index(name) if is_field else None)
+    return tuple(fronts)
+
+
+_PLAIN_FIELD_NAME = re.compile(r"[A-Za-z0-9]+(?: [A-Za-z0-9]+)*")
+"""A field name that a tag can only mean as the field itself: no filter, section or space
+around it."""
 
 
 def _render(

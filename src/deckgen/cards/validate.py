@@ -311,7 +311,7 @@ def read_deck_file(folder: Path, report: Report) -> DeckFile | None:
     if deck_id is not None:
         checker.identifier(deck_id, "deck id")
     description = checker.optional_text(mapping, "description")
-    deck_tags = checker.tags(mapping)
+    deck_tags = checker.tags(mapping.get("tags"))
     options = read_deck_options(mapping, report)
     release = dataclasses.replace(
         read_deck_release(mapping, report), changes=checker.optional_text(mapping, "changes")
@@ -388,7 +388,7 @@ class DeckFile:
             description=self.description,
             cards=tuple(cards),
             location=self.mapping.location,
-            lint_ignore=self.checker.lint_ignore(self.mapping),
+            lint_ignore=self.checker.lint_ignore(self.mapping.get("lint")),
             release=self.release,
             options=self.options,
             report_url=self.report_url,
@@ -495,7 +495,7 @@ def check_card_file(
         # How deep it nests depends on the deck's name too: checked per deck (_check_nesting).
         checker.deck_name(subdeck_node.markdown, subdeck_node.location, max_parts=None)
         subdeck = subdeck_node.markdown.strip()
-    file_tags = checker.tags(mapping)
+    file_tags = checker.tags(mapping.get("tags"))
     file_source = checker.optional_text(mapping, "source")
     cards_node = mapping.get("cards")
     if cards_node is None:
@@ -526,28 +526,36 @@ def _load_card(
     mapping = checker.mapping(node, "a card")
     if mapping is None:
         return None
+    # Read in one pass: a card's checks look up a dozen keys, most of them absent. (Reversed,
+    # so that a key written twice reads as Mapping.get reads it, though the reader keeps one.)
+    keys = {key.text: value for key, value in reversed(mapping.entries)}
     card_id = checker.required_text(mapping, "id", "a card")
     if card_id is not None:
         checker.identifier(card_id, "card id")
     label = f"card '{card_id.text}'" if card_id is not None else "card"
-    question = checker.optional_text(mapping, "question")
-    answer = checker.optional_text(mapping, "answer")
-    cloze = checker.optional_text(mapping, "cloze")
-    extra = checker.optional_text(mapping, "extra")
-    source = checker.optional_text(mapping, "source") or file_source
-    tags = tuple(sorted(set(inherited_tags + checker.tags(mapping))))
-    kind = _card_kind(mapping, checker, label, has_cloze=cloze is not None)
-    if kind is CardKind.OCCLUSION:
-        report_unknown_keys(mapping, _CARD_KEYS | _OCCLUSION_KEYS, "a card", checker.report)
-    else:  # an occlusion key in another card is reported below, with what to do
-        others = tuple(entry for entry in mapping.entries if entry[0].text not in _OCCLUSION_KEYS)
-        report_unknown_keys(Mapping(others, mapping.location), _CARD_KEYS, "a card", checker.report)
+    question = checker.text(keys.get("question"), "question")
+    answer = checker.text(keys.get("answer"), "answer")
+    cloze = checker.text(keys.get("cloze"), "cloze")
+    extra = checker.text(keys.get("extra"), "extra")
+    source = checker.text(keys.get("source"), "source") or file_source
+    tags = tuple(sorted(set(inherited_tags + checker.tags(keys.get("tags")))))
+    kind = _card_kind(checker.text(keys.get("type"), "type"), checker, label, cloze=cloze)
+    # Almost every card: every key known, none to report and no occlusion key misplaced.
+    all_known = keys.keys() <= _CARD_KEYS
+    if not all_known:
+        if kind is CardKind.OCCLUSION:
+            report_unknown_keys(mapping, _CARD_KEYS | _OCCLUSION_KEYS, "a card", checker.report)
+        else:  # an occlusion key in another card is reported below, with what to do
+            others = tuple(e for e in mapping.entries if e[0].text not in _OCCLUSION_KEYS)
+            report_unknown_keys(
+                Mapping(others, mapping.location), _CARD_KEYS, "a card", checker.report
+            )
     if kind is None:
         return None
     if kind is CardKind.OCCLUSION:
         return _load_occlusion_card(mapping, checker, card_id, label, extra, source, tags, subdeck)
-    for key in sorted(_OCCLUSION_KEYS):
-        if (misplaced := mapping.get(key)) is not None:
+    for key in () if all_known else sorted(_OCCLUSION_KEYS):
+        if (misplaced := keys.get(key)) is not None:
             checker.report.error(
                 misplaced.location,
                 f"'{key}' belongs to occlusion cards: add 'type: occlusion' to {label}",
@@ -556,7 +564,7 @@ def _load_card(
         ok = _check_cloze_card(mapping, checker, label, question, answer, cloze)
     else:
         ok = _check_question_card(mapping, checker, label, kind, question, answer, cloze, extra)
-    bodymap_node = mapping.get("bodymap")
+    bodymap_node = keys.get("bodymap")
     bodymap = None
     if bodymap_node is not None:
         bodymap = _card_bodymap(bodymap_node, checker, is_cloze=kind is CardKind.CLOZE)
@@ -575,7 +583,7 @@ def _load_card(
         subdeck=subdeck,
         bodymap=bodymap,
         location=mapping.location,
-        lint_ignore=checker.lint_ignore(mapping),
+        lint_ignore=checker.lint_ignore(keys.get("lint")),
     )
 
 
@@ -754,7 +762,7 @@ def _load_occlusion_card(
         subdeck=subdeck,
         bodymap=bodymap,
         location=mapping.location,
-        lint_ignore=checker.lint_ignore(mapping),
+        lint_ignore=checker.lint_ignore(mapping.get("lint")),
         occlusion=occlusion,
         header=header,
         image=image,
@@ -762,11 +770,11 @@ def _load_occlusion_card(
 
 
 def _card_kind(
-    mapping: Mapping, checker: _Checker, label: str, *, has_cloze: bool
+    type_node: Text | None, checker: _Checker, label: str, *, cloze: Text | None
 ) -> CardKind | None:
-    type_node = checker.optional_text(mapping, "type")
+    """The card's ``type`` (its text, checked); without one, a card with a cloze is one."""
     if type_node is None:
-        return CardKind.CLOZE if has_cloze else CardKind.BASIC
+        return CardKind.CLOZE if cloze is not None else CardKind.BASIC
     try:
         return CardKind(type_node.markdown.strip())
     except ValueError:
@@ -836,7 +844,11 @@ class _Checker:
         return None
 
     def optional_text(self, mapping: Mapping, key: str) -> Text | None:
-        node = mapping.get(key)
+        return self.text(mapping.get(key), key)
+
+    def text(self, node: Node | None, key: str) -> Text | None:
+        """The text of ``key``'s value ``node`` (None: no such key), or None after reporting
+        why it cannot be a field."""
         if node is None:
             return None
         if not isinstance(node, Scalar):
@@ -900,9 +912,9 @@ class _Checker:
         if problem is not None:
             self.report.error(location, f"deck name '{name}' {problem}")
 
-    def lint_ignore(self, mapping: Mapping) -> tuple[Text, ...]:
-        """The rule names of ``lint: {ignore: [...]}``; lint.py knows which names exist."""
-        node = mapping.get("lint")
+    def lint_ignore(self, node: Node | None) -> tuple[Text, ...]:
+        """The rule names of ``lint: {ignore: [...]}`` (``node``: the value of ``lint``, if
+        any); lint.py knows which names exist."""
         if node is None:
             return ()
         lint = self.mapping(node, "'lint'")
@@ -927,8 +939,8 @@ class _Checker:
                 self.report.error(item.location, f"a rule name must be text, not {describe(item)}")
         return tuple(names)
 
-    def tags(self, mapping: Mapping) -> tuple[str, ...]:
-        node = mapping.get("tags")
+    def tags(self, node: Node | None) -> tuple[str, ...]:
+        """The tags in ``node``, the value of ``tags`` (None: no tags)."""
         if node is None:
             return ()
         if not isinstance(node, Sequence):
@@ -941,7 +953,9 @@ class _Checker:
         for item in node.items:
             if not isinstance(item, Scalar):
                 self.report.error(item.location, f"a tag must be text, not {describe(item)}")
-            elif not item.text or any(char.isspace() for char in item.text):
+            # Empty, or a space anywhere: what str.split splits at is what isspace() calls a
+            # space, so only a tag without one splits into itself.
+            elif item.text.split() != [item.text]:
                 self.report.error(
                     item.location,
                     f"tag '{item.text}' is empty or has spaces: Anki splits tags at spaces; "

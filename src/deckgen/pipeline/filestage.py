@@ -26,7 +26,13 @@ from deckgen.pipeline.cache import BuildCache, FileEntries, file_entries, file_k
 from deckgen.pipeline.compiled_file import CompiledFile, ImageInput, file_digest
 from deckgen.render.card import AuthoredCard, RenderedCard
 from deckgen.render.media import MediaResolver, media_name
-from deckgen.render.render import RenderedField, cloze_problem, is_blank, render_field
+from deckgen.render.render import (
+    RenderedField,
+    cloze_problem,
+    is_blank,
+    plain_field_html,
+    render_field,
+)
 from deckgen.values import CardKind, MediaFile, Text, usable_cores
 
 if TYPE_CHECKING:
@@ -233,8 +239,9 @@ def _total_size(paths: list[Path]) -> int:
 
 @dataclass
 class _FieldRenderer:
-    """Renders the fields of one file's cards; a text shared by many cards (a file's
-    ``source``, which every card inherits) is rendered once and its diagnostics repeated."""
+    """Renders the fields of one file's cards into its ``report``; a text shared by many
+    cards (a file's ``source``, which every card inherits) is rendered once and its
+    diagnostics repeated."""
 
     resolver: MediaResolver
     report: Report
@@ -244,46 +251,50 @@ class _FieldRenderer:
     """Whether each card keeps its parsed form (``RenderedCard.spec``)."""
     _done: dict[Text, tuple[RenderedField, tuple[Diagnostic, ...]]] = field(default_factory=dict)
 
-    def __call__(self, text: Text) -> RenderedField:
-        if text not in self._done:
-            scratch = Report()
-            self.resolver.report = scratch  # so the image problems are the text's too
-            try:
-                rendered = render_field(
-                    text.markdown,
-                    location=text.location,
-                    card_folder=text.location.path.parent,
-                    media=self.resolver,
-                    report=scratch,
-                )
-            finally:
-                self.resolver.report = self.report
-            self._done[text] = (rendered, tuple(scratch.diagnostics))
-        rendered, diagnostics = self._done[text]
-        self.report.diagnostics.extend(diagnostics)
-        return rendered
+    def __post_init__(self) -> None:
+        self.resolver.report = self.report  # an image's problems are its text's
 
-
-def _render_card(card: CardSpec, render_text: _FieldRenderer) -> RenderedCard:
-    if card.kind is CardKind.OCCLUSION:
-        return _render_occlusion_card(card, render_text)
-    media: dict[str, MediaFile] = {}
-    report = render_text.report
-    errors_before = report.error_count
-
-    def render(text: Text | None) -> str:
+    def html(self, text: Text | None, media: dict[str, MediaFile]) -> str:
+        """The HTML of ``text`` ("" for none), its images added to ``media`` by name."""
         if text is None:
             return ""
-        rendered = render_text(text)
-        media.update((file.name, file) for file in rendered.media)
+        # Most fields are a plain sentence: no images, no diagnostics, nothing to remember.
+        plain = plain_field_html(text.markdown)
+        if plain is not None:
+            return plain
+        done = self._done.get(text)
+        if done is None:
+            diagnostics = self.report.diagnostics
+            before = len(diagnostics)
+            rendered = render_field(
+                text.markdown,
+                location=text.location,
+                card_folder=text.location.path.parent,
+                media=self.resolver,
+                report=self.report,
+            )
+            self._done[text] = (rendered, tuple(diagnostics[before:]))
+        else:
+            rendered, repeated = done
+            self.report.diagnostics.extend(repeated)
+        for image in rendered.media:
+            media[image.name] = image
         return rendered.html
 
-    by_author_name = {"extra": render(card.extra)}
+
+def _render_card(card: CardSpec, renderer: _FieldRenderer) -> RenderedCard:
+    if card.kind is CardKind.OCCLUSION:
+        return _render_occlusion_card(card, renderer)
+    media: dict[str, MediaFile] = {}
+    report = renderer.report
+    diagnostics_before = len(report.diagnostics)
+    field_html = renderer.html
+    by_author_name = {"extra": field_html(card.extra, media)}
     if card.kind is CardKind.CLOZE:
-        by_author_name["cloze"] = render(card.cloze)
+        by_author_name["cloze"] = field_html(card.cloze, media)
     else:
-        by_author_name["question"] = render(card.question)
-        by_author_name["answer"] = render(card.answer)
+        by_author_name["question"] = field_html(card.question, media)
+        by_author_name["answer"] = field_html(card.answer, media)
     pictures = []
     for placement in card.bodymap.placements() if card.bodymap is not None else ():
         images = []
@@ -302,22 +313,24 @@ def _render_card(card: CardSpec, render_text: _FieldRenderer) -> RenderedCard:
         by_author_name[placement.field] += (
             f'<div class="deckgen-bodymap{hidden}">{title}{"".join(images)}</div>'
         )
-    if report.error_count == errors_before:  # a dropped image would read as a blank side
+    # A dropped image would read as a blank side: the check waits for a card without errors.
+    added = report.diagnostics[diagnostics_before:]
+    if all(diagnostic.severity is not Severity.ERROR for diagnostic in added):
         _check_cards_made(card, by_author_name, report)
-    source = render(card.source)
+    source = field_html(card.source, media)
     if card.kind is CardKind.CLOZE:
-        fields: tuple[str, ...] = (by_author_name["cloze"], by_author_name["extra"], source)
+        rendered: tuple[str, ...] = (by_author_name["cloze"], by_author_name["extra"], source)
     else:
-        fields = (
+        rendered = (
             by_author_name["question"],
             by_author_name["answer"],
             by_author_name["extra"],
             source,
         )
-    return _rendered(card, fields, media, tuple(pictures), render_text)
+    return _rendered(card, rendered, media, tuple(pictures), renderer)
 
 
-def _render_occlusion_card(card: CardSpec, render_text: _FieldRenderer) -> RenderedCard:
+def _render_occlusion_card(card: CardSpec, renderer: _FieldRenderer) -> RenderedCard:
     """Anki's image occlusion fields: Occlusion, Image, Header, Back Extra, Comments. On a
     body map the masks come from the geometry the picture was drawn with."""
     # Imported on first use, like the body-map modules: most card files have no occlusion.
@@ -326,14 +339,6 @@ def _render_occlusion_card(card: CardSpec, render_text: _FieldRenderer) -> Rende
 
     assert card.occlusion is not None
     media: dict[str, MediaFile] = {}
-
-    def render(text: Text | None) -> str:
-        if text is None:
-            return ""
-        rendered = render_text(text)
-        media.update((file.name, file) for file in rendered.media)
-        return rendered.html
-
     picture: MediaFile | None = None
     groups = card.occlusion.masks
     if card.bodymap is not None:
@@ -350,15 +355,14 @@ def _render_occlusion_card(card: CardSpec, render_text: _FieldRenderer) -> Rende
             muscles=drawing.muscles,
         )
     elif card.image is not None:
-        render_text.resolver.report = render_text.report
-        picture = render_text.resolver.resolve(
+        picture = renderer.resolver.resolve(
             card.image.markdown.strip(),
             relative_to=card.image.location.path.parent,
             location=card.image.location,
         )
     for group in groups:
         if not group.masks:
-            render_text.report.error(
+            renderer.report.error(
                 group.location, f"card '{card.id}': nothing drawn to mask for {group.what}"
             )
     image = ""
@@ -366,19 +370,19 @@ def _render_occlusion_card(card: CardSpec, render_text: _FieldRenderer) -> Rende
         media[picture.name] = picture
         # Exactly as Anki's mask editor writes it: the editor finds the image by this form.
         image = f'<img src="{html.escape(picture.name)}">'
-    source = render(card.source)
-    back_extra = render(card.extra)
+    source = renderer.html(card.source, media)
+    back_extra = renderer.html(card.extra, media)
     if source:
         back_extra += f'<div class="deckgen-source">Source: {source}</div>'
     fields = (
         occlusion_field(groups, hide_all=card.occlusion.hide_all),
         image,
-        render(card.header),
+        renderer.html(card.header, media),
         back_extra,
         "",
     )
     bodymaps = (("image", picture),) if card.bodymap is not None and picture else ()
-    return _rendered(card, fields, media, bodymaps, render_text)
+    return _rendered(card, fields, media, bodymaps, renderer)
 
 
 def _rendered(
@@ -405,7 +409,7 @@ def _rendered(
         fields=fields,
         tags=card.tags,
         subdeck=card.subdeck,
-        media=tuple(media[name] for name in sorted(media)),
+        media=tuple(media[name] for name in sorted(media)) if media else (),
         bodymaps=bodymaps,
         card_ords=card_ords(notetype, fields),
         location=card.location,

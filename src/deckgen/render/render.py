@@ -122,6 +122,9 @@ def render_field(
     report: Report,
 ) -> RenderedField:
     """Render one field. ``media`` is None where images are not allowed (deck descriptions)."""
+    sentence = plain_field_html(markdown)
+    if sentence is not None:
+        return RenderedField(sentence)
     problem = text_problem(markdown)
     if problem:  # card files are checked when loaded; this guards other callers of the library
         report.error(location, problem)
@@ -142,15 +145,19 @@ def render_field(
     images: list[MediaFile] = []
     plain = _is_plain_text(protected)
     if placeholder is None and plain:
-        # What the full path below makes of a plain sentence, without running it: markdown-it
-        # makes it one paragraph (``_plain_paragraph``), the sanitiser writes it back with its
-        # quotes as text, and the one paragraph is unwrapped; with no '\\', '<' or '&' it holds
-        # no math and nothing the checks below could find (text_problem passed above).
-        # tests/project/test_properties.py compares both paths over random fields.
+        # A plain sentence with '::' (plain_field_html answered for the others), which
+        # inert_av_markup below looks at. What the full path makes of it, without running
+        # it: markdown-it makes it one paragraph (``_plain_paragraph``), the sanitiser writes
+        # it back with its quotes as text, and the one paragraph is unwrapped; with no '\\',
+        # '<' or '&' it holds no math and nothing the checks below could find (text_problem
+        # passed above). tests/project/test_properties.py compares both paths over random
+        # fields.
         restored = protected
     else:
         if plain:
             raw_html = _plain_paragraph(protected)
+        elif (emphasised := _emphasis_paragraph(protected)) is not None:
+            raw_html = emphasised
         else:
             tokens = _markdown.parse(protected)
             images = _resolve_images(tokens, location, card_folder, media, report)
@@ -181,6 +188,23 @@ def render_field(
     return RenderedField(inert, images)
 
 
+def plain_field_html(markdown: str) -> str | None:
+    """What ``render_field`` makes of a field that is one plain sentence (``_is_plain_text``)
+    with no ``::`` (a cloze hint's separator, which ``inert_av_markup`` looks after): the
+    sentence itself, stripped, with no image and no diagnostic. None for any other field.
+
+    Most fields are such sentences; this answers for them at a fraction of the full path's
+    cost (tests/render/test_plain_fields.py compares the two), before the per-file stage
+    sets anything up to collect a field's diagnostics and images."""
+    if text_problem(markdown) is not None:
+        return None
+    stripped = markdown.strip()
+    # No '[' (not plain), and no '::': inert_av_markup would leave it as it is.
+    if "::" in stripped or not _is_plain_text(stripped):
+        return None
+    return stripped
+
+
 def sanitise(raw_html: str, image_names: set[str]) -> str:
     """The HTML with everything a card may not hold removed; images only by these names;
     Anki's media markup made text."""
@@ -198,6 +222,37 @@ def _plain_paragraph(plain: str) -> str:
     with its text escaped ('&', '<' and '>' cannot occur in it; '"' is escaped as markdown-it
     does). tests/project/test_properties.py compares the two over random fields."""
     return "<p>" + plain.replace('"', "&quot;") + "</p>\n"
+
+
+_EMPHASIS = re.compile(r"(?<![^ ])(\*\*?)([^\W_](?:[^*]*[^\W_])?)\1(?![^ .,;:?)])")
+"""``*emphasis*`` or ``**strong**`` around words, opened after a space (or at the start) and
+closed before a space, the end or punctuation: where markdown-it can only read it one way."""
+
+
+def _emphasis_paragraph(text: str) -> str | None:
+    """What markdown-it renders for a (stripped) field that would be a plain sentence
+    (``_is_plain_text``) but for ``*emphasis*`` and ``**strong**`` around words, as in
+    'What does the **heart** do?'; None for any other field. Each pair's '*' can only open
+    (a space or the start before it, a letter or digit after) or only close (a letter or
+    digit before, a space, punctuation or the end after), and no other '*' is left, so
+    CommonMark pairs them as written. tests/render/test_plain_fields.py compares the two."""
+    if "*" not in text or _BLOCK_START.match(text):
+        return None
+    pieces = _EMPHASIS.split(text)  # text, stars, words, text, stars, words, ..., text
+    html_pieces = []
+    for index in range(0, len(pieces), 3):
+        between = pieces[index]
+        if between and _PLAIN_TEXT.fullmatch(between) is None:
+            return None
+        html_pieces.append(between)
+        if index + 1 < len(pieces):
+            words = pieces[index + 2]
+            if _PLAIN_TEXT.fullmatch(words) is None:
+                return None
+            tag = "strong" if len(pieces[index + 1]) == 2 else "em"
+            html_pieces.append(f"<{tag}>{words}</{tag}>")
+    # Text escaped as markdown-it escapes it: '&', '<' and '>' are not plain.
+    return "<p>" + "".join(html_pieces).replace('"', "&quot;") + "</p>\n"
 
 
 def _allowed_html(raw_html: str, image_names: set[str]) -> str:
@@ -229,6 +284,12 @@ def inert_av_markup(card_html: str) -> str:
     so in a field with clozes and MathJax every ``[`` becomes ``&#91;`` (MathJax reads the
     entity as the bracket). A cloze hint is shown in brackets (``{{c1::x::sound:a.mp3}}`` asks
     ``[sound:a.mp3]``), so a hint that reads so gets its first letter as an entity."""
+    if "[" not in card_html and "::" not in card_html:
+        return card_html  # no markup to find, and no hint (tests/render/test_plain_fields.py)
+    return _inert_av_markup(card_html)
+
+
+def _inert_av_markup(card_html: str) -> str:
     if "{{c" in card_html and _MATHJAX_OPENING.search(card_html):
         escaped = card_html.replace("[", "&#91;")
     else:
