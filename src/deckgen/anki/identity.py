@@ -117,9 +117,11 @@ class DeckIdentity:
         )
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class Stamp:
-    """What the lock remembers of one note or notetype."""
+    """What the lock remembers of one note or notetype; never changed once made. Not a frozen
+    dataclass, for the same reason as ``Note``: a build makes one per card, and a large
+    lock's reader one per entry."""
 
     fingerprint: str
     mod: int
