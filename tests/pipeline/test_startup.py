@@ -7,7 +7,10 @@ import subprocess
 import sys
 from pathlib import Path
 
-from helpers import OUTPUT_LIBRARIES, output_libraries_imported
+import pytest
+
+from deckgen.values import usable_cores
+from helpers import OUTPUT_LIBRARIES, output_libraries_imported, write_deck_folder
 
 HEAVY = ["genanki", "markdown_it", "nh3", "yaml", "sqlite3", "importlib.metadata"]
 
@@ -70,3 +73,44 @@ def test_an_unchanged_check_decides_before_importing_the_pipeline(project: Path)
     assert set(checked_imports) >= {"markdown_it", "nh3", "yaml"}  # a real check this time
     assert replayed_said == checked_said
     assert checked_said.startswith("checked 1 deck, ")
+
+
+_WORKER_PROBE = """
+import os
+import sys
+from deckgen.cli import cli
+from deckgen.pipeline import filestage
+
+filestage.PARALLEL_MIN_BYTES = 0  # the card files compile in worker processes
+compile_job = filestage._compile_job
+
+
+def job_noting_imports(job):
+    os.write(2, f"worker {'genanki' in sys.modules}\\n".encode())  # one write: no interleaving
+    return compile_job(job)
+
+
+filestage._compile_job = job_noting_imports
+try:
+    cli(["build"], prog_name="deckgen")
+except SystemExit:
+    pass
+print("main", "genanki" in sys.modules, file=sys.stderr)
+"""
+
+
+@pytest.mark.skipif(usable_cores() < 2, reason="card files compile in workers on 2 cores or more")
+def test_workers_start_before_the_package_writer_is_imported(empty_project: Path) -> None:
+    """Only the main process writes packages: genanki (whose import pulls in asyncio) is
+    imported once the workers compiling the card files are forked, not held up before them."""
+    cards = {
+        f"part{n}.yaml": f"cards:\n  - id: q{n}\n    question: Q{n}\n    answer: A\n"
+        for n in range(4)
+    }
+    write_deck_folder(empty_project, cards)
+    result = subprocess.run(
+        [sys.executable, "-c", _WORKER_PROBE], capture_output=True, text=True, check=True
+    )
+    assert "wrote: decks/d.apkg (4 notes" in result.stdout
+    noted = [line for line in result.stderr.splitlines() if line.startswith(("worker", "main"))]
+    assert noted == ["worker False"] * 4 + ["main True"]

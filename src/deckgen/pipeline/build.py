@@ -20,7 +20,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TypeVar
 
-from deckgen.anki.anki_package import package_bytes
 from deckgen.anki.compiled import CompiledDeck, DeckCounts
 from deckgen.anki.identity import LOCK_FILE, MAX_LOCK_BYTES, MAX_TIME, DeckIdentity, fingerprint
 from deckgen.anki.package_reader import UnreadablePackage, package_content, read_package_bytes
@@ -98,6 +97,14 @@ class PlannedDeck(DeckOutputs):
         return DeckOutputs(
             **{field.name: getattr(self, field.name) for field in dataclasses.fields(DeckOutputs)}
         )
+
+
+def package_bytes(deck: CompiledDeck) -> bytes:
+    """The deck's .apkg (``anki_package.package_bytes``); the writer is imported when a build
+    first needs it (``_loading_package_writer``), not before its card files compile."""
+    from deckgen.anki.anki_package import package_bytes as write_package
+
+    return write_package(deck)
 
 
 def build_time(environ: Mapping[str, str]) -> int:
@@ -178,10 +185,34 @@ def build_decks(
     Only the outputs of each deck are kept (its package's bytes only when they changed),
     never every deck's cards and notes at once: a bank split over decks builds in the memory
     of its largest deck."""
-    compiling = _Compiling(now, report, out_dir, FileCompiler(cache, on_file_done), lock_required)
+    files = FileCompiler(cache, _loading_package_writer(on_file_done))
+    compiling = _Compiling(now, report, out_dir, files, lock_required)
     return _each_deck(
         cards_dir, compiling, keep=lambda deck: plan_deck(deck, out_dir, cache=cache).outputs()
     )
+
+
+def _loading_package_writer(
+    on_file_done: Callable[[], None] | None,
+) -> Callable[[], None]:
+    """``on_file_done``, after importing the package writer when the first card file is done.
+
+    Only the main process writes packages, and the writer's import (genanki, which pulls in
+    asyncio) is a sixth of a cold build's imports. Imported before the card files, it would
+    hold up forking the workers that compile them; once a file is done they are at work, and
+    this process has nothing to do but wait for their cards."""
+    loaded = False
+
+    def file_done() -> None:
+        nonlocal loaded
+        if not loaded:
+            loaded = True
+            import deckgen.anki.anki_package  # noqa: F401
+
+        if on_file_done is not None:
+            on_file_done()
+
+    return file_done
 
 
 def count_decks(

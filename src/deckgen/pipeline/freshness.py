@@ -206,9 +206,11 @@ def recorded_quiet_output(
     key = cache_key()
     if key is None or first_link(folder, within=cards_dir, max_depth=1) is not None:
         return None
-    state = project_state(cards_dir, out_dir)
     document = read_entry(folder / "project", within=cards_dir, key=key)
-    if state is None or document is None or document.get("state") != state:
+    if document is None:
+        return None  # nothing recorded (a first build): hashing every file would be for nothing
+    state = project_state(cards_dir, out_dir)
+    if state is None or document.get("state") != state:
         return None
     lines = []
     try:
