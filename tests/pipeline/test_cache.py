@@ -513,7 +513,7 @@ def test_maps_draws_unchanged_files_from_the_cache(
     def no_compiling(*args: object, **kwargs: object) -> object:
         raise AssertionError("a card file was compiled again")
 
-    monkeypatch.setattr(filestage, "compile_file", no_compiling)
+    monkeypatch.setattr(filestage, "_compile", no_compiling)
     result = run_deckgen("maps", "-o", "cached-maps")
     assert result.exit_code == 0, result.output
     cached = {path.name: path.read_bytes() for path in (project / "cached-maps").rglob("*.svg")}

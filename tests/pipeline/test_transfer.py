@@ -153,7 +153,7 @@ def test_entries_made_in_worker_processes_are_those_made_here_and_are_used(
     def never(*args: object, **kwargs: object) -> None:
         raise AssertionError("an unchanged file was compiled again")
 
-    monkeypatch.setattr(filestage, "compile_file", never)
+    monkeypatch.setattr(filestage, "_compile", never)
     (project / "decks/demo.apkg").unlink()
     assert run_deckgen("build").exit_code == 0
     assert (project / "decks/demo.apkg").read_bytes() == package
@@ -217,7 +217,7 @@ def test_compiled_cards_come_back_as_the_cache_restores_them(
     def never(*args: object, **kwargs: object) -> None:
         raise AssertionError("an unchanged file was compiled again")
 
-    monkeypatch.setattr(filestage, "compile_file", never)
+    monkeypatch.setattr(filestage, "_compile", never)
     assert (
         cards(FileCompiler(BuildCache.for_cards(project / "cards"), authored=authored)) == compiled
     )

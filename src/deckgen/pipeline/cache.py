@@ -32,6 +32,7 @@ import contextlib
 import dataclasses
 import hashlib
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
@@ -279,12 +280,14 @@ class FileEntries:
 def file_entries(
     key: str,
     compiled: CompiledFile,
+    authored: Sequence[AuthoredCard | None] | None = None,
     *,
     deck_folder: Path,
     deck_tags: tuple[str, ...],
     identity: DeckIdentity | None = None,
 ) -> FileEntries | None:
-    """The entries of ``compiled`` (the file whose bytes had ``key``) under ``key``; None
+    """The entries of ``compiled`` (the file whose bytes had ``key``) under ``key``, with
+    ``authored``, its cards as written (default: those on its cards); None
     when the file changed while it compiled, a position lies in another file, or this user
     has no key (``cache_key``, which ``BuildCache.for_cards`` signs with too). A worker forked
     by the build holds the key already, in memory; one started afresh reads it where the build
@@ -303,14 +306,19 @@ def file_entries(
     if current != key:
         return None
     document = {"format": CACHE_FORMAT, "key": key} | _file_to_json(compiled)
-    return FileEntries(_signed(document, signing), _authored_entry(key, compiled, signing))
+    if authored is None:
+        authored = [card.authored for card in compiled.cards]
+    return FileEntries(
+        _signed(document, signing), _authored_entry(key, compiled, authored, signing)
+    )
 
 
-def _authored_entry(key: str, compiled: CompiledFile, signing: bytes) -> bytes | None:
+def _authored_entry(
+    key: str, compiled: CompiledFile, authored: Sequence[AuthoredCard | None], signing: bytes
+) -> bytes | None:
     """Kept apart from the file entry: a build never reads it, so it costs an edit
     nothing."""
-    authored = [card.authored for card in compiled.cards]
-    if any(card is None for card in authored):
+    if len(authored) != len(compiled.cards) or any(card is None for card in authored):
         return None
     cards = _authored_to_json([card for card in authored if card is not None], compiled.path)
     if cards is None:

@@ -13,7 +13,7 @@ import hashlib
 import html
 import itertools
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -57,9 +57,23 @@ def compile_file(
     ``identity``, each card's guid and fingerprint too; without ``keep_specs``, the cards
     without their parsed form (``RenderedCard.spec``), as the cache restores them. Pure:
     nothing is written."""
+    compiled, _ = _compile(path, deck_folder, deck_tags, identity, keep_specs, keep_authored=True)
+    return compiled
+
+
+def _compile(
+    path: Path,
+    deck_folder: Path,
+    deck_tags: tuple[str, ...],
+    identity: DeckIdentity | None,
+    keep_specs: bool,
+    *,
+    keep_authored: bool,
+) -> tuple[CompiledFile, list[AuthoredCard]]:
+    """``compile_file``, and each card as written, on the cards only with ``keep_authored``."""
     report = Report()
     resolver = MediaResolver(deck_folder, report)
-    fields = _FieldRenderer(resolver, report, identity, keep_specs)
+    fields = _FieldRenderer(resolver, report, identity, keep_specs, keep_authored)
     cards = tuple(
         _render_card(spec, fields) for spec in check_card_file(path, deck_folder, deck_tags, report)
     )
@@ -71,7 +85,7 @@ def compile_file(
         )
         for image_path, media in sorted(resolver.files_looked_up.items())
     )
-    return CompiledFile(path, cards, tuple(report.diagnostics), images)
+    return CompiledFile(path, cards, tuple(report.diagnostics), images), fields.authored
 
 
 def _compile_job(
@@ -81,24 +95,23 @@ def _compile_job(
     the worker's core: the main process only writes them once the build succeeds. Without
     ``keep_authored`` the cards go back without ``authored``, as the cache restores them."""
     path, deck_folder, deck_tags, identity, keep_specs, keep_authored, key = job
-    compiled = compile_file(
-        path,
-        deck_folder=deck_folder,
-        deck_tags=deck_tags,
-        identity=identity,
-        keep_specs=keep_specs,
+    # Without ``keep_authored`` each card as written goes only into the authored entry:
+    # sending it back was two fifths of the objects the main process unpickles, one after
+    # the other.
+    compiled, authored = _compile(
+        path, deck_folder, deck_tags, identity, keep_specs, keep_authored=keep_authored
     )
     entries = None
     # A build with any error writes nothing, not even to the cache: no entries for nothing.
     if key is not None and not any(d.severity is Severity.ERROR for d in compiled.diagnostics):
         entries = file_entries(
-            key, compiled, deck_folder=deck_folder, deck_tags=deck_tags, identity=identity
+            key,
+            compiled,
+            authored,
+            deck_folder=deck_folder,
+            deck_tags=deck_tags,
+            identity=identity,
         )
-    if not keep_authored:
-        # Already in the authored entry: sending it back was two fifths of the objects the
-        # main process unpickles, one after the other.
-        cards = tuple(replace(card, authored=None) for card in compiled.cards)
-        compiled = replace(compiled, cards=cards)
     return compiled, entries
 
 
@@ -249,6 +262,10 @@ class _FieldRenderer:
     """The deck's, when known: each card's guid and fingerprint are taken with its fields."""
     keep_specs: bool = True
     """Whether each card keeps its parsed form (``RenderedCard.spec``)."""
+    keep_authored: bool = True
+    """Whether each card keeps itself as written (``RenderedCard.authored``)."""
+    authored: list[AuthoredCard] = field(default_factory=list)
+    """Every card of the file as written, in order, whether kept on the cards or not."""
     _done: dict[Text, tuple[RenderedField, tuple[Diagnostic, ...]]] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
@@ -403,6 +420,8 @@ def _rendered(
             fingerprint = identity.fingerprint(
                 guid=guid, notetype_id=notetype.id, fields=fields, tags=card.tags
             )
+    written = AuthoredCard.of(card)
+    renderer.authored.append(written)
     return RenderedCard(
         id=card.id,
         kind=card.kind,
@@ -416,7 +435,7 @@ def _rendered(
         spec=card if renderer.keep_specs else None,
         guid=guid,
         fingerprint=fingerprint,
-        authored=AuthoredCard.of(card),
+        authored=written if renderer.keep_authored else None,
     )
 
 
