@@ -73,3 +73,21 @@ def benchmark_modules() -> tuple[ModuleType, ModuleType]:
         sys.modules["bench"] = module  # its dataclasses look their module up
         spec.loader.exec_module(module)
     return sys.modules["bench"], sys.modules["peers"]
+
+
+def rendered_field(markdown: str) -> tuple[str, list[str], list[str]]:
+    """What render_field makes of ``markdown`` in a card file: its HTML, the names of its
+    images and its diagnostics, for comparing one way of rendering with another."""
+    from deckgen.diagnostics import Location, Report
+    from deckgen.render.media import MediaResolver
+    from deckgen.render.render import render_field
+
+    report = Report()
+    rendered = render_field(
+        markdown,
+        location=Location(Path("c.yaml"), 1, 1),
+        card_folder=Path("."),
+        media=MediaResolver(Path("."), report),
+        report=report,
+    )
+    return rendered.html, [m.name for m in rendered.media], [str(d) for d in report.diagnostics]

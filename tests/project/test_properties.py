@@ -36,7 +36,7 @@ from deckgen.render import render as render_module
 from deckgen.render.media import MediaResolver
 from deckgen.render.render import disallowed_html, render_field, sanitise
 from genanki_reference import genanki_rows, package_rows
-from helpers import REPO
+from helpers import REPO, rendered_field
 from html_safety import executable_constructs
 
 # Pieces an attacker (or a hurried author) combines: HTML, Markdown, math, clozes, entities,
@@ -356,18 +356,6 @@ _fast_path_field = st.lists(
 ).map("".join)
 
 
-def _rendered_with_report(markdown: str) -> tuple[str, list[str], list[str]]:
-    report = Report()
-    rendered = render_field(
-        markdown,
-        location=Location(Path("c.yaml"), 1, 1),
-        card_folder=Path("."),
-        media=MediaResolver(Path("."), report),
-        report=report,
-    )
-    return rendered.html, [m.name for m in rendered.media], [str(d) for d in report.diagnostics]
-
-
 @settings(max_examples=1500, deadline=None)
 @given(_fast_path_field)
 def test_the_plain_text_fast_path_renders_what_markdown_it_renders(markdown: str) -> None:
@@ -376,9 +364,9 @@ def test_the_plain_text_fast_path_renders_what_markdown_it_renders(markdown: str
     stripped = markdown.strip()
     if render_module._is_plain_text(stripped):
         assert render_module._plain_paragraph(stripped) == render_module._markdown.render(stripped)
-    fast = _rendered_with_report(markdown)
+    fast = rendered_field(markdown)
     with mock.patch.object(render_module, "_is_plain_text", lambda text: False):
-        full = _rendered_with_report(markdown)
+        full = rendered_field(markdown)
     assert fast == full
 
 

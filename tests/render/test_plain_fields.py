@@ -6,17 +6,15 @@ sentence answered without markdown-it, the sanitiser or the diagnostics' bookkee
 
 from __future__ import annotations
 
-from pathlib import Path
 from unittest import mock
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from deckgen.diagnostics import Location, Report
 from deckgen.render import render as render_module
-from deckgen.render.media import MediaResolver
-from deckgen.render.render import inert_av_markup, plain_field_html, render_field
+from deckgen.render.render import inert_av_markup, plain_field_html
+from helpers import rendered_field
 
 # Plain words and what is plain to Markdown but not to Anki (a cloze hint reading
 # 'sound:'), which the shortcut must take or leave exactly right, mixed with everything that
@@ -47,18 +45,6 @@ _field = st.lists(
 ).map("".join)
 
 
-def _rendered(markdown: str) -> tuple[str, list[str], list[str]]:
-    report = Report()
-    rendered = render_field(
-        markdown,
-        location=Location(Path("c.yaml"), 3, 5),
-        card_folder=Path("."),
-        media=MediaResolver(Path("."), report),
-        report=report,
-    )
-    return rendered.html, [m.name for m in rendered.media], [str(d) for d in report.diagnostics]
-
-
 @settings(max_examples=800, deadline=None)
 @given(_field)
 def test_a_field_the_shortcut_takes_renders_as_the_full_path_renders_it(markdown: str) -> None:
@@ -66,14 +52,14 @@ def test_a_field_the_shortcut_takes_renders_as_the_full_path_renders_it(markdown
     field, with no image and no diagnostic; and render_field gives the same with or without
     the shortcut."""
     shortcut = plain_field_html(markdown)
-    with_shortcut = _rendered(markdown)
+    with_shortcut = rendered_field(markdown)
     with mock.patch.object(render_module, "plain_field_html", lambda markdown: None):
-        without = _rendered(markdown)
+        without = rendered_field(markdown)
     with (
         mock.patch.object(render_module, "_is_plain_text", lambda text: False),
         mock.patch.object(render_module, "_emphasis_paragraph", lambda text: None),
     ):
-        through_markdown_it = _rendered(markdown)
+        through_markdown_it = rendered_field(markdown)
     assert with_shortcut == without == through_markdown_it
     if shortcut is not None:
         assert with_shortcut == (shortcut, [], [])
