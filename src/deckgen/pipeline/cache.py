@@ -86,7 +86,9 @@ class BuildCache:
         """The cards folder: the cache never reads or writes outside it, whatever links a
         hostile checkout puts in its place."""
         self.key = key
-        """Signs every entry; None turns the cache off."""
+        """The user's key (``cache_key``), which signs every entry and checks what is read;
+        None turns the cache off. Workers sign the entries they make with ``cache_key()``
+        too, the same key, inherited or read where this process read it."""
         self.refused = refused
         """Why the cache folder is not used (a warning for the build to show), or None."""
         self._used: set[str] = set()

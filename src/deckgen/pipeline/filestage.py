@@ -234,7 +234,7 @@ def _start_compiling(
 
         # Unless it has other work, this process compiles a core's share of the files
         # itself, the first ones: what it compiles is never pickled nor sent back.
-        here = 0 if alongside else _first_share(paths, size // cores)
+        here = _first_share(paths, size // cores) if cores > 1 and not alongside else 0
         pool = ProcessPoolExecutor(max_workers=min(cores - (here > 0), len(paths) - here))
         # On an error meanwhile (a cache entry that cannot be read, Ctrl-C), the files not yet
         # started are dropped rather than compiled for nothing before the error shows.

@@ -9,7 +9,7 @@ two marks, and reading YAML was half of a cold build's time on plain notes.
 
 Anything else returns None and the file goes through the full reader, which also reports
 every problem: a value over several lines, a block scalar, an escape, a comment after a
-value, an anchor, alias or tag, a tab, a carriage return, a key given twice, an empty value,
+value, an anchor, alias or tag, a tab, a lone carriage return, a key given twice, an empty value,
 a line YAML would refuse. So what is accepted here is a narrow, checkable subset, and a
 property test compares both readers on every file this one accepts.
 """
@@ -20,7 +20,7 @@ import re
 from pathlib import Path
 
 from deckgen.diagnostics import Location
-from deckgen.source.yamlnodes import Mapping, Node, Scalar, Sequence
+from deckgen.source.yamlnodes import MAX_DEPTH, Mapping, Node, Scalar, Sequence
 
 _LINE = re.compile(r"( *)(- +)?(?:([A-Za-z_][A-Za-z0-9_-]*):(?: +|$))?(.*)")
 """Indentation, a list item's dash, a mapping key and the value, of any line (the value may
@@ -40,8 +40,6 @@ _FLOW_LIST = re.compile(
 """``[a, b-2, c.d]``: a one-line list of words, as tags are written."""
 _FLOW_ITEM = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.-]*")
 
-MAX_DEPTH = 64
-"""As yamlsource's limit: deeper files go to the full reader, which refuses them."""
 MAX_KEY_CHARACTERS = 1000
 """YAML refuses a key of over 1024 characters written without a '?'."""
 

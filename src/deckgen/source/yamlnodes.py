@@ -11,6 +11,9 @@ from dataclasses import dataclass
 
 from deckgen.diagnostics import Location, Report, did_you_mean
 
+MAX_DEPTH = 64
+"""How deeply lists and mappings may nest (a card file needs about eight levels)."""
+
 
 @dataclass(frozen=True)
 class Scalar:

@@ -19,7 +19,7 @@ import yaml
 from deckgen.diagnostics import Location, Report
 from deckgen.source.safe_files import TooLarge, UnsafeFile, read_file
 from deckgen.source.simple_yaml import read_simple_yaml
-from deckgen.source.yamlnodes import Mapping, Node, Scalar, Sequence
+from deckgen.source.yamlnodes import MAX_DEPTH, Mapping, Node, Scalar, Sequence
 
 MAX_FILE_BYTES = 2 * 1024 * 1024
 """Card files are text written by hand; anything larger is a mistake or an attack."""
@@ -30,8 +30,6 @@ MAX_EXPANDED_NODES = 50_000
 MAX_EXPANDED_CHARACTERS = 1024 * 1024
 """How much text aliases may add to one file: every field they add is rendered."""
 
-MAX_DEPTH = 64
-"""How deeply lists and mappings may nest (a card file needs about eight levels)."""
 
 _FAST_LOADER: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 """libyaml's parser when PyYAML was built with it: the same events, many times faster."""
