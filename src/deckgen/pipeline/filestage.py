@@ -232,30 +232,14 @@ def _start_compiling(
         # Imported here: multiprocessing is a fair part of the start-up of a small build.
         from concurrent.futures import ProcessPoolExecutor
 
-        # Unless it has other work, this process compiles a core's share of the files
-        # itself, the first ones: what it compiles is never pickled nor sent back.
-        here = _first_share(paths, size // cores) if cores > 1 and not alongside else 0
-        pool = ProcessPoolExecutor(max_workers=min(cores - (here > 0), len(paths) - here))
+        pool = ProcessPoolExecutor(max_workers=min(cores, len(paths)))
         # On an error meanwhile (a cache entry that cannot be read, Ctrl-C), the files not yet
         # started are dropped rather than compiled for nothing before the error shows.
         workers.callback(pool.shutdown, wait=True, cancel_futures=True)
         # map() submits every job now and keeps the files' order, so the output does not
         # depend on scheduling.
-        return itertools.chain(
-            map(_compile_job, jobs[:here]), pool.map(_compile_job, jobs[here:], chunksize=1)
-        )
+        return pool.map(_compile_job, jobs, chunksize=1)
     return map(_compile_job, jobs)
-
-
-def _first_share(paths: list[Path], size: int) -> int:
-    """How many of the first ``paths`` hold about ``size`` bytes, leaving at least one."""
-    total = 0
-    for count, path in enumerate(paths[:-1]):
-        with contextlib.suppress(OSError):
-            total += path.stat().st_size
-        if total >= size:
-            return count + 1
-    return len(paths) - 1
 
 
 def _total_size(paths: list[Path]) -> int:
