@@ -355,7 +355,9 @@ def test_the_plain_text_fast_path_renders_what_markdown_it_renders(markdown: str
     (markdown-it) gives it; the fast path's paragraph is markdown-it's byte for byte."""
     stripped = markdown.strip()
     if render_module._is_plain_text(stripped):
-        assert render_module._plain_paragraph(stripped) == render_module._markdown.render(stripped)
+        assert render_module._plain_paragraph(stripped) == render_module.markdown_engine().render(
+            stripped
+        )
     fast = rendered_field(markdown)
     with mock.patch.object(render_module, "_is_plain_text", lambda text: False):
         full = rendered_field(markdown)

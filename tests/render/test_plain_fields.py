@@ -100,7 +100,7 @@ _STARS_AND_WORDS = st.lists(st.sampled_from(["*", "**", "a", " ", ".", "_"]), ma
 def test_strong_words_are_what_markdown_it_makes_of_them(pieces: list[str]) -> None:
     text = "".join(pieces).strip()  # as render_field passes it
     shortcut = render_module._emphasis_paragraph(text)
-    assert shortcut is None or shortcut == render_module._markdown.render(text)
+    assert shortcut is None or shortcut == render_module.markdown_engine().render(text)
 
 
 @pytest.mark.parametrize(

@@ -24,16 +24,19 @@ import html
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import nh3
-from markdown_it import MarkdownIt
-from markdown_it.token import Token
 
 from deckgen.cards.cloze import CLOZE, MAX_CLOZE_NUMBER, card_number
 from deckgen.diagnostics import Location, Report
 from deckgen.render.media import MediaResolver
 from deckgen.source.yamlsource import text_problem
 from deckgen.values import MediaFile
+
+if TYPE_CHECKING:
+    from markdown_it import MarkdownIt
+    from markdown_it.token import Token
 
 ALLOWED_TAGS = frozenset(
     {
@@ -88,7 +91,6 @@ def plain_text(field_html: str) -> str:
     return " ".join(html.unescape(SERIALISED_TAG.sub("", spaced)).split())
 
 
-_markdown = MarkdownIt("commonmark", {"html": True}).enable(["table", "strikethrough"])
 _PLAIN_TEXT = re.compile(
     r"[^\\`*_\[\]!<>&~|\x00-\x1f\x7f-\xa0\u1680\u2000-\u200f\u2028-\u202f\u205f-\u206f"
     r"\u3000\ufeff]+"
@@ -98,11 +100,22 @@ escape, code, emphasis, strikethrough, link, image, tag, entity or table charact
 break, tab or other control, no space but the plain one."""
 _BLOCK_START = re.compile(r"[#>+=-]|\d+[.)]")
 """What opens a heading, quote, list or rule at the start of a line."""
-# markdown-it leaves an image or link whose URL it distrusts (file:, javascript:, data:, ...)
-# as literal text, so `![x](file:///etc/passwd)` would ship as text with no error. Every URL is
-# let through instead: an image then reaches the media check, which refuses all but local
-# files, and a link reaches the sanitiser, which drops the URL and warns the author.
-_markdown.validateLink = lambda url: True  # type: ignore[method-assign]
+
+
+@functools.cache
+def markdown_engine() -> MarkdownIt:
+    """The one Markdown engine, made on first use: plain sentences and simple emphasis (most
+    fields of most card files) never need it, and importing it is a fifth of a cold build's
+    imports before the card files compile."""
+    from markdown_it import MarkdownIt
+
+    engine = MarkdownIt("commonmark", {"html": True}).enable(["table", "strikethrough"])
+    # markdown-it leaves an image or link whose URL it distrusts (file:, javascript:, data:,
+    # ...) as literal text, so `![x](file:///etc/passwd)` would ship as text with no error.
+    # Every URL is let through instead: an image then reaches the media check, which refuses
+    # all but local files, and a link reaches the sanitiser, which drops the URL and warns.
+    engine.validateLink = lambda url: True  # type: ignore[method-assign]
+    return engine
 
 
 @dataclass
@@ -159,9 +172,10 @@ def render_field(
         elif (emphasised := _emphasis_paragraph(protected)) is not None:
             raw_html = emphasised
         else:
-            tokens = _markdown.parse(protected)
+            engine = markdown_engine()
+            tokens = engine.parse(protected)
             images = _resolve_images(tokens, location, card_folder, media, report)
-            raw_html = _markdown.renderer.render(tokens, _markdown.options, {})
+            raw_html = engine.renderer.render(tokens, engine.options, {})
         image_names = {image.name for image in images}
         sanitised = _allowed_html(raw_html, image_names)
         # What the sanitiser left exactly as it was, it removed nothing from: no need to look
