@@ -168,6 +168,21 @@ def test_a_build_with_an_error_writes_no_entry_from_any_worker(
     assert cache_entries(project) == {}
 
 
+def test_a_worker_makes_no_entries_for_a_file_with_an_error(project: Path) -> None:
+    """Entries for a file with an error would never be written (a build with an error writes
+    nothing), so its worker does not spend the time making them; a sound file gets them."""
+    deck = project / "cards/demo"
+    broken = deck / "broken.yaml"
+    broken.write_text("cards:\n  - id: [unclosed\n")
+    for path, expected in ((broken, False), (deck / "anatomy.yaml", True)):
+        key = file_key(path, deck_folder=deck, deck_tags=("demo",))
+        assert key is not None
+        job = (path, deck, ("demo",), None, False, False, key)
+        compiled, entries = filestage._compile_job(job)
+        assert bool(compiled.diagnostics) is not expected
+        assert (entries is not None) is expected
+
+
 def test_entries_read_back_as_the_file_compiled_unless_it_changed_meanwhile(
     project: Path,
 ) -> None:
