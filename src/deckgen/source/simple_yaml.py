@@ -34,11 +34,10 @@ _NOT_PLAIN_FIRST = frozenset("-?:,[]{}#&*!|>'\"%@`<=")
 """How a one-line plain value must not start here: YAML's indicators, and '<' and '=', the
 first characters of the merge and value types, which card files refuse."""
 
-_FLOW_LIST = re.compile(
-    r"\[ *(?:[A-Za-z0-9_][A-Za-z0-9_.-]* *(?:, *[A-Za-z0-9_][A-Za-z0-9_.-]* *)*)?\]"
-)
+_WORD = r"[A-Za-z0-9_][A-Za-z0-9_.-]*"
+_FLOW_ITEM = re.compile(_WORD)
+_FLOW_LIST = re.compile(rf"\[ *(?:{_WORD} *(?:, *{_WORD} *)*)?\]")
 """``[a, b-2, c.d]``: a one-line list of words, as tags are written."""
-_FLOW_ITEM = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.-]*")
 
 MAX_KEY_CHARACTERS = 1000
 """YAML refuses a key of over 1024 characters written without a '?'."""
@@ -121,16 +120,6 @@ def _read(path: Path, text: str) -> Node:
         indent, dash, key, value = match.groups()
         value = value.rstrip(" ")
         column = len(indent)
-        if key is not None and dash is None and value and stack:
-            mapping = stack[-1]
-            if mapping.column == column and mapping.is_mapping and mapping.pending is None:
-                # The commonest line, the next ``key: value`` of the mapping being read, in
-                # short; the general steps below would do the same.
-                if len(key) > MAX_KEY_CHARACTERS:
-                    raise _NotSimple
-                key_node = Scalar(key, Location(path, number, column + 1))
-                mapping.add(key_node, _value(value, path, number, match.start(4)))
-                continue
         if dash is None and key is None:
             if not value or value[0] == "#":
                 continue  # a blank line or a comment
@@ -182,8 +171,7 @@ def _close_deeper(stack: list[_Open], column: int, *, is_item: bool) -> _Open | 
         if not ended:
             return top
         stack.pop()
-        if not stack:
-            raise _NotSimple  # never: the top level stands at column 0
+        assert stack  # the top level stands at column 0: no line ends it
         stack[-1].take(top.node())
     return None
 
