@@ -18,7 +18,7 @@ from click.testing import CliRunner
 
 from deckgen.cli import cli
 from deckgen.diagnostics import Report
-from deckgen.source import yamlsource
+from deckgen.source import full_yaml, yamlsource
 
 
 def ordinary_cards(count: int) -> str:
@@ -38,14 +38,14 @@ def fields_file(field: str, quote: str = "'") -> str:
 def time_load(text: str, loader: type[yaml.SafeLoader], folder: Path) -> float:
     path = folder / "cards.yaml"
     path.write_text(text)
-    original = yamlsource._FAST_LOADER
-    yamlsource._FAST_LOADER = loader
+    original = full_yaml._FAST_LOADER
+    full_yaml._FAST_LOADER = loader
     try:
         started = time.perf_counter()
         yamlsource.load_yaml(path, Report())
         return time.perf_counter() - started
     finally:
-        yamlsource._FAST_LOADER = original
+        full_yaml._FAST_LOADER = original
 
 
 def alike_questions(count: int, per_file: int = 2_000) -> list[str]:

@@ -12,10 +12,9 @@ from __future__ import annotations
 
 import enum
 import os
-from dataclasses import dataclass
 from pathlib import Path
 
-from deckgen.diagnostics import Location, pickled_by_fields
+from deckgen.diagnostics import Location, pickled_by_fields, value_class
 
 
 class CardKind(enum.Enum):
@@ -29,7 +28,7 @@ class CardKind(enum.Enum):
 
 
 @pickled_by_fields
-@dataclass(frozen=True)
+@value_class
 class Text:
     """A field's Markdown as the author wrote it, and where."""
 
@@ -38,7 +37,7 @@ class Text:
 
 
 @pickled_by_fields
-@dataclass(frozen=True)
+@value_class
 class MediaFile:
     """An image as it is shipped in a package."""
 

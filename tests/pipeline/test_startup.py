@@ -47,8 +47,9 @@ def test_a_no_op_build_decides_before_importing_the_pipeline(project: Path) -> N
     assert _imports("build", "--check")[0] == []
     card_file = next((project / "cards").rglob("*.yaml"))
     card_file.write_text(card_file.read_text() + "\n")
-    # A real build again; markdown-it only if that file needs it.
-    assert set(_imports("build")[0]) >= set(OUTPUT_LIBRARIES) - {"markdown_it"}
+    # A real build again; markdown-it and defusedxml only if that file needs them (Markdown
+    # beyond plain sentences, an SVG image).
+    assert set(_imports("build")[0]) >= set(OUTPUT_LIBRARIES) - {"markdown_it", "defusedxml"}
 
 
 def test_the_environment_digest_follows_each_output_library() -> None:
@@ -103,8 +104,10 @@ compile_job = filestage._compile_job
 
 
 def job_noting_imports(job):
-    os.write(2, f"worker {'genanki' in sys.modules}\\n".encode())  # one write: no interleaving
-    return compile_job(job)
+    compiled = compile_job(job)
+    noted = " ".join(str(name in sys.modules) for name in sys.argv[1:])
+    os.write(2, f"worker {noted}\\n".encode())  # one write: no interleaving
+    return compiled
 
 
 filestage._compile_job = job_noting_imports
@@ -112,8 +115,19 @@ try:
     cli(["build"], prog_name="deckgen")
 except SystemExit:
     pass
-print("main", "genanki" in sys.modules, file=sys.stderr)
+print("main", *(name in sys.modules for name in sys.argv[1:]), file=sys.stderr)
 """
+
+
+def _noted_imports(*modules: str) -> tuple[list[str], str]:
+    """Build the project in the working folder with every card file compiled in a worker;
+    whether each of ``modules`` was imported, as each worker finished a file and in the main
+    process at the end (lines "worker ..." and "main ..."), and what the build said."""
+    result = subprocess.run(
+        [sys.executable, "-c", _WORKER_PROBE, *modules], capture_output=True, text=True, check=True
+    )
+    noted = [line for line in result.stderr.splitlines() if line.startswith(("worker", "main"))]
+    return noted, result.stdout
 
 
 @pytest.mark.skipif(usable_cores() < 2, reason="card files compile in workers on 2 cores or more")
@@ -125,9 +139,26 @@ def test_workers_start_before_the_package_writer_is_imported(empty_project: Path
         for n in range(4)
     }
     write_deck_folder(empty_project, cards)
-    result = subprocess.run(
-        [sys.executable, "-c", _WORKER_PROBE], capture_output=True, text=True, check=True
-    )
-    assert "wrote: decks/d.apkg (4 notes" in result.stdout
-    noted = [line for line in result.stderr.splitlines() if line.startswith(("worker", "main"))]
+    noted, said = _noted_imports("genanki")
+    assert "wrote: decks/d.apkg (4 notes" in said
     assert noted == ["worker False"] * 4 + ["main True"]
+
+
+@pytest.mark.skipif(usable_cores() < 2, reason="card files compile in workers on 2 cores or more")
+def test_card_files_of_one_line_values_are_read_without_pyyaml(empty_project: Path) -> None:
+    """The line reader takes card files whose values each fit on a line, and PyYAML is
+    imported only for a file it leaves to the full reader: not before the workers fork, not
+    in them (genanki, which imports it, comes later and only in the main process)."""
+    cards = {
+        f"part{n}.yaml": f"cards:\n  - id: q{n}\n    question: Q{n}\n    answer: A\n"
+        for n in range(4)
+    }
+    write_deck_folder(empty_project, cards)
+    noted, said = _noted_imports("yaml")
+    assert "wrote: decks/d.apkg (4 notes" in said
+    assert noted == ["worker False"] * 4 + ["main True"]
+    block_scalar = "cards:\n  - id: q4\n    question: Q4\n    answer: |\n      A\n"
+    (empty_project / "cards/d/part4.yaml").write_text(block_scalar)
+    noted, said = _noted_imports("yaml")
+    assert "wrote: decks/d.apkg (5 notes" in said
+    assert "worker True" in noted

@@ -16,7 +16,7 @@ import yaml
 from adversarial.cases import CASES, Case
 from conftest import FIRST_BUILD_TIME, run_deckgen
 from deckgen.diagnostics import Report
-from deckgen.source import yamlsource
+from deckgen.source import full_yaml
 from deckgen.source.yamlsource import load_yaml
 from hostile_project import snapshot
 
@@ -91,7 +91,7 @@ def test_libyaml_and_pure_python_report_hostile_yaml_alike(
     path.write_bytes(content if isinstance(content, bytes) else content.encode("utf-8"))
     results = []
     for loader in (yaml.CSafeLoader, yaml.SafeLoader):
-        monkeypatch.setattr(yamlsource, "_FAST_LOADER", loader)
+        monkeypatch.setattr(full_yaml, "_FAST_LOADER", loader)
         report = Report()
         node = load_yaml(path, report)
         results.append((node, [str(d) for d in report.sorted()]))

@@ -18,7 +18,7 @@ from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 from deckgen.diagnostics import Report
-from deckgen.source import yamlsource
+from deckgen.source import full_yaml, yamlsource
 from deckgen.source.simple_yaml import read_simple_yaml
 from deckgen.source.yamlnodes import Mapping, Node, Scalar, Sequence
 from helpers import REPO, benchmark_modules
@@ -29,8 +29,8 @@ PATH = Path("cards") / "deck" / "part.yaml"
 def full_reading(text: str, loader: type[yaml.SafeLoader]) -> Node | None:
     """The full reader's node when it reads ``text`` with nothing to report, else None."""
     try:
-        builder = yamlsource._build(PATH, text, loader)
-    except (yaml.YAMLError, yamlsource._Refused):
+        builder = full_yaml._build(PATH, text, loader)
+    except (yaml.YAMLError, full_yaml._Refused):
         return None
     if builder.diagnostics or builder.warnings or len(builder.documents) != 1:
         return None
@@ -241,7 +241,7 @@ def test_load_yaml_takes_the_shortcut_and_reports_nothing(
     def refuse(*_: object) -> None:
         raise AssertionError("the full reader ran on a simple file")
 
-    monkeypatch.setattr(yamlsource, "_build", refuse)
+    monkeypatch.setattr(full_yaml, "_build", refuse)
     report = Report()
     node = yamlsource.load_yaml(path, report)
     assert isinstance(node, Mapping) and report.diagnostics == []

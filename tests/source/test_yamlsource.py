@@ -10,7 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from deckgen.diagnostics import Report
-from deckgen.source import yamlsource
+from deckgen.source import full_yaml
 from deckgen.source.yamlnodes import Mapping, Node, Scalar, Sequence
 from deckgen.source.yamlsource import load_yaml
 
@@ -166,12 +166,12 @@ COMPARED_INPUTS = [
 def load_with(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, text: str, loader: type[yaml.SafeLoader]
 ) -> tuple[Node | None, list[str]]:
-    monkeypatch.setattr(yamlsource, "_FAST_LOADER", loader)
+    monkeypatch.setattr(full_yaml, "_FAST_LOADER", loader)
     return load(tmp_path, text)
 
 
 def test_libyaml_is_available_so_the_fast_path_is_tested() -> None:
-    assert yamlsource._FAST_LOADER is yaml.CSafeLoader
+    assert full_yaml._FAST_LOADER is yaml.CSafeLoader
 
 
 @pytest.mark.parametrize("text", COMPARED_INPUTS)
@@ -267,6 +267,6 @@ def test_text_taken_without_the_resolver_is_what_the_resolver_reads_as_text(
     """The loader skips YAML's resolver for scalars it can tell are text; the resolver must
     agree on every one of them."""
     implicit = (plain, not plain)
-    if yamlsource._surely_text(value, implicit):
+    if full_yaml._surely_text(value, implicit):
         resolved = yaml.resolver.Resolver().resolve(yaml.ScalarNode, value, implicit)
         assert resolved == "tag:yaml.org,2002:str"

@@ -17,7 +17,7 @@ import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from deckgen.diagnostics import Location, Report
+from deckgen.diagnostics import Location, Report, value_class
 from deckgen.source.report_url import ReportUrl
 from deckgen.source.safe_files import MissingFile, UnsafeFile, read_file
 
@@ -117,9 +117,9 @@ class DeckIdentity:
         )
 
 
-@dataclass(slots=True)
+@value_class
 class Stamp:
-    """What the lock remembers of one note or notetype; never changed once made. Not a frozen
+    """What the lock remembers of one note or notetype. A value class, not a frozen
     dataclass, for the same reason as ``Note``: a build makes one per card, and a large
     lock's reader one per entry."""
 

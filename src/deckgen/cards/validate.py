@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Generic, Protocol, TypeVar
 
 from deckgen.cards.cloze import CLOZE_OPENING, SINGLE_BRACE_OPENING
-from deckgen.diagnostics import Location, Report, did_you_mean, display_path
+from deckgen.diagnostics import Location, Report, did_you_mean, display_path, value_class
 from deckgen.source.deck_options import DeckOptions, read_deck_options
 from deckgen.source.report_url import ReportUrl, read_report_url
 from deckgen.source.safe_files import TooDeep, UnsafeFile, check_folder, resolve_within, walk_tree
@@ -60,7 +60,7 @@ MAX_DECK_NAME_PARTS = 11
 measured with Anki 26.09's engine: 11 parts import, 12 do not)."""
 
 
-@dataclass(frozen=True)
+@value_class
 class CardSpec:
     """One card as written in a card file, checked."""
 

@@ -3,17 +3,16 @@
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass
 from pathlib import Path
 
-from deckgen.diagnostics import Diagnostic, pickled_by_fields
+from deckgen.diagnostics import Diagnostic, pickled_by_fields, value_class
 from deckgen.render.card import RenderedCard
 from deckgen.render.media import MAX_IMAGE_BYTES
 from deckgen.source.safe_files import UnsafeFile, read_file
 
 
 @pickled_by_fields
-@dataclass(frozen=True)
+@value_class
 class ImageInput:
     """An image file a card file pointed at: part of what the file's result depends on."""
 
@@ -26,7 +25,7 @@ class ImageInput:
 
 
 @pickled_by_fields
-@dataclass(frozen=True)
+@value_class
 class CompiledFile:
     """The per-file stage's result for one card file."""
 

@@ -3,15 +3,13 @@ the build cache keeps of it."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from deckgen.cards.validate import CardSpec
-from deckgen.diagnostics import Location, pickled_by_fields
+from deckgen.diagnostics import Location, pickled_by_fields, value_class
 from deckgen.values import CardKind, MediaFile, Text
 
 
 @pickled_by_fields
-@dataclass(frozen=True, slots=True)
+@value_class
 class AuthoredCard:
     """What ``deckgen lint``, ``stats`` and ``preview`` read of a card as its author wrote it,
     beyond its rendered fields: where each part is written, its cloze markup as written, the
@@ -59,7 +57,7 @@ class AuthoredCard:
 
 
 @pickled_by_fields
-@dataclass(frozen=True, slots=True)
+@value_class
 class RenderedCard:
     """One card checked and rendered: everything the deck stage needs, nothing it computes."""
 

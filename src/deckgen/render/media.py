@@ -14,11 +14,9 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
-import defusedxml.ElementTree
-
 from deckgen.diagnostics import Location, Report, did_you_mean, shorten
 from deckgen.source.safe_files import MissingFile, UnsafeFile, check_folder, read_file, resolve
-from deckgen.source.yamlsource import text_problem
+from deckgen.source.yamlnodes import text_problem
 from deckgen.values import MediaFile, folder_name
 
 MAX_IMAGE_BYTES = 10 * 1024 * 1024
@@ -176,6 +174,8 @@ def _svg_problem(data: bytes) -> str | None:
     plain drawing. Students can open a media file on its own (where scripts in it run), so
     only an allowlist of drawing elements and attributes passes, references stay inside the
     file (``#id``; embedded bitmaps for <image>), and styles load nothing."""
+    import defusedxml.ElementTree  # here: only SVG images need an XML parser at all
+
     checker = _SvgChecker()
     parser = defusedxml.ElementTree.DefusedXMLParser(target=checker)
     checker.line = lambda: int(parser.parser.CurrentLineNumber)

@@ -27,7 +27,6 @@ import errno
 import hashlib
 import os
 import re
-import secrets
 import stat
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -372,7 +371,7 @@ def stage_file(path: Path, data: bytes, *, within: Path, mode: int = OUTPUT_MODE
                 # Renaming over it would fail only after other outputs were replaced.
                 raise IsADirectoryError(errno.EISDIR, os.strerror(errno.EISDIR))
         while True:
-            name = f".{path.name}.{secrets.token_hex(4)}.tmp"
+            name = f".{path.name}.{os.urandom(4).hex()}.tmp"
             try:
                 handle = os.open(name, _NEW_FILE_FLAGS, 0o600, dir_fd=descriptor)
                 break
@@ -438,7 +437,7 @@ def publish_file(path: Path, data: bytes, *, within: Path, mode: int) -> bool:
     is written and synced beside it, then hard-linked into place. False when a file was
     already there (it is left as it is)."""
     with _folder(path.parent, within, create=True) as descriptor:
-        name = f".{path.name}.{secrets.token_hex(4)}.tmp"
+        name = f".{path.name}.{os.urandom(4).hex()}.tmp"
         handle = os.open(name, _NEW_FILE_FLAGS, mode, dir_fd=descriptor)
         try:
             try:

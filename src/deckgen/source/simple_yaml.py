@@ -4,7 +4,7 @@ YAML parser.
 Most card files are block mappings and lists whose values each fit on one line:
 ``key: value``, ``- key: value``, ``- item``, ``tags: [a, b]``, text in quotes without
 escapes. For those, reading the lines directly gives the same located nodes as building them
-from PyYAML's events (yamlsource.py), several times faster: each event is a Python object with
+from PyYAML's events (full_yaml.py), several times faster: each event is a Python object with
 two marks, and reading YAML was half of a cold build's time on plain notes.
 
 Anything else returns None and the file goes through the full reader, which also reports

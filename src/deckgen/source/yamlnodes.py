@@ -1,21 +1,25 @@
 """The located nodes a card file is read into: text, lists and mappings, each with its place.
 
-Both readers make them: the full one from PyYAML's events (yamlsource.py) and the shortcut for
-the common one-line shape (simple_yaml.py); every stage after reading sees only these.
+Both readers make them: the full one from PyYAML's events (full_yaml.py) and the shortcut for
+the common one-line shape (simple_yaml.py); every stage after reading sees only these. Also
+what text no node may hold (``text_problem``), which rendering checks again after Markdown.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Collection, Iterator
-from dataclasses import dataclass
 
-from deckgen.diagnostics import Location, Report, did_you_mean
+from deckgen.diagnostics import Location, Report, did_you_mean, value_class
 
 MAX_DEPTH = 64
 """How deeply lists and mappings may nest (a card file needs about eight levels)."""
 
+FORBIDDEN_IN_TEXT = re.compile("[\x00-\x08\x0b-\x1f\x7f\ud800-\udfff]")
+"""What no text of a node may hold, however it was written (see ``text_problem``)."""
 
-@dataclass(frozen=True)
+
+@value_class
 class Scalar:
     """A text value exactly as written."""
 
@@ -23,7 +27,7 @@ class Scalar:
     location: Location
 
 
-@dataclass(frozen=True)
+@value_class
 class Sequence:
     """A YAML list."""
 
@@ -31,7 +35,7 @@ class Sequence:
     location: Location
 
 
-@dataclass(frozen=True)
+@value_class
 class Mapping:
     """A YAML mapping whose keys are text, in the order written."""
 
@@ -74,3 +78,26 @@ def describe(node: Node, *, quote: bool = True) -> str:
     if not node.text:
         return "an empty value"
     return f"the text '{node.text}'" if quote else "text"
+
+
+def text_problem(text: str) -> str | None:
+    """Why ``text`` cannot go into a package (a control character or a lone surrogate), or None.
+
+    Anki splits a note's fields at U+001F, so one such character makes Anki refuse the whole
+    package; the others corrupt terminals and databases or cannot be encoded at all.
+    """
+    bad = FORBIDDEN_IN_TEXT.search(text)
+    if bad is None:
+        return None
+    return (
+        f"{name_character(bad.group())} is not allowed in card text "
+        "(written as an escape or an HTML entity): remove it"
+    )
+
+
+def name_character(character: str) -> str:
+    """How a refused character is named in messages: by its code, as it may not print."""
+    code = ord(character)
+    if 0xD800 <= code <= 0xDFFF:
+        return f"the lone surrogate U+{code:04X}"
+    return f"the control character U+{code:04X}"
