@@ -10,7 +10,9 @@ import pickle
 import shutil
 import types
 import typing
+from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
+from typing import Any
 
 import pytest
 from click.testing import Result
@@ -31,6 +33,8 @@ from deckgen.pipeline.cache import (
 from deckgen.pipeline.compiled_file import CompiledFile
 from deckgen.pipeline.filestage import FileCompiler, compile_file
 from deckgen.render.card import RenderedCard
+from deckgen.values import usable_cores
+from helpers import write_deck_folder
 
 SHIPPED_DECK = Path(__file__).parents[2] / "cards" / "gluteus-medius"
 
@@ -265,3 +269,37 @@ def test_entries_hold_positions_in_their_own_file_only(project: Path) -> None:
     )
     without_authored = entries(dataclasses.replace(compiled, cards=(moved, *compiled.cards[1:])))
     assert without_authored == FileEntries(made.file, None)
+
+
+@pytest.mark.skipif(usable_cores() < 2, reason="card files compile in workers on 2 cores or more")
+def test_files_handed_to_workers_several_at_a_time_come_back_once_each_in_order(
+    empty_project: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Workers take a few card files per hand-over; the cards still come back once each, in
+    file order, as compiling every file here gives them."""
+    deck = write_deck_folder(
+        empty_project,
+        {
+            f"part{n:02}.yaml": f"cards:\n  - id: q{n}\n    question: Why {n}?\n    answer: A.\n"
+            for n in range(40)
+        },
+    )
+    paths = sorted(deck.glob("part*.yaml"))
+    hand_overs: list[int] = []
+    map_jobs = ProcessPoolExecutor.map
+
+    def noting_hand_overs(pool: ProcessPoolExecutor, *args: Any, chunksize: int = 1) -> Any:
+        hand_overs.append(chunksize)
+        return map_jobs(pool, *args, chunksize=chunksize)
+
+    monkeypatch.setattr(ProcessPoolExecutor, "map", noting_hand_overs)
+    monkeypatch.setattr(filestage, "PARALLEL_MIN_BYTES", 0)
+    report = Report()
+    in_workers = FileCompiler()(deck, paths, ("d",), report)
+    assert report.diagnostics == []
+    assert len(hand_overs) == 1 and hand_overs[0] > 1  # several files per hand-over
+
+    monkeypatch.setattr(filestage, "PARALLEL_MIN_BYTES", 1 << 60)
+    assert [card.id for card in in_workers] == [f"q{n}" for n in range(40)]
+    assert in_workers == FileCompiler()(deck, paths, ("d",), Report())
+    assert len(hand_overs) == 1  # compiled here this time
