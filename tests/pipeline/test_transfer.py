@@ -179,33 +179,42 @@ def test_a_worker_makes_no_entries_for_a_file_with_an_error(project: Path) -> No
     broken = deck / "broken.yaml"
     broken.write_text("cards:\n  - id: [unclosed\n")
     for path, expected in ((broken, False), (deck / "anatomy.yaml", True)):
-        key = file_key(path, deck_folder=deck, deck_tags=("demo",))
-        assert key is not None
-        job = (path, deck, ("demo",), None, False, False, key)
-        compiled, entries = filestage._compile_job(job)
+        job = (path, deck, ("demo",), None, False, False, True)
+        compiled, key, entries = filestage._compile_job(job)
+        assert key == file_key(path, deck_folder=deck, deck_tags=("demo",))
         assert bool(compiled.diagnostics) is not expected
         assert (entries is not None) is expected
 
 
-def test_entries_read_back_as_the_file_compiled_unless_it_changed_meanwhile(
-    project: Path,
-) -> None:
+def test_a_worker_keys_the_entries_by_the_very_bytes_it_compiled(project: Path) -> None:
+    """The worker reads the file once and keys its entries by those bytes: a file edited
+    after the main process looked at it is cached as the version compiled, which the next
+    build finds, never under the key of another version."""
     deck = project / "cards/demo"
     path = deck / "anatomy.yaml"
-    key = file_key(path, deck_folder=deck, deck_tags=("demo",))
-    assert key is not None
-    compiled = compile_file(path, deck_folder=deck, deck_tags=("demo",), keep_specs=False)
-    entries = file_entries(key, compiled, deck_folder=deck, deck_tags=("demo",))
+    looked_at = file_key(path, deck_folder=deck, deck_tags=("demo",))
+    path.write_text(
+        path.read_text().replace(
+            "cards:", "cards:\n  - id: added\n    question: Q?\n    answer: A.", 1
+        )
+    )
+    compiled, key, entries = filestage._compile_job(
+        (path, deck, ("demo",), None, False, True, True)
+    )
+    assert key is not None and key != looked_at
+    assert key == file_key(path, deck_folder=deck, deck_tags=("demo",))
+    assert compiled.cards[0].id == "added"
     assert entries is not None and entries.authored is not None
 
     cache = BuildCache.for_cards(project / "cards")
-    cache.store_file(key, entries)
+    cache.store_files([(key, entries)])
     from_cache = cache.load_file(key, path)
     assert from_cache is not None
     assert cache.load_authored(key, from_cache) == compiled
+    assert compiled == compile_file(path, deck_folder=deck, deck_tags=("demo",), keep_specs=False)
 
-    path.write_text(path.read_text() + "\n")  # an edit while it compiled
-    assert file_entries(key, compiled, deck_folder=deck, deck_tags=("demo",)) is None
+    no_cache = filestage._compile_job((path, deck, ("demo",), None, False, True, False))
+    assert no_cache == (compiled, None, None)
 
 
 @pytest.mark.parametrize("authored", [False, True])
@@ -250,7 +259,7 @@ def test_entries_hold_positions_in_their_own_file_only(project: Path) -> None:
     compiled = compile_file(path, deck_folder=deck, deck_tags=("demo",), keep_specs=False)
 
     def entries(compiled: CompiledFile) -> FileEntries | None:
-        return file_entries(key, compiled, deck_folder=deck, deck_tags=("demo",))
+        return file_entries(key, compiled)
 
     made = entries(compiled)
     assert made is not None and made.authored is not None

@@ -478,11 +478,17 @@ def check_card_files(
 
 
 def check_card_file(
-    path: Path, deck_folder: Path, deck_tags: tuple[str, ...], report: Report
+    path: Path,
+    deck_folder: Path,
+    deck_tags: tuple[str, ...],
+    report: Report,
+    *,
+    data: bytes | None = None,
 ) -> list[CardSpec]:
-    """The cards of one card file, checked; needs nothing from the deck's other files."""
+    """The cards of one card file, checked; needs nothing from the deck's other files.
+    ``data``: the file's bytes when already read (see ``load_yaml``)."""
     checker = _Checker(report)
-    root = load_yaml(path, checker.report, within=deck_folder)
+    root = load_yaml(path, checker.report, within=deck_folder, data=data)
     if root is None:
         return []
     mapping = checker.mapping(root, "a card file", whole_file=True)

@@ -22,7 +22,7 @@ from deckgen.anki.identity import DeckIdentity
 from deckgen.anki.notetypes import NOTETYPES
 from deckgen.cards.validate import CardSpec, check_card_file
 from deckgen.diagnostics import Diagnostic, Report, Severity
-from deckgen.pipeline.cache import BuildCache, FileEntries, file_entries, file_key
+from deckgen.pipeline.cache import BuildCache, FileEntries, file_entries, file_key, key_of_bytes
 from deckgen.pipeline.compiled_file import CompiledFile, ImageInput, file_digest
 from deckgen.render.card import AuthoredCard, RenderedCard
 from deckgen.render.media import MediaResolver, media_name
@@ -33,6 +33,8 @@ from deckgen.render.render import (
     plain_field_html,
     render_field,
 )
+from deckgen.source.safe_files import UnsafeFile, read_file
+from deckgen.source.yamlsource import MAX_FILE_BYTES
 from deckgen.values import CardKind, MediaFile, Text, usable_cores
 
 if TYPE_CHECKING:
@@ -72,14 +74,15 @@ def _compile(
     keep_specs: bool,
     *,
     keep_authored: bool,
+    data: bytes | None = None,
 ) -> tuple[CompiledFile, list[AuthoredCard]]:
-    """``compile_file``, and each card as written, on the cards only with ``keep_authored``."""
+    """``compile_file``, and each card as written, on the cards only with ``keep_authored``;
+    ``data``: the file's bytes when already read."""
     report = Report()
     resolver = MediaResolver(deck_folder, report)
     fields = _FieldRenderer(resolver, report, identity, keep_specs, keep_authored)
-    cards = tuple(
-        _render_card(spec, fields) for spec in check_card_file(path, deck_folder, deck_tags, report)
-    )
+    specs = check_card_file(path, deck_folder, deck_tags, report, data=data)
+    cards = tuple(_render_card(spec, fields) for spec in specs)
     images = tuple(
         ImageInput(
             image_path,
@@ -92,30 +95,34 @@ def _compile(
 
 
 def _compile_job(
-    job: tuple[Path, Path, tuple[str, ...], DeckIdentity | None, bool, bool, str | None],
-) -> tuple[CompiledFile, FileEntries | None]:
-    """One card file compiled, and with its cache ``key``, its cache entries made here, on
-    the worker's core: the main process only writes them once the build succeeds. Without
-    ``keep_authored`` the cards go back without ``authored``, as the cache restores them."""
-    path, deck_folder, deck_tags, identity, keep_specs, keep_authored, key = job
+    job: tuple[Path, Path, tuple[str, ...], DeckIdentity | None, bool, bool, bool],
+) -> tuple[CompiledFile, str | None, FileEntries | None]:
+    """One card file compiled; with ``cached``, also the cache key of the bytes compiled and
+    the file's cache entries, made here, on the worker's core: the main process only writes
+    them once the build succeeds. Without ``keep_authored`` the cards go back without
+    ``authored``, as the cache restores them."""
+    path, deck_folder, deck_tags, identity, keep_specs, keep_authored, cached = job
+    # Read once, here: the key is of the very bytes compiled, so the entries are never those
+    # of another version of the file (one edited while it compiled), and the file is not
+    # read again to make sure.
+    try:
+        data: bytes | None = read_file(path, within=deck_folder, max_bytes=MAX_FILE_BYTES)
+    except UnsafeFile:
+        data = None  # compiling reads it again, and reports why it cannot be read
     # Without ``keep_authored`` each card as written goes only into the authored entry:
     # sending it back was two fifths of the objects the main process unpickles, one after
     # the other.
     compiled, authored = _compile(
-        path, deck_folder, deck_tags, identity, keep_specs, keep_authored=keep_authored
+        path, deck_folder, deck_tags, identity, keep_specs, keep_authored=keep_authored, data=data
     )
+    if not cached or data is None:
+        return compiled, None, None
+    key = key_of_bytes(path, data, deck_folder=deck_folder, deck_tags=deck_tags, identity=identity)
     entries = None
     # A build with any error writes nothing, not even to the cache: no entries for nothing.
-    if key is not None and not any(d.severity is Severity.ERROR for d in compiled.diagnostics):
-        entries = file_entries(
-            key,
-            compiled,
-            authored,
-            deck_folder=deck_folder,
-            deck_tags=deck_tags,
-            identity=identity,
-        )
-    return compiled, entries
+    if not any(d.severity is Severity.ERROR for d in compiled.diagnostics):
+        entries = file_entries(key, compiled, authored)
+    return compiled, key, entries
 
 
 @dataclass
@@ -144,14 +151,17 @@ class FileCompiler:
         """The cards of every card file of the deck in ``deck_folder``, in file order."""
         results: dict[Path, CompiledFile] = {}
         keys: dict[Path, str] = {}
-        if self.cache is not None and self.cache.key is not None:  # none when it is off
+        cache_on = self.cache is not None and self.cache.key is not None
+        stored = self.cache.stored_files() if self.cache is not None else set()
+        # With nothing stored (a first build), no file is looked up: each is keyed where it
+        # compiles, from the bytes read there (``_compile_job``).
+        if cache_on and stored:
             for path in paths:
                 key = file_key(
                     path, deck_folder=deck_folder, deck_tags=deck_tags, identity=identity
                 )
                 if key is not None:
                     keys[path] = key
-        stored = self.cache.stored_files() if self.cache is not None else set()
         cached = [path for path in paths if keys.get(path) in stored]
         # With a cache the parsed cards are dropped where they are made, as the cache drops
         # them: lint, stats and preview read ``authored`` instead, and sending them back from
@@ -164,6 +174,7 @@ class FileCompiler:
             identity,
             without_cache,
             without_cache or self.authored,
+            cache_on,
         )
         with contextlib.ExitStack() as workers:
             # The edited files compile in a worker while this process reads the unchanged
@@ -171,7 +182,6 @@ class FileCompiler:
             compiling = _start_compiling(
                 [path for path in paths if keys.get(path) not in stored],
                 deck,
-                keys,
                 workers,
                 alongside=bool(cached),
             )
@@ -184,11 +194,10 @@ class FileCompiler:
                     results[path] = entry
                     self._file_done()
             unsound = [path for path in cached if path not in results]  # rebuilt here
-            rebuilt = _start_compiling(unsound, deck, keys, workers)
-            for compiled, entries in itertools.chain(compiling, rebuilt):
+            rebuilt = _start_compiling(unsound, deck, workers)
+            for compiled, key, entries in itertools.chain(compiling, rebuilt):
                 results[compiled.path] = compiled
                 self._file_done()
-                key = keys.get(compiled.path)
                 if key is not None:
                     self._unsaved.append((key, entries))
         cards: list[RenderedCard] = []
@@ -205,30 +214,29 @@ class FileCompiler:
         """Store what this build compiled; called only when the build succeeds, because a
         build with any error writes nothing, not even to the cache."""
         if self.cache is not None:
-            for key, entries in self._unsaved:
-                self.cache.store_file(key, entries)
+            self.cache.store_files(self._unsaved)
             self.cache.prune()
         self._unsaved.clear()
 
 
-_Deck = tuple[Path, tuple[str, ...], "DeckIdentity | None", bool, bool]
-"""What every file of a deck is compiled with: its folder, tags and identity, and whether
-the cards keep their parsed form and ``authored``."""
+_Deck = tuple[Path, tuple[str, ...], "DeckIdentity | None", bool, bool, bool]
+"""What every file of a deck is compiled with: its folder, tags and identity, whether the
+cards keep their parsed form and ``authored``, and whether the cache is on (the files are
+keyed and their entries made)."""
 
 
 def _start_compiling(
     paths: list[Path],
     deck: _Deck,
-    keys: dict[Path, str],
     workers: contextlib.ExitStack,
     *,
     alongside: bool = False,
-) -> Iterator[tuple[CompiledFile, FileEntries | None]]:
-    """The compiled ``paths``, in order, each with its cache entries when it has a key in
-    ``keys``. With enough YAML, worker processes start on them at once (closed with
-    ``workers``); ``alongside``: this process has other work meanwhile, so even one file is
-    worth a worker. Otherwise they compile here, as they are taken."""
-    jobs = [(path, *deck, keys.get(path)) for path in paths]
+) -> Iterator[tuple[CompiledFile, str | None, FileEntries | None]]:
+    """The compiled ``paths``, in order, each with its cache key and entries when the cache
+    is on (``_compile_job``). With enough YAML, worker processes start on them at once
+    (closed with ``workers``); ``alongside``: this process has other work meanwhile, so even
+    one file is worth a worker. Otherwise they compile here, as they are taken."""
+    jobs = [(path, *deck) for path in paths]
     cores = usable_cores()
     size = _total_size(paths) if cores > 1 and paths else 0
     if paths and (size >= PARALLEL_MIN_BYTES or (alongside and size >= OVERLAP_MIN_BYTES)):

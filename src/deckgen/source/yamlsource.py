@@ -24,12 +24,16 @@ MAX_FILE_BYTES = 2 * 1024 * 1024
 _FORBIDDEN_IN_FILE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x84\x86-\x9f\ufffe\uffff]")
 
 
-def load_yaml(path: Path, report: Report, *, within: Path | None = None) -> Node | None:
+def load_yaml(
+    path: Path, report: Report, *, within: Path | None = None, data: bytes | None = None
+) -> Node | None:
     """Read one YAML file, which must lie inside ``within`` (default: its own folder); on any
-    problem report it and return None."""
+    problem report it and return None. ``data``: its bytes when already read, through
+    ``read_file`` with the same ``within`` and ``MAX_FILE_BYTES``."""
     whole_file = Location(path)
     try:
-        data = read_file(path, within=within or path.parent, max_bytes=MAX_FILE_BYTES)
+        if data is None:
+            data = read_file(path, within=within or path.parent, max_bytes=MAX_FILE_BYTES)
         text = data.decode("utf-8")
     except UnicodeDecodeError as exc:
         report.error(
