@@ -20,8 +20,8 @@ from click.testing import Result
 from conftest import run_deckgen
 from deckgen.anki.identity import DeckIdentity
 from deckgen.cards.validate import CardSpec
-from deckgen.diagnostics import Diagnostic, Location, Report, Severity
-from deckgen.pipeline import filestage
+from deckgen.diagnostics import DeckgenError, Diagnostic, Location, Report, Severity
+from deckgen.pipeline import build, filestage
 from deckgen.pipeline.cache import (
     AUTHORED_DIR,
     CACHE_DIR,
@@ -163,13 +163,37 @@ def test_entries_made_in_worker_processes_are_those_made_here_and_are_used(
     assert (project / "decks/demo.apkg").read_bytes() == package
 
 
-def test_a_build_with_an_error_writes_no_entry_from_any_worker(
-    project: Path, monkeypatch: pytest.MonkeyPatch
+@pytest.mark.parametrize("parallel_min_bytes", [0, filestage.PARALLEL_MIN_BYTES])
+def test_a_build_with_an_error_leaves_no_entry_its_files_wrote(
+    project: Path, monkeypatch: pytest.MonkeyPatch, parallel_min_bytes: int
 ) -> None:
-    monkeypatch.setattr(filestage, "PARALLEL_MIN_BYTES", 0)
-    (project / "cards/demo/broken.yaml").write_text("cards:\n  - id: [unclosed\n")
+    """Each card file's entries are written where it compiles; a build that then fails
+    (another file's error, a package it cannot write) removes them, and keeps the entries
+    of earlier builds."""
+    monkeypatch.setattr(filestage, "PARALLEL_MIN_BYTES", parallel_min_bytes)
+    deck = project / "cards/demo"
+    (deck / "broken.yaml").write_text("cards:\n  - id: [unclosed\n")
     assert cold_build(project).exit_code != 0
     assert cache_entries(project) == {}
+
+    (deck / "broken.yaml").unlink()
+    assert run_deckgen("build").exit_code == 0
+    before = cache_entries(project)
+    assert len(before) == 4
+    (deck / "more.yaml").write_text("cards:\n  - id: more\n    question: Q?\n    answer: A.\n")
+    (deck / "broken.yaml").write_text("cards:\n  - id: [unclosed\n")
+    assert run_deckgen("build").exit_code != 0
+    assert cache_entries(project) == before
+
+    (deck / "broken.yaml").unlink()
+
+    def too_large(*_: object) -> bytes:
+        raise DeckgenError("the package would be larger than deckgen reads back")
+
+    monkeypatch.setattr(build, "package_bytes", too_large)
+    failed = run_deckgen("build")
+    assert failed.exit_code != 0 and "larger than deckgen reads back" in failed.output
+    assert cache_entries(project) == before
 
 
 def test_a_worker_makes_no_entries_for_a_file_with_an_error(project: Path) -> None:
@@ -178,12 +202,14 @@ def test_a_worker_makes_no_entries_for_a_file_with_an_error(project: Path) -> No
     deck = project / "cards/demo"
     broken = deck / "broken.yaml"
     broken.write_text("cards:\n  - id: [unclosed\n")
+    cache = BuildCache.for_cards(project / "cards")
     for path, expected in ((broken, False), (deck / "anatomy.yaml", True)):
-        job = (path, deck, ("demo",), None, False, False, True)
-        compiled, key, entries = filestage._compile_job(job)
-        assert key == file_key(path, deck_folder=deck, deck_tags=("demo",))
+        job = (path, deck, ("demo",), None, False, False, (cache.folder, cache.within))
+        compiled, key, written = filestage._compile_job(job)
+        assert key is not None and key == file_key(path, deck_folder=deck, deck_tags=("demo",))
         assert bool(compiled.diagnostics) is not expected
-        assert (entries is not None) is expected
+        assert written is expected
+        assert (cache.load_file(key, path) is not None) is expected
 
 
 def test_a_worker_keys_the_entries_by_the_very_bytes_it_compiled(project: Path) -> None:
@@ -198,23 +224,20 @@ def test_a_worker_keys_the_entries_by_the_very_bytes_it_compiled(project: Path) 
             "cards:", "cards:\n  - id: added\n    question: Q?\n    answer: A.", 1
         )
     )
-    compiled, key, entries = filestage._compile_job(
-        (path, deck, ("demo",), None, False, True, True)
-    )
-    assert key is not None and key != looked_at
+    cache = BuildCache.for_cards(project / "cards")
+    job = (path, deck, ("demo",), None, False, True, (cache.folder, cache.within))
+    compiled, key, written = filestage._compile_job(job)
+    assert key is not None and key != looked_at and written
     assert key == file_key(path, deck_folder=deck, deck_tags=("demo",))
     assert compiled.cards[0].id == "added"
-    assert entries is not None and entries.authored is not None
 
-    cache = BuildCache.for_cards(project / "cards")
-    cache.store_files([(key, entries)])
     from_cache = cache.load_file(key, path)
     assert from_cache is not None
     assert cache.load_authored(key, from_cache) == compiled
     assert compiled == compile_file(path, deck_folder=deck, deck_tags=("demo",), keep_specs=False)
 
-    no_cache = filestage._compile_job((path, deck, ("demo",), None, False, True, False))
-    assert no_cache == (compiled, None, None)
+    no_cache = filestage._compile_job((path, deck, ("demo",), None, False, True, None))
+    assert no_cache == (compiled, None, False)
 
 
 @pytest.mark.parametrize("authored", [False, True])

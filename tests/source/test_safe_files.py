@@ -21,7 +21,6 @@ from deckgen.source.safe_files import (
     list_files,
     make_folders,
     overwrite_file,
-    overwrite_files,
     read_file,
     remove_file,
     write_atomically,
@@ -141,11 +140,10 @@ def test_a_regular_file_is_removed_and_a_link_never(deck: Path, outside: Path) -
         lambda path, within: remove_file(path / "keep.txt", within=within),
         lambda path, within: write_atomically(path / "keep.txt", b"x", within=within),
         lambda path, within: overwrite_file(path / "keep.txt", b"x", within=within),
-        lambda path, within: overwrite_files(path, [("keep.txt", b"x")], within=within),
         lambda path, within: make_folders(path / "new", within=within),
         lambda path, within: list_files(path, within=within),
     ],
-    ids=["remove", "write", "overwrite", "overwrite several", "make folder", "list"],
+    ids=["remove", "write", "overwrite", "make folder", "list"],
 )
 def test_a_link_on_the_way_is_never_followed(
     deck: Path, outside: Path, operation: Callable[[Path, Path], object]
@@ -190,27 +188,6 @@ def test_an_entry_rewritten_in_place_refuses_links_and_fifos(deck: Path, outside
     assert (deck / "sub" / "entry").read_bytes() == b"made"
 
 
-def test_entries_rewritten_together_refuse_links_fifos_and_paths_one_by_one(
-    deck: Path, outside: Path
-) -> None:
-    """Several entries written in one folder reached once: each planted link or FIFO, and
-    each name that is not a plain file name, is refused on its own and said; the rest are
-    written."""
-    (deck / "entries").mkdir()
-    (deck / "entries" / "link").symlink_to(outside / "keep.txt")
-    os.mkfifo(deck / "entries" / "fifo")
-    names = ["first", "link", "fifo", "../escaped", "..", "last"]
-    failed = overwrite_files(deck / "entries", [(name, b"new") for name in names], within=deck)
-    assert [name for name, _ in failed] == ["link", "fifo", "../escaped", ".."]
-    assert all(isinstance(why, OSError) for _, why in failed)
-    assert (deck / "entries" / "first").read_bytes() == b"new"
-    assert (deck / "entries" / "last").read_bytes() == b"new"
-    assert (outside / "keep.txt").read_bytes() == SECRET
-    assert not (deck / "escaped").exists()
-    assert overwrite_files(deck / "made", [("entry", b"x")], within=deck) == []
-    assert (deck / "made" / "entry").read_bytes() == b"x"
-
-
 # --- property: whatever a checkout plants, nothing outside changes ---------------------------
 
 _KINDS = ["folder", "file", "link out (folder)", "link out (file)", "link inside", "fifo"]
@@ -249,9 +226,6 @@ _OPERATIONS: dict[str, Callable[[Path, Path], object]] = {
     "remove": lambda path, root: remove_file(path, within=root),
     "write": lambda path, root: write_atomically(path, b"new", within=root),
     "overwrite": lambda path, root: overwrite_file(path, b"new", within=root),
-    "overwrite several": lambda path, root: overwrite_files(
-        path.parent, [(path.name, b"new")], within=root
-    ),
     "make folders": lambda path, root: make_folders(path, within=root),
     "list": lambda path, root: list_files(path, within=root),
 }

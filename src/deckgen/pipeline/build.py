@@ -270,13 +270,17 @@ def _each_deck(
     takes of each; raises SourceErrors when any deck has an error. Once a deck has an error
     nothing more is kept (no package is rendered for nothing), but every deck is checked."""
     report = compiling.report
-    kept = [
-        one
-        for deck_file in read_deck_files(cards_dir, report)
-        if (one := _kept(compiling, deck_file, keep)) is not None
-    ]
-    if report.error_count:
-        raise SourceErrors(report)
+    try:
+        kept = [
+            one
+            for deck_file in read_deck_files(cards_dir, report)
+            if (one := _kept(compiling, deck_file, keep)) is not None
+        ]
+        if report.error_count:
+            raise SourceErrors(report)
+    except BaseException:  # an error in the sources, a package too large, Ctrl-C
+        compiling.files.discard()
+        raise
     compiling.files.save()
     return kept
 

@@ -21,8 +21,10 @@ the body under a key that only this user's deckgen knows (``cache_key``), and an
 is truncated, corrupt, stale, or written anywhere else (planted, even with a correct
 checksum) is ignored and rebuilt, never trusted.
 
-A card file's entries are made where it compiled (``file_entries``, in a worker process), so
-that the build only writes ready bytes once it succeeds (``BuildCache.store_files``).
+A card file's entries are made and written where it compiled (``file_entries`` and
+``write_entries``, in a worker process), so that the main process never holds them; a build
+that fails removes the entries its card files wrote (``BuildCache.forget_entries``), so a
+build with an error still leaves the cache as it found it.
 """
 
 from __future__ import annotations
@@ -32,13 +34,13 @@ import contextlib
 import dataclasses
 import hashlib
 import json
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
 
 from deckgen.anki.identity import DeckIdentity
-from deckgen.diagnostics import Diagnostic, Location, Severity, display_path, pickled_by_fields
+from deckgen.diagnostics import Diagnostic, Location, Severity, display_path
 from deckgen.pipeline.compiled_file import CompiledFile, ImageInput, image_bytes
 from deckgen.pipeline.freshness import (
     CACHE_DIR as CACHE_DIR,
@@ -62,7 +64,6 @@ from deckgen.source.safe_files import (
     first_link,
     list_files,
     overwrite_file,
-    overwrite_files,
     read_file,
     remove_file,
 )
@@ -136,25 +137,19 @@ class BuildCache:
         except (KeyError, TypeError, ValueError, AttributeError, IndexError):
             return None
 
-    def store_files(self, compiled: Sequence[tuple[str, FileEntries | None]]) -> None:
-        """Write the entries made where each file under its key compiled (``file_entries``);
-        None (none could be made) only marks the key used, so ``prune`` keeps its entries.
-        Each folder of entries is reached once, not once per entry (a tenth of what a cold
-        build of plain notes did after its card files)."""
-        written = [(key, entries) for key, entries in compiled if entries is not None]
-        self._used.update(key for key, _ in compiled)
+    def mark_used(self, keys: Iterable[str]) -> None:
+        """Keep the entries under ``keys`` from ``prune``: card files this run compiled."""
+        self._used.update(keys)
+
+    def forget_entries(self, keys: Iterable[str]) -> None:
+        """Remove the entries under ``keys`` (those card files of a failed build wrote), never
+        through a link (safe_files)."""
         if self.key is None:
             return
-        files = [(key, entries.file) for key, entries in written]
-        authored = [(key, entries.authored) for key, entries in written if entries.authored]
-        for folder, named in (
-            (self.folder / "files", files),
-            (self.folder / AUTHORED_DIR, authored),
-        ):
-            # A cache not written only makes builds slower: an entry that cannot be written
-            # (a link or FIFO planted in its place, a full disk) is left out, as is a folder.
-            with contextlib.suppress(OSError):
-                overwrite_files(folder, named, within=self.within)
+        for key in keys:
+            for entries in (self.folder / "files", self.folder / AUTHORED_DIR):
+                with contextlib.suppress(OSError):  # gone already, or not ours to delete
+                    remove_file(entries / key, within=self.within)
 
     # --- per card file, as written (lint and stats) ----------------------------------------
 
@@ -291,12 +286,11 @@ def key_of_bytes(
     return hashlib.sha256(context.encode() + b"\0" + data).hexdigest()
 
 
-@pickled_by_fields
 @dataclass(frozen=True)
 class FileEntries:
     """A compiled card file's cache entries, signed and ready to write: made by
-    ``file_entries`` where the file compiled (a worker process, on every core), written by
-    ``BuildCache.store_files`` only once the build succeeds."""
+    ``file_entries`` and written by ``write_entries`` where the file compiled (a worker
+    process, on every core)."""
 
     file: bytes
     authored: bytes | None
@@ -328,6 +322,18 @@ def file_entries(
     return FileEntries(
         _signed(document, signing), _authored_entry(key, compiled, authored, signing)
     )
+
+
+def write_entries(cache_folder: Path, within: Path, key: str, entries: FileEntries) -> None:
+    """Write one card file's ``entries`` under ``key`` into the cache folder ``cache_folder``
+    (``BuildCache.folder``) of the cards folder ``within``. A cache not written only makes
+    builds slower: an entry that cannot be written (a link or FIFO planted in its place, a
+    full disk) is left out."""
+    written = [("files", entries.file), (AUTHORED_DIR, entries.authored)]
+    for folder, data in written:
+        if data is not None:
+            with contextlib.suppress(OSError):
+                overwrite_file(cache_folder / folder / key, data, within=within)
 
 
 def _authored_entry(

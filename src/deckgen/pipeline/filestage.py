@@ -22,7 +22,13 @@ from deckgen.anki.identity import DeckIdentity
 from deckgen.anki.notetypes import NOTETYPES
 from deckgen.cards.validate import CardSpec, check_card_file
 from deckgen.diagnostics import Diagnostic, Report, Severity
-from deckgen.pipeline.cache import BuildCache, FileEntries, file_entries, file_key, key_of_bytes
+from deckgen.pipeline.cache import (
+    BuildCache,
+    file_entries,
+    file_key,
+    key_of_bytes,
+    write_entries,
+)
 from deckgen.pipeline.compiled_file import CompiledFile, ImageInput, file_digest
 from deckgen.render.card import AuthoredCard, RenderedCard
 from deckgen.render.media import MediaResolver, media_name
@@ -95,13 +101,14 @@ def _compile(
 
 
 def _compile_job(
-    job: tuple[Path, Path, tuple[str, ...], DeckIdentity | None, bool, bool, bool],
-) -> tuple[CompiledFile, str | None, FileEntries | None]:
-    """One card file compiled; with ``cached``, also the cache key of the bytes compiled and
-    the file's cache entries, made here, on the worker's core: the main process only writes
-    them once the build succeeds. Without ``keep_authored`` the cards go back without
+    job: tuple[Path, Path, tuple[str, ...], DeckIdentity | None, bool, bool, _CacheFolder],
+) -> tuple[CompiledFile, str | None, bool]:
+    """One card file compiled; with a cache folder, also the cache key of the bytes compiled,
+    and whether the file's cache entries were written there: made and written here, on the
+    worker's core, so the main process never holds them (``FileCompiler.save`` keeps them,
+    ``discard`` removes them). Without ``keep_authored`` the cards go back without
     ``authored``, as the cache restores them."""
-    path, deck_folder, deck_tags, identity, keep_specs, keep_authored, cached = job
+    path, deck_folder, deck_tags, identity, keep_specs, keep_authored, cache_folder = job
     # Read once, here: the key is of the very bytes compiled, so the entries are never those
     # of another version of the file (one edited while it compiled), and the file is not
     # read again to make sure.
@@ -115,14 +122,23 @@ def _compile_job(
     compiled, authored = _compile(
         path, deck_folder, deck_tags, identity, keep_specs, keep_authored=keep_authored, data=data
     )
-    if not cached or data is None:
-        return compiled, None, None
+    if cache_folder is None or data is None:
+        return compiled, None, False
     key = key_of_bytes(path, data, deck_folder=deck_folder, deck_tags=deck_tags, identity=identity)
-    entries = None
     # A build with any error writes nothing, not even to the cache: no entries for nothing.
-    if not any(d.severity is Severity.ERROR for d in compiled.diagnostics):
-        entries = file_entries(key, compiled, authored)
-    return compiled, key, entries
+    if any(d.severity is Severity.ERROR for d in compiled.diagnostics):
+        return compiled, key, False
+    entries = file_entries(key, compiled, authored)
+    if entries is None:
+        return compiled, key, False
+    write_entries(*cache_folder, key, entries)
+    return compiled, key, True
+
+
+_CacheFolder = tuple[Path, Path] | None
+"""Where a worker writes the cache entries of the card files it compiles: the cache folder
+and the cards folder it lies in (``BuildCache.folder`` and ``within``); None: the cache is
+off."""
 
 
 @dataclass
@@ -137,8 +153,8 @@ class FileCompiler:
     """Whether the cards must carry ``authored`` (lint and stats read it), also those from
     the cache: a file whose authored entry is missing is compiled again. Without a cache they
     always do."""
-    _unsaved: list[tuple[str, FileEntries | None]] = field(default_factory=list)
-    """The cache key of each file compiled, with its entries as the file's worker made them."""
+    _compiled: list[tuple[str, bool]] = field(default_factory=list)
+    """The cache key of each file compiled, and whether its worker wrote entries under it."""
 
     def __call__(
         self,
@@ -151,11 +167,13 @@ class FileCompiler:
         """The cards of every card file of the deck in ``deck_folder``, in file order."""
         results: dict[Path, CompiledFile] = {}
         keys: dict[Path, str] = {}
-        cache_on = self.cache is not None and self.cache.key is not None
+        cache_folder: _CacheFolder = None
+        if self.cache is not None and self.cache.key is not None:  # none when it is off
+            cache_folder = (self.cache.folder, self.cache.within)
         stored = self.cache.stored_files() if self.cache is not None else set()
         # With nothing stored (a first build), no file is looked up: each is keyed where it
         # compiles, from the bytes read there (``_compile_job``).
-        if cache_on and stored:
+        if cache_folder is not None and stored:
             for path in paths:
                 key = file_key(
                     path, deck_folder=deck_folder, deck_tags=deck_tags, identity=identity
@@ -174,7 +192,7 @@ class FileCompiler:
             identity,
             without_cache,
             without_cache or self.authored,
-            cache_on,
+            cache_folder,
         )
         with contextlib.ExitStack() as workers:
             # The edited files compile in a worker while this process reads the unchanged
@@ -195,11 +213,11 @@ class FileCompiler:
                     self._file_done()
             unsound = [path for path in cached if path not in results]  # rebuilt here
             rebuilt = _start_compiling(unsound, deck, workers)
-            for compiled, key, entries in itertools.chain(compiling, rebuilt):
+            for compiled, key, written in itertools.chain(compiling, rebuilt):
                 results[compiled.path] = compiled
                 self._file_done()
                 if key is not None:
-                    self._unsaved.append((key, entries))
+                    self._compiled.append((key, written))
         cards: list[RenderedCard] = []
         for path in paths:
             report.diagnostics.extend(results[path].diagnostics)
@@ -211,18 +229,24 @@ class FileCompiler:
             self.on_file_done()
 
     def save(self) -> None:
-        """Store what this build compiled; called only when the build succeeds, because a
-        build with any error writes nothing, not even to the cache."""
+        """Keep what this build compiled, which the workers wrote to the cache, and prune the
+        entries it did not use; called only when the build succeeds."""
         if self.cache is not None:
-            self.cache.store_files(self._unsaved)
+            self.cache.mark_used(key for key, _ in self._compiled)
             self.cache.prune()
-        self._unsaved.clear()
+        self._compiled.clear()
+
+    def discard(self) -> None:
+        """Remove the cache entries this build's card files wrote: a build with any error
+        (or stopped) leaves the cache as it found it."""
+        if self.cache is not None:
+            self.cache.forget_entries(key for key, written in self._compiled if written)
+        self._compiled.clear()
 
 
-_Deck = tuple[Path, tuple[str, ...], "DeckIdentity | None", bool, bool, bool]
+_Deck = tuple[Path, tuple[str, ...], "DeckIdentity | None", bool, bool, _CacheFolder]
 """What every file of a deck is compiled with: its folder, tags and identity, whether the
-cards keep their parsed form and ``authored``, and whether the cache is on (the files are
-keyed and their entries made)."""
+cards keep their parsed form and ``authored``, and where its entries go (``_CacheFolder``)."""
 
 
 def _start_compiling(
@@ -231,11 +255,12 @@ def _start_compiling(
     workers: contextlib.ExitStack,
     *,
     alongside: bool = False,
-) -> Iterator[tuple[CompiledFile, str | None, FileEntries | None]]:
-    """The compiled ``paths``, in order, each with its cache key and entries when the cache
-    is on (``_compile_job``). With enough YAML, worker processes start on them at once
-    (closed with ``workers``); ``alongside``: this process has other work meanwhile, so even
-    one file is worth a worker. Otherwise they compile here, as they are taken."""
+) -> Iterator[tuple[CompiledFile, str | None, bool]]:
+    """The compiled ``paths``, in order, each with its cache key and whether its entries were
+    written, when the cache is on (``_compile_job``). With enough YAML, worker processes
+    start on them at once (closed with ``workers``); ``alongside``: this process has other
+    work meanwhile, so even one file is worth a worker. Otherwise they compile here, as they
+    are taken."""
     jobs = [(path, *deck) for path in paths]
     cores = usable_cores()
     size = _total_size(paths) if cores > 1 and paths else 0

@@ -28,7 +28,7 @@ import hashlib
 import os
 import re
 import stat
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 from deckgen.diagnostics import display_path
@@ -422,39 +422,14 @@ def overwrite_file(path: Path, data: bytes, *, within: Path) -> None:
     detect a torn write themselves (the build cache's signed entries): no temporary file is
     left when a build is killed. A link, FIFO or device at ``path`` is ``LinkInTheWay``."""
     with _folder(path.parent, within, create=True) as descriptor:
-        _overwrite_in(descriptor, path, data)
-
-
-def overwrite_files(
-    folder: Path, files: Iterable[tuple[str, bytes]], *, within: Path
-) -> list[tuple[str, OSError]]:
-    """``overwrite_file`` for each name and data of ``files``, all directly in ``folder``,
-    which is reached once instead of once per file (a build's cache entries: two per card
-    file). Returns the names that could not be written, with why; a name that is not a plain
-    file name is refused as ``LinkInTheWay``. Reaching ``folder`` raises as ``overwrite_file``
-    does."""
-    failed: list[tuple[str, OSError]] = []
-    with _folder(folder, within, create=True) as descriptor:
-        for name, data in files:
-            try:
-                if name in ("", ".", "..") or "/" in name or "\0" in name:
-                    raise LinkInTheWay(folder / name, "not a plain file name")
-                _overwrite_in(descriptor, folder / name, data)
-            except OSError as exc:
-                failed.append((name, exc))
-    return failed
-
-
-def _overwrite_in(descriptor: int, path: Path, data: bytes) -> None:
-    """Write ``data`` over the file named ``path.name`` in the open folder ``descriptor``."""
-    handle = os.open(path.name, _EXISTING_FILE_FLAGS, OUTPUT_MODE, dir_fd=descriptor)
-    try:
-        if not stat.S_ISREG(os.fstat(handle).st_mode):
-            raise LinkInTheWay(path, "not a regular file")
-        os.ftruncate(handle, 0)
-        _write_all(handle, data)
-    finally:
-        os.close(handle)
+        handle = os.open(path.name, _EXISTING_FILE_FLAGS, OUTPUT_MODE, dir_fd=descriptor)
+        try:
+            if not stat.S_ISREG(os.fstat(handle).st_mode):
+                raise LinkInTheWay(path, "not a regular file")
+            os.ftruncate(handle, 0)
+            _write_all(handle, data)
+        finally:
+            os.close(handle)
 
 
 def publish_file(path: Path, data: bytes, *, within: Path, mode: int) -> bool:
