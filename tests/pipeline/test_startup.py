@@ -130,15 +130,17 @@ def _noted_imports(*modules: str) -> tuple[list[str], str]:
     return noted, result.stdout
 
 
+_FOUR_PLAIN_FILES = {
+    f"part{n}.yaml": f"cards:\n  - id: q{n}\n    question: Q{n}\n    answer: A\n" for n in range(4)
+}
+"""Card files each compiled in a worker (``_noted_imports``), read by the line reader."""
+
+
 @pytest.mark.skipif(usable_cores() < 2, reason="card files compile in workers on 2 cores or more")
 def test_workers_start_before_the_package_writer_is_imported(empty_project: Path) -> None:
     """Only the main process writes packages: genanki (whose import pulls in asyncio) is
     imported once the workers compiling the card files are forked, not held up before them."""
-    cards = {
-        f"part{n}.yaml": f"cards:\n  - id: q{n}\n    question: Q{n}\n    answer: A\n"
-        for n in range(4)
-    }
-    write_deck_folder(empty_project, cards)
+    write_deck_folder(empty_project, _FOUR_PLAIN_FILES)
     noted, said = _noted_imports("genanki")
     assert "wrote: decks/d.apkg (4 notes" in said
     assert noted == ["worker False"] * 4 + ["main True"]
@@ -149,11 +151,7 @@ def test_card_files_of_one_line_values_are_read_without_pyyaml(empty_project: Pa
     """The line reader takes card files whose values each fit on a line, and PyYAML is
     imported only for a file it leaves to the full reader: not before the workers fork, not
     in them (genanki, which imports it, comes later and only in the main process)."""
-    cards = {
-        f"part{n}.yaml": f"cards:\n  - id: q{n}\n    question: Q{n}\n    answer: A\n"
-        for n in range(4)
-    }
-    write_deck_folder(empty_project, cards)
+    write_deck_folder(empty_project, _FOUR_PLAIN_FILES)
     noted, said = _noted_imports("yaml")
     assert "wrote: decks/d.apkg (4 notes" in said
     assert noted == ["worker False"] * 4 + ["main True"]
