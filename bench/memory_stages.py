@@ -25,7 +25,7 @@ STAGES: list[tuple[Any, str]] = [
     (build, "compile_deck"),  # guids, fingerprints and the lock of one deck
     (build, "package_bytes"),  # one deck's SQLite collection and zip
     (build, "plan_deck"),  # one deck's lock, package inputs and package
-    (project, "build_decks"),  # every deck, one at a time, and the cache entries written
+    (project, "build_decks"),  # every deck, one at a time (workers write the cache entries)
 ]
 
 

@@ -45,12 +45,12 @@ def value_class(
 
 
 def pickled_by_fields(cls: _Class) -> _Class:
-    """Pickle the dataclass ``cls`` (decorated above ``@dataclass``) as itself and its field
-    values in order, unpickled through its ``__init__``. For the values a worker process sends
-    back to the main one (a compiled card file's cards, their places and problems): the
-    dataclasses' own pickling of a slotted class calls ``fields()`` for every object on both
-    sides, which was most of the time of sending 10,000 cards back, and the main process
-    unpickles them one after the other."""
+    """Pickle the dataclass ``cls`` (decorated above ``@dataclass`` or ``@value_class``) as
+    itself and its field values in order, unpickled through its ``__init__``. For the values a
+    worker process sends back to the main one (a compiled card file's cards, their places and
+    problems): the dataclasses' own pickling of a slotted class calls ``fields()`` for every
+    object on both sides, which was most of the time of sending 10,000 cards back, and the
+    main process unpickles them one after the other."""
     fields = dataclasses.fields(cls)
     names = [f.name for f in fields if f.init and not f.kw_only]
     if len(names) != len(fields) or len(names) < 2:

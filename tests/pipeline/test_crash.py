@@ -24,6 +24,7 @@ import pytest
 
 from anki_engine import StudentCollection
 from conftest import FIRST_BUILD_TIME
+from deckgen.values import usable_cores
 
 DECKS = {"big": 1800, "small": 200}
 """Cards per deck: a few thousand in all, in files of 300."""
@@ -193,3 +194,52 @@ def test_sigkill_before_each_rename_of_the_write_phase(
         _assert_next_build_repairs_everything(tmp_path, student, version=outputs)
     finally:
         student.close()
+
+
+def _children(pid: int) -> list[int]:
+    try:
+        return [
+            int(child) for child in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
+        ]
+    except OSError:
+        return []
+
+
+@pytest.mark.crash
+@pytest.mark.skipif(usable_cores() < 2, reason="card files compile in workers on 2 cores or more")
+def test_a_worker_killed_mid_build_stops_it_with_a_clear_error(tmp_path: Path) -> None:
+    """A worker killed by the system (short of memory, say) while another sends its cards
+    back: the build stops at once with a clear error, writes nothing and leaves no cache
+    entry. (The other worker, blocked on the pipe nobody read any more, used to turn the pool's
+    SIGTERM into a SystemExit it reported down that pipe: the build hung for ever.)"""
+    folder = tmp_path / "cards" / "big"
+    folder.mkdir(parents=True)
+    (folder / "deck.yaml").write_text("name: Big\nid: big\n")
+    for part in range(40):
+        lines = ["cards:"]
+        for number in range(part * 400, part * 400 + 400):
+            lines += [
+                f"  - id: card-{number}",
+                f"    question: What is **item {number}** of this rather long deck of cards?",
+                f"    answer: Item {number}, which the build sends back from its worker.",
+            ]
+        (folder / f"part{part}.yaml").write_text("\n".join(lines) + "\n")
+    build = _start_build(tmp_path)
+    entries = tmp_path / "cards" / ".deckgen-cache" / "files"
+    started = time.monotonic()
+    # Once a few files' entries are written, the workers are sending cards back.
+    while build.poll() is None and len(list(entries.glob("*")) if entries.is_dir() else []) < 20:
+        assert time.monotonic() - started < 60, "no card file compiled"
+        time.sleep(0.001)
+    workers = _children(build.pid)
+    assert workers, "the build ended before a worker could be killed"
+    os.kill(workers[0], signal.SIGKILL)
+    try:
+        _, said = build.communicate(timeout=60)
+    except subprocess.TimeoutExpired:
+        build.kill()
+        pytest.fail("the build hung after a worker was killed")
+    assert build.returncode == 1, said
+    assert b"a worker process compiling the card files was stopped" in said
+    assert not (tmp_path / "decks").exists() or not list((tmp_path / "decks").iterdir())
+    assert not list(entries.iterdir())

@@ -40,7 +40,7 @@ SHIPPED_DECK = Path(__file__).parents[2] / "cards" / "gluteus-medius"
 
 
 def sent_classes() -> list[type]:
-    """Every dataclass a worker sends back (a compiled file, its cache entries), found from
+    """Every dataclass a worker sends back (a compiled file, its cards and problems), found from
     the type hints: a class added to them later is tested too. ``RenderedCard.spec`` is left
     out: the parsed card is only sent back by a build without a cache, and the pickle of
     ``CardSpec`` is its own."""
@@ -190,9 +190,44 @@ def test_a_build_with_an_error_leaves_no_entry_its_files_wrote(
     def too_large(*_: object) -> bytes:
         raise DeckgenError("the package would be larger than deckgen reads back")
 
+    write_package = build.package_bytes
     monkeypatch.setattr(build, "package_bytes", too_large)
     failed = run_deckgen("build")
     assert failed.exit_code != 0 and "larger than deckgen reads back" in failed.output
+    assert cache_entries(project) == before
+    monkeypatch.setattr(build, "package_bytes", write_package)
+
+    # A file whose authored entry went missing compiles again for lint, rewriting its file
+    # entry under the same key: a failed lint keeps that entry as an earlier build wrote it.
+    missing = next(name for name in before if name.startswith(f"{AUTHORED_DIR}/"))
+    (project / "cards" / CACHE_DIR / missing).unlink()
+    (deck / "broken.yaml").write_text("cards:\n  - id: [unclosed\n")
+    assert run_deckgen("lint").exit_code != 0
+    assert cache_entries(project) == {k: v for k, v in before.items() if k != missing}
+
+
+@pytest.mark.parametrize("parallel_min_bytes", [0, filestage.PARALLEL_MIN_BYTES])
+def test_a_build_whose_worker_fails_leaves_the_cache_as_it_found_it(
+    project: Path, monkeypatch: pytest.MonkeyPatch, parallel_min_bytes: int
+) -> None:
+    """A card file that fails to compile (an internal error) after another file's worker
+    wrote its entries: the build removes them, results it never received included."""
+    monkeypatch.setattr(filestage, "PARALLEL_MIN_BYTES", parallel_min_bytes)
+    assert run_deckgen("build").exit_code == 0
+    before = cache_entries(project)
+    deck = project / "cards/demo"
+    for path in (deck / "anatomy.yaml", deck / "referral/patterns.yaml"):
+        path.write_text(path.read_text() + "\n")  # both compile again, under new keys
+    compile_one = filestage._compile
+
+    def failing(path: Path, *args: Any, **kwargs: Any) -> Any:
+        if path.name == "patterns.yaml":
+            raise RuntimeError("an internal error")
+        return compile_one(path, *args, **kwargs)
+
+    monkeypatch.setattr(filestage, "_compile", failing)
+    failed = run_deckgen("build")
+    assert failed.exit_code == 3 and "an internal error" in failed.output
     assert cache_entries(project) == before
 
 
@@ -205,10 +240,9 @@ def test_a_worker_makes_no_entries_for_a_file_with_an_error(project: Path) -> No
     cache = BuildCache.for_cards(project / "cards")
     for path, expected in ((broken, False), (deck / "anatomy.yaml", True)):
         job = (path, deck, ("demo",), None, False, False, (cache.folder, cache.within))
-        compiled, key, written = filestage._compile_job(job)
+        compiled, key = filestage._compile_job(job)
         assert key is not None and key == file_key(path, deck_folder=deck, deck_tags=("demo",))
         assert bool(compiled.diagnostics) is not expected
-        assert written is expected
         assert (cache.load_file(key, path) is not None) is expected
 
 
@@ -226,8 +260,8 @@ def test_a_worker_keys_the_entries_by_the_very_bytes_it_compiled(project: Path) 
     )
     cache = BuildCache.for_cards(project / "cards")
     job = (path, deck, ("demo",), None, False, True, (cache.folder, cache.within))
-    compiled, key, written = filestage._compile_job(job)
-    assert key is not None and key != looked_at and written
+    compiled, key = filestage._compile_job(job)
+    assert key is not None and key != looked_at
     assert key == file_key(path, deck_folder=deck, deck_tags=("demo",))
     assert compiled.cards[0].id == "added"
 
@@ -237,7 +271,7 @@ def test_a_worker_keys_the_entries_by_the_very_bytes_it_compiled(project: Path) 
     assert compiled == compile_file(path, deck_folder=deck, deck_tags=("demo",), keep_specs=False)
 
     no_cache = filestage._compile_job((path, deck, ("demo",), None, False, True, None))
-    assert no_cache == (compiled, None, False)
+    assert no_cache == (compiled, None)
 
 
 @pytest.mark.parametrize("authored", [False, True])

@@ -23,8 +23,8 @@ checksum) is ignored and rebuilt, never trusted.
 
 A card file's entries are made and written where it compiled (``file_entries`` and
 ``write_entries``, in a worker process), so that the main process never holds them; a build
-that fails removes the entries its card files wrote (``BuildCache.forget_entries``), so a
-build with an error still leaves the cache as it found it.
+that fails or is stopped removes every card-file entry that appeared since it started
+(``BuildCache.forget_entries_since``), so it leaves the cache as it found it.
 """
 
 from __future__ import annotations
@@ -34,7 +34,7 @@ import contextlib
 import dataclasses
 import hashlib
 import json
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
@@ -73,6 +73,9 @@ from deckgen.values import CardKind, MediaFile, Text
 AUTHORED_DIR = "authored"
 """Entries of what lint and stats read of each card as written (``RenderedCard.authored``),
 under the same key as the file's entry in ``files/``."""
+_ENTRY_FOLDERS = ("files", AUTHORED_DIR)
+EntriesOnDisk = dict[str, frozenset[str]]
+"""The names of the card-file entries in each of the cache's entry folders."""
 
 _T = TypeVar("_T")
 
@@ -115,14 +118,18 @@ class BuildCache:
 
     # --- per card file ---------------------------------------------------------------------
 
-    def stored_files(self) -> set[str]:
-        """The keys of the card-file entries on disk (sound or not: ``load_file`` tells)."""
+    def entries_on_disk(self) -> EntriesOnDisk:
+        """The names (keys) of the card-file entries on disk, by folder: ``files`` holds the
+        entries ``load_file`` reads (sound or not: it tells), ``authored`` the others."""
         if self.key is None:
-            return set()
-        try:
-            return set(list_files(self.folder / "files", within=self.within))
-        except OSError:  # no entries yet, or a link swapped in since the cache was opened
-            return set()
+            return {}
+        found: EntriesOnDisk = {}
+        for folder in _ENTRY_FOLDERS:
+            try:
+                found[folder] = frozenset(list_files(self.folder / folder, within=self.within))
+            except OSError:  # no entries yet, or a link swapped in since the cache was opened
+                found[folder] = frozenset()
+        return found
 
     def load_file(self, key: str, path: Path) -> CompiledFile | None:
         """The cached result for ``key`` if its entry is sound and its images unchanged."""
@@ -141,15 +148,10 @@ class BuildCache:
         """Keep the entries under ``keys`` from ``prune``: card files this run compiled."""
         self._used.update(keys)
 
-    def forget_entries(self, keys: Iterable[str]) -> None:
-        """Remove the entries under ``keys`` (those card files of a failed build wrote), never
-        through a link (safe_files)."""
-        if self.key is None:
-            return
-        for key in keys:
-            for entries in (self.folder / "files", self.folder / AUTHORED_DIR):
-                with contextlib.suppress(OSError):  # gone already, or not ours to delete
-                    remove_file(entries / key, within=self.within)
+    def forget_entries_since(self, before: EntriesOnDisk) -> None:
+        """Remove every card-file entry not on disk ``before`` (``entries_on_disk``): those a
+        failed or stopped build's workers wrote, results it never received included."""
+        self._remove_entries(lambda folder, name: name in before.get(folder, ()))
 
     # --- per card file, as written (lint and stats) ----------------------------------------
 
@@ -174,19 +176,23 @@ class BuildCache:
         return dataclasses.replace(compiled, cards=cards)
 
     def prune(self) -> None:
-        """Delete card-file entries this run did not use: old versions of edited files. Only
-        regular files in the cache's own folders go, never through a link (safe_files)."""
+        """Delete card-file entries this run did not use: old versions of edited files."""
+        self._remove_entries(lambda _, name: name in self._used)
+
+    def _remove_entries(self, keep: Callable[[str, str], bool]) -> None:
+        """Delete each card-file entry whose folder and name ``keep`` refuses. Only regular
+        files in the cache's own folders go, never through a link (safe_files)."""
         if self.key is None:
             return  # the cache is off: its folder, whatever it is, is not touched
-        for entries in (self.folder / "files", self.folder / AUTHORED_DIR):
+        for folder in _ENTRY_FOLDERS:
             try:
-                names = list_files(entries, within=self.within)
+                names = list_files(self.folder / folder, within=self.within)
             except OSError:  # missing, or a link swapped in since the cache was opened
                 continue
             for name in names:
-                if name not in self._used:
+                if not keep(folder, name):
                     with contextlib.suppress(OSError):  # another build's, or not ours to delete
-                        remove_file(entries / name, within=self.within)
+                        remove_file(self.folder / folder / name, within=self.within)
 
     # --- per package -----------------------------------------------------------------------
 

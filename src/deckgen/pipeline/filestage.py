@@ -12,6 +12,7 @@ import contextlib
 import hashlib
 import html
 import itertools
+import signal
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -21,9 +22,10 @@ from deckgen.anki.cardrender import card_ords
 from deckgen.anki.identity import DeckIdentity
 from deckgen.anki.notetypes import NOTETYPES
 from deckgen.cards.validate import CardSpec, check_card_file
-from deckgen.diagnostics import Diagnostic, Report, Severity
+from deckgen.diagnostics import DeckgenError, Diagnostic, Report, Severity
 from deckgen.pipeline.cache import (
     BuildCache,
+    EntriesOnDisk,
     file_entries,
     file_key,
     key_of_bytes,
@@ -102,12 +104,12 @@ def _compile(
 
 def _compile_job(
     job: tuple[Path, Path, tuple[str, ...], DeckIdentity | None, bool, bool, _CacheFolder],
-) -> tuple[CompiledFile, str | None, bool]:
+) -> tuple[CompiledFile, str | None]:
     """One card file compiled; with a cache folder, also the cache key of the bytes compiled,
-    and whether the file's cache entries were written there: made and written here, on the
-    worker's core, so the main process never holds them (``FileCompiler.save`` keeps them,
-    ``discard`` removes them). Without ``keep_authored`` the cards go back without
-    ``authored``, as the cache restores them."""
+    under which the file's cache entries are made and written there, on the worker's core, so
+    the main process never holds them (``FileCompiler.save`` keeps them, ``discard`` removes
+    them). Without ``keep_authored`` the cards go back without ``authored``, as the cache
+    restores them."""
     path, deck_folder, deck_tags, identity, keep_specs, keep_authored, cache_folder = job
     # Read once, here: the key is of the very bytes compiled, so the entries are never those
     # of another version of the file (one edited while it compiled), and the file is not
@@ -123,16 +125,23 @@ def _compile_job(
         path, deck_folder, deck_tags, identity, keep_specs, keep_authored=keep_authored, data=data
     )
     if cache_folder is None or data is None:
-        return compiled, None, False
+        return compiled, None
     key = key_of_bytes(path, data, deck_folder=deck_folder, deck_tags=deck_tags, identity=identity)
-    # A build with any error writes nothing, not even to the cache: no entries for nothing.
-    if any(d.severity is Severity.ERROR for d in compiled.diagnostics):
-        return compiled, key, False
-    entries = file_entries(key, compiled, authored)
-    if entries is None:
-        return compiled, key, False
-    write_entries(*cache_folder, key, entries)
-    return compiled, key, True
+    # A build with any error keeps nothing, not even in the cache: no entries for nothing.
+    if not any(d.severity is Severity.ERROR for d in compiled.diagnostics):
+        entries = file_entries(key, compiled, authored)
+        if entries is not None:
+            write_entries(*cache_folder, key, entries)
+    return compiled, key
+
+
+def _worker_started() -> None:
+    """Let SIGTERM end a worker at once, as by default. The command line makes SIGTERM raise
+    SystemExit (``cli.main``), so that a stopped command removes its temporary files, and a
+    forked worker inherits that; but a pool whose worker died stops the others with SIGTERM,
+    and a worker blocked sending its cards back down the pipe nobody reads any more would
+    report the SystemExit down the same pipe and never end (the build hung)."""
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
 
 
 _CacheFolder = tuple[Path, Path] | None
@@ -153,8 +162,11 @@ class FileCompiler:
     """Whether the cards must carry ``authored`` (lint and stats read it), also those from
     the cache: a file whose authored entry is missing is compiled again. Without a cache they
     always do."""
-    _compiled: list[tuple[str, bool]] = field(default_factory=list)
-    """The cache key of each file compiled, and whether its worker wrote entries under it."""
+    _compiled: list[str] = field(default_factory=list)
+    """The cache key of each file compiled, under which its entries were written."""
+    _found: EntriesOnDisk | None = None
+    """The cache's card-file entries before this build compiled anything: the ones it may
+    read, and all that ``discard`` keeps."""
 
     def __call__(
         self,
@@ -170,9 +182,11 @@ class FileCompiler:
         cache_folder: _CacheFolder = None
         if self.cache is not None and self.cache.key is not None:  # none when it is off
             cache_folder = (self.cache.folder, self.cache.within)
-        stored = self.cache.stored_files() if self.cache is not None else set()
-        # With nothing stored (a first build), no file is looked up: each is keyed where it
-        # compiles, from the bytes read there (``_compile_job``).
+        if self._found is None:
+            self._found = self.cache.entries_on_disk() if self.cache is not None else {}
+        # What earlier builds stored; with nothing (a first build), no file is looked up: each
+        # is keyed where it compiles, from the bytes read there (``_compile_job``).
+        stored = self._found.get("files", frozenset())
         if cache_folder is not None and stored:
             for path in paths:
                 key = file_key(
@@ -213,11 +227,11 @@ class FileCompiler:
                     self._file_done()
             unsound = [path for path in cached if path not in results]  # rebuilt here
             rebuilt = _start_compiling(unsound, deck, workers)
-            for compiled, key, written in itertools.chain(compiling, rebuilt):
+            for compiled, key in itertools.chain(compiling, rebuilt):
                 results[compiled.path] = compiled
                 self._file_done()
                 if key is not None:
-                    self._compiled.append((key, written))
+                    self._compiled.append(key)
         cards: list[RenderedCard] = []
         for path in paths:
             report.diagnostics.extend(results[path].diagnostics)
@@ -232,15 +246,16 @@ class FileCompiler:
         """Keep what this build compiled, which the workers wrote to the cache, and prune the
         entries it did not use; called only when the build succeeds."""
         if self.cache is not None:
-            self.cache.mark_used(key for key, _ in self._compiled)
+            self.cache.mark_used(self._compiled)
             self.cache.prune()
         self._compiled.clear()
 
     def discard(self) -> None:
-        """Remove the cache entries this build's card files wrote: a build with any error
-        (or stopped) leaves the cache as it found it."""
-        if self.cache is not None:
-            self.cache.forget_entries(key for key, written in self._compiled if written)
+        """Remove every card-file entry written since this build started (its workers'),
+        once they have stopped: a build with any error, or stopped, leaves the cache as it
+        found it."""
+        if self.cache is not None and self._found is not None:
+            self.cache.forget_entries_since(self._found)
         self._compiled.clear()
 
 
@@ -255,9 +270,9 @@ def _start_compiling(
     workers: contextlib.ExitStack,
     *,
     alongside: bool = False,
-) -> Iterator[tuple[CompiledFile, str | None, bool]]:
-    """The compiled ``paths``, in order, each with its cache key and whether its entries were
-    written, when the cache is on (``_compile_job``). With enough YAML, worker processes
+) -> Iterator[tuple[CompiledFile, str | None]]:
+    """The compiled ``paths``, in order, each with its cache key when the cache is on
+    (``_compile_job``). With enough YAML, worker processes
     start on them at once (closed with ``workers``); ``alongside``: this process has other
     work meanwhile, so even one file is worth a worker. Otherwise they compile here, as they
     are taken."""
@@ -269,7 +284,7 @@ def _start_compiling(
         from concurrent.futures import ProcessPoolExecutor
 
         processes = min(cores, len(paths))
-        pool = ProcessPoolExecutor(max_workers=processes)
+        pool = ProcessPoolExecutor(max_workers=processes, initializer=_worker_started)
         # On an error meanwhile (a cache entry that cannot be read, Ctrl-C), the files not yet
         # started are dropped rather than compiled for nothing before the error shows.
         workers.callback(pool.shutdown, wait=True, cancel_futures=True)
@@ -277,8 +292,25 @@ def _start_compiling(
         # depend on scheduling. A few files per hand-over: each is a round trip through this
         # process's threads, which a file of plain notes waited on for a fifth of its time.
         chunk = max(1, min(MAX_FILES_PER_HAND_OVER, len(jobs) // (4 * processes)))
-        return pool.map(_compile_job, jobs, chunksize=chunk)
+        return _unless_a_worker_is_lost(pool.map(_compile_job, jobs, chunksize=chunk))
     return map(_compile_job, jobs)
+
+
+def _unless_a_worker_is_lost(
+    results: Iterator[tuple[CompiledFile, str | None]],
+) -> Iterator[tuple[CompiledFile, str | None]]:
+    """``results``; a worker killed meanwhile (most often by the system, short of memory) is
+    a clear error, not an internal one."""
+    from concurrent.futures.process import BrokenProcessPool  # imported with the pool
+
+    try:
+        yield from results
+    except BrokenProcessPool as exc:
+        raise DeckgenError(
+            "a worker process compiling the card files was stopped (killed, perhaps by the "
+            "system for want of memory); nothing was written: run the build again, with more "
+            "memory free"
+        ) from exc
 
 
 def _total_size(paths: list[Path]) -> int:
