@@ -9,6 +9,10 @@ from pathlib import Path
 
 import pytest
 
+from conftest import FIRST_BUILD_TIME
+from deckgen.diagnostics import Report
+from deckgen.pipeline import freshness
+from deckgen.pipeline.build import build_decks
 from deckgen.values import usable_cores
 from helpers import OUTPUT_LIBRARIES, output_libraries_imported, write_deck_folder
 
@@ -55,8 +59,6 @@ def test_a_no_op_build_decides_before_importing_the_pipeline(project: Path) -> N
 def test_the_environment_digest_follows_each_output_library() -> None:
     """Each library that shapes the output is found installed (its version and RECORD are
     hashed), so upgrading one invalidates every cached result."""
-    from deckgen.pipeline import freshness
-
     for distribution, module in freshness._OUTPUT_DISTRIBUTIONS.items():
         version = freshness._installed(distribution, module).split()[0]
         assert version not in {"?", ""}, distribution
@@ -160,3 +162,24 @@ def test_card_files_of_one_line_values_are_read_without_pyyaml(empty_project: Pa
     noted, said = _noted_imports("yaml")
     assert "wrote: decks/d.apkg (5 notes" in said
     assert "worker True" in noted
+
+
+def test_the_environment_digest_is_taken_while_the_card_files_compile(
+    empty_project: Path,
+) -> None:
+    """The digest of deckgen's environment (its sources hashed), which the package's inputs
+    and the project's record need at the end, is taken once the first card file is done, in
+    the time the main process would otherwise spend waiting for the rest."""
+    write_deck_folder(empty_project, _FOUR_PLAIN_FILES)
+    freshness.environment_digest.cache_clear()
+    taken_at_each_file: list[bool] = []
+    build_decks(
+        empty_project / "cards",
+        now=FIRST_BUILD_TIME,
+        report=Report(),
+        out_dir=empty_project / "decks",
+        on_file_done=lambda: taken_at_each_file.append(
+            freshness.environment_digest.cache_info().currsize == 1
+        ),
+    )
+    assert taken_at_each_file == [True] * 4

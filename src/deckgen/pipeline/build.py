@@ -101,7 +101,7 @@ class PlannedDeck(DeckOutputs):
 
 def package_bytes(deck: CompiledDeck) -> bytes:
     """The deck's .apkg (``anki_package.package_bytes``); the writer is imported when a build
-    first needs it (``_loading_package_writer``), not before its card files compile."""
+    first needs it (``_preparing_the_package``), not before its card files compile."""
     from deckgen.anki.anki_package import package_bytes as write_package
 
     return write_package(deck)
@@ -185,29 +185,35 @@ def build_decks(
     Only the outputs of each deck are kept (its package's bytes only when they changed),
     never every deck's cards and notes at once: a bank split over decks builds in the memory
     of its largest deck."""
-    files = FileCompiler(cache, _loading_package_writer(on_file_done))
+    files = FileCompiler(cache, _preparing_the_package(on_file_done))
     compiling = _Compiling(now, report, out_dir, files, lock_required)
     return _each_deck(
         cards_dir, compiling, keep=lambda deck: plan_deck(deck, out_dir, cache=cache).outputs()
     )
 
 
-def _loading_package_writer(
+def _preparing_the_package(
     on_file_done: Callable[[], None] | None,
 ) -> Callable[[], None]:
-    """``on_file_done``, after importing the package writer when the first card file is done.
+    """``on_file_done``, after preparing what only the main process needs once the card
+    files are compiled, when the first of them is done: the package writer's import and the
+    digest of deckgen's environment (its own sources hashed), which the package's inputs and
+    the project's record hold.
 
-    Only the main process writes packages, and the writer's import (genanki, which pulls in
-    asyncio) is a sixth of a cold build's imports. Imported before the card files, it would
-    hold up forking the workers that compile them; once a file is done they are at work, and
-    this process has nothing to do but wait for their cards."""
-    loaded = False
+    The writer's import (genanki, which pulls in asyncio) is a sixth of a cold build's
+    imports. Imported before the card files, it would hold up forking the workers that
+    compile them; after them, it and the digest would be one core's work while the other
+    waits. Once a file is done the workers are at work, and this process has nothing else to
+    do but wait for their cards."""
+    prepared = False
 
     def file_done() -> None:
-        nonlocal loaded
-        if not loaded:
-            loaded = True
+        nonlocal prepared
+        if not prepared:
+            prepared = True
             import deckgen.anki.anki_package  # noqa: F401
+
+            environment_digest()
 
         if on_file_done is not None:
             on_file_done()
