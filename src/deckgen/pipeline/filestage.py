@@ -272,10 +272,9 @@ def _start_compiling(
     alongside: bool = False,
 ) -> Iterator[tuple[CompiledFile, str | None]]:
     """The compiled ``paths``, in order, each with its cache key when the cache is on
-    (``_compile_job``). With enough YAML, worker processes
-    start on them at once (closed with ``workers``); ``alongside``: this process has other
-    work meanwhile, so even one file is worth a worker. Otherwise they compile here, as they
-    are taken."""
+    (``_compile_job``). With enough YAML, worker processes start on them at once (closed with
+    ``workers``); ``alongside``: this process has other work meanwhile, so even one file is
+    worth a worker. Otherwise they compile here, as they are taken."""
     jobs = [(path, *deck) for path in paths]
     cores = usable_cores()
     size = _total_size(paths) if cores > 1 and paths else 0
